@@ -1,0 +1,143 @@
+"""The ``kelly`` command line: subcommands come from plugins (``kelly_commands`` hook).
+
+Only the chosen subcommand's module is imported, so ``kelly --help`` and
+``kelly plugins`` stay fast and never import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import cast
+
+from kelly_core import __version__
+from kelly_core.entries import CommandEntry, DatasetEntry, ExporterEntry, ModelEntry
+from kelly_core.errors import KellyError
+from kelly_core.registry import ENTRY_KINDS, Registered, Registry, default_registry
+
+__all__ = ["main", "plugin_rows"]
+
+logger = logging.getLogger("kelly")
+
+
+def plugin_rows(registry: Registry) -> list[dict[str, object]]:
+    """Describe every registered entry as a dict (kind, name, distribution, usable, ...)."""
+    rows: list[dict[str, object]] = []
+    for kind in ENTRY_KINDS:
+        for registered in registry.entries(kind):
+            rows.append(_row(kind, registered))
+    return rows
+
+
+def _row(kind: str, registered: Registered[object]) -> dict[str, object]:  # type: ignore[type-var]  # any entry type
+    entry = registered.entry
+    detail = ""
+    if isinstance(entry, ModelEntry):
+        detail = f"{entry.spec.input_size}->{entry.spec.output_size}, {entry.spec.parameter_count:,} params"
+    elif isinstance(entry, DatasetEntry):
+        detail = f"trains {entry.model}"
+    elif isinstance(entry, ExporterEntry):
+        detail = f"*{entry.suffix}"
+    elif isinstance(entry, CommandEntry):
+        detail = entry.help
+    description = getattr(entry, "description", "")
+    return {
+        "kind": kind,
+        "name": entry.name,  # type: ignore[attr-defined]  # every entry has a name
+        "distribution": registered.distribution,
+        "plugin": registered.plugin,
+        "usable": registered.usable,
+        "missing": list(registered.missing),
+        "detail": detail,
+        "description": description,
+    }
+
+
+def _print_plugins(registry: Registry, as_json: bool) -> int:
+    rows = plugin_rows(registry)
+    broken = [
+        {"name": b.name, "distribution": b.distribution, "error": b.error} for b in registry.broken
+    ]
+    if as_json:
+        sys.stdout.write(json.dumps({"entries": rows, "broken": broken}, indent=2) + "\n")
+        return 0
+    width = max((len(str(r["name"])) for r in rows), default=4)
+    dist_width = max((len(str(r["distribution"])) for r in rows), default=12)
+    for kind in ENTRY_KINDS:
+        kind_rows = [r for r in rows if r["kind"] == kind]
+        sys.stdout.write(f"{kind}s:\n")
+        if not kind_rows:
+            sys.stdout.write("  (none)\n")
+        for r in kind_rows:
+            missing = cast(list[str], r["missing"])
+            status = "ok" if r["usable"] else "missing " + ", ".join(map(repr, missing))
+            sys.stdout.write(
+                f"  {r['name']!s:<{width}}  {r['distribution']!s:<{dist_width}}  {status:<8}  "
+                f"{r['detail']}\n"
+            )
+    if broken:
+        sys.stdout.write("broken plugins:\n")
+        for b in broken:
+            sys.stdout.write(f"  {b['name']}  {b['distribution']}  {b['error']}\n")
+    return 0
+
+
+def _build_parser(registry: Registry) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kelly",
+        description="Train, export, validate and run Kelly's five models.",
+    )
+    parser.add_argument("--version", action="version", version=f"kelly {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    plugins = sub.add_parser("plugins", help="list registered models, datasets, exporters, backends")
+    plugins.add_argument("--json", action="store_true", help="print one JSON object")
+    for name in registry.names("command"):
+        if name == "plugins":
+            continue
+        try:
+            entry = cast(CommandEntry, registry.resolve("command", name).entry)
+            help_text = entry.help
+        except KellyError as exc:
+            help_text = f"(unavailable: {exc})"
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``kelly`` command line; return the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    registry = default_registry()
+    parser = _build_parser(registry)
+    known, _ = parser.parse_known_args(args_list)
+    level = logging.DEBUG if known.verbose else logging.WARNING if known.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    try:
+        if known.command is None:
+            parser.print_help()
+            return 0
+        if known.command == "plugins":
+            args = parser.parse_args(args_list)
+            return _print_plugins(registry, bool(args.json))
+        command = registry.command(known.command)
+        sub = argparse.ArgumentParser(
+            prog=f"kelly {known.command}",
+            description=cast(CommandEntry, registry.resolve("command", known.command).entry).help,
+        )
+        command.configure(sub)
+        index = args_list.index(known.command)
+        return command.run(sub.parse_args(args_list[index + 1 :]))
+    except KellyError as exc:
+        sys.stderr.write(f"kelly: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("kelly: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

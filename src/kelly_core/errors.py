@@ -1,0 +1,135 @@
+"""Kelly's exception and warning hierarchy.
+
+Every error carries its facts as attributes (``path``, ``field``, ``expected``, ``got``)
+so callers and tests need not parse the wording. Messages read
+*where: what; expected X, got Y*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = [
+    "AmbiguousNameError",
+    "BackendError",
+    "DatasetError",
+    "ExportError",
+    "KellyError",
+    "KellyPluginWarning",
+    "KellyWarning",
+    "MissingDependencyError",
+    "PluginError",
+    "SpecError",
+    "UnknownNameError",
+    "ValidationProblem",
+    "format_location",
+]
+
+
+def format_location(path: str | Path | None, field: str | None) -> str:
+    """Return ``"path: field"``, ``"path"``, ``"field"`` or ``""`` for the message prefix."""
+    parts = [str(p) for p in (path, field) if p not in (None, "")]
+    return ": ".join(parts)
+
+
+class KellyError(Exception):
+    """Base of every error Kelly raises on purpose.
+
+    :param message: What went wrong, without the location prefix.
+    :param path: The file concerned, if any.
+    :param field: The field, column or JSON path inside it, if any.
+    :param expected: What was expected, if the error compares two things.
+    :param got: What was found instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        field: str | None = None,
+        expected: object = None,
+        got: object = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.field = field
+        self.expected = expected
+        self.got = got
+        self.reason = message
+        where = format_location(path, field)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class SpecError(KellyError, ValueError):
+    """A model specification or a file describing one is inconsistent."""
+
+
+class ExportError(KellyError, ValueError):
+    """A model cannot be exported, or an exported file is invalid."""
+
+
+class DatasetError(KellyError, ValueError):
+    """A dataset's index file or layout is missing or malformed."""
+
+
+class BackendError(KellyError, RuntimeError):
+    """A backend cannot load or run a model, or was given a bad frame."""
+
+
+class UnknownNameError(KellyError, LookupError):
+    """A plugin name (model, dataset, exporter, backend, command) is not registered."""
+
+    def __init__(
+        self, kind: str, name: str, available: Sequence[str], suggestion: str | None
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.available = tuple(available)
+        self.suggestion = suggestion
+        hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+        names = ", ".join(self.available) if self.available else "(none)"
+        super().__init__(
+            f"unknown {kind} {name!r}{hint} available: {names}",
+            expected=self.available,
+            got=name,
+        )
+
+
+class AmbiguousNameError(KellyError, LookupError):
+    """Two plugins offer the same name; neither is chosen silently."""
+
+    def __init__(self, kind: str, name: str, distributions: Sequence[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.distributions = tuple(distributions)
+        offered = " and ".join(repr(d) for d in self.distributions)
+        super().__init__(
+            f"{kind} {name!r} is offered by {offered}; uninstall one of them, "
+            "or disable one with KELLY_DISABLE_PLUGIN_AUTOLOAD=1",
+            got=self.distributions,
+        )
+
+
+class PluginError(KellyError, TypeError):
+    """A plugin returned something that is not a valid entry."""
+
+    def __init__(self, message: str, *, plugin: str) -> None:
+        self.plugin = plugin
+        super().__init__(f"plugin {plugin!r}: {message}")
+
+
+class MissingDependencyError(KellyError, ImportError):
+    """An optional package needed for a feature is not installed."""
+
+
+class KellyWarning(UserWarning):
+    """A recoverable problem: Kelly carried on, but the user should know."""
+
+
+class KellyPluginWarning(KellyWarning):
+    """A plugin failed to load; the other plugins keep working."""
+
+
+class ValidationProblem(KellyError, ValueError):
+    """One problem found while validating a file (reported, usually not raised alone)."""

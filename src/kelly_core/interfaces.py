@@ -1,0 +1,140 @@
+"""The typed interfaces plugins implement: Model, Dataset, Exporter, Backend, Command.
+
+They are ``typing.Protocol`` classes (structural typing), not ABCs: a third party's class
+fits by having the methods, without importing or inheriting anything from Kelly, and
+``mypy`` checks the fit where the object is used. Each has at most five members.
+Metadata (name, description, required modules) lives on the entry records in
+:mod:`kelly_core.entries`, so listing plugins imports no implementation.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from kelly_core.arrays import FloatArray
+from kelly_core.records import Example, LoadedModel, SkippedFile
+from kelly_core.specs import ModelSpec
+
+__all__ = ["Backend", "Command", "Dataset", "Exporter", "Model"]
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A trainable model whose weights can leave it as state arrays (see :mod:`.specs`)."""
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The architecture this model was built from."""
+        ...
+
+    def state_arrays(self) -> dict[str, FloatArray]:
+        """Return the weights as float32 numpy arrays named as in :meth:`ModelSpec.array_shapes`."""
+        ...
+
+    def load_state_arrays(self, arrays: Mapping[str, FloatArray]) -> None:
+        """Replace the weights with ``arrays`` (same names and shapes); raises ``SpecError``."""
+        ...
+
+    def reset(self) -> None:
+        """Zero the recurrent state carried between steps."""
+        ...
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Runs one model a frame at a time, carrying recurrent state between steps."""
+
+    def load(self, spec: ModelSpec, arrays: Mapping[str, FloatArray]) -> None:
+        """Load weights given as state arrays; resets the state.
+
+        :raises SpecError: If names or shapes do not match ``spec``.
+        """
+        ...
+
+    def step(self, frame: FloatArray) -> FloatArray:
+        """Map one frame ``(in_size,)`` to one output ``(out_size,)``, advancing the state.
+
+        :raises BackendError: On a wrong shape, dtype or a non-finite value; the state is
+            then unchanged.
+        """
+        ...
+
+    def run(self, frames: FloatArray) -> FloatArray:
+        """Step through ``frames`` ``(T, in_size)``; return ``(T, out_size)``.
+
+        Equal to calling :meth:`step` on each frame in turn (state carried and kept).
+        """
+        ...
+
+    def reset(self) -> None:
+        """Zero the recurrent state."""
+        ...
+
+
+@runtime_checkable
+class Exporter(Protocol):
+    """Writes, reads back and checks one model file format."""
+
+    def export(
+        self,
+        spec: ModelSpec,
+        arrays: Mapping[str, FloatArray],
+        path: Path,
+        *,
+        metadata: Mapping[str, object] | None = None,
+    ) -> Path:
+        """Write the model to ``path`` atomically and return the path written.
+
+        :raises ExportError: If the arrays do not fit ``spec`` or are not finite.
+        """
+        ...
+
+    def read(self, path: Path) -> LoadedModel:
+        """Read a file written by :meth:`export` back into a spec and state arrays.
+
+        :raises ExportError: If the file is invalid (the message names the JSON path).
+        """
+        ...
+
+    def check(self, path: Path) -> list[str]:
+        """Return every problem found in the file, one message each; empty if valid."""
+        ...
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """Training examples for one model, read from one dataset layout."""
+
+    @property
+    def model_name(self) -> str:
+        """Name of the model these examples train."""
+        ...
+
+    @property
+    def skipped(self) -> Sequence[SkippedFile]:
+        """Files that could not be read, with reasons (never fatal)."""
+        ...
+
+    def __len__(self) -> int:
+        """Number of examples."""
+        ...
+
+    def __getitem__(self, index: int) -> Example:
+        """Return example ``index``: input ``(T, in)`` and target ``(T, out)`` float32."""
+        ...
+
+
+@runtime_checkable
+class Command(Protocol):
+    """One ``kelly`` subcommand."""
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add this command's arguments to its subparser."""
+        ...
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Run with parsed arguments; return the process exit status."""
+        ...

@@ -1,0 +1,351 @@
+"""The plugin registry: loads ``kelly.plugins`` entry points, resolves names, builds objects.
+
+Resolution rules:
+
+1. Entry points of the ``kelly.plugins`` group load once, on first use (``reload()``
+   forgets them). With ``KELLY_DISABLE_PLUGIN_AUTOLOAD=1`` only Kelly's own distribution
+   loads.
+2. A plugin that fails to import, or whose hook raises, gives a ``KellyPluginWarning`` and
+   is listed in :attr:`Registry.broken`; the others keep working.
+3. A hook returning something that is not a list of the right entry records raises
+   ``PluginError`` naming the plugin.
+4. A name offered twice is listed twice; asking for it raises ``AmbiguousNameError``
+   naming both distributions. An unknown name raises ``UnknownNameError`` with the
+   available names and the closest match.
+5. ``requires`` is checked with ``importlib.util.find_spec``: an entry whose modules are
+   missing is listed as unusable, and using it raises ``MissingDependencyError``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Final, Generic, Literal, TypeAlias, TypeVar, cast
+
+import attrs
+import pluggy
+
+from kelly_core import hookspecs
+from kelly_core._optional import missing_modules
+from kelly_core.entries import (
+    BackendEntry,
+    CommandEntry,
+    DatasetEntry,
+    Entry,
+    ExporterEntry,
+    ModelEntry,
+)
+from kelly_core.errors import (
+    AmbiguousNameError,
+    KellyPluginWarning,
+    MissingDependencyError,
+    PluginError,
+    UnknownNameError,
+)
+from kelly_core.interfaces import Backend, Command, Dataset, Exporter, Model
+from kelly_core.specs import ModelSpec
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "KELLY_DISTRIBUTION",
+    "BrokenPlugin",
+    "EntryKind",
+    "PluginSource",
+    "Registered",
+    "Registry",
+    "default_registry",
+]
+
+ENTRY_POINT_GROUP: Final = "kelly.plugins"
+KELLY_DISTRIBUTION: Final = "kelly"
+DISABLE_AUTOLOAD_ENV: Final = "KELLY_DISABLE_PLUGIN_AUTOLOAD"
+
+EntryKind: TypeAlias = Literal["model", "dataset", "exporter", "backend", "command"]
+E = TypeVar("E", ModelEntry, DatasetEntry, ExporterEntry, BackendEntry, CommandEntry)
+
+_HOOKS: Final[Mapping[EntryKind, tuple[str, type]]] = {
+    "model": ("kelly_models", ModelEntry),
+    "dataset": ("kelly_datasets", DatasetEntry),
+    "exporter": ("kelly_exporters", ExporterEntry),
+    "backend": ("kelly_backends", BackendEntry),
+    "command": ("kelly_commands", CommandEntry),
+}
+ENTRY_KINDS: Final[tuple[EntryKind, ...]] = tuple(_HOOKS)
+
+
+@attrs.frozen(kw_only=True)
+class PluginSource:
+    """An explicitly given plugin object with the names to report for it."""
+
+    plugin: object
+    name: str
+    distribution: str = "(explicit)"
+
+
+@attrs.frozen(kw_only=True)
+class BrokenPlugin:
+    """A plugin that failed to load or whose hook raised."""
+
+    name: str
+    distribution: str
+    error: str
+
+
+@attrs.frozen(kw_only=True)
+class Registered(Generic[E]):
+    """An entry with the plugin and distribution that offered it."""
+
+    entry: E
+    plugin: str
+    distribution: str
+    missing: tuple[str, ...] = ()
+    """Required modules that are not installed; empty when usable."""
+
+    @property
+    def usable(self) -> bool:
+        """Whether every required module is importable."""
+        return not self.missing
+
+
+def _distribution_label(dist: metadata.Distribution | None) -> str:
+    if dist is None:
+        return "(unknown)"
+    return f"{dist.metadata['Name']} {dist.version}"
+
+
+def _import_factory(spec: str, *, plugin: str) -> Callable[..., object]:
+    module_name, _, attr_path = spec.partition(":")
+    try:
+        target: object = importlib.import_module(module_name)
+        for part in attr_path.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        if isinstance(exc, MissingDependencyError):
+            raise
+        raise PluginError(f"cannot import factory {spec!r}: {exc}", plugin=plugin) from exc
+    if not callable(target):
+        raise PluginError(f"factory {spec!r} is not callable", plugin=plugin)
+    return target
+
+
+class Registry:
+    """Everything the installed (or given) plugins provide, resolved by name.
+
+    :param plugins: Plugin objects (modules with ``@hookimpl`` functions) or
+        :class:`PluginSource` records to use *instead of* entry points; for tests and
+        embedding. ``None`` (the default) loads the ``kelly.plugins`` entry points.
+    """
+
+    def __init__(self, plugins: Sequence[object] | None = None) -> None:
+        self._explicit = None if plugins is None else tuple(plugins)
+        self._loaded: dict[EntryKind, tuple[Registered[Entry], ...]] | None = None
+        self._broken: list[BrokenPlugin] = []
+        self._manager: pluggy.PluginManager | None = None
+
+    # ----------------------------------------------------------------- loading
+    def reload(self) -> None:
+        """Forget loaded plugins; the next query loads them again."""
+        self._loaded = None
+        self._broken = []
+        self._manager = None
+
+    def _sources(self) -> list[PluginSource]:
+        if self._explicit is not None:
+            return [
+                s
+                if isinstance(s, PluginSource)
+                else PluginSource(plugin=s, name=getattr(s, "__name__", type(s).__name__))
+                for s in self._explicit
+            ]
+        only_kelly = os.environ.get(DISABLE_AUTOLOAD_ENV, "") not in ("", "0")
+        sources: list[PluginSource] = []
+        seen: set[tuple[str, str]] = set()
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = ep.dist
+            dist_name = dist.metadata["Name"] if dist is not None else ""
+            if only_kelly and dist_name != KELLY_DISTRIBUTION:
+                continue
+            key = (ep.name, ep.value)
+            if key in seen:  # the same distribution found twice on sys.path
+                continue
+            seen.add(key)
+            label = _distribution_label(dist)
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a third party's import may raise anything
+                self._report_broken(ep.name, label, exc)
+                continue
+            sources.append(PluginSource(plugin=plugin, name=ep.name, distribution=label))
+        return sources
+
+    def _report_broken(self, name: str, distribution: str, exc: BaseException) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        self._broken.append(BrokenPlugin(name=name, distribution=distribution, error=error))
+        warnings.warn(
+            f"kelly plugin {name!r} ({distribution}) failed to load and is skipped: {error}",
+            KellyPluginWarning,
+            stacklevel=4,
+        )
+
+    def _load(self) -> dict[EntryKind, tuple[Registered[Entry], ...]]:
+        if self._loaded is not None:
+            return self._loaded
+        manager = pluggy.PluginManager(hookspecs.PROJECT)
+        manager.add_hookspecs(hookspecs)
+        collected: dict[EntryKind, list[Registered[Entry]]] = {k: [] for k in ENTRY_KINDS}
+        for source in self._sources():
+            try:
+                manager.register(source.plugin, name=f"{source.distribution}:{source.name}")
+            except (ValueError, pluggy.PluginValidationError) as exc:
+                raise PluginError(str(exc), plugin=source.name) from exc
+            for kind, (hook_name, entry_type) in _HOOKS.items():
+                impl = getattr(source.plugin, hook_name, None)
+                if impl is None or not callable(impl):
+                    continue
+                try:
+                    result = impl()
+                except Exception as exc:  # a third party's hook may raise anything
+                    self._report_broken(source.name, source.distribution, exc)
+                    continue
+                if not isinstance(result, list):
+                    raise PluginError(
+                        f"{hook_name}() must return a list of {entry_type.__name__}, "
+                        f"got {type(result).__name__}",
+                        plugin=source.name,
+                    )
+                for item in result:
+                    if not isinstance(item, entry_type):
+                        raise PluginError(
+                            f"{hook_name}() must return {entry_type.__name__} records, "
+                            f"got {type(item).__name__}",
+                            plugin=source.name,
+                        )
+                    entry = cast(Entry, item)
+                    collected[kind].append(
+                        Registered(
+                            entry=entry,
+                            plugin=source.name,
+                            distribution=source.distribution,
+                            missing=missing_modules(entry.requires),
+                        )
+                    )
+        self._manager = manager
+        self._loaded = {k: tuple(v) for k, v in collected.items()}
+        return self._loaded
+
+    # ----------------------------------------------------------------- queries
+    @property
+    def broken(self) -> tuple[BrokenPlugin, ...]:
+        """Plugins that failed to load (after loading them if not done yet)."""
+        self._load()
+        return tuple(self._broken)
+
+    @property
+    def hook(self) -> pluggy.HookRelay:
+        """The pluggy hook relay, for ``firstresult`` hooks such as ``kelly_guess_dataset``."""
+        self._load()
+        if self._manager is None:  # _load always sets it; kept for the type checker
+            raise RuntimeError("plugin manager not loaded")
+        return self._manager.hook
+
+    def entries(self, kind: EntryKind) -> tuple[Registered[Entry], ...]:
+        """Every registered entry of ``kind``, in plugin order, duplicates included."""
+        return self._load()[kind]
+
+    def names(self, kind: EntryKind) -> tuple[str, ...]:
+        """Sorted distinct names of ``kind``."""
+        return tuple(sorted({r.entry.name for r in self.entries(kind)}))
+
+    def resolve(self, kind: EntryKind, name: str) -> Registered[Entry]:
+        """Return the one entry of ``kind`` called ``name``.
+
+        :raises UnknownNameError: No such name; lists the names and a close match.
+        :raises AmbiguousNameError: Two plugins offer it; names both distributions.
+        """
+        matches = [r for r in self.entries(kind) if r.entry.name == name]
+        if not matches:
+            names = self.names(kind)
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            if not close:
+                lowered = {n.lower(): n for n in names}
+                close = [lowered[name.lower()]] if name.lower() in lowered else []
+            raise UnknownNameError(kind, name, names, close[0] if close else None)
+        if len(matches) > 1:
+            raise AmbiguousNameError(kind, name, [m.distribution for m in matches])
+        return matches[0]
+
+    def factory(self, kind: EntryKind, name: str) -> Callable[..., object]:
+        """Import and return the factory of ``name`` (its module is imported only now).
+
+        :raises MissingDependencyError: If a required module is not installed.
+        """
+        registered = self.resolve(kind, name)
+        if registered.missing:
+            missing = ", ".join(repr(m) for m in registered.missing)
+            raise MissingDependencyError(
+                f"{kind} {name!r} ({registered.distribution}) needs {missing}, "
+                "which is not installed",
+                expected=registered.missing,
+            )
+        return _import_factory(registered.entry.factory, plugin=registered.plugin)
+
+    # ------------------------------------------------------------ typed access
+    def model_names(self) -> tuple[str, ...]:
+        """Model names in registration order (the five built-ins first, pipeline order)."""
+        seen: dict[str, None] = {}
+        for r in self.entries("model"):
+            seen.setdefault(r.entry.name, None)
+        return tuple(seen)
+
+    def spec(self, name: str) -> ModelSpec:
+        """The spec of model ``name`` (imports nothing)."""
+        return cast(ModelEntry, self.resolve("model", name).entry).spec
+
+    def model(self, name: str, *, seed: int | None = None) -> Model:
+        """Build model ``name`` with fresh weights (seeded if ``seed`` is given)."""
+        return cast(Model, self.factory("model", name)(name, seed=seed))
+
+    def backend(self, name: str, **options: object) -> Backend:
+        """Create backend ``name`` with backend-specific ``options``."""
+        return cast(Backend, self.factory("backend", name)(**options))
+
+    def exporter(self, name: str) -> Exporter:
+        """Create exporter ``name``."""
+        return cast(Exporter, self.factory("exporter", name)())
+
+    def exporter_for(self, path: Path) -> Exporter:
+        """Create the exporter whose suffix matches ``path``.
+
+        :raises UnknownNameError: If no exporter owns the suffix.
+        """
+        suffix = Path(path).suffix.lower()
+        for registered in self.entries("exporter"):
+            entry = cast(ExporterEntry, registered.entry)
+            if entry.suffix.lower() == suffix:
+                return self.exporter(entry.name)
+        suffixes = sorted({cast(ExporterEntry, r.entry).suffix for r in self.entries("exporter")})
+        raise UnknownNameError("file suffix", suffix or "(none)", suffixes, None)
+
+    def dataset(self, name: str, root: Path | None, **options: object) -> Dataset:
+        """Open dataset ``name`` at ``root`` (``None`` for generated datasets)."""
+        return cast(Dataset, self.factory("dataset", name)(root, **options))
+
+    def command(self, name: str) -> Command:
+        """Create the ``kelly`` subcommand ``name``."""
+        return cast(Command, self.factory("command", name)())
+
+
+_DEFAULT: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """Return the process-wide registry of installed plugins (created on first call)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Registry()
+    return _DEFAULT

@@ -1,0 +1,14 @@
+"""Registers the training commands (filled in by the training work)."""
+
+from __future__ import annotations
+
+from kelly_core.entries import CommandEntry
+from kelly_core.hookspecs import hookimpl
+
+__all__ = ["kelly_commands"]
+
+
+@hookimpl
+def kelly_commands() -> list[CommandEntry]:
+    """Return the training subcommands."""
+    return []
