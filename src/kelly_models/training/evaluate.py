@@ -1,0 +1,87 @@
+"""Evaluation on a split: predictions streamed from a reset state, loss and task metrics.
+
+Each sequence is run from its start with a fresh (zero) state over its whole length,
+exactly as the plugin streams it after ``reset()``; padding steps are dropped.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from kelly_core.arrays import FloatArray
+from kelly_models.training.adapter import forward_sequence
+from kelly_models.training.sequences import SequenceSet, collate
+from kelly_models.training.tasks import Baseline, Task
+
+__all__ = ["evaluate", "evaluate_loss", "predict"]
+
+
+def predict(
+    module: torch.nn.Module, data: SequenceSet, *, device: torch.device, batch_size: int = 32
+) -> list[FloatArray]:
+    """Return the outputs of every sequence in ``data``, each ``(T_i, out)`` float32."""
+    outputs: list[FloatArray] = []
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(data), batch_size):
+                indices = list(range(start, min(start + batch_size, len(data))))
+                batch = collate(data, indices).to(device)
+                result, _ = forward_sequence(module, batch.inputs, None)
+                values = result.float().cpu().numpy()
+                for row, index in enumerate(indices):
+                    steps = data.inputs[index].shape[0]
+                    outputs.append(np.ascontiguousarray(values[row, :steps], dtype=np.float32))
+    finally:
+        module.train(was_training)
+    return outputs
+
+
+def evaluate_loss(
+    module: torch.nn.Module,
+    task: Task,
+    data: SequenceSet,
+    *,
+    device: torch.device,
+    batch_size: int = 32,
+) -> float:
+    """Return the task loss over every step of ``data`` (NaN if it is empty)."""
+    if len(data) == 0:
+        return math.nan
+    total = 0.0
+    frames = 0.0
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(data), batch_size):
+                indices = list(range(start, min(start + batch_size, len(data))))
+                batch = collate(data, indices).to(device)
+                result, _ = forward_sequence(module, batch.inputs, None)
+                losses = task.step_losses(result, batch.targets)
+                total += float((losses * batch.mask).double().sum())
+                frames += float(batch.mask.sum())
+    finally:
+        module.train(was_training)
+    return total / frames if frames else math.nan
+
+
+def evaluate(
+    module: torch.nn.Module,
+    task: Task,
+    data: SequenceSet,
+    baseline: Baseline,
+    *,
+    device: torch.device,
+    batch_size: int = 32,
+) -> dict[str, float]:
+    """Return the task metrics on ``data`` with the baseline's beside them (see :class:`Task`)."""
+    predictions = np.concatenate(predict(module, data, device=device, batch_size=batch_size))
+    scores = task.evaluate(predictions, data.stacked_targets(), baseline)
+    scores["frames"] = float(predictions.shape[0])
+    scores["sequences"] = float(len(data))
+    return scores

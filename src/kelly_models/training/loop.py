@@ -1,0 +1,348 @@
+"""The training loop: truncated BPTT over sequences, validation, early stopping, resume.
+
+**Sequence training.** A batch holds ``B`` whole sequences ``(B, T, in)``. The loop walks
+them in windows of ``config.window`` steps, one optimizer step per window; the LSTM
+state at the end of a window is *carried* into the next window of the same sequences
+(detached, so gradients stop at the window edge) and reset to zeros at the start of every
+batch. The model therefore learns from states that it reaches after long streams, as in
+the plugin, which resets once and then steps frame after frame. (The original code fed
+one-step sequences with a fresh state every time, so the LSTM never learned to use its
+memory.) Validation and test run each sequence whole from a reset state.
+
+**Resume.** The loop touches files only through :class:`~.checkpoint.CheckpointManager`
+and :meth:`.History.save`. A checkpoint is saved at each epoch end (and every
+``checkpoint_every`` batches), holding weights, optimizer, schedule, early stopping,
+history, every RNG state and the epoch's data order. Resuming restores all of them, so on
+the CPU with a fixed seed a run killed at any point and resumed ends with weights bitwise
+equal to an uninterrupted run (same torch build and thread count).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import attrs
+import numpy as np
+import torch
+
+from kelly_core.errors import KellyError
+from kelly_core.specs import ModelSpec
+from kelly_models.training.adapter import detach_state, forward_sequence
+from kelly_models.training.checkpoint import CheckpointManager, capture_rng, restore_rng
+from kelly_models.training.config import TrainConfig
+from kelly_models.training.early_stopping import EarlyStopping
+from kelly_models.training.evaluate import evaluate_loss
+from kelly_models.training.history import History
+from kelly_models.training.progress import Progress
+from kelly_models.training.schedules import build_schedule
+from kelly_models.training.sequences import Batch, SequenceSet, collate
+from kelly_models.training.tasks import Task
+
+__all__ = ["Callback", "FitResult", "StepEvent", "Trainer"]
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = 1
+
+
+@attrs.frozen(kw_only=True)
+class StepEvent:
+    """Sent to callbacks after each training batch."""
+
+    model: str
+    epoch: int
+    """0-based epoch."""
+    batch: int
+    """0-based batch inside the epoch."""
+    step: int
+    """Optimizer steps so far (one per window)."""
+    loss: float
+    """Mean training loss of this batch."""
+
+
+Callback = Callable[[StepEvent], None]
+
+
+@attrs.frozen(kw_only=True)
+class FitResult:
+    """What a finished :meth:`Trainer.fit` reports."""
+
+    epochs: int
+    """Epochs completed."""
+    best_epoch: int
+    best_val_loss: float
+    stopped_early: bool
+    resumed_from: Path | None
+    steps: int
+    """Optimizer steps taken over the whole run (resumed part included)."""
+    history: History = attrs.field(eq=False)
+
+
+class Trainer:
+    """Trains one model on sequences; see the module docstring.
+
+    :param module: The model, a ``torch.nn.Module`` with ``forward(inputs, state)``.
+    :param spec: Its spec (checked against checkpoints by hash).
+    :param task: Loss and metrics.
+    :param config: Hyper-parameters.
+    :param device: Where to train.
+    :param checkpoints: Where checkpoints go; None keeps nothing on disk.
+    :param history_path: Where the history JSON is written after every epoch, or None.
+    :param callbacks: Called after every batch (a raising callback stops training, which
+        is how tests simulate a crash).
+    :param progress: Show a progress bar or log lines.
+    """
+
+    def __init__(
+        self,
+        module: torch.nn.Module,
+        spec: ModelSpec,
+        task: Task,
+        config: TrainConfig,
+        *,
+        device: torch.device | None = None,
+        checkpoints: CheckpointManager | None = None,
+        history_path: Path | None = None,
+        callbacks: Sequence[Callback] = (),
+        progress: bool = True,
+    ) -> None:
+        self.device = device or torch.device("cpu")
+        self.module = module.to(self.device)
+        self.spec = spec
+        self.task = task
+        self.config = config
+        self.checkpoints = checkpoints
+        self.history_path = history_path
+        self.callbacks = tuple(callbacks)
+        self.progress = progress
+        self.optimizer = torch.optim.Adam(
+            module.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        self.schedule = build_schedule(self.optimizer, config)
+        self.stopper = EarlyStopping(config.patience, config.min_delta)
+        self.history = History(spec.name)
+        self.shuffle = np.random.default_rng(config.seed)
+        self.epoch = 0
+        self.batch = 0
+        self.order: list[int] | None = None
+        self.running = [0.0, 0.0]  # loss sum, frames, over the current epoch
+        self.step = 0
+        self.finished = False
+        self.best_module: dict[str, torch.Tensor] | None = None
+
+    # ----------------------------------------------------------------- public
+    def fit(self, train: SequenceSet, val: SequenceSet, *, resume: bool = False) -> FitResult:
+        """Train until ``config.epochs`` or early stopping; leave the best weights loaded.
+
+        :param resume: Continue from the newest readable checkpoint, if there is one.
+        :raises KellyError: If a checkpoint was written for another spec or configuration.
+        """
+        resumed_from = self._resume() if resume else None
+        if len(train) == 0:
+            raise KellyError("no training sequences", field="train", expected=">= 1", got=0)
+        while not self.finished:
+            started = time.perf_counter()
+            train_loss = self._train_epoch(train)
+            val_loss = evaluate_loss(
+                self.module, self.task, val, device=self.device, batch_size=self.config.batch_size
+            )
+            if self.stopper.update(val_loss, self.epoch):
+                self.best_module = _cpu_copy(self.module.state_dict())
+                if self.checkpoints is not None:
+                    self.checkpoints.save_best({"module": self.best_module, "epoch": self.epoch})
+            self.history.append(
+                {
+                    "train_loss": train_loss,
+                    "val_loss": val_loss,
+                    "learning_rate": self.schedule.learning_rate,
+                    "epoch_seconds": time.perf_counter() - started,
+                }
+            )
+            logger.info(
+                "%s epoch %d/%d: train loss %.5f, val loss %.5f, lr %.2e",
+                self.spec.name,
+                self.epoch + 1,
+                self.config.epochs,
+                train_loss,
+                val_loss,
+                self.schedule.learning_rate,
+            )
+            self.schedule.step(val_loss)
+            self.epoch += 1
+            self.batch, self.order, self.running = 0, None, [0.0, 0.0]
+            self.finished = self.stopper.should_stop or self.epoch >= self.config.epochs
+            self.history.notes.update(
+                best_epoch=self.stopper.best_epoch,
+                best_val_loss=_finite_or_none(self.stopper.best),
+                stopped_early=self.stopper.should_stop,
+            )
+            self._save()
+        if self.best_module is not None:
+            self.module.load_state_dict(self.best_module)
+        return FitResult(
+            epochs=self.epoch,
+            best_epoch=self.stopper.best_epoch,
+            best_val_loss=self.stopper.best,
+            stopped_early=self.stopper.should_stop,
+            resumed_from=resumed_from,
+            steps=self.step,
+            history=self.history,
+        )
+
+    # ----------------------------------------------------------------- epochs
+    def _train_epoch(self, train: SequenceSet) -> float:
+        if self.order is None:
+            self.order = [int(i) for i in self.shuffle.permutation(len(train))]
+        size = self.config.batch_size
+        batches = [self.order[i : i + size] for i in range(0, len(self.order), size)]
+        if self.config.steps_per_epoch:
+            batches = batches[: self.config.steps_per_epoch]
+        self.module.train()
+        description = f"{self.spec.name} epoch {self.epoch + 1}/{self.config.epochs}"
+        with Progress(len(batches), description, enabled=self.progress) as bar:
+            bar.update(self.batch)
+            while self.batch < len(batches):
+                loss_sum, frames = self._train_batch(collate(train, batches[self.batch]).to(self.device))
+                self.running[0] += loss_sum
+                self.running[1] += frames
+                self.batch += 1
+                loss = loss_sum / frames if frames else math.nan
+                bar.update(1, loss=loss)
+                every = self.config.checkpoint_every
+                if every and self.batch % every == 0 and self.batch < len(batches):
+                    self._save()
+                event = StepEvent(
+                    model=self.spec.name, epoch=self.epoch, batch=self.batch - 1, step=self.step, loss=loss
+                )
+                for callback in self.callbacks:
+                    callback(event)
+        return self.running[0] / self.running[1] if self.running[1] else math.nan
+
+    def _train_batch(self, batch: Batch) -> tuple[float, float]:
+        """Train on one batch window by window; return (loss sum over frames, frames)."""
+        state: object = None
+        loss_sum = 0.0
+        frame_total = 0.0
+        length = batch.inputs.shape[1]
+        for start in range(0, length, self.config.window):
+            stop = start + self.config.window
+            mask = batch.mask[:, start:stop]
+            frames = float(mask.sum())
+            if frames == 0.0:
+                break
+            outputs, state = forward_sequence(self.module, batch.inputs[:, start:stop], state)
+            loss = self.task.loss(outputs, batch.targets[:, start:stop], mask)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]  # torch stub
+            if self.config.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.config.grad_clip)
+            self.optimizer.step()
+            state = detach_state(state)
+            self.step += 1
+            loss_sum += float(loss.detach()) * frames
+            frame_total += frames
+        return loss_sum, frame_total
+
+    # ------------------------------------------------------------ checkpoints
+    def _state(self) -> dict[str, object]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "model": self.spec.name,
+            "spec_hash": self.spec.spec_hash,
+            "config": self.config.resume_key(),
+            "epochs": self.config.epochs,
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "order": list(self.order) if self.order is not None else None,
+            "running": list(self.running),
+            "step": self.step,
+            "finished": self.finished,
+            "module": _cpu_copy(self.module.state_dict()),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "early_stopping": self.stopper.state_dict(),
+            "history": self.history.to_dict(),
+            "rng": capture_rng(self.shuffle),
+        }
+
+    def _save(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.save(self._state(), step=self.step)
+        if self.history_path is not None:
+            self.history.save(self.history_path)
+
+    def _resume(self) -> Path | None:
+        if self.checkpoints is None:
+            return None
+        found = self.checkpoints.load_latest()
+        if found is None:
+            logger.info("%s: no checkpoint to resume from; starting afresh", self.spec.name)
+            return None
+        path, state = found
+        self._check_compatible(path, state)
+        self.module.load_state_dict(_mapping(state, "module", path))
+        self.optimizer.load_state_dict(_mapping(state, "optimizer", path))  # type: ignore[arg-type]  # torch's own dict
+        self.schedule.load_state_dict(_mapping(state, "schedule", path))
+        self.stopper.load_state_dict(_mapping(state, "early_stopping", path))  # type: ignore[arg-type]  # numbers stored
+        self.history = History.from_dict(_mapping(state, "history", path))
+        restore_rng(_mapping(state, "rng", path), self.shuffle)
+        self.epoch = int(state["epoch"])  # type: ignore[call-overload]  # int stored
+        self.batch = int(state["batch"])  # type: ignore[call-overload]  # int stored
+        order = state["order"]
+        self.order = [int(i) for i in order] if isinstance(order, list) else None
+        self.running = [float(v) for v in state["running"]]  # type: ignore[attr-defined]  # list stored
+        self.step = int(state["step"])  # type: ignore[call-overload]  # int stored
+        self.finished = self.stopper.should_stop or self.epoch >= self.config.epochs
+        if self.checkpoints.best_path.exists():
+            best = self.checkpoints.load(self.checkpoints.best_path)
+            self.best_module = dict(_mapping(best, "module", self.checkpoints.best_path))  # type: ignore[arg-type]  # tensors stored
+        logger.info(
+            "%s: resumed from %s (epoch %d, batch %d)", self.spec.name, path, self.epoch, self.batch
+        )
+        return path
+
+    def _check_compatible(self, path: Path, state: Mapping[str, object]) -> None:
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise KellyError(
+                "unsupported checkpoint format", path=path, expected=CHECKPOINT_FORMAT, got=state.get("format")
+            )
+        if state.get("spec_hash") != self.spec.spec_hash:
+            raise KellyError(
+                f"checkpoint is for another architecture of {state.get('model')!r}; "
+                "delete the checkpoints folder or train without --resume",
+                path=path,
+                field="spec_hash",
+                expected=self.spec.spec_hash,
+                got=state.get("spec_hash"),
+            )
+        saved = state.get("config")
+        wanted = self.config.resume_key()
+        if saved != wanted and isinstance(saved, Mapping):
+            changed = sorted(k for k in wanted if saved.get(k) != wanted[k])
+            raise KellyError(
+                f"checkpoint was written with other settings ({', '.join(changed)}); use the "
+                "same options to resume, or train without --resume",
+                path=path,
+                field="config",
+                expected={k: saved.get(k) for k in changed},
+                got={k: wanted[k] for k in changed},
+            )
+
+
+def _cpu_copy(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+
+
+def _mapping(state: Mapping[str, object], key: str, path: Path) -> dict[str, object]:
+    value = state.get(key)
+    if not isinstance(value, Mapping):
+        raise KellyError(f"checkpoint lacks {key!r}", path=path, field=key)
+    return dict(value)
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None

@@ -1,0 +1,168 @@
+"""Training sequences in memory: loading from a Dataset, splitting, batching with masks.
+
+Each :class:`~kelly_core.records.Example` is one sequence ``(T, in)`` -> ``(T, out)``. A
+batch stacks ``B`` sequences padded to the longest one, with a ``(B, T)`` mask that is 1
+on real steps and 0 on padding; losses and metrics count masked steps only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+import torch
+
+from kelly_core.arrays import FloatArray
+from kelly_core.errors import DatasetError
+from kelly_core.interfaces import Dataset
+from kelly_core.records import Example, Split
+from kelly_core.specs import ModelSpec
+
+__all__ = ["Batch", "SequenceSet", "collate", "load_examples", "split_examples"]
+
+logger = logging.getLogger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class SequenceSet:
+    """Sequences of one split, as float32 arrays."""
+
+    inputs: tuple[FloatArray, ...]
+    targets: tuple[FloatArray, ...]
+    sources: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def frames(self) -> int:
+        """Total steps over every sequence."""
+        return sum(x.shape[0] for x in self.inputs)
+
+    def stacked_targets(self) -> FloatArray:
+        """Every target frame, ``(frames, out)``."""
+        return np.concatenate(self.targets, axis=0)
+
+    @classmethod
+    def from_examples(cls, examples: Sequence[Example]) -> SequenceSet:
+        """Collect the arrays of ``examples``."""
+        return cls(
+            inputs=tuple(e.inputs for e in examples),
+            targets=tuple(e.targets for e in examples),
+            sources=tuple(e.source for e in examples),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Batch:
+    """Padded tensors of a few sequences: ``inputs (B, T, in)``, ``targets (B, T, out)``,
+    ``mask (B, T)`` (1.0 on real steps)."""
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    mask: torch.Tensor
+
+    def to(self, device: torch.device) -> Batch:
+        """Return the batch on ``device``."""
+        return Batch(
+            inputs=self.inputs.to(device), targets=self.targets.to(device), mask=self.mask.to(device)
+        )
+
+
+def collate(data: SequenceSet, indices: Sequence[int]) -> Batch:
+    """Stack sequences ``indices`` of ``data`` into one padded :class:`Batch`."""
+    chosen = [int(i) for i in indices]
+    length = max(data.inputs[i].shape[0] for i in chosen)
+    in_size = data.inputs[chosen[0]].shape[1]
+    out_size = data.targets[chosen[0]].shape[1]
+    inputs = np.zeros((len(chosen), length, in_size), dtype=np.float32)
+    targets = np.zeros((len(chosen), length, out_size), dtype=np.float32)
+    mask = np.zeros((len(chosen), length), dtype=np.float32)
+    for row, index in enumerate(chosen):
+        steps = data.inputs[index].shape[0]
+        inputs[row, :steps] = data.inputs[index]
+        targets[row, :steps] = data.targets[index]
+        mask[row, :steps] = 1.0
+    return Batch(
+        inputs=torch.from_numpy(inputs), targets=torch.from_numpy(targets), mask=torch.from_numpy(mask)
+    )
+
+
+def load_examples(dataset: Dataset, spec: ModelSpec, *, max_items: int = 0) -> list[Example]:
+    """Read the examples of ``dataset`` (the first ``max_items`` if > 0), checking sizes.
+
+    Sequences with no steps are dropped.
+
+    :raises DatasetError: If an example's feature sizes do not fit ``spec``.
+    """
+    count = len(dataset) if max_items <= 0 else min(len(dataset), max_items)
+    examples: list[Example] = []
+    for index in range(count):
+        example = dataset[index]
+        if example.inputs.shape[1] != spec.input_size or example.targets.shape[1] != spec.output_size:
+            raise DatasetError(
+                f"example {index} does not fit {spec.name}; expected inputs (T, {spec.input_size}) "
+                f"and targets (T, {spec.output_size})",
+                path=example.source,
+                field="inputs",
+                expected=(spec.input_size, spec.output_size),
+                got=(example.inputs.shape, example.targets.shape),
+            )
+        if example.inputs.shape[0] > 0:
+            examples.append(example)
+    if dataset.skipped:
+        logger.warning("%d files skipped while reading %s's data", len(dataset.skipped), spec.name)
+    return examples
+
+
+def split_examples(
+    examples: Sequence[Example], *, val_split: float, seed: int
+) -> dict[Split, list[Example]]:
+    """Split examples into train, validation and test.
+
+    When the dataset marks splits itself (any example not ``"train"``), they are kept;
+    a missing validation split is then taken from the test split, or carved from train.
+    Otherwise a seeded shuffle holds out ``val_split`` of the sequences for validation
+    and as many again for test (at least one each when there are three or more).
+
+    :raises DatasetError: If there are no training sequences left.
+    """
+    splits: dict[Split, list[Example]] = {"train": [], "validation": [], "test": []}
+    if any(e.split != "train" for e in examples):
+        for example in examples:
+            splits[example.split].append(example)
+        if not splits["validation"]:
+            donor: Split = "test" if splits["test"] else "train"
+            held = _carve(splits[donor], val_split, seed)
+            splits["validation"], splits[donor] = held
+        if not splits["test"]:
+            splits["test"] = splits["validation"]
+    else:
+        splits["validation"], rest = _carve(list(examples), val_split, seed)
+        splits["test"], splits["train"] = _carve(rest, val_split / (1 - val_split), seed + 1)
+    if not splits["train"]:
+        raise DatasetError("no training sequences", expected="at least one", got=0)
+    if not splits["validation"]:
+        splits["validation"] = splits["train"]
+    if not splits["test"]:
+        splits["test"] = splits["validation"]
+    return splits
+
+
+def _carve(
+    examples: list[Example], share: float, seed: int
+) -> tuple[list[Example], list[Example]]:
+    """Return ``(held_out, rest)``: a seeded random ``share`` of ``examples`` and the rest."""
+    count = len(examples)
+    held = int(round(count * share))
+    if share > 0 and count >= 3:
+        held = max(1, held)
+    held = min(held, count - 1) if count > 1 else 0
+    order = np.random.default_rng(seed).permutation(count)
+    held_set = set(order[:held].tolist())
+    return (
+        [e for i, e in enumerate(examples) if i in held_set],
+        [e for i, e in enumerate(examples) if i not in held_set],
+    )
