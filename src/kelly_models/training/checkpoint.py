@@ -24,7 +24,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 import torch
@@ -32,9 +32,11 @@ import torch
 from kelly_core.errors import KellyError, KellyWarning
 from kelly_core.fileio import atomic_path
 
-__all__ = ["CheckpointManager", "capture_rng", "restore_rng"]
+__all__ = ["CheckpointManager", "capture_rng", "read_number", "restore_rng"]
 
 logger = logging.getLogger(__name__)
+
+_N = TypeVar("_N", int, float)
 
 _STEP_NAME: Final = re.compile(r"^step-(\d{8,})\.pt$")
 BEST_NAME: Final = "best.pt"
@@ -42,7 +44,7 @@ BEST_NAME: Final = "best.pt"
 
 def capture_rng(shuffle: np.random.Generator) -> dict[str, object]:
     """Return every random generator state the loop depends on, as plain data."""
-    kind, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)  # type: ignore[misc]  # legacy tuple
+    kind, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
     state: dict[str, object] = {
         "python": _to_plain(random.getstate()),
         "numpy": {
@@ -55,7 +57,7 @@ def capture_rng(shuffle: np.random.Generator) -> dict[str, object]:
         "torch": torch.get_rng_state(),
         "shuffle": shuffle.bit_generator.state,
     }
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
+    if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
@@ -73,19 +75,30 @@ def restore_rng(state: Mapping[str, object], shuffle: np.random.Generator) -> No
         (
             str(numpy_state["kind"]),
             keys.numpy().astype(np.uint32),
-            int(numpy_state["pos"]),  # type: ignore[call-overload]  # plain int stored
-            int(numpy_state["has_gauss"]),  # type: ignore[call-overload]  # plain int stored
-            float(numpy_state["cached"]),  # type: ignore[arg-type]  # plain float stored
+            read_number(numpy_state, "pos", int),
+            read_number(numpy_state, "has_gauss", int),
+            read_number(numpy_state, "cached", float),
         )
     )
     torch_state = state["torch"]
     if not isinstance(torch_state, torch.Tensor):
         raise KellyError("checkpoint rng.torch is not a tensor", field="rng.torch")
     torch.set_rng_state(torch_state)
-    shuffle.bit_generator.state = dict(state["shuffle"])  # type: ignore[call-overload]  # dict stored
+    shuffle_state = state["shuffle"]
+    if not isinstance(shuffle_state, Mapping):
+        raise KellyError("checkpoint rng.shuffle is not a mapping", field="rng.shuffle")
+    shuffle.bit_generator.state = dict(shuffle_state)
     cuda = state.get("cuda")
-    if cuda is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(cuda)  # type: ignore[arg-type]  # list of tensors stored
+    if isinstance(cuda, list) and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([t for t in cuda if isinstance(t, torch.Tensor)])
+
+
+def read_number(state: Mapping[str, object], key: str, kind: type[_N]) -> _N:
+    """Return ``state[key]`` converted to ``kind`` (int or float), or raise ``KellyError``."""
+    value = state.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise KellyError(f"checkpoint value {key!r} is not a number", field=key, got=value)
+    return kind(value)
 
 
 def _to_plain(value: object) -> object:
@@ -132,7 +145,7 @@ class CheckpointManager:
         if not self.folder.is_dir():
             return []
         found = [p for p in self.folder.iterdir() if _STEP_NAME.match(p.name)]
-        return sorted(found, key=lambda p: int(_STEP_NAME.match(p.name).group(1)))  # type: ignore[union-attr]  # filtered above
+        return sorted(found, key=lambda p: int(p.name[5:-3]))
 
     @property
     def best_path(self) -> Path:

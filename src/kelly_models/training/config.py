@@ -39,7 +39,9 @@ class TrainConfig:
     """Adam's L2 penalty."""
     grad_clip: float = attrs.field(default=1.0, validator=attrs.validators.ge(0.0))
     """Clip the gradient's global norm to this (0 disables)."""
-    schedule: ScheduleName = attrs.field(default="cosine", validator=attrs.validators.in_(SCHEDULES))
+    schedule: ScheduleName = attrs.field(
+        default="cosine", validator=attrs.validators.in_(SCHEDULES)
+    )
     """Learning-rate schedule, stepped once per epoch (see :mod:`.schedules`)."""
     step_size: int = attrs.field(default=10, validator=_positive)
     """``step`` schedule: epochs between decays."""

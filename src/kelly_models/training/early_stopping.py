@@ -17,7 +17,9 @@ class EarlyStopping:
 
     def __init__(self, patience: int, min_delta: float = 0.0) -> None:
         if patience < 0 or min_delta < 0:
-            raise ValueError(f"expected patience >= 0 and min_delta >= 0, got {patience}, {min_delta}")
+            raise ValueError(
+                f"expected patience >= 0 and min_delta >= 0, got {patience}, {min_delta}"
+            )
         self.patience = patience
         self.min_delta = min_delta
         self.best = math.inf

@@ -32,7 +32,7 @@ def predict(
                 indices = list(range(start, min(start + batch_size, len(data))))
                 batch = collate(data, indices).to(device)
                 result, _ = forward_sequence(module, batch.inputs, None)
-                values = result.float().cpu().numpy()
+                values = result.values.float().cpu().numpy()
                 for row, index in enumerate(indices):
                     steps = data.inputs[index].shape[0]
                     outputs.append(np.ascontiguousarray(values[row, :steps], dtype=np.float32))

@@ -36,7 +36,9 @@ class History:
         missing = set(self.series) - set(values)
         if self.series and missing:
             raise KellyError(
-                f"epoch record lacks {', '.join(sorted(missing))}", field="history", got=sorted(values)
+                f"epoch record lacks {', '.join(sorted(missing))}",
+                field="history",
+                got=sorted(values),
             )
         epochs = len(self)
         for name, value in values.items():
@@ -46,7 +48,9 @@ class History:
         """Return the JSON document (NaN written as ``null``)."""
         return {
             "model": self.model,
-            "series": {k: [None if math.isnan(v) else v for v in vs] for k, vs in self.series.items()},
+            "series": {
+                k: [None if math.isnan(v) else v for v in vs] for k, vs in self.series.items()
+            },
             "notes": dict(self.notes),
         }
 

@@ -32,7 +32,12 @@ import torch
 from kelly_core.errors import KellyError
 from kelly_core.specs import ModelSpec
 from kelly_models.training.adapter import detach_state, forward_sequence
-from kelly_models.training.checkpoint import CheckpointManager, capture_rng, restore_rng
+from kelly_models.training.checkpoint import (
+    CheckpointManager,
+    capture_rng,
+    read_number,
+    restore_rng,
+)
 from kelly_models.training.config import TrainConfig
 from kelly_models.training.early_stopping import EarlyStopping
 from kelly_models.training.evaluate import evaluate_loss
@@ -206,7 +211,9 @@ class Trainer:
         with Progress(len(batches), description, enabled=self.progress) as bar:
             bar.update(self.batch)
             while self.batch < len(batches):
-                loss_sum, frames = self._train_batch(collate(train, batches[self.batch]).to(self.device))
+                loss_sum, frames = self._train_batch(
+                    collate(train, batches[self.batch]).to(self.device)
+                )
                 self.running[0] += loss_sum
                 self.running[1] += frames
                 self.batch += 1
@@ -216,7 +223,11 @@ class Trainer:
                 if every and self.batch % every == 0 and self.batch < len(batches):
                     self._save()
                 event = StepEvent(
-                    model=self.spec.name, epoch=self.epoch, batch=self.batch - 1, step=self.step, loss=loss
+                    model=self.spec.name,
+                    epoch=self.epoch,
+                    batch=self.batch - 1,
+                    step=self.step,
+                    loss=loss,
                 )
                 for callback in self.callbacks:
                     callback(event)
@@ -285,21 +296,27 @@ class Trainer:
         path, state = found
         self._check_compatible(path, state)
         self.module.load_state_dict(_mapping(state, "module", path))
-        self.optimizer.load_state_dict(_mapping(state, "optimizer", path))  # type: ignore[arg-type]  # torch's own dict
+        self.optimizer.load_state_dict(_mapping(state, "optimizer", path))
         self.schedule.load_state_dict(_mapping(state, "schedule", path))
-        self.stopper.load_state_dict(_mapping(state, "early_stopping", path))  # type: ignore[arg-type]  # numbers stored
+        stopping = _mapping(state, "early_stopping", path)
+        self.stopper.load_state_dict(
+            {k: read_number(stopping, k, float) for k in ("best", "best_epoch", "bad_epochs")}
+        )
         self.history = History.from_dict(_mapping(state, "history", path))
         restore_rng(_mapping(state, "rng", path), self.shuffle)
-        self.epoch = int(state["epoch"])  # type: ignore[call-overload]  # int stored
-        self.batch = int(state["batch"])  # type: ignore[call-overload]  # int stored
+        self.epoch = read_number(state, "epoch", int)
+        self.batch = read_number(state, "batch", int)
         order = state["order"]
         self.order = [int(i) for i in order] if isinstance(order, list) else None
-        self.running = [float(v) for v in state["running"]]  # type: ignore[attr-defined]  # list stored
-        self.step = int(state["step"])  # type: ignore[call-overload]  # int stored
+        running = state.get("running")
+        if not isinstance(running, list) or len(running) != 2:
+            raise KellyError("checkpoint lacks 'running'", path=path, field="running")
+        self.running = [float(v) for v in running]
+        self.step = read_number(state, "step", int)
         self.finished = self.stopper.should_stop or self.epoch >= self.config.epochs
         if self.checkpoints.best_path.exists():
             best = self.checkpoints.load(self.checkpoints.best_path)
-            self.best_module = dict(_mapping(best, "module", self.checkpoints.best_path))  # type: ignore[arg-type]  # tensors stored
+            self.best_module = _tensors(_mapping(best, "module", self.checkpoints.best_path))
         logger.info(
             "%s: resumed from %s (epoch %d, batch %d)", self.spec.name, path, self.epoch, self.batch
         )
@@ -308,7 +325,10 @@ class Trainer:
     def _check_compatible(self, path: Path, state: Mapping[str, object]) -> None:
         if state.get("format") != CHECKPOINT_FORMAT:
             raise KellyError(
-                "unsupported checkpoint format", path=path, expected=CHECKPOINT_FORMAT, got=state.get("format")
+                "unsupported checkpoint format",
+                path=path,
+                expected=CHECKPOINT_FORMAT,
+                got=state.get("format"),
             )
         if state.get("spec_hash") != self.spec.spec_hash:
             raise KellyError(
@@ -342,6 +362,10 @@ def _mapping(state: Mapping[str, object], key: str, path: Path) -> dict[str, obj
     if not isinstance(value, Mapping):
         raise KellyError(f"checkpoint lacks {key!r}", path=path, field=key)
     return dict(value)
+
+
+def _tensors(state: Mapping[str, object]) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -57,8 +57,12 @@ def f1_score(predicted: _Array, actual: _Array, *, threshold: float = 0.5) -> fl
     :param actual: ``(N, labels)`` targets (0/1 or booleans).
     """
     _same_shape(predicted, actual)
-    p = predicted if predicted.dtype == np.bool_ else predicted >= threshold
-    a = actual if actual.dtype == np.bool_ else actual >= 0.5
+    p: npt.NDArray[np.bool_] = np.asarray(
+        predicted if predicted.dtype == np.bool_ else predicted >= threshold, dtype=np.bool_
+    )
+    a: npt.NDArray[np.bool_] = np.asarray(
+        actual if actual.dtype == np.bool_ else actual >= 0.5, dtype=np.bool_
+    )
     true_pos = int(np.count_nonzero(p & a))
     false_pos = int(np.count_nonzero(p & ~a))
     false_neg = int(np.count_nonzero(~p & a))
@@ -68,7 +72,9 @@ def f1_score(predicted: _Array, actual: _Array, *, threshold: float = 0.5) -> fl
     return 2.0 * true_pos / denominator
 
 
-def top_k_accuracy(probabilities: npt.NDArray[np.floating], labels: npt.NDArray[np.integer], k: int) -> float:
+def top_k_accuracy(
+    probabilities: npt.NDArray[np.floating], labels: npt.NDArray[np.integer], k: int
+) -> float:
     """Return the share of rows whose label is among the ``k`` highest scores, in [0, 1].
 
     Ties are broken towards the lower class index (a stable sort of the negated scores).
@@ -126,13 +132,17 @@ def r2_score(predicted: npt.NDArray[np.floating], actual: npt.NDArray[np.floatin
     return 1.0 - sse / sst
 
 
-def mean_squared_error(predicted: npt.NDArray[np.floating], actual: npt.NDArray[np.floating]) -> float:
+def mean_squared_error(
+    predicted: npt.NDArray[np.floating], actual: npt.NDArray[np.floating]
+) -> float:
     """Return the mean of the squared differences over every value."""
     _same_shape(predicted, actual)
     return float(np.mean((predicted.astype(np.float64) - actual.astype(np.float64)) ** 2))
 
 
-def mean_absolute_error(predicted: npt.NDArray[np.floating], actual: npt.NDArray[np.floating]) -> float:
+def mean_absolute_error(
+    predicted: npt.NDArray[np.floating], actual: npt.NDArray[np.floating]
+) -> float:
     """Return the mean of the absolute differences over every value."""
     _same_shape(predicted, actual)
     return float(np.mean(np.abs(predicted.astype(np.float64) - actual.astype(np.float64))))
@@ -141,8 +151,10 @@ def mean_absolute_error(predicted: npt.NDArray[np.floating], actual: npt.NDArray
 def frequency_prior(targets: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
     """Return how often each label is on in ``targets`` ``(N, labels)``: ``(labels,)`` in [0, 1]."""
     if targets.ndim != 2 or targets.shape[0] == 0:
-        raise SpecError("expected a non-empty (N, labels) array", field="targets", got=targets.shape)
-    return np.mean(targets >= 0.5, axis=0, dtype=np.float64)
+        raise SpecError(
+            "expected a non-empty (N, labels) array", field="targets", got=targets.shape
+        )
+    return np.asarray(np.mean(targets >= 0.5, axis=0), dtype=np.float64)
 
 
 def prior_top_k_notes(prior: npt.NDArray[np.floating], rows: int, k: int) -> npt.NDArray[np.bool_]:
@@ -166,4 +178,6 @@ def most_frequent_classes(labels: npt.NDArray[np.integer], classes: int) -> npt.
     """
     counts = np.bincount(labels.astype(np.int64), minlength=classes)[:classes]
     total = counts.sum()
-    return counts / total if total else np.full(classes, 1.0 / classes)
+    if not total:
+        return np.full(classes, 1.0 / classes)
+    return np.asarray(counts / total, dtype=np.float64)

@@ -1,4 +1,4 @@
-"""Registers the training commands (filled in by the training work)."""
+"""Registers ``kelly train``; importing this module imports neither torch nor the loop."""
 
 from __future__ import annotations
 
@@ -11,4 +11,11 @@ __all__ = ["kelly_commands"]
 @hookimpl
 def kelly_commands() -> list[CommandEntry]:
     """Return the training subcommands."""
-    return []
+    return [
+        CommandEntry(
+            name="train",
+            factory="kelly_models.training.command:TrainCommand",
+            help="train the models (on datasets or synthetic data), export them, report metrics",
+            requires=("torch", "matplotlib"),
+        )
+    ]

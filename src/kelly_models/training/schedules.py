@@ -21,7 +21,9 @@ class Schedule:
     def __init__(
         self,
         optimizer: torch.optim.Optimizer,
-        scheduler: torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau | None,
+        scheduler: torch.optim.lr_scheduler.LRScheduler
+        | torch.optim.lr_scheduler.ReduceLROnPlateau
+        | None,
     ) -> None:
         self._optimizer = optimizer
         self._scheduler = scheduler
@@ -64,7 +66,9 @@ def build_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig) -> Sch
         return Schedule(optimizer, lr_sched.StepLR(optimizer, config.step_size, config.gamma))
     if config.schedule == "cosine":
         floor = config.learning_rate * 0.01
-        return Schedule(optimizer, lr_sched.CosineAnnealingLR(optimizer, config.epochs, eta_min=floor))
+        return Schedule(
+            optimizer, lr_sched.CosineAnnealingLR(optimizer, config.epochs, eta_min=floor)
+        )
     return Schedule(
         optimizer,
         lr_sched.ReduceLROnPlateau(

@@ -67,7 +67,9 @@ class Batch:
     def to(self, device: torch.device) -> Batch:
         """Return the batch on ``device``."""
         return Batch(
-            inputs=self.inputs.to(device), targets=self.targets.to(device), mask=self.mask.to(device)
+            inputs=self.inputs.to(device),
+            targets=self.targets.to(device),
+            mask=self.mask.to(device),
         )
 
 
@@ -86,7 +88,9 @@ def collate(data: SequenceSet, indices: Sequence[int]) -> Batch:
         targets[row, :steps] = data.targets[index]
         mask[row, :steps] = 1.0
     return Batch(
-        inputs=torch.from_numpy(inputs), targets=torch.from_numpy(targets), mask=torch.from_numpy(mask)
+        inputs=torch.from_numpy(inputs),
+        targets=torch.from_numpy(targets),
+        mask=torch.from_numpy(mask),
     )
 
 
@@ -101,7 +105,10 @@ def load_examples(dataset: Dataset, spec: ModelSpec, *, max_items: int = 0) -> l
     examples: list[Example] = []
     for index in range(count):
         example = dataset[index]
-        if example.inputs.shape[1] != spec.input_size or example.targets.shape[1] != spec.output_size:
+        if (
+            example.inputs.shape[1] != spec.input_size
+            or example.targets.shape[1] != spec.output_size
+        ):
             raise DatasetError(
                 f"example {index} does not fit {spec.name}; expected inputs (T, {spec.input_size}) "
                 f"and targets (T, {spec.output_size})",
@@ -151,12 +158,10 @@ def split_examples(
     return splits
 
 
-def _carve(
-    examples: list[Example], share: float, seed: int
-) -> tuple[list[Example], list[Example]]:
+def _carve(examples: list[Example], share: float, seed: int) -> tuple[list[Example], list[Example]]:
     """Return ``(held_out, rest)``: a seeded random ``share`` of ``examples`` and the rest."""
     count = len(examples)
-    held = int(round(count * share))
+    held = round(count * share)
     if share > 0 and count >= 3:
         held = max(1, held)
     held = min(held, count - 1) if count > 1 else 0

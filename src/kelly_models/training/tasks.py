@@ -33,6 +33,7 @@ import torch.nn.functional as F  # noqa: N812  # conventional alias
 from kelly_core.arrays import FloatArray
 from kelly_core.specs import ModelSpec
 from kelly_models.training import metrics as m
+from kelly_models.training.adapter import Outputs
 
 __all__ = ["PROBABILITY_FLOOR", "Baseline", "Task", "TaskKind", "task_for"]
 
@@ -58,7 +59,7 @@ class Baseline:
     def fit(cls, targets: FloatArray) -> Baseline:
         """Compute the statistics from training targets ``(N, out)``."""
         mean = targets.mean(axis=0, dtype=np.float64).astype(np.float32)
-        active = int(round(float(np.mean(np.sum(targets >= 0.5, axis=1))))) if len(targets) else 0
+        active = round(float(np.mean(np.sum(targets >= 0.5, axis=1)))) if len(targets) else 0
         return cls(mean=mean, active=active)
 
 
@@ -78,31 +79,44 @@ class Task:
     decode_emotion: Callable[[], EmotionDecoder] = _decoder
     """Returns the emotion-code decoder ``(N, 64) -> (N, 2)``; imported on first use."""
 
-    def loss(self, outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def loss(self, outputs: Outputs, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Return the mean loss over the masked steps.
 
-        :param outputs: Model outputs ``(B, T, out)`` (probabilities for notes/classes).
+        :param outputs: Model outputs ``(B, T, out)`` (with logits when available).
         :param targets: ``(B, T, out)``.
         :param mask: ``(B, T)``, 1.0 on steps that count.
         """
         per_step = self.step_losses(outputs, targets)
         return (per_step * mask).sum() / mask.sum().clamp_min(1.0)
 
-    def step_losses(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Return the loss of every step, ``(B, T)``."""
+    def step_losses(self, outputs: Outputs, targets: torch.Tensor) -> torch.Tensor:
+        """Return the loss of every step, ``(B, T)``.
+
+        Uses the logits when the model exposes them (``log_softmax``, BCE with logits);
+        otherwise the probabilities, clamped to [:data:`PROBABILITY_FLOOR`, 1].
+        """
+        logits = None if outputs.logits is None else outputs.logits.float()
+        values = outputs.values.float()
         if self.kind == "notes":
-            return F.binary_cross_entropy(
-                outputs.float().clamp(0.0, 1.0), targets, reduction="none"
-            ).mean(dim=-1)
+            if logits is not None:
+                return F.binary_cross_entropy_with_logits(logits, targets, reduction="none").mean(
+                    -1
+                )
+            return F.binary_cross_entropy(values.clamp(0.0, 1.0), targets, reduction="none").mean(
+                -1
+            )
         if self.kind == "classes":
-            logs = outputs.float().clamp(PROBABILITY_FLOOR, 1.0).log()
+            if logits is not None:
+                logs = F.log_softmax(logits, dim=-1)
+            else:
+                logs = values.clamp(PROBABILITY_FLOOR, 1.0).log()
             return -(targets * logs).sum(dim=-1)
-        return ((outputs.float() - targets) ** 2).mean(dim=-1)
+        return ((values - targets) ** 2).mean(dim=-1)
 
     def numpy_loss(self, outputs: FloatArray, targets: FloatArray) -> float:
         """The same loss on numpy frames ``(N, out)`` (used to score the baseline)."""
         with torch.no_grad():
-            losses = self.step_losses(torch.from_numpy(outputs), torch.from_numpy(targets))
+            losses = self.step_losses(Outputs(torch.from_numpy(outputs)), torch.from_numpy(targets))
         return float(losses.double().mean()) if losses.numel() else math.nan
 
     def evaluate(
@@ -145,9 +159,13 @@ class Task:
             for name, guess in (("", predictions), ("baseline_", mean_guess)):
                 va = decode(np.ascontiguousarray(guess, dtype=np.float32))
                 for axis, label in enumerate(("valence", "arousal")):
-                    scores[f"{name}{label}_mae"] = m.mean_absolute_error(va[:, axis], truth[:, axis])
+                    scores[f"{name}{label}_mae"] = m.mean_absolute_error(
+                        va[:, axis], truth[:, axis]
+                    )
                     scores[f"{name}{label}_ccc"] = m.ccc(va[:, axis], truth[:, axis])
-                scores[f"{name}ccc"] = (scores[f"{name}valence_ccc"] + scores[f"{name}arousal_ccc"]) / 2
+                scores[f"{name}ccc"] = (
+                    scores[f"{name}valence_ccc"] + scores[f"{name}arousal_ccc"]
+                ) / 2
         else:
             scores["mae"] = m.mean_absolute_error(predictions, targets)
             scores["baseline_mae"] = m.mean_absolute_error(mean_guess, targets)

@@ -1,27 +1,20 @@
-"""Shared helpers for the training tests: a tiny torch model built from any ModelSpec,
+"""Shared helpers for the training tests: a tiny network from a small ModelSpec,
 and tiny in-memory datasets."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
-import torch
+import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray
 from kelly_core.records import Example, SkippedFile
 from kelly_core.specs import LayerSpec, ModelSpec
+from kelly_models.build import build_network
+from kelly_models.network import SpecNetwork
 
-__all__ = ["TinyDataset", "TinyModel", "tiny_examples", "tiny_spec"]
-
-_ACTIVATIONS: Mapping[str, torch.nn.Module] = {
-    "": torch.nn.Identity(),
-    "tanh": torch.nn.Tanh(),
-    "relu": torch.nn.ReLU(),
-    "sigmoid": torch.nn.Sigmoid(),
-    "softmax": torch.nn.Softmax(dim=-1),
-    "elu": torch.nn.ELU(),
-}
+__all__ = ["TinyDataset", "tiny_examples", "tiny_network", "tiny_spec"]
 
 
 def tiny_spec(
@@ -35,37 +28,9 @@ def tiny_spec(
     return ModelSpec(name="Tiny", input_size=in_size, layers=tuple(layers), output_name=output)
 
 
-class TinyModel(torch.nn.Module):
-    """A sequence model from a ModelSpec: ``forward(x (B, T, in), state) -> (y, state)``."""
-
-    def __init__(self, spec: ModelSpec, seed: int = 0) -> None:
-        super().__init__()
-        torch.manual_seed(seed)
-        self._spec = spec
-        self.layers = torch.nn.ModuleList()
-        for layer, in_size in zip(spec.layers, spec.layer_input_sizes, strict=True):
-            if layer.kind == "dense":
-                self.layers.append(torch.nn.Linear(in_size, layer.size))
-            else:
-                self.layers.append(torch.nn.LSTM(in_size, layer.size, batch_first=True))
-
-    @property
-    def spec(self) -> ModelSpec:
-        return self._spec
-
-    def forward(
-        self, x: torch.Tensor, state: Sequence[tuple[torch.Tensor, torch.Tensor] | None] | None = None
-    ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor] | None]]:
-        new_state: list[tuple[torch.Tensor, torch.Tensor] | None] = []
-        for index, (layer, module) in enumerate(zip(self._spec.layers, self.layers, strict=True)):
-            if layer.kind == "dense":
-                x = _ACTIVATIONS[layer.activation](module(x))
-                new_state.append(None)
-            else:
-                previous = None if state is None else state[index]
-                x, carried = module(x, previous)
-                new_state.append(carried)
-        return x, new_state
+def tiny_network(spec: ModelSpec, seed: int = 0) -> SpecNetwork:
+    """Return Kelly's torch network for ``spec``, seeded."""
+    return build_network(spec, seed=seed)
 
 
 def tiny_examples(
@@ -87,13 +52,14 @@ def tiny_examples(
     return examples
 
 
-def _target(spec: ModelSpec, mixed: FloatArray) -> FloatArray:
+def _target(spec: ModelSpec, mixed: npt.NDArray[np.float64]) -> FloatArray:
     last = spec.layers[-1].activation
     if spec.output_name == "notes":
-        return (mixed > 0.8).astype(np.float32)
+        return np.asarray(mixed > 0.8, dtype=np.float32)
     if last == "softmax":
-        return np.eye(spec.output_size, dtype=np.float32)[np.argmax(mixed, axis=1)]
-    return np.tanh(mixed / 3).astype(np.float32)
+        labels = np.argmax(mixed, axis=1)
+        return np.asarray(np.eye(spec.output_size)[labels], dtype=np.float32)
+    return np.asarray(np.tanh(mixed / 3), dtype=np.float32)
 
 
 class TinyDataset:

@@ -1,0 +1,240 @@
+"""``kelly train``: train the models, export them, and report how training went.
+
+Replaces the original ``train_all_models.py``: every flag is declared once (its CLI
+crashed with a duplicated ``-d``), and the LSTMs train on sequences with carried state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import torch
+
+from kelly_core.catalog import MODEL_NAMES
+from kelly_core.errors import KellyError
+from kelly_core.registry import Registry, default_registry
+from kelly_models.training.config import DEVICES, SCHEDULES, TrainConfig
+from kelly_models.training.run import RunOptions, pick_device, train_models
+from kelly_models.training.summary import format_table, write_summary
+
+__all__ = ["TrainCommand", "resolve_model_names"]
+
+logger = logging.getLogger(__name__)
+
+_DEFAULTS = TrainConfig()
+
+
+def resolve_model_names(registry: Registry, requested: list[str] | None) -> list[str]:
+    """Map ``--models`` values (case-insensitive names or file stems) to model names.
+
+    :raises KellyError: Through ``registry.resolve`` for an unknown name.
+    """
+    names = list(registry.model_names())
+    if not requested:
+        return names
+    by_lower = {n.lower(): n for n in names}
+    chosen: list[str] = []
+    for raw in requested:
+        name = by_lower.get(raw.lower(), raw)
+        registry.resolve("model", name)  # raises UnknownNameError with a suggestion
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
+
+
+class TrainCommand:
+    """``kelly train [--datasets-dir DIR | --synthetic] --output DIR [options]``."""
+
+    def __init__(self, registry: Registry | None = None) -> None:
+        self._registry = registry
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add the training options (each flag once; short aliases where the original had them)."""
+        source = parser.add_mutually_exclusive_group()
+        source.add_argument(
+            "-d",
+            "--datasets-dir",
+            type=Path,
+            metavar="DIR",
+            help="folder holding the datasets (deam/, lmd_full/, maestro-v3.0.0/, ...); a model "
+            "whose dataset is missing trains on synthetic data, with a notice",
+        )
+        source.add_argument(
+            "--synthetic",
+            action="store_true",
+            help="train every model on generated data (the default without --datasets-dir)",
+        )
+        parser.add_argument(
+            "-o",
+            "--output",
+            type=Path,
+            required=True,
+            metavar="DIR",
+            help="where models, metrics, checkpoints and the summary go",
+        )
+        parser.add_argument(
+            "-e",
+            "--epochs",
+            type=int,
+            default=_DEFAULTS.epochs,
+            help=f"maximum epochs per model (default {_DEFAULTS.epochs})",
+        )
+        parser.add_argument(
+            "-b",
+            "--batch-size",
+            type=int,
+            default=_DEFAULTS.batch_size,
+            help=f"sequences per batch (default {_DEFAULTS.batch_size})",
+        )
+        parser.add_argument(
+            "--lr",
+            "--learning-rate",
+            dest="lr",
+            type=float,
+            default=_DEFAULTS.learning_rate,
+            help=f"initial learning rate (default {_DEFAULTS.learning_rate})",
+        )
+        parser.add_argument(
+            "--device",
+            choices=DEVICES,
+            default="cpu",
+            help="cpu (default), cuda, mps, or auto (cuda, then mps, then cpu)",
+        )
+        parser.add_argument(
+            "-m",
+            "--models",
+            nargs="+",
+            metavar="NAME",
+            help=f"models to train (default all: {', '.join(MODEL_NAMES)}); case-insensitive",
+        )
+        parser.add_argument(
+            "-s",
+            "--seed",
+            type=int,
+            default=_DEFAULTS.seed,
+            help="seed for weights, data order and splits (default 0)",
+        )
+        parser.add_argument(
+            "-r",
+            "--resume",
+            action="store_true",
+            help="continue each model from its last checkpoint under DIR/checkpoints",
+        )
+        parser.add_argument(
+            "--val-split",
+            type=float,
+            default=_DEFAULTS.val_split,
+            help="share of sequences held out for validation, and again for "
+            f"test, when the dataset has no splits (default {_DEFAULTS.val_split})",
+        )
+        parser.add_argument(
+            "--window",
+            type=int,
+            default=_DEFAULTS.window,
+            help=f"truncated-BPTT window in steps (default {_DEFAULTS.window})",
+        )
+        parser.add_argument(
+            "--schedule",
+            choices=SCHEDULES,
+            default=_DEFAULTS.schedule,
+            help=f"learning-rate schedule (default {_DEFAULTS.schedule})",
+        )
+        parser.add_argument(
+            "--patience",
+            type=int,
+            default=_DEFAULTS.patience,
+            help="early stopping: epochs without validation improvement "
+            f"(default {_DEFAULTS.patience}; 0 disables)",
+        )
+        parser.add_argument(
+            "--max-items",
+            type=int,
+            default=0,
+            metavar="N",
+            help="read at most N sequences per dataset (quick runs; default all)",
+        )
+        parser.add_argument(
+            "--steps-per-epoch",
+            type=int,
+            default=0,
+            metavar="N",
+            help="at most N batches per epoch (quick runs; default all)",
+        )
+        parser.add_argument(
+            "--checkpoint-every",
+            type=int,
+            default=0,
+            metavar="N",
+            help="also checkpoint every N batches inside an epoch (default 0: at epoch ends)",
+        )
+        parser.add_argument(
+            "--keep-last",
+            type=int,
+            default=_DEFAULTS.keep_last,
+            metavar="N",
+            help=f"checkpoints kept besides best.pt (default {_DEFAULTS.keep_last})",
+        )
+        parser.add_argument(
+            "--format",
+            dest="export_format",
+            default="rtneural",
+            help="exporter to write the models with (default rtneural)",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=0,
+            metavar="N",
+            help="torch CPU threads (default: torch's choice)",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bars or lines")
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Train, export, print the summary table; return 0.
+
+        A model that does not beat its baseline is warned about, not failed.
+        """
+        registry = self._registry or default_registry()
+        try:
+            config = TrainConfig(
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                learning_rate=args.lr,
+                seed=args.seed,
+                val_split=args.val_split,
+                window=args.window,
+                schedule=args.schedule,
+                patience=args.patience,
+                steps_per_epoch=args.steps_per_epoch,
+                checkpoint_every=args.checkpoint_every,
+                keep_last=args.keep_last,
+            )
+        except (ValueError, TypeError) as exc:
+            raise KellyError(f"invalid option: {exc}") from exc
+        if args.max_items < 0:
+            raise KellyError("--max-items must be >= 0", field="--max-items", got=args.max_items)
+        if args.threads > 0:
+            torch.set_num_threads(args.threads)
+        options = RunOptions(
+            output=args.output,
+            datasets_dir=args.datasets_dir,
+            synthetic=bool(args.synthetic),
+            resume=bool(args.resume),
+            device=pick_device(args.device),
+            export_format=args.export_format,
+            max_items=args.max_items,
+            progress=not args.no_progress,
+        )
+        names = resolve_model_names(registry, args.models)
+        registry.resolve("exporter", options.export_format)  # fail before training, not after
+        logger.info("training %s on %s into %s", ", ".join(names), options.device, options.output)
+        reports = train_models(registry, names, config, options)
+        write_summary(reports, options.output)
+        sys.stdout.write(format_table(reports))
+        losers = [r.model for r in reports if not r.beats_baseline]
+        if losers:
+            logger.warning("not better than the trivial baseline: %s", ", ".join(losers))
+        return 0

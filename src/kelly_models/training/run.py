@@ -1,0 +1,319 @@
+"""Train, evaluate, export and report each model: what ``kelly train`` does.
+
+Layout of the output folder::
+
+    OUTPUT/<lowercase name>.json               exported model (the rtneural format)
+    OUTPUT/metrics/<name>_metrics.json          losses per epoch, test metrics, baselines
+    OUTPUT/metrics/<name>_metrics.png           loss curves
+    OUTPUT/metrics/<name>_history.json          the loop's history, rewritten every epoch
+    OUTPUT/checkpoints/<name>/step-*.pt best.pt resumable checkpoints
+    OUTPUT/summary.json, OUTPUT/summary.md       one row per model
+
+Exporters are found through the registry by name, never imported (kelly_models does not
+import kelly_export).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import cast
+
+import attrs
+import torch
+
+from kelly_core import __version__
+from kelly_core.entries import ExporterEntry
+from kelly_core.errors import ExportError, KellyError
+from kelly_core.fileio import atomic_write_json
+from kelly_core.registry import Registry
+from kelly_models.training.adapter import as_module
+from kelly_models.training.checkpoint import CheckpointManager
+from kelly_models.training.config import DeviceName, TrainConfig
+from kelly_models.training.discovery import DatasetChoice, find_dataset
+from kelly_models.training.evaluate import evaluate
+from kelly_models.training.loop import Callback, Trainer
+from kelly_models.training.plots import plot_history
+from kelly_models.training.sequences import SequenceSet, load_examples, split_examples
+from kelly_models.training.tasks import Baseline, task_for
+
+__all__ = ["ModelReport", "RunOptions", "pick_device", "train_model", "train_models"]
+
+logger = logging.getLogger(__name__)
+
+
+def pick_device(name: DeviceName | str) -> torch.device:
+    """Return the torch device for ``name``; ``auto`` tries cuda, then mps, then cpu.
+
+    :raises KellyError: If the named device is not available.
+    """
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
+    if name not in available:
+        raise KellyError(f"unknown device {name!r}", expected=tuple(available), got=name)
+    if not available[name]:
+        raise KellyError(
+            f"device {name!r} is not available in this torch build or machine; use --device cpu",
+            expected=[k for k, v in available.items() if v],
+            got=name,
+        )
+    return torch.device(name)
+
+
+@attrs.frozen(kw_only=True)
+class RunOptions:
+    """Where data comes from and where results go (what does not change the weights)."""
+
+    output: Path
+    datasets_dir: Path | None = None
+    synthetic: bool = False
+    resume: bool = False
+    device: torch.device = attrs.field(factory=lambda: torch.device("cpu"))
+    export_format: str = "rtneural"
+    max_items: int = 0
+    """Read at most this many sequences per dataset (0: all)."""
+    progress: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class ModelReport:
+    """The outcome of training one model: one row of the summary."""
+
+    model: str
+    dataset: str
+    synthetic: bool
+    epochs: int
+    best_epoch: int
+    stopped_early: bool
+    train_loss: float
+    val_loss: float
+    test: Mapping[str, float]
+    """Test-split metrics with ``baseline_*`` beside each (see :class:`~.tasks.Task`)."""
+    headline: str
+    parameters: int
+    file: Path
+    file_bytes: int
+    seconds: float
+    epoch_seconds: float
+    """Mean wall time of one epoch (training plus validation)."""
+
+    @property
+    def beats_baseline(self) -> bool:
+        """Whether the test loss is below the baseline's and the headline metric above it."""
+        loss, base = self.test.get("loss", math.nan), self.test.get("baseline_loss", math.nan)
+        metric = self.test.get(self.headline, math.nan)
+        base_metric = self.test.get(f"baseline_{self.headline}", math.nan)
+        return bool(loss < base and metric > base_metric)
+
+    def to_dict(self) -> dict[str, object]:
+        """Return a JSON-ready row."""
+        return {
+            "model": self.model,
+            "dataset": self.dataset,
+            "synthetic": self.synthetic,
+            "epochs": self.epochs,
+            "best_epoch": self.best_epoch + 1,
+            "stopped_early": self.stopped_early,
+            "train_loss": _json_float(self.train_loss),
+            "val_loss": _json_float(self.val_loss),
+            "test_loss": _json_float(self.test.get("loss", math.nan)),
+            "baseline_test_loss": _json_float(self.test.get("baseline_loss", math.nan)),
+            "metric": self.headline,
+            "metric_value": _json_float(self.test.get(self.headline, math.nan)),
+            "baseline_metric_value": _json_float(
+                self.test.get(f"baseline_{self.headline}", math.nan)
+            ),
+            "beats_baseline": self.beats_baseline,
+            "parameters": self.parameters,
+            "file": str(self.file),
+            "file_bytes": self.file_bytes,
+            "seconds": round(self.seconds, 3),
+            "epoch_seconds": round(self.epoch_seconds, 3),
+        }
+
+
+def train_models(
+    registry: Registry,
+    names: Sequence[str],
+    config: TrainConfig,
+    options: RunOptions,
+    *,
+    callbacks: Sequence[Callback] = (),
+) -> list[ModelReport]:
+    """Train, evaluate and export each model in ``names``; return one report each."""
+    reports = []
+    for name in names:
+        choice = find_dataset(registry, name, options.datasets_dir, synthetic=options.synthetic)
+        logger.info("%s: dataset %r (%s)", name, choice.name, choice.reason)
+        reports.append(train_model(registry, name, choice, config, options, callbacks=callbacks))
+    return reports
+
+
+def train_model(
+    registry: Registry,
+    name: str,
+    choice: DatasetChoice,
+    config: TrainConfig,
+    options: RunOptions,
+    *,
+    callbacks: Sequence[Callback] = (),
+) -> ModelReport:
+    """Train one model on ``choice``, then evaluate it on the test split and export it.
+
+    :raises ExportError: If the exported file fails the exporter's check.
+    """
+    started = time.perf_counter()
+    spec = registry.spec(name)
+    dataset_options: dict[str, object] = {"seed": config.seed} if choice.synthetic else {}
+    dataset = registry.dataset(choice.name, choice.root, **dataset_options)
+    examples = load_examples(dataset, spec, max_items=options.max_items)
+    splits = split_examples(examples, val_split=config.val_split, seed=config.seed)
+    train, val, test = (
+        SequenceSet.from_examples(splits[s]) for s in ("train", "validation", "test")
+    )
+    logger.info(
+        "%s: %d training, %d validation, %d test sequences (%d training steps)",
+        name,
+        len(train),
+        len(val),
+        len(test),
+        train.frames,
+    )
+    model = registry.model(name, seed=config.seed)
+    module = as_module(model)
+    task = task_for(spec)
+    stem = spec.file_stem
+    metrics_dir = options.output / "metrics"
+    trainer = Trainer(
+        module,
+        spec,
+        task,
+        config,
+        device=options.device,
+        checkpoints=CheckpointManager(
+            options.output / "checkpoints" / stem, keep_last=config.keep_last
+        ),
+        history_path=metrics_dir / f"{stem}_history.json",
+        callbacks=callbacks,
+        progress=options.progress,
+    )
+    result = trainer.fit(train, val, resume=options.resume)
+    baseline = Baseline.fit(train.stacked_targets())
+    scores = evaluate(
+        module, task, test, baseline, device=options.device, batch_size=config.batch_size
+    )
+    module.to("cpu")
+    path = _export(registry, model, options, config, choice, scores)
+    series = result.history.series
+    plot_history(
+        result.history,
+        metrics_dir / f"{stem}_metrics.png",
+        baseline_loss=scores.get("baseline_loss"),
+    )
+    epoch_times = series.get("epoch_seconds", [])
+    report = ModelReport(
+        model=name,
+        dataset=choice.name,
+        synthetic=choice.synthetic,
+        epochs=result.epochs,
+        best_epoch=result.best_epoch,
+        stopped_early=result.stopped_early,
+        train_loss=series["train_loss"][result.best_epoch] if result.best_epoch >= 0 else math.nan,
+        val_loss=result.best_val_loss,
+        test=scores,
+        headline=task.headline,
+        parameters=spec.parameter_count,
+        file=path,
+        file_bytes=path.stat().st_size,
+        seconds=time.perf_counter() - started,
+        epoch_seconds=sum(epoch_times) / len(epoch_times) if epoch_times else math.nan,
+    )
+    atomic_write_json(
+        metrics_dir / f"{stem}_metrics.json",
+        _json_clean(
+            {
+                "model": name,
+                "dataset": {
+                    "name": choice.name,
+                    "root": str(choice.root) if choice.root else None,
+                    "reason": choice.reason,
+                    "train": len(train),
+                    "validation": len(val),
+                    "test": len(test),
+                },
+                "config": config.to_dict(),
+                "train_loss": series.get("train_loss", []),
+                "val_loss": series.get("val_loss", []),
+                "learning_rate": series.get("learning_rate", []),
+                "epoch_seconds": series.get("epoch_seconds", []),
+                "best_epoch": result.best_epoch + 1,
+                "stopped_early": result.stopped_early,
+                "task": task.kind,
+                "test": dict(scores),
+                "summary": report.to_dict(),
+            }
+        ),
+        indent=1,
+    )
+    return report
+
+
+def _export(
+    registry: Registry,
+    model: object,
+    options: RunOptions,
+    config: TrainConfig,
+    choice: DatasetChoice,
+    scores: Mapping[str, float],
+) -> Path:
+    from kelly_core.interfaces import Model
+
+    if not isinstance(model, Model):
+        raise KellyError(f"{type(model).__name__} does not implement kelly_core.Model")
+    entry = cast(ExporterEntry, registry.resolve("exporter", options.export_format).entry)
+    exporter = registry.exporter(options.export_format)
+    target = options.output / f"{model.spec.file_stem}{entry.suffix}"
+    metadata = {
+        "training": {
+            "dataset": choice.name,
+            "synthetic": choice.synthetic,
+            "seed": config.seed,
+            "epochs": config.epochs,
+            "test_loss": _json_float(scores.get("loss", math.nan)),
+            "kelly_version": __version__,
+        }
+    }
+    path = exporter.export(model.spec, model.state_arrays(), target, metadata=metadata)
+    problems = exporter.check(path)
+    if problems:
+        raise ExportError(
+            f"exported file fails its check: {'; '.join(problems)}", path=path, got=problems
+        )
+    logger.info("%s: exported %s", model.spec.name, path)
+    return Path(path)
+
+
+def _json_float(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _json_clean(value: object) -> object:
+    if isinstance(value, float):
+        return _json_float(value)
+    if isinstance(value, Mapping):
+        return {str(k): _json_clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_clean(v) for v in value]
+    return value
