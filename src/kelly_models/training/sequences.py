@@ -130,7 +130,8 @@ def split_examples(
     """Split examples into train, validation and test.
 
     When the dataset marks splits itself (any example not ``"train"``), they are kept;
-    a missing validation split is then taken from the test split, or carved from train.
+    a missing validation split is then carved from train (``val_split`` of it), and a
+    missing test split is the validation split.
     Otherwise a seeded shuffle holds out ``val_split`` of the sequences for validation
     and as many again for test (at least one each when there are three or more).
 
@@ -141,9 +142,7 @@ def split_examples(
         for example in examples:
             splits[example.split].append(example)
         if not splits["validation"]:
-            donor: Split = "test" if splits["test"] else "train"
-            held = _carve(splits[donor], val_split, seed)
-            splits["validation"], splits[donor] = held
+            splits["validation"], splits["train"] = _carve(splits["train"], val_split, seed)
         if not splits["test"]:
             splits["test"] = splits["validation"]
     else:

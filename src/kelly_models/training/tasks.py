@@ -64,9 +64,9 @@ class Baseline:
 
 
 def _decoder() -> EmotionDecoder:
-    from kelly_core.encodings.emotion import decode_emotions  # type: ignore[import-not-found,unused-ignore]  # added by the data work
+    from kelly_core.encodings.emotion import decode_emotions
 
-    return decode_emotions  # type: ignore[no-any-return,unused-ignore]  # typed there
+    return decode_emotions
 
 
 @attrs.frozen(kw_only=True)

@@ -1,0 +1,63 @@
+"""Tests for kelly_models.training.early_stopping."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from kelly_models.training.early_stopping import EarlyStopping
+
+
+class TestEarlyStopping:
+    def test_stops_after_patience(self) -> None:
+        """Two epochs without improvement stop a patience-2 run."""
+        stopper = EarlyStopping(patience=2)
+        assert stopper.update(1.0, 0)
+        assert not stopper.update(1.5, 1)
+        assert not stopper.should_stop
+        assert not stopper.update(1.2, 2)
+        assert stopper.should_stop
+        assert stopper.best_epoch == 0
+
+    def test_min_delta(self) -> None:
+        """An improvement smaller than min_delta does not count."""
+        stopper = EarlyStopping(patience=1, min_delta=0.1)
+        stopper.update(1.0, 0)
+        assert not stopper.update(0.95, 1)
+        assert stopper.should_stop
+        assert stopper.best == 1.0
+
+    def test_improvement_resets(self) -> None:
+        """A new best resets the count."""
+        stopper = EarlyStopping(patience=2)
+        stopper.update(1.0, 0)
+        stopper.update(2.0, 1)
+        assert stopper.update(0.5, 2)
+        assert stopper.bad_epochs == 0
+
+    def test_zero_patience_never_stops(self) -> None:
+        """Patience 0 disables stopping."""
+        stopper = EarlyStopping(patience=0)
+        for epoch in range(5):
+            stopper.update(float(epoch), epoch)
+        assert not stopper.should_stop
+
+    def test_nan_never_improves(self) -> None:
+        """A NaN loss is not an improvement."""
+        stopper = EarlyStopping(patience=1)
+        assert not stopper.update(math.nan, 0)
+
+    def test_state_round_trip(self) -> None:
+        """state_dict / load_state_dict restore the counters."""
+        stopper = EarlyStopping(patience=3)
+        stopper.update(1.0, 0)
+        stopper.update(2.0, 1)
+        other = EarlyStopping(patience=3)
+        other.load_state_dict(stopper.state_dict())
+        assert other.state_dict() == stopper.state_dict()
+
+    def test_rejects_negative(self) -> None:
+        """Negative settings are refused."""
+        with pytest.raises(ValueError, match="patience"):
+            EarlyStopping(patience=-1)
