@@ -15,7 +15,7 @@ class TestEarlyStopping:
         stopper = EarlyStopping(patience=2)
         assert stopper.update(1.0, 0)
         assert not stopper.update(1.5, 1)
-        assert not stopper.should_stop
+        assert [stopper.should_stop] == [False]  # a list: mypy would narrow a bare property
         assert not stopper.update(1.2, 2)
         assert stopper.should_stop
         assert stopper.best_epoch == 0

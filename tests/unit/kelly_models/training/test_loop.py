@@ -24,7 +24,7 @@ VAL = SequenceSet.from_examples(EXAMPLES[11:])
 CONFIG = TrainConfig(epochs=3, batch_size=4, window=4, learning_rate=5e-3, seed=1)
 
 
-class Crash(RuntimeError):
+class CrashError(RuntimeError):
     """Raised by a callback to simulate a crash."""
 
 
@@ -39,7 +39,7 @@ def _fit(
 
     def crash(event: StepEvent) -> None:
         if crash_at is not None and event.step >= crash_at:
-            raise Crash(f"crash at step {event.step}")
+            raise CrashError(f"crash at step {event.step}")
 
     trainer = Trainer(
         module,
@@ -109,7 +109,7 @@ class TestResume:
         """A run crashed mid-epoch and resumed ends with bitwise the same weights and history."""
         config = attrs.evolve(CONFIG, checkpoint_every=every)
         reference, ref_trainer = _fit(tmp_path / "ref", config)
-        with pytest.raises(Crash):
+        with pytest.raises(CrashError):
             _fit(tmp_path / "run", config, crash_at=crash_at)
         resumed, trainer = _fit(tmp_path / "run", config, resume=True)
         assert _same_weights(reference, resumed)
@@ -138,7 +138,7 @@ class TestResume:
 
     def test_other_settings_refused(self, tmp_path: Path) -> None:
         """A checkpoint written with another batch size is not resumed silently."""
-        with pytest.raises(Crash):
+        with pytest.raises(CrashError):
             _fit(tmp_path, crash_at=12)  # epoch 0 (9 steps) is checkpointed
         with pytest.raises(KellyError, match="batch_size") as info:
             _fit(tmp_path, attrs.evolve(CONFIG, batch_size=3), resume=True)

@@ -136,7 +136,9 @@ class TestBaselines:
         """Class frequencies rank the most frequent class first."""
         freq = m.most_frequent_classes(np.array([2, 2, 1]), 4)
         np.testing.assert_allclose(freq, [0, 1 / 3, 2 / 3, 0])
-        assert m.top_k_accuracy(np.tile(freq, (3, 1)), np.array([2, 2, 1]), 1) == pytest.approx(2 / 3)
+        assert m.top_k_accuracy(np.tile(freq, (3, 1)), np.array([2, 2, 1]), 1) == pytest.approx(
+            2 / 3
+        )
 
     def test_empty_series(self) -> None:
         """Empty inputs give NaN rather than a misleading number."""

@@ -15,7 +15,11 @@ class TestPlotHistory:
         history = History("Tiny")
         for epoch in range(3):
             history.append(
-                {"train_loss": 1.0 / (epoch + 1), "val_loss": 1.2 / (epoch + 1), "learning_rate": 0.1}
+                {
+                    "train_loss": 1.0 / (epoch + 1),
+                    "val_loss": 1.2 / (epoch + 1),
+                    "learning_rate": 0.1,
+                }
             )
         history.notes["best_epoch"] = 2
         path = plot_history(history, tmp_path / "metrics" / "tiny.png", baseline_loss=1.5)

@@ -58,7 +58,8 @@ class TestLosses:
         loss = task.loss(Outputs(probs, logits), targets, torch.ones(1, 1))
         loss.backward()  # type: ignore[no-untyped-call]  # torch stub
         assert float(loss.detach()) == pytest.approx(200.0)
-        assert logits.grad is not None and torch.isfinite(logits.grad).all()
+        assert logits.grad is not None
+        assert torch.isfinite(logits.grad).all()
         clamped = task.loss(Outputs(probs.detach()), targets, torch.ones(1, 1))
         assert float(clamped) == pytest.approx(-math.log(1e-7), rel=1e-4)
 
