@@ -85,8 +85,8 @@ class TestRejections:
         document = small_document("EmotionRecognizer")
         weights = _weights(document, 2)
         hidden = 128
-        weights[0] = [row[: 3 * hidden] for row in weights[0]]  # type: ignore[attr-defined, index]
-        weights[1] = [row[: 3 * hidden] for row in weights[1]]  # type: ignore[attr-defined, index]
+        weights[0] = [row[: 3 * hidden] for row in weights[0]]  # type: ignore[attr-defined]
+        weights[1] = [row[: 3 * hidden] for row in weights[1]]  # type: ignore[attr-defined]
         weights[2] = weights[2][: 3 * hidden]  # type: ignore[index]
         problems = validate_document(document)
         fields = {p.field: p.reason for p in problems}

@@ -57,7 +57,8 @@ class TestLSTM:
             for s in ((4 * hidden, in_size), (4 * hidden, hidden), (4 * hidden,), (4 * hidden,))
         ]
         out = TO_RTNEURAL["lstm"](arrays)
-        assert [a.shape for a in out] == [(in_size, 4 * hidden), (hidden, 4 * hidden), (4 * hidden,)]
+        expected = [(in_size, 4 * hidden), (hidden, 4 * hidden), (4 * hidden,)]
+        assert [a.shape for a in out] == expected
         back = FROM_RTNEURAL["lstm"](out)
         np.testing.assert_array_equal(back[0], arrays[0])
         np.testing.assert_array_equal(back[1], arrays[1])
