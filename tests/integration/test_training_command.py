@@ -1,6 +1,6 @@
 """``kelly train`` end to end on small generated data, through an explicit registry.
 
-Uses the real models and the models package's ``checkpoint`` exporter, plus a test plugin
+Uses the real models and the ``rtneural`` exporter, plus a test plugin
 with small datasets for two models, so it checks the whole orchestration (discovery,
 training, test metrics, export + check, metrics files, plots, summary, resume) quickly.
 """
@@ -15,20 +15,22 @@ import pytest
 
 from kelly_core.errors import ExportError
 from kelly_core.registry import Registry
+from kelly_export import plugin as export_plugin
 from kelly_models import plugin as models_plugin
 from kelly_models.training import plugin as training_plugin
 from kelly_models.training.command import TrainCommand
 from tests.unit.kelly_models.training import fake_plugin
 
-REGISTRY = Registry(plugins=[models_plugin, fake_plugin, training_plugin])
+REGISTRY = Registry(plugins=[models_plugin, export_plugin, fake_plugin, training_plugin])
 MODELS = ("DynamicsEngine", "HarmonyPredictor")
+DATASETS = {"DynamicsEngine": "synthetic-dynamics", "HarmonyPredictor": "synthetic-harmony"}
 
 
 def _train(output: Path, *extra: str) -> int:
     command = TrainCommand(REGISTRY)
     parser = argparse.ArgumentParser()
     command.configure(parser)
-    argv = ["--synthetic", "-o", str(output), "-e", "3", "-b", "8", "--format", "checkpoint"]
+    argv = ["--synthetic", "-o", str(output), "-e", "3", "-b", "8"]
     argv += ["--models", *MODELS, "--no-progress", "--lr", "0.01", *extra]
     return command.run(parser.parse_args(argv))
 
@@ -40,8 +42,13 @@ class TestTrainCommand:
         table = capsys.readouterr().out
         for name in MODELS:
             stem = name.lower()
-            assert (tmp_path / f"{stem}.pt").is_file()
-            assert REGISTRY.exporter("checkpoint").check(tmp_path / f"{stem}.pt") == []
+            exported = tmp_path / f"{stem}.json"
+            assert REGISTRY.exporter("rtneural").check(exported) == []
+            loaded = REGISTRY.exporter("rtneural").read(exported)
+            assert loaded.spec == REGISTRY.spec(name)
+            training = loaded.metadata["training"]
+            assert isinstance(training, dict)
+            assert training["dataset"] == DATASETS[name]
             metrics = json.loads((tmp_path / "metrics" / f"{stem}_metrics.json").read_text())
             assert len(metrics["train_loss"]) == len(metrics["val_loss"]) == 3
             assert metrics["test"]["loss"] < metrics["test"]["baseline_loss"]
@@ -69,7 +76,7 @@ class TestTrainCommand:
 
     def test_failed_check_is_loud(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """A problem reported by the exporter's check stops the run with ExportError."""
-        exporter_type = type(REGISTRY.exporter("checkpoint"))
+        exporter_type = type(REGISTRY.exporter("rtneural"))
         monkeypatch.setattr(exporter_type, "check", lambda self, path: ["weights are wrong"])
         with pytest.raises(ExportError, match="weights are wrong"):
             _train(tmp_path, "-e", "1")
