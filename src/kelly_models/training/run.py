@@ -15,6 +15,7 @@ import kelly_export).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import time
@@ -176,8 +177,7 @@ def train_model(
     """
     started = time.perf_counter()
     spec = registry.spec(name)
-    dataset_options: dict[str, object] = {"seed": config.seed} if choice.synthetic else {}
-    dataset = registry.dataset(choice.name, choice.root, **dataset_options)
+    dataset = registry.dataset(choice.name, choice.root, **_seed_option(registry, choice, config))
     examples = load_examples(dataset, spec, max_items=options.max_items)
     splits = split_examples(examples, val_split=config.val_split, seed=config.seed)
     train, val, test = (
@@ -303,6 +303,18 @@ def _export(
         )
     logger.info("%s: exported %s", model.spec.name, path)
     return Path(path)
+
+
+def _seed_option(registry: Registry, choice: DatasetChoice, config: TrainConfig) -> dict[str, object]:
+    """Pass ``seed`` to a synthetic dataset's factory when it takes one."""
+    if not choice.synthetic:
+        return {}
+    try:
+        parameters = inspect.signature(registry.factory("dataset", choice.name)).parameters
+    except (TypeError, ValueError):  # builtins and C callables may have no signature
+        return {}
+    takes = "seed" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    return {"seed": config.seed} if takes else {}
 
 
 def _json_float(value: float) -> float | None:
