@@ -305,7 +305,9 @@ def _export(
     return Path(path)
 
 
-def _seed_option(registry: Registry, choice: DatasetChoice, config: TrainConfig) -> dict[str, object]:
+def _seed_option(
+    registry: Registry, choice: DatasetChoice, config: TrainConfig
+) -> dict[str, object]:
     """Pass ``seed`` to a synthetic dataset's factory when it takes one."""
     if not choice.synthetic:
         return {}
