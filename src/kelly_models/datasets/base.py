@@ -105,7 +105,11 @@ def hash_split(key: str, *, validation: float = 0.1, test: float = 0.1) -> Split
 
 
 def read_csv_index(
-    path: Path, required: Sequence[str], *, strip: bool = True
+    path: Path,
+    required: Sequence[str],
+    *,
+    nonempty: Sequence[str] | None = None,
+    strip: bool = True,
 ) -> list[dict[str, str]]:
     """Read a CSV index file; fail at once, naming the path and column, if it is unusable.
 
@@ -113,6 +117,7 @@ def read_csv_index(
 
     :param path: The CSV file.
     :param required: Columns that must be present.
+    :param nonempty: Columns whose cells must not be empty (default: ``required``).
     :returns: One dict per data row, keyed by stripped column names.
     :raises DatasetError: If the file is missing or unreadable, has no header, lacks a
         required column, or a row has an empty required value.
@@ -141,7 +146,7 @@ def read_csv_index(
         if not any(cell.strip() for cell in row):
             continue
         record = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header)}
-        for column in required:
+        for column in required if nonempty is None else nonempty:
             if record[column] == "":
                 raise DatasetError(
                     f"line {line}: column {column!r} is empty", path=path, field=column

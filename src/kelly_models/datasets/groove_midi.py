@@ -78,7 +78,9 @@ def open_groove(
     """
     folder = require_root(root, "groove")
     index = folder / "info.csv"
-    rows = read_csv_index(index, COLUMNS)
+    rows = read_csv_index(
+        index, COLUMNS, nonempty=("beat_type", "time_signature", "midi_filename", "split")
+    )
     files: list[Path] = []
     split_of: dict[Path, Split] = {}
     for line, row in enumerate(rows, start=2):

@@ -92,7 +92,7 @@ def open_maestro(
     """
     folder = require_root(root, "maestro")
     index = find_index(folder)
-    rows = read_csv_index(index, COLUMNS)
+    rows = read_csv_index(index, COLUMNS, nonempty=("split", "midi_filename"))
     wanted = set(splits) if splits is not None else None
     files: list[Path] = []
     split_of: dict[Path, Split] = {}
