@@ -7,7 +7,12 @@ from typing import Final
 import numpy as np
 
 from kelly_core.arrays import FloatArray, as_float32, check_shape
-from kelly_core.encodings.emotion import coarse_emotion, coarse_emotions, decode_emotion, decode_emotions
+from kelly_core.encodings.emotion import (
+    coarse_emotion,
+    coarse_emotions,
+    decode_emotion,
+    decode_emotions,
+)
 
 __all__ = ["BEATS_PER_BAR", "compact_context", "compact_contexts", "harmony_context"]
 
@@ -47,7 +52,9 @@ def compact_context(emotion_code: object, beat_in_bar: int, pitch_classes: objec
     return as_float32(np.concatenate([coarse_emotion(*decode_emotion(emo)), beat, pcs]))
 
 
-def compact_contexts(emotion_codes: object, beats_in_bar: object, pitch_classes: object) -> FloatArray:
+def compact_contexts(
+    emotion_codes: object, beats_in_bar: object, pitch_classes: object
+) -> FloatArray:
     """Batch :func:`compact_context`: ``(N, 64)``, ``(N,)`` ints, ``(N, 12)`` -> ``(N, 32)``."""
     emo = np.asarray(emotion_codes, dtype=np.float32)
     beats = np.asarray(beats_in_bar, dtype=np.int64) % BEATS_PER_BAR

@@ -6,7 +6,7 @@ import csv
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Final, cast
+from typing import Final
 
 import attrs
 import numpy as np
@@ -85,7 +85,7 @@ class ArrayDataset:
 
     def splits(self) -> dict[str, int]:
         """Count examples per split."""
-        counts = dict.fromkeys(SPLITS, 0)
+        counts: dict[str, int] = dict.fromkeys(SPLITS, 0)
         for item in self._items:
             counts[item.split] += 1
         return counts
@@ -165,7 +165,7 @@ def as_split(value: str, *, path: Path, line_hint: str = "") -> Split:
             expected=SPLITS,
             got=value,
         )
-    return cast(Split, value)
+    return value
 
 
 def option_mapping(options: Mapping[str, object]) -> dict[str, object]:

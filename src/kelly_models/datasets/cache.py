@@ -65,7 +65,7 @@ def _save(examples: list[Example], target: Path) -> list[ExampleRef]:
         arrays[f"targets_{i}"] = ex.targets
         meta.append({"source": ex.source, "split": ex.split})
     with atomic_path(target) as tmp, tmp.open("wb") as handle:
-        np.savez(handle, **arrays)
+        np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
     atomic_write_json(target.with_suffix(".json"), meta)
     return _refs(target, meta)
 
@@ -185,6 +185,9 @@ def process_files(
     skipped_list = [skipped[i] for i in sorted(skipped)]
     if skipped_list:
         logger.warning(
-            "%s: skipped %d of %d files (see Dataset.skipped)", reader, len(skipped_list), len(files)
+            "%s: skipped %d of %d files (see Dataset.skipped)",
+            reader,
+            len(skipped_list),
+            len(files),
         )
     return items, skipped_list

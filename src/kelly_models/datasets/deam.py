@@ -37,7 +37,12 @@ import numpy as np
 
 from kelly_core._optional import require
 from kelly_core.encodings.emotion import deam_static_to_unit, encode_emotions
-from kelly_core.encodings.logmel import DEFAULT_LOG_MEL, frames_per_window, offline_log_mel, window_means
+from kelly_core.encodings.logmel import (
+    DEFAULT_LOG_MEL,
+    frames_per_window,
+    offline_log_mel,
+    window_means,
+)
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile
 from kelly_models.datasets.base import ArrayDataset, ExampleRef, hash_split, read_csv_index
@@ -112,7 +117,9 @@ def read_deam_audio(path: Path, options: Mapping[str, object]) -> list[Example]:
     windows = window_means(frames, frames_per_window(DEFAULT_LOG_MEL, WINDOW_S))
     if len(windows) == 0:
         raise ValueError("audio shorter than one 0.5 s window")
-    return [Example(inputs=windows, targets=np.zeros((len(windows), 0), np.float32), source=str(path))]
+    return [
+        Example(inputs=windows, targets=np.zeros((len(windows), 0), np.float32), source=str(path))
+    ]
 
 
 def _find(root: Path, name: str, *, under: str = "") -> list[Path]:
@@ -134,7 +141,7 @@ def _labels(
         if song not in static:
             raise ValueError(f"song {song}: no static or dynamic annotation")
         return 0, np.tile(np.array(static[song]), (windows, 1))
-    index = {t: int(round(t / (1000 * WINDOW_S))) - 1 for t in times}
+    index = {t: round(t / (1000 * WINDOW_S)) - 1 for t in times}
     usable = [t for t in times if 0 <= index[t] < windows]
     if not usable:
         raise ValueError(f"song {song}: annotations lie beyond the audio")
@@ -201,7 +208,9 @@ def open_deam(
         features = _inputs(item)
         song = _song(Path(features.source).stem)
         try:
-            first, labels = _labels(song, len(features.inputs), static, arousal, valence, unannotated)
+            first, labels = _labels(
+                song, len(features.inputs), static, arousal, valence, unannotated
+            )
         except ValueError as exc:
             skipped.append(SkippedFile(path=Path(features.source), reason=str(exc)))
             continue

@@ -37,7 +37,10 @@ def describe(name: str, dataset: Dataset) -> dict[str, object]:
         splits[ex.split] = splits.get(ex.split, 0) + 1
         in_size, out_size = ex.inputs.shape[1], ex.targets.shape[1]
         if len(ex.inputs):
-            in_min, in_max = min(in_min, float(ex.inputs.min())), max(in_max, float(ex.inputs.max()))
+            in_min, in_max = (
+                min(in_min, float(ex.inputs.min())),
+                max(in_max, float(ex.inputs.max())),
+            )
             out_min = min(out_min, float(ex.targets.min()))
             out_max = max(out_max, float(ex.targets.max()))
     finite = np.isfinite(in_min)

@@ -117,7 +117,7 @@ def beat_emotions(
     if beats == 0:
         return np.zeros((0, 2), dtype=np.float32)
     hist, onsets, velocity = _per_beat_stats(notes, bounds, pitched)
-    kernel = np.ones(max(int(window_beats), 1))
+    kernel = np.ones(min(max(int(window_beats), 1), beats))
 
     def smooth(x: np.ndarray) -> np.ndarray:
         out: np.ndarray = np.apply_along_axis(lambda c: np.convolve(c, kernel, "same"), 0, x)

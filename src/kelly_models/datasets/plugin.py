@@ -85,6 +85,7 @@ def guess_layout(root: Path) -> str | None:
         return "groove"
     if (
         root.name == "MEMD_audio"
+        or (root / "MEMD_audio").is_dir()
         or any(root.glob("*/MEMD_audio"))
         or any(root.glob("**/static_annotations_averaged_songs_1_2000.csv"))
     ):

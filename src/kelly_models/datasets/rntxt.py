@@ -36,7 +36,7 @@ READER_VERSION: Final = 1
 def corpus_rntxt_files() -> list[Path]:
     """The ``.rntxt`` files bundled with music21's corpus."""
     music21 = require("music21", extra="music21", purpose="the music21 chord corpus")
-    corpus = Path(music21.__file__).parent / "corpus"
+    corpus = Path(str(music21.__file__)).parent / "corpus"
     return sorted(corpus.rglob("*.rntxt"))
 
 
@@ -55,7 +55,9 @@ def read_rntxt_file(path: Path, options: Mapping[str, object]) -> list[Example]:
             if root is None:
                 continue
             pcs = {int(pc) for pc in rn.pitchClasses}
-            classes.append(classify(int(root.pitchClass), {(pc - int(root.pitchClass)) % 12 for pc in pcs}))
+            classes.append(
+                classify(int(root.pitchClass), {(pc - int(root.pitchClass)) % 12 for pc in pcs})
+            )
             mode = getattr(getattr(rn, "key", None), "mode", "major")
             valence.append(-0.6 if mode == "minor" else 0.6)
     if len(classes) < 2:

@@ -28,6 +28,7 @@ Datasets (``DatasetEntry`` names ``synthetic-<kind>``), factory
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
@@ -39,7 +40,12 @@ from kelly_core.encodings.context import compact_contexts
 from kelly_core.encodings.emotion import encode_emotions
 from kelly_core.encodings.expression import expressions_for_beats, pedal_intervals
 from kelly_core.encodings.groove import groove_from_hits
-from kelly_core.encodings.logmel import DEFAULT_LOG_MEL, frames_per_window, offline_log_mel, window_means
+from kelly_core.encodings.logmel import (
+    DEFAULT_LOG_MEL,
+    frames_per_window,
+    offline_log_mel,
+    window_means,
+)
 from kelly_core.encodings.melody import notes_to_multihot, pitch_class_profile
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile, Split
@@ -144,23 +150,25 @@ def _wavetable(harmonics: int) -> np.ndarray:
 
 def _tone(freq: float, length: int, harmonics: int, decay_s: float, amp: float) -> np.ndarray:
     n = np.arange(length, dtype=np.int64)
-    index = (n * int(round(freq * _TABLE_SIZE * 64 / SR)) // 64) % _TABLE_SIZE
+    index = (n * round(freq * _TABLE_SIZE * 64 / SR) // 64) % _TABLE_SIZE
     t = n.astype(np.float32) / np.float32(SR)
     envelope = np.minimum(t / np.float32(0.005), 1.0) * np.exp(-t / np.float32(decay_s))
     out: np.ndarray = np.float32(amp) * _wavetable(harmonics)[index] * envelope
     return out
 
 
-def _render_segment(rng: np.random.Generator, valence: float, arousal: float, seconds: float) -> np.ndarray:
+def _render_segment(
+    rng: np.random.Generator, valence: float, arousal: float, seconds: float
+) -> np.ndarray:
     n = int(seconds * SR)
     out = np.zeros(n + SR)
     scale = MAJOR if _is_major(rng, valence) else MINOR
-    tonic = 50 + int(rng.integers(0, 7)) + int(round(9 * valence))
+    tonic = 50 + int(rng.integers(0, 7)) + round(9 * valence)
     bpm = 70 + 60 * (arousal + 1)
     beat = 60.0 / bpm
     sub = _subdivision(arousal)
     amp = 0.05 + 0.12 * (arousal + 1) / 2
-    harmonics = 1 + int(round(6 * (valence + 1) / 2 + 2 * (arousal + 1) / 2))
+    harmonics = 1 + round(6 * (valence + 1) / 2 + 2 * (arousal + 1) / 2)
     decay = 0.6 - 0.45 * (arousal + 1) / 2
     for chord_pc in (0, 2, 4):  # tonic-triad drone carries the mode
         midi = tonic - 12 + scale[chord_pc]
@@ -171,12 +179,14 @@ def _render_segment(rng: np.random.Generator, valence: float, arousal: float, se
         midi = tonic + 12 * (degree // 7) + scale[degree % 7] + 12
         length = int(min(beat / sub * 1.5, seconds - time + 0.3) * SR)
         start = int(time * SR)
-        out[start : start + length] += _tone(440 * 2 ** ((midi - 69) / 12), length, harmonics, decay, amp)[
-            : len(out) - start
-        ]
+        out[start : start + length] += _tone(
+            440 * 2 ** ((midi - 69) / 12), length, harmonics, decay, amp
+        )[: len(out) - start]
         if arousal > -0.5 and rng.random() < 0.5 + 0.5 * arousal:  # noise percussion
             hit = int(0.03 * SR)
-            out[start : start + hit] += amp * 0.8 * rng.normal(size=hit) * np.exp(-np.arange(hit) / (0.008 * SR))
+            out[start : start + hit] += (
+                amp * 0.8 * rng.normal(size=hit) * np.exp(-np.arange(hit) / (0.008 * SR))
+            )
         time += beat / sub
     return out[:n]
 
@@ -189,7 +199,7 @@ def _emotion_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.
     audio = np.concatenate(
         [
             _render_segment(rng, float(labels[a, 0]), float(labels[a, 1]), (b - a) * 0.5)
-            for a, b in zip(bounds[:-1], bounds[1:], strict=False)
+            for a, b in itertools.pairwise(bounds)
         ]
         + [np.zeros(DEFAULT_LOG_MEL.n_fft)]
     )
@@ -210,7 +220,7 @@ def _melody_notes(
             scale = MAJOR if _is_major(rng, float(valence)) else MINOR
             degree = int(rng.choice([0, 2, 4]))
         sub = _subdivision(float(arousal))
-        register = int(round(5 * valence))
+        register = round(5 * valence)
         for s in range(sub):
             if s or b % 4:
                 step = rng.integers(-2, 3) if arousal < 0.5 else rng.integers(-4, 5)
@@ -276,7 +286,7 @@ def _dynamics_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np
         level = 40 + 35 * (arousal + 1) + rng.normal(0, 4)
         legato = 1.1 - 0.35 * (arousal + 1)
         lag = 0.15 * (0.0 - arousal) / 4  # laid back when calm, pushing when excited
-        register = 60 + int(round(8 * valence))
+        register = 60 + round(8 * valence)
         for k in range(count):
             position = k / count
             slot_accent = (1 + 0.3 * (arousal + 1)) if (k == 0 and b % 4 == 0) else 1.0
@@ -306,7 +316,11 @@ def _pattern(arousal: float, rng: np.random.Generator) -> list[tuple[int, int, f
     if arousal < -0.33:
         hats, kicks, snares = range(0, 16, 4), [0], [8]
     elif arousal < 0.33:
-        hats, kicks, snares = range(0, 16, 2), [0, 8] + ([10] if rng.random() < 0.5 else []), [4, 12]
+        hats, kicks, snares = (
+            range(0, 16, 2),
+            [0, 8] + ([10] if rng.random() < 0.5 else []),
+            [4, 12],
+        )
     else:
         hats = range(16)
         kicks = [0, 6, 8] + ([10, 14] if rng.random() < 0.6 else [11])
@@ -338,16 +352,22 @@ def _groove_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.n
     return encode_emotions(labels), np.stack(out)
 
 
-def _factory(model: str, kind: str, generate: Generator, default_steps: int) -> Callable[..., SyntheticDataset]:
+def _factory(
+    model: str, kind: str, generate: Generator, default_steps: int
+) -> Callable[..., SyntheticDataset]:
     def factory(
         root: Path | None = None, *, seed: int = 0, items: int = 200, steps: int = default_steps
     ) -> SyntheticDataset:
         if root is not None and str(root) not in ("-", ""):
             raise DatasetError(f"synthetic-{kind} takes no root folder (use '-')", path=root)
-        return SyntheticDataset(model, kind, generate, seed=int(seed), items=int(items), steps=int(steps))
+        return SyntheticDataset(
+            model, kind, generate, seed=int(seed), items=int(items), steps=int(steps)
+        )
 
     factory.__name__ = f"synthetic_{kind}"
-    factory.__doc__ = f"Open ``synthetic-{kind}`` ({model}): seeded, ``items`` items of ``steps`` steps."
+    factory.__doc__ = (
+        f"Open ``synthetic-{kind}`` ({model}): seeded, ``items`` items of ``steps`` steps."
+    )
     return factory
 
 

@@ -125,7 +125,10 @@ def write_maestro(root: Path, *, drop_column: str | None = None) -> Path:
 
 def write_groove(root: Path) -> Path:
     """info.csv with a 4-4 beat, a fill (ignored) and a 3-4 beat (ignored)."""
-    columns = "drummer,session,id,style,bpm,beat_type,time_signature,midi_filename,audio_filename,duration,split"
+    columns = (
+        "drummer,session,id,style,bpm,beat_type,time_signature,"
+        "midi_filename,audio_filename,duration,split"
+    )
     bpm = 100.0
     step = 60.0 / bpm / 4
     hits = []
