@@ -15,6 +15,13 @@ from pathlib import Path
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_json", "atomic_write_text"]
 
 
+def _default_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give: 0o666 less the process umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -44,6 +51,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
+        # mkstemp creates 0600; keep an existing file's mode, else the usual default.
+        mode = target.stat().st_mode & 0o7777 if target.exists() else _default_mode()
+        os.chmod(tmp, mode)
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,23 @@ class TestAtomicWrite:
             target.write_bytes(b"previous")
             atomic_write_bytes(target, data)
             assert target.read_bytes() == data
+
+    def test_new_file_gets_the_usual_permissions(self, tmp_path: Path) -> None:
+        """A new file is readable by others as with open() (not mkstemp's 0600)."""
+        umask = os.umask(0o022)
+        try:
+            target = atomic_write_text(tmp_path / "model.json", "{}")
+        finally:
+            os.umask(umask)
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+    def test_existing_file_keeps_its_mode(self, tmp_path: Path) -> None:
+        """Replacing a file keeps the mode it had."""
+        target = tmp_path / "model.json"
+        target.write_text("old", encoding="utf-8")
+        target.chmod(0o640)
+        atomic_write_text(target, "new")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o640
 
     def test_text_is_utf8(self, tmp_path: Path) -> None:
         """Text is written as UTF-8."""
