@@ -26,14 +26,14 @@ class TrainConfig:
     configuration (other than ``epochs``, which may be raised to train longer).
     """
 
-    epochs: int = attrs.field(default=10, validator=_positive)
+    epochs: int = attrs.field(default=30, validator=_positive)
     """Passes over the training sequences."""
-    batch_size: int = attrs.field(default=16, validator=_positive)
+    batch_size: int = attrs.field(default=8, validator=_positive)
     """Sequences per batch."""
     window: int = attrs.field(default=16, validator=_positive)
     """Truncated-BPTT window in steps: gradients flow back at most this far; the LSTM
     state is carried (detached) from one window to the next of the same sequence."""
-    learning_rate: float = attrs.field(default=1e-3, validator=attrs.validators.gt(0.0))
+    learning_rate: float = attrs.field(default=3e-3, validator=attrs.validators.gt(0.0))
     """Adam's initial learning rate."""
     weight_decay: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
     """Adam's L2 penalty."""

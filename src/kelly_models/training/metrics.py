@@ -31,6 +31,7 @@ __all__ = [
     "prior_top_k_notes",
     "r2_score",
     "top_k_accuracy",
+    "top_k_labels",
 ]
 
 _Array = npt.NDArray[np.floating] | npt.NDArray[np.bool_]
@@ -168,6 +169,19 @@ def prior_top_k_notes(prior: npt.NDArray[np.floating], rows: int, k: int) -> npt
     if k > 0:
         on[np.argsort(-prior, kind="stable")[:k]] = True
     return np.broadcast_to(on, (rows, prior.shape[0])).copy()
+
+
+def top_k_labels(scores: npt.NDArray[np.floating], k: int) -> npt.NDArray[np.bool_]:
+    """Return the ``k`` highest-scoring labels of each row turned on: ``(N, labels)`` booleans.
+
+    Ties go to the lower label index. The model-side twin of :func:`prior_top_k_notes`:
+    both predict exactly ``k`` notes a frame, so their F1 scores compare like for like.
+    """
+    on = np.zeros(scores.shape, dtype=np.bool_)
+    if k > 0 and scores.size:
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        np.put_along_axis(on, order, True, axis=1)
+    return on
 
 
 def most_frequent_classes(labels: npt.NDArray[np.integer], classes: int) -> npt.NDArray[np.float64]:

@@ -143,3 +143,16 @@ class TestBaselines:
     def test_empty_series(self) -> None:
         """Empty inputs give NaN rather than a misleading number."""
         assert math.isnan(m.ccc(np.zeros(0), np.zeros(0)))
+
+
+class TestTopKLabels:
+    def test_hand_worked(self) -> None:
+        """The k highest scores of each row are on, ties to the lower index."""
+        scores = np.array([[0.1, 0.9, 0.5], [0.2, 0.2, 0.2]])
+        assert m.top_k_labels(scores, 2).tolist() == [[False, True, True], [True, True, False]]
+        assert not m.top_k_labels(scores, 0).any()
+
+    @given(hnp.arrays(np.float64, (4, 6), elements=st.floats(0, 1)), st.integers(0, 6))
+    def test_exactly_k(self, scores: np.ndarray, k: int) -> None:
+        """Every row has exactly k labels on."""
+        assert (m.top_k_labels(scores, k).sum(axis=1) == k).all()
