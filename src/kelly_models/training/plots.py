@@ -18,7 +18,7 @@ __all__ = ["plot_history"]
 def plot_history(history: History, path: Path, *, baseline_loss: float | None = None) -> Path:
     """Draw the loss curves (and learning rate) of ``history`` into the PNG ``path``.
 
-    :param baseline_loss: Validation loss of the trivial baseline, drawn as a dashed line.
+    :param baseline_loss: Test-split loss of the trivial baseline, drawn as a dashed line.
     :returns: ``path``.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -32,7 +32,7 @@ def plot_history(history: History, path: Path, *, baseline_loss: float | None = 
         if name in history.series:
             losses.plot(epochs, history.series[name], marker="o", label=name.replace("_", " "))
     if baseline_loss is not None:
-        losses.axhline(baseline_loss, linestyle="--", color="grey", label="baseline (val)")
+        losses.axhline(baseline_loss, linestyle="--", color="grey", label="baseline (test split)")
     best = history.notes.get("best_epoch")
     if isinstance(best, int) and best >= 0:
         losses.axvline(best + 1, linestyle=":", color="green", label="best epoch")
