@@ -14,6 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import cast
 
@@ -208,9 +209,7 @@ def bench_backend(
     backends = _loaded_backends(backend, models, registry, options or {})
     frames = _frames(1)
     per_model = {
-        name: measure(
-            lambda b=backends[name], f=frames[name]: b.step(f), steps=steps, warmup=warmup
-        )
+        name: measure(partial(backends[name].step, frames[name]), steps=steps, warmup=warmup)
         for name in STAGES
     }
     calls = [(backends[name].step, frames[name]) for name in STAGES]
