@@ -186,6 +186,7 @@ class NumpyBackend:
         self._check_finite = check_finite
         self._spec: ModelSpec | None = None
         self._in_shape: tuple[int, ...] = ()
+        self._probe: FloatArray = np.zeros(0, dtype=np.float32)
         self._arrays: dict[str, FloatArray] = {}
         self._ops: list[Op] = []
         self._input: FloatArray = np.zeros(1, dtype=np.float32)
@@ -254,6 +255,7 @@ class NumpyBackend:
             )
         self._spec = spec
         self._in_shape = (spec.input_size,)
+        self._probe = np.full(spec.input_size, 2.0**-64, dtype=np.float32)
         self._arrays = checked
         self._kernels = kernels
         self._lstms = [k for k in kernels if isinstance(k, _Lstm)]
@@ -268,11 +270,13 @@ class NumpyBackend:
             type(frame) is np.ndarray
             and frame.dtype is _FLOAT32
             and frame.shape == self._in_shape
-            and (not self._check_finite or math.isfinite(frame.dot(frame)))
+            and (not self._check_finite or math.isfinite(frame.dot(self._probe)))
         ):
             return frame
-        # Slow path: converts float64, or raises the precise error (a huge but finite
-        # frame whose dot product overflows passes here).
+        # Fast path above: frame · 2^-64 is finite iff every value is (it cannot overflow,
+        # and NaN/Inf propagate without a floating-point warning); one BLAS call, about
+        # three times cheaper than np.isfinite(frame).all().
+        # Slow path: converts float64, or raises the precise error.
         if self._check_finite:
             return check_frame(frame, spec.input_size)
         if not isinstance(frame, np.ndarray):
