@@ -61,7 +61,8 @@ class AsyncPipeline:
     :param process: ``process(frame (in_size,), out (out_size,))``; runs on the worker.
     :param in_size: Values per input frame.
     :param out_size: Values per result.
-    :param capacity: Input slots (at least 2); more queued frames drop the oldest.
+    :param capacity: Input slots (at least 2). The worker holds one while it processes
+        it, so ``capacity - 1`` frames can wait; a newer frame then drops the oldest.
     :param name: Worker thread name.
     """
 

@@ -16,7 +16,9 @@ from tests.strategies import model_specs
 from tests.unit.kelly_runtime.helpers import random_arrays, random_frames
 
 
-def _torch_reference(spec: ModelSpec, arrays: dict[str, np.ndarray], frames: np.ndarray) -> np.ndarray:
+def _torch_reference(
+    spec: ModelSpec, arrays: dict[str, np.ndarray], frames: np.ndarray
+) -> np.ndarray:
     """A plain torch forward over the whole sequence (independent of both backends)."""
     x = torch.from_numpy(frames)[None]
     for index, layer in enumerate(spec.layers):
@@ -86,7 +88,9 @@ class TestStep:
     def test_softmax_sums_to_one_for_large_logits(self) -> None:
         """A softmax layer fed huge logits stays finite and sums to 1 (max subtracted)."""
         spec = ModelSpec(
-            name="Big", input_size=3, layers=(LayerSpec(kind="dense", size=5, activation="softmax"),)
+            name="Big",
+            input_size=3,
+            layers=(LayerSpec(kind="dense", size=5, activation="softmax"),),
         )
         backend = NumpyBackend()
         arrays = random_arrays(spec, 0, scale=100.0)
