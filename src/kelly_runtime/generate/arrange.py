@@ -71,14 +71,12 @@ def _unit(instance: object, attribute: attrs.Attribute[float], value: float) -> 
 
 @attrs.frozen(kw_only=True)
 class BeatStyle:
-    """How one beat is played, decoded from the DynamicsEngine's expression vector."""
+    """How one beat is played, decoded from the DynamicsEngine's expression (:mod:`.style`)."""
 
-    velocity: float = attrs.field(default=80.0)
-    """Mean MIDI velocity, 1..127."""
-    spread: float = attrs.field(default=0.0)
-    """How far accents move the velocity, in MIDI velocity units (>= 0)."""
-    accents: tuple[float, ...] = (0.5, 0.5, 0.5, 0.5)
-    """Accent of each sixteenth of the beat, in [0, 1]; 0.5 is neutral."""
+    accents: tuple[float, float, float, float] = (90.0, 75.0, 82.0, 75.0)
+    """MIDI velocity (1..127) of a note on each sixteenth of the beat."""
+    spread: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
+    """Standard deviation of the velocity humanisation, in MIDI velocity units."""
     articulation: float = attrs.field(default=0.9, validator=_unit)
     """Sounding duration / inter-onset interval, in [0, 1]."""
     timing: float = 0.0
@@ -87,13 +85,16 @@ class BeatStyle:
     """Whether the sustain pedal is down during the beat."""
     notes_per_beat: int = attrs.field(default=1, validator=attrs.validators.in_((1, 2)))
     """Melody notes in the beat: 1 (quarters) or 2 (eighths)."""
-    register: float = attrs.field(default=0.5, validator=_unit)
-    """Where in the melody range to centre, in [0, 1]."""
+    register: float = attrs.field(default=64.0, validator=[attrs.validators.ge(0.0), attrs.validators.le(127.0)])
+    """MIDI pitch the melody centres on (clipped into the melody range)."""
 
-    def note_velocity(self, sixteenth: int, scale: float = 1.0) -> int:
-        """Velocity of a note on ``sixteenth`` (0..3) of the beat, clipped to 1..127."""
-        accent = self.accents[sixteenth % len(self.accents)] if self.accents else 0.5
-        value = scale * (self.velocity + self.spread * 2.0 * (accent - 0.5))
+    def note_velocity(self, sixteenth: int, *, scale: float = 1.0, jitter: float = 0.0) -> int:
+        """Velocity of a note on ``sixteenth`` (0..3) of the beat, clipped to 1..127.
+
+        :param scale: Factor applied to the accent (accompaniment plays softer).
+        :param jitter: A standard-normal draw; adds ``jitter * spread``.
+        """
+        value = scale * self.accents[sixteenth % 4] + jitter * self.spread
         return int(np.clip(round(value), 1, 127))
 
 
@@ -133,6 +134,7 @@ def _melody_notes(
     rng: np.random.Generator,
 ) -> tuple[NoteEvent, ...]:
     allowed = allowed_pitches(key, pitch_range)
+    humanize = np.random.default_rng(int(rng.integers(2**63)))
     events: list[NoteEvent] = []
     previous: int | None = None
     for beat, style in enumerate(styles):
@@ -143,7 +145,7 @@ def _melody_notes(
                 notes[beat],
                 allowed=allowed,
                 previous=previous,
-                register=style.register,
+                centre=style.register,
                 temperature=temperature,
                 rng=rng,
             )
@@ -154,7 +156,7 @@ def _melody_notes(
             start = min(max(nominal + style.timing, 0.0), duration - _MIN_NOTE_S)
             end = min(nominal + step * max(style.articulation, 0.1), duration)
             end = max(end, start + _MIN_NOTE_S)
-            velocity = style.note_velocity(sub * (4 // count))
+            velocity = style.note_velocity(sub * (4 // count), jitter=humanize.standard_normal())
             events.append(NoteEvent(pitch=pitch, start=start, end=end, velocity=velocity))
             previous = pitch
     return tuple(events)
@@ -180,7 +182,7 @@ def _chord_notes(
         start = first * beat_s
         end = min((first + length) * beat_s, duration)
         changes.append(start)
-        velocity = styles[first].note_velocity(0, _CHORD_SCALE)
+        velocity = styles[first].note_velocity(0, scale=_CHORD_SCALE)
         for pitch in chord_voicing(chords[first]):
             events.append(NoteEvent(pitch=pitch, start=start, end=end, velocity=velocity))
     return tuple(events), changes

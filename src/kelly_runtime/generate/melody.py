@@ -68,7 +68,7 @@ def choose_pitch(
     *,
     allowed: npt.NDArray[np.int64],
     previous: int | None,
-    register: float,
+    centre: float,
     temperature: float,
     rng: np.random.Generator,
 ) -> int:
@@ -77,7 +77,7 @@ def choose_pitch(
     :param notes: Note probabilities of the beat, shape ``(128,)``, each in [0, 1].
     :param allowed: Candidate pitches (from :func:`allowed_pitches`), sorted.
     :param previous: The previous melody pitch, or None at the start or after a rest.
-    :param register: Where in the allowed span to centre the melody, in [0, 1].
+    :param centre: MIDI pitch to centre the melody on (clipped into the allowed span).
     :param temperature: > 0; lower is more deterministic (argmax as it tends to 0).
     :param rng: The seeded generator; exactly one draw is taken per call that sounds.
     """
@@ -91,7 +91,7 @@ def choose_pitch(
     p = np.clip(notes[allowed].astype(np.float64), 0.0, 1.0)
     logits = np.log(p + _EPS)
     low, high = float(allowed[0]), float(allowed[-1])
-    centre = low + float(np.clip(register, 0.0, 1.0)) * (high - low)
+    centre = float(np.clip(centre, low, high))
     width = max(REGISTER_WIDTH * (high - low), 1.0)
     logits -= 0.5 * ((allowed - centre) / width) ** 2
     if previous is not None:
