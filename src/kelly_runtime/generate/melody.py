@@ -29,9 +29,9 @@ __all__ = [
     "sound_probability",
 ]
 
-LEAP_COST: Final = 0.25
+LEAP_COST: Final = 0.15
 """Prior cost per semitone of distance from the previous melody note, in log units."""
-REGISTER_WIDTH: Final = 0.35
+REGISTER_WIDTH: Final = 0.5
 """Standard deviation of the register prior, as a fraction of the range's width."""
 REST_BELOW: Final = 0.5
 """A beat rests when the probability that any pitch sounds is below this."""
