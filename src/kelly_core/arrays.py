@@ -31,7 +31,9 @@ def check_shape(
     :raises BackendError: On a wrong number of axes or a wrong size.
     """
     got = tuple(array.shape)
-    ok = len(got) == len(shape) and all(e is None or e == g for e, g in zip(shape, got, strict=True))
+    ok = len(got) == len(shape) and all(
+        e is None or e == g for e, g in zip(shape, got, strict=True)
+    )
     if not ok:
         want = "(" + ", ".join("*" if e is None else str(e) for e in shape) + ")"
         raise BackendError(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import cast
 
 from kelly_core import __version__
-from kelly_core.entries import CommandEntry, DatasetEntry, ExporterEntry, ModelEntry
+from kelly_core.entries import CommandEntry, DatasetEntry, Entry, ExporterEntry, ModelEntry
 from kelly_core.errors import KellyError
 from kelly_core.registry import ENTRY_KINDS, Registered, Registry, default_registry
 
@@ -32,11 +32,12 @@ def plugin_rows(registry: Registry) -> list[dict[str, object]]:
     return rows
 
 
-def _row(kind: str, registered: Registered[object]) -> dict[str, object]:  # type: ignore[type-var]  # any entry type
+def _row(kind: str, registered: Registered[Entry]) -> dict[str, object]:
     entry = registered.entry
     detail = ""
     if isinstance(entry, ModelEntry):
-        detail = f"{entry.spec.input_size}->{entry.spec.output_size}, {entry.spec.parameter_count:,} params"
+        spec = entry.spec
+        detail = f"{spec.input_size}->{spec.output_size}, {spec.parameter_count:,} params"
     elif isinstance(entry, DatasetEntry):
         detail = f"trains {entry.model}"
     elif isinstance(entry, ExporterEntry):
@@ -46,7 +47,7 @@ def _row(kind: str, registered: Registered[object]) -> dict[str, object]:  # typ
     description = getattr(entry, "description", "")
     return {
         "kind": kind,
-        "name": entry.name,  # type: ignore[attr-defined]  # every entry has a name
+        "name": entry.name,
         "distribution": registered.distribution,
         "plugin": registered.plugin,
         "usable": registered.usable,
@@ -94,7 +95,9 @@ def _build_parser(registry: Registry) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    plugins = sub.add_parser("plugins", help="list registered models, datasets, exporters, backends")
+    plugins = sub.add_parser(
+        "plugins", help="list registered models, datasets, exporters, backends"
+    )
     plugins.add_argument("--json", action="store_true", help="print one JSON object")
     for name in registry.names("command"):
         if name == "plugins":

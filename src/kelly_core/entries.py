@@ -6,7 +6,7 @@ entry is used, and ``requires`` lists top-level modules that must be importable 
 
 from __future__ import annotations
 
-
+from collections.abc import Iterable
 from typing import Final, TypeAlias
 
 import attrs
@@ -29,10 +29,10 @@ _name = attrs.field(validator=attrs.validators.matches_re(ENTRY_NAME_PATTERN))
 _factory = attrs.field(validator=attrs.validators.matches_re(FACTORY_PATTERN))
 
 
-def _modules(value: object) -> tuple[str, ...]:
+def _modules(value: str | Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
-    return tuple(value)  # type: ignore[call-overload]  # any iterable of names
+    return tuple(value)
 
 
 _requires = attrs.field(default=(), converter=_modules)
@@ -48,10 +48,9 @@ class ModelEntry:
     requires: tuple[str, ...] = _requires
     description: str = ""
 
-    @name.validator
-    def _name_matches_spec(self, attribute: attrs.Attribute[str], value: str) -> None:
-        if value != self.spec.name:
-            raise ValueError(f"model entry {value!r} carries the spec of {self.spec.name!r}")
+    def __attrs_post_init__(self) -> None:
+        if self.name != self.spec.name:
+            raise ValueError(f"model entry {self.name!r} carries the spec of {self.spec.name!r}")
 
 
 @attrs.frozen(kw_only=True)

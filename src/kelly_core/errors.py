@@ -22,7 +22,6 @@ __all__ = [
     "PluginError",
     "SpecError",
     "UnknownNameError",
-    "ValidationProblem",
     "format_location",
 ]
 
@@ -119,7 +118,7 @@ class PluginError(KellyError, TypeError):
         super().__init__(f"plugin {plugin!r}: {message}")
 
 
-class MissingDependencyError(KellyError, ImportError):
+class MissingDependencyError(KellyError, ImportError):  # type: ignore[misc]  # ImportError.path is a str, ours a Path
     """An optional package needed for a feature is not installed."""
 
 
@@ -129,7 +128,3 @@ class KellyWarning(UserWarning):
 
 class KellyPluginWarning(KellyWarning):
     """A plugin failed to load; the other plugins keep working."""
-
-
-class ValidationProblem(KellyError, ValueError):
-    """One problem found while validating a file (reported, usually not raised alone)."""

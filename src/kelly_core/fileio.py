@@ -66,7 +66,9 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_write_json(path: str | os.PathLike[str], document: object, *, indent: int | None = None) -> Path:
+def atomic_write_json(
+    path: str | os.PathLike[str], document: object, *, indent: int | None = None
+) -> Path:
     """Write ``document`` as strict JSON (NaN and Inf refused) atomically; return the path.
 
     :raises ValueError: If ``document`` holds NaN or Inf (nothing is written).

@@ -51,7 +51,7 @@ def kelly_backends() -> list[BackendEntry]:
 
 @hookspec
 def kelly_commands() -> list[CommandEntry]:
-    """Return the ``kelly`` subcommands this plugin provides; called once, when the registry loads."""
+    """Return the ``kelly`` subcommands this plugin provides; called once, on registry load."""
     raise NotImplementedError
 
 

@@ -28,7 +28,7 @@ class LoadedModel:
     """A model file read back: its spec, state arrays and metadata."""
 
     spec: ModelSpec
-    arrays: Mapping[str, FloatArray] = attrs.field(converter=_frozen_mapping)  # type: ignore[misc]  # attrs converter widens the type
+    arrays: Mapping[str, FloatArray] = attrs.field(converter=_frozen_mapping)
     """State arrays named as in :meth:`ModelSpec.array_shapes`, float32."""
     metadata: Mapping[str, object] = attrs.field(factory=dict, converter=_frozen_mapping)
     path: Path | None = None
@@ -42,7 +42,7 @@ class SkippedFile:
     reason: str
 
 
-def _check_example(instance: Example, attribute: attrs.Attribute[object], value: object) -> None:
+def _check_example(instance: Example, attribute: attrs.Attribute[str], value: str) -> None:
     for name in ("inputs", "targets"):
         array = getattr(instance, name)
         if not isinstance(array, np.ndarray) or array.dtype != np.float32 or array.ndim != 2:

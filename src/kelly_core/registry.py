@@ -66,7 +66,7 @@ KELLY_DISTRIBUTION: Final = "kelly"
 DISABLE_AUTOLOAD_ENV: Final = "KELLY_DISABLE_PLUGIN_AUTOLOAD"
 
 EntryKind: TypeAlias = Literal["model", "dataset", "exporter", "backend", "command"]
-E = TypeVar("E", ModelEntry, DatasetEntry, ExporterEntry, BackendEntry, CommandEntry)
+E = TypeVar("E", bound=ModelEntry | DatasetEntry | ExporterEntry | BackendEntry | CommandEntry)
 
 _HOOKS: Final[Mapping[EntryKind, tuple[str, type]]] = {
     "model": ("kelly_models", ModelEntry),
@@ -198,9 +198,11 @@ class Registry:
         manager = pluggy.PluginManager(hookspecs.PROJECT)
         manager.add_hookspecs(hookspecs)
         collected: dict[EntryKind, list[Registered[Entry]]] = {k: [] for k in ENTRY_KINDS}
-        for source in self._sources():
+        for position, source in enumerate(self._sources()):
             try:
-                manager.register(source.plugin, name=f"{source.distribution}:{source.name}")
+                manager.register(
+                    source.plugin, name=f"{source.distribution}:{source.name}#{position}"
+                )
             except (ValueError, pluggy.PluginValidationError) as exc:
                 raise PluginError(str(exc), plugin=source.name) from exc
             for kind, (hook_name, entry_type) in _HOOKS.items():

@@ -77,7 +77,7 @@ def _check_kind(instance: LayerSpec, attribute: attrs.Attribute[str], value: str
         )
 
 
-def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+def _positive(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise SpecError(
             f"expected a positive integer, got {value!r}",
@@ -212,7 +212,9 @@ class ModelSpec:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object], *, source: str | Path | None = None) -> ModelSpec:
+    def from_dict(
+        cls, data: Mapping[str, object], *, source: str | Path | None = None
+    ) -> ModelSpec:
         """Build a spec from :meth:`to_dict` output; errors name ``source`` and the field.
 
         :raises SpecError: On a missing or malformed field.
