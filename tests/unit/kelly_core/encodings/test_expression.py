@@ -1,0 +1,74 @@
+"""Tests for the expression values and their extraction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kelly_core.encodings.expression import (
+    DEFAULT_EXPRESSION,
+    EXPRESSION_FIELDS,
+    Expression,
+    expression_for_beat,
+    expressions_for_beats,
+    pedal_intervals,
+)
+
+
+class TestExpression:
+    def test_fields(self) -> None:
+        """Sixteen fields, vector round trip, values clipped to [0, 1]."""
+        assert len(EXPRESSION_FIELDS) == 16
+        vec = DEFAULT_EXPRESSION.to_vector()
+        assert vec.shape == (16,)
+        np.testing.assert_array_equal(Expression.from_vector(vec).to_vector(), vec)
+        assert Expression(velocity_mean=3.0).velocity_mean == 1.0
+
+
+class TestExtract:
+    def test_beat(self) -> None:
+        """Velocities, accents, timing, density and pedal of one beat."""
+        notes = [(60, 0.0, 0.25, 100), (64, 0.25, 0.5, 60), (67, 0.5 + 0.0625, 0.75, 80)]
+        sustain = pedal_intervals([(0.0, 127), (0.5, 0)])
+        e = expression_for_beat(notes, 0.0, 1.0, sustain=sustain)
+        assert e.velocity_mean == pytest.approx(80 / 127)
+        assert e.accent_1 == pytest.approx(100 / 127)
+        assert e.accent_2 == pytest.approx(60 / 127)
+        assert e.accent_4 == pytest.approx(80 / 127)  # empty slot: the mean
+        assert e.density == pytest.approx(3 / 16)
+        assert e.sustain_pedal == pytest.approx(0.5)
+        assert e.soft_pedal == 0.0
+        assert e.timing_offset == pytest.approx(0.5 + 0.25 / 3)
+        assert e.articulation == pytest.approx((1.0 + 0.8) / 2 / 2)
+
+    def test_empty_beat(self) -> None:
+        """A beat without onsets keeps the default velocities and has density 0."""
+        e = expression_for_beat([(60, 0.0, 3.0, 90)], 1.0, 2.0)
+        assert e.density == 0.0
+        assert e.velocity_mean == DEFAULT_EXPRESSION.velocity_mean
+        assert e.polyphony == pytest.approx(0.1)
+
+    def test_batch_matches_single(self) -> None:
+        """expressions_for_beats equals expression_for_beat beat by beat."""
+        rng = np.random.default_rng(0)
+        starts = np.sort(rng.uniform(0, 8, 60))
+        notes = [
+            (
+                int(rng.integers(40, 90)),
+                float(s),
+                float(s + rng.uniform(0.05, 1.5)),
+                int(rng.integers(20, 120)),
+            )
+            for s in starts
+        ]
+        sustain = pedal_intervals([(0.5, 100), (2.0, 0), (3.0, 90), (7.5, 10)])
+        beats = np.arange(0, 8.5, 0.5)
+        batch = expressions_for_beats(notes, beats, sustain=sustain)
+        assert batch.shape == (16, 16)
+        onsets = sorted(n[1] for n in notes)
+        for b in range(16):
+            single = expression_for_beat(
+                notes, beats[b], beats[b + 1], sustain=sustain, next_onsets=onsets
+            ).to_vector()
+            np.testing.assert_allclose(batch[b], single, atol=1e-6)
+        assert np.all((batch >= 0) & (batch <= 1))
