@@ -85,7 +85,9 @@ class BeatStyle:
     """Whether the sustain pedal is down during the beat."""
     notes_per_beat: int = attrs.field(default=1, validator=attrs.validators.in_((1, 2)))
     """Melody notes in the beat: 1 (quarters) or 2 (eighths)."""
-    register: float = attrs.field(default=64.0, validator=[attrs.validators.ge(0.0), attrs.validators.le(127.0)])
+    register: float = attrs.field(
+        default=64.0, validator=[attrs.validators.ge(0.0), attrs.validators.le(127.0)]
+    )
     """MIDI pitch the melody centres on (clipped into the melody range)."""
 
     def note_velocity(self, sixteenth: int, *, scale: float = 1.0, jitter: float = 0.0) -> int:

@@ -46,9 +46,14 @@ class GenerateCommand:
             "--tempo", type=float, default=DEFAULT_TEMPO, help=f"BPM (default {DEFAULT_TEMPO:g})"
         )
         parser.add_argument(
-            "--bars", type=_positive_int, default=None, help="length in 4/4 bars (default: the audio's)"
+            "--bars",
+            type=_positive_int,
+            default=None,
+            help="length in 4/4 bars (default: the audio's)",
         )
-        parser.add_argument("--backend", default=None, help="inference backend (default: first available)")
+        parser.add_argument(
+            "--backend", default=None, help="inference backend (default: first available)"
+        )
         parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
         parser.add_argument(
             "--key", default=None, help="melody key, e.g. C, Am, 'F# minor' (default: estimated)"
@@ -63,11 +68,21 @@ class GenerateCommand:
             help=f"melody range LOW-HIGH, MIDI numbers or names (default {DEFAULT_RANGE})",
         )
         side = parser.add_mutually_exclusive_group()
-        side.add_argument("--emotion-csv", type=Path, default=None, help="write per-beat emotion and chords as CSV")
         side.add_argument(
-            "--emotion-json", type=Path, default=None, help="write per-window emotion and per-beat chords as JSON"
+            "--emotion-csv",
+            type=Path,
+            default=None,
+            help="write per-beat emotion and chords as CSV",
         )
-        parser.add_argument("--plot", type=Path, default=None, help="write a PNG of the emotion trajectory")
+        side.add_argument(
+            "--emotion-json",
+            type=Path,
+            default=None,
+            help="write per-window emotion and per-beat chords as JSON",
+        )
+        parser.add_argument(
+            "--plot", type=Path, default=None, help="write a PNG of the emotion trajectory"
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         """Generate and write the files; return 0.
@@ -86,7 +101,10 @@ class GenerateCommand:
         output: Path = args.output
         if output.suffix.lower() not in (".mid", ".midi"):
             raise GenerateOptionError(
-                "expected a .mid or .midi output file", path=output, field="output", got=output.suffix
+                "expected a .mid or .midi output file",
+                path=output,
+                field="output",
+                got=output.suffix,
             )
         result = generate(args.audio, models_dir=args.models, options=options)
         if result.fallback_stages:

@@ -30,7 +30,9 @@ def _to_range(value: PitchRange | str) -> PitchRange:
     return value if isinstance(value, PitchRange) else PitchRange.parse(value)
 
 
-def _check_tempo(instance: GenerateOptions, attribute: attrs.Attribute[float], value: float) -> None:
+def _check_tempo(
+    instance: GenerateOptions, attribute: attrs.Attribute[float], value: float
+) -> None:
     if not (math.isfinite(value) and MIN_TEMPO <= value <= MAX_TEMPO):
         raise GenerateOptionError(
             f"tempo must be within {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {value}",
@@ -40,14 +42,21 @@ def _check_tempo(instance: GenerateOptions, attribute: attrs.Attribute[float], v
         )
 
 
-def _check_bars(instance: GenerateOptions, attribute: attrs.Attribute[int | None], value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+def _check_bars(
+    instance: GenerateOptions, attribute: attrs.Attribute[int | None], value: int | None
+) -> None:
+    if value is not None and (isinstance(value, bool) or value < 1):
         raise GenerateOptionError(
-            f"bars must be a positive integer, got {value!r}", field="bars", expected="int >= 1", got=value
+            f"bars must be a positive integer, got {value!r}",
+            field="bars",
+            expected="int >= 1",
+            got=value,
         )
 
 
-def _check_temperature(instance: GenerateOptions, attribute: attrs.Attribute[float], value: float) -> None:
+def _check_temperature(
+    instance: GenerateOptions, attribute: attrs.Attribute[float], value: float
+) -> None:
     if not (math.isfinite(value) and value > 0.0):
         raise GenerateOptionError(
             f"temperature must be a finite number > 0, got {value}",

@@ -121,7 +121,11 @@ def render(
         temperature=options.temperature,
         rng=np.random.default_rng(options.seed),
     )
-    window_va = decode_emotions(outputs.window_emotion) if len(outputs.window_emotion) else []
+    window_va = (
+        decode_emotions(outputs.window_emotion)
+        if len(outputs.window_emotion)
+        else np.zeros((0, 2), dtype=np.float32)
+    )
     beat_va = decode_emotions(outputs.beat_emotion)
     chords = tuple(
         ChordEvent(time=b * beat_s, label=chord_label(c), index=c)

@@ -38,7 +38,8 @@ class TestKeyParse:
         """A minor has the white keys; C major too; E major has four sharps."""
         assert Key.parse("Am").pitch_classes == Key.parse("C").pitch_classes
         assert Key.parse("E").pitch_classes == frozenset({4, 6, 8, 9, 11, 1, 3})
-        assert Key.parse("C").contains(64) and not Key.parse("C").contains(61)
+        assert Key.parse("C").contains(64)
+        assert not Key.parse("C").contains(61)
         assert str(Key.parse("f#m")) == "F# minor"
 
 
@@ -48,7 +49,8 @@ class TestPitchRange:
         assert PitchRange.parse("C4-C6") == PitchRange(low=60, high=84)
         assert PitchRange.parse("48-72") == PitchRange(low=48, high=72)
         assert PitchRange.parse("F#3..Bb4") == PitchRange(low=54, high=70)
-        assert parse_pitch("B#3") == 60 and parse_pitch("Cb4") == 59
+        assert parse_pitch("B#3") == 60
+        assert parse_pitch("Cb4") == 59
         assert note_name(61) == "C#4"
 
     @pytest.mark.parametrize("text", ["72-60", "0-200", "C4", "x-y", "C9-C10"])
@@ -60,7 +62,10 @@ class TestPitchRange:
     def test_contains(self) -> None:
         """Membership is inclusive and only for integers."""
         r = PitchRange(low=60, high=62)
-        assert 60 in r and 62 in r and 63 not in r and "60" not in r
+        assert 60 in r
+        assert 62 in r
+        assert 63 not in r
+        assert "60" not in r
 
 
 class TestEstimateKey:

@@ -56,7 +56,9 @@ class TestChoosePitch:
         notes = np.full(128, 1e-4, dtype=np.float32)
         allowed = allowed_pitches(None, PitchRange(low=60, high=72))
         assert sound_probability(notes) < 0.5
-        got = choose_pitch(notes, allowed=allowed, previous=None, centre=66, temperature=1.0, rng=rng)
+        got = choose_pitch(
+            notes, allowed=allowed, previous=None, centre=66, temperature=1.0, rng=rng
+        )
         assert got == REST
         assert rng.bit_generator.state == state
 
@@ -86,7 +88,9 @@ class TestChoosePitch:
         def run(seed: int) -> list[int]:
             rng = np.random.default_rng(seed)
             return [
-                choose_pitch(notes, allowed=allowed, previous=None, centre=66, temperature=1.0, rng=rng)
+                choose_pitch(
+                    notes, allowed=allowed, previous=None, centre=66, temperature=1.0, rng=rng
+                )
                 for _ in range(16)
             ]
 

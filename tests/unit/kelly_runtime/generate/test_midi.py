@@ -42,7 +42,8 @@ class TestScoreToMidi:
         assert [n.pitch for n in melody.notes] == [64, 69]
         assert melody.notes[1].start == pytest.approx(0.5, abs=1e-3)
         assert [c.value for c in melody.control_changes] == [127]
-        assert drums.is_drum and not melody.is_drum
+        assert drums.is_drum
+        assert not melody.is_drum
         assert midi.get_end_time() == pytest.approx(2.0, abs=1e-3)
         assert not list(tmp_path.glob("out/.*tmp*"))
 
@@ -54,9 +55,9 @@ class TestScoreToMidi:
         """A note ending before it starts, or a velocity of 0, is refused."""
         with pytest.raises(ValueError, match="after its start"):
             NoteEvent(pitch=60, start=1.0, end=1.0, velocity=10)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="velocity"):
             NoteEvent(pitch=60, start=0.0, end=1.0, velocity=0)
-        with pytest.raises(ValueError, match="0..127"):
+        with pytest.raises(ValueError, match=r"0\.\.127"):
             ControlEvent(number=64, value=128, time=0.0)
 
     def test_score_track_lookup(self) -> None:
