@@ -1,0 +1,214 @@
+"""The ``checkpoint`` model-file format: one model's weights as a torch ``.pt`` file.
+
+A checkpoint is a plain dict that ``torch.load(path, weights_only=True)`` reads::
+
+    {"model": "EmotionRecognizer",          # the spec's name
+     "spec": {...},                         # ModelSpec.to_dict(): rebuilds the architecture
+     "state_dict": {"layers.0.weight": tensor, ...},   # torch names, float32, CPU
+     "kelly_version": "0.1.0",
+     "metadata": {...}}                     # optional JSON-like extras (seed, training)
+
+Files are written atomically (:func:`kelly_core.fileio.atomic_path`). This is the format
+``kelly init`` writes and ``kelly export`` reads; training may write the same files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import torch
+
+from kelly_core import __version__
+from kelly_core.arrays import FloatArray
+from kelly_core.catalog import MODEL_SPECS
+from kelly_core.errors import ExportError, SpecError
+from kelly_core.fileio import atomic_path
+from kelly_core.records import LoadedModel
+from kelly_core.specs import ModelSpec
+from kelly_models import weights
+from kelly_models.build import build_network
+from kelly_models.network import SpecNetwork
+
+__all__ = [
+    "CHECKPOINT_KEYS",
+    "CheckpointExporter",
+    "load_checkpoint",
+    "read_checkpoint",
+    "save_checkpoint",
+]
+
+CHECKPOINT_KEYS: Final = ("model", "spec", "state_dict", "kelly_version")
+"""Keys every checkpoint has; ``metadata`` is optional."""
+
+
+def _write(
+    spec: ModelSpec,
+    state_dict: Mapping[str, torch.Tensor],
+    path: Path,
+    metadata: Mapping[str, object] | None,
+) -> Path:
+    document: dict[str, object] = {
+        "model": spec.name,
+        "spec": spec.to_dict(),
+        "state_dict": {
+            k: v.detach().to("cpu", torch.float32).clone() for k, v in state_dict.items()
+        },
+        "kelly_version": __version__,
+        "metadata": dict(metadata or {}),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(document, tmp)
+    return Path(path)
+
+
+def save_checkpoint(
+    model: SpecNetwork, path: str | Path, *, metadata: Mapping[str, object] | None = None
+) -> Path:
+    """Write ``model`` (any :class:`SpecNetwork`) to ``path`` atomically; return the path.
+
+    :param metadata: JSON-like extras (str, int, float, bool, None, lists, dicts) kept in
+        the file under ``"metadata"``.
+    """
+    return _write(model.spec, model.state_dict(), Path(path), metadata)
+
+
+def _load_raw(path: Path) -> dict[str, object]:
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as exc:
+        raise ExportError("no such file", path=path) from exc
+    except Exception as exc:  # torch raises many types for a corrupt or foreign file
+        raise ExportError(
+            f"not a torch checkpoint: {type(exc).__name__}: {exc}", path=path
+        ) from exc
+    if not isinstance(raw, dict):
+        raise ExportError(
+            f"expected a dict, got {type(raw).__name__}",
+            path=path,
+            expected="dict",
+            got=type(raw).__name__,
+        )
+    missing = [key for key in CHECKPOINT_KEYS if key not in raw]
+    if missing:
+        raise ExportError(
+            f"missing keys {missing}",
+            path=path,
+            field=missing[0],
+            expected=CHECKPOINT_KEYS,
+            got=tuple(raw),
+        )
+    return raw
+
+
+def read_checkpoint(path: str | Path) -> LoadedModel:
+    """Read a checkpoint into a spec and state arrays (PyTorch layout, float32).
+
+    :raises ExportError: If the file is not a valid checkpoint (the message names the key).
+    """
+    path = Path(path)
+    raw = _load_raw(path)
+    spec_data = raw["spec"]
+    if not isinstance(spec_data, Mapping):
+        raise ExportError("expected a dict", path=path, field="spec", got=type(spec_data).__name__)
+    try:
+        spec = ModelSpec.from_dict(spec_data, source=path)
+    except SpecError as exc:
+        raise ExportError(exc.reason, path=path, field=f"spec.{exc.field}", got=exc.got) from exc
+    if raw["model"] != spec.name:
+        raise ExportError(
+            "model name differs from the spec's name",
+            path=path,
+            field="model",
+            expected=spec.name,
+            got=raw["model"],
+        )
+    state_dict = raw["state_dict"]
+    if not isinstance(state_dict, Mapping) or not all(
+        isinstance(v, torch.Tensor) for v in state_dict.values()
+    ):
+        raise ExportError("expected a dict of tensors", path=path, field="state_dict")
+    try:
+        arrays = weights.state_dict_to_arrays(state_dict, spec)
+    except SpecError as exc:
+        raise ExportError(
+            exc.reason,
+            path=path,
+            field=f"state_dict.{exc.field}",
+            expected=exc.expected,
+            got=exc.got,
+        ) from exc
+    metadata = raw.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        raise ExportError("expected a dict", path=path, field="metadata")
+    return LoadedModel(
+        spec=spec,
+        arrays=arrays,
+        metadata={**metadata, "kelly_version": raw["kelly_version"]},
+        path=path,
+    )
+
+
+def load_checkpoint(path: str | Path) -> SpecNetwork:
+    """Read a checkpoint and return the network with its weights loaded (CPU, eval mode)."""
+    loaded = read_checkpoint(path)
+    network = build_network(loaded.spec)
+    network.load_state_arrays(loaded.arrays)
+    return network.eval()
+
+
+def _problems(path: Path) -> list[str]:
+    try:
+        loaded = read_checkpoint(path)
+    except ExportError as exc:
+        return [str(exc)]
+    problems: list[str] = []
+    known = MODEL_SPECS.get(loaded.spec.name)
+    if known is not None and known != loaded.spec:
+        problems.append(
+            f"{path}: spec: differs from the catalog spec of {known.name!r}; "
+            f"expected hash {known.spec_hash}, got {loaded.spec.spec_hash}"
+        )
+    for name, array in loaded.arrays.items():
+        if not np.isfinite(array).all():
+            problems.append(
+                f"{path}: state_dict.{weights.torch_name(name)}: expected finite values"
+            )
+    return problems
+
+
+class CheckpointExporter:
+    """The ``checkpoint`` format (``.pt``): implements ``kelly_core.Exporter``."""
+
+    def export(
+        self,
+        spec: ModelSpec,
+        arrays: Mapping[str, FloatArray],
+        path: Path,
+        *,
+        metadata: Mapping[str, object] | None = None,
+    ) -> Path:
+        """Write state arrays fitting ``spec`` to ``path`` atomically; return the path.
+
+        :raises ExportError: If the arrays do not fit ``spec`` or are not finite.
+        """
+        try:
+            state_dict = weights.arrays_to_state_dict(arrays, spec)
+        except SpecError as exc:
+            raise ExportError(
+                exc.reason, path=path, field=exc.field, expected=exc.expected, got=exc.got
+            ) from exc
+        for name, tensor in state_dict.items():
+            if not bool(torch.isfinite(tensor).all()):
+                raise ExportError("expected finite values", path=path, field=name)
+        return _write(spec, state_dict, Path(path), metadata)
+
+    def read(self, path: Path) -> LoadedModel:
+        """Read a checkpoint into spec, state arrays and metadata; raises ``ExportError``."""
+        return read_checkpoint(path)
+
+    def check(self, path: Path) -> list[str]:
+        """Return every problem found in the checkpoint; empty if valid."""
+        return _problems(Path(path))

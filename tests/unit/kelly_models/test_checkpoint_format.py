@@ -1,0 +1,92 @@
+"""Tests for kelly_models.checkpoint_format: the ``checkpoint`` (.pt) model-file format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from kelly_core.errors import ExportError
+from kelly_core.interfaces import Exporter
+from kelly_core.registry import Registry
+from kelly_models import plugin
+from kelly_models.build import build_model
+from kelly_models.checkpoint_format import (
+    CheckpointExporter,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
+
+
+class TestCheckpoint:
+    def test_registered_under_checkpoint(self) -> None:
+        """The plugin registers the format by name and by suffix."""
+        registry = Registry(plugins=[plugin])
+        assert isinstance(registry.exporter("checkpoint"), Exporter)
+        assert isinstance(registry.exporter_for(Path("x.pt")), CheckpointExporter)
+
+    def test_file_layout_loads_with_weights_only(self, tmp_path: Path) -> None:
+        """The file is a plain dict torch.load(weights_only=True) reads."""
+        model = build_model("DynamicsEngine", seed=0)
+        path = save_checkpoint(model, tmp_path / "d.pt", metadata={"seed": 0})
+        raw = torch.load(path, weights_only=True)
+        assert raw["model"] == "DynamicsEngine"
+        assert raw["spec"] == model.spec.to_dict()
+        assert set(raw["state_dict"]) == set(model.state_dict())
+        assert raw["metadata"] == {"seed": 0}
+        assert isinstance(raw["kelly_version"], str)
+
+    def test_export_read_round_trip(self, tmp_path: Path) -> None:
+        """Exported arrays read back identical, in state-array layout."""
+        model = build_model("EmotionRecognizer", seed=3)
+        arrays = model.state_arrays()
+        exporter = CheckpointExporter()
+        path = exporter.export(model.spec, arrays, tmp_path / "e.pt")
+        loaded = exporter.read(path)
+        assert loaded.spec == model.spec
+        assert list(loaded.arrays) == list(model.spec.array_shapes())
+        assert all(np.array_equal(loaded.arrays[k], arrays[k]) for k in arrays)
+        assert exporter.check(path) == []
+        reloaded = load_checkpoint(path)
+        x = torch.randn(1, 4, 128)
+        with torch.no_grad():
+            torch.testing.assert_close(reloaded(x), model(x))
+
+    def test_export_refuses_non_finite(self, tmp_path: Path) -> None:
+        """A NaN weight is refused and nothing is written."""
+        model = build_model("GroovePredictor", seed=0)
+        arrays = model.state_arrays()
+        arrays["layers.1.bias"][0] = np.nan
+        with pytest.raises(ExportError, match="finite"):
+            CheckpointExporter().export(model.spec, arrays, tmp_path / "g.pt")
+        assert not (tmp_path / "g.pt").exists()
+
+    def test_check_reports_a_foreign_file(self, tmp_path: Path) -> None:
+        """A file that is not a checkpoint gives one problem naming the file."""
+        path = tmp_path / "junk.pt"
+        path.write_bytes(b"not a checkpoint")
+        problems = CheckpointExporter().check(path)
+        assert len(problems) == 1
+        assert str(path) in problems[0]
+
+    def test_read_refuses_a_wrong_shape(self, tmp_path: Path) -> None:
+        """A state_dict entry of the wrong shape is an ExportError naming the key."""
+        model = build_model("DynamicsEngine", seed=0)
+        state = model.state_dict()
+        state["layers.0.weight"] = state["layers.0.weight"].T.contiguous()
+        path = tmp_path / "bad.pt"
+        torch.save(
+            {
+                "model": "DynamicsEngine",
+                "spec": model.spec.to_dict(),
+                "state_dict": state,
+                "kelly_version": "0",
+            },
+            path,
+        )
+        with pytest.raises(ExportError) as info:
+            read_checkpoint(path)
+        assert info.value.field == "state_dict.layers.0.weight"
