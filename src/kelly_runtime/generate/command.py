@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import final
 
@@ -108,10 +109,11 @@ class GenerateCommand:
             )
         result = generate(args.audio, models_dir=args.models, options=options)
         if result.fallback_stages:
-            logger.warning(
-                "kelly generate: running on fallback for %d of 5 stages: %s",
-                len(result.fallback_stages),
-                ", ".join(result.fallback_stages),
+            # a notice the user must see whatever the log level: written like cli.py's errors
+            sys.stderr.write(
+                f"kelly generate: running on fallback for {len(result.fallback_stages)} of 5 "
+                f"stages: {', '.join(result.fallback_stages)}"
+                f"{'' if args.models is not None else ' (no --models folder given)'}\n"
             )
         result.write(output)
         if args.emotion_csv is not None:
