@@ -38,9 +38,10 @@ class InitCommand:
         """Write ``DIR/<lowercase name>.pt`` for each model; return 0."""
         registry = self._registry or default_registry()
         names = list(args.models) if args.models else list(registry.model_names())
-        for offset, name in enumerate(names):
+        order = registry.model_names()
+        for name in names:
             registry.resolve("model", name)  # unknown names fail with the available ones
-            seed = int(args.seed) + offset
+            seed = int(args.seed) + order.index(name)  # the same per model, whatever is chosen
             model = build_model(name, seed=seed)
             path = save_checkpoint(
                 model,

@@ -93,9 +93,18 @@ class TorchBackend:
 
     :param device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; ``None`` picks CUDA if available.
     :param registry: Where to look up registered models (default: the installed plugins).
+    :param threads: If given, ``torch.set_num_threads(threads)`` (process-wide).
     """
 
-    def __init__(self, *, device: str | None = None, registry: Registry | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        device: str | None = None,
+        registry: Registry | None = None,
+        threads: int | None = None,
+    ) -> None:
+        if threads is not None:
+            torch.set_num_threads(threads)
         if device is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         try:

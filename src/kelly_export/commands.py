@@ -1,0 +1,81 @@
+"""``kelly validate PATH...`` and ``kelly convert LEGACY --output NEW``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from kelly_core.errors import KellyError
+from kelly_export.legacy import WEIGHT_LAYOUTS, read_legacy
+from kelly_export.problems import Problem
+from kelly_export.rtneural import RTNeuralExporter
+from kelly_export.validate import collect_files, validate_file
+
+__all__ = ["ConvertCommand", "ValidateCommand"]
+
+logger = logging.getLogger(__name__)
+
+
+class ValidateCommand:
+    """``kelly validate PATH... [--json]``: exit 0 only if every file passes."""
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add the paths and ``--json``."""
+        parser.add_argument("paths", nargs="+", type=Path, help="files, or folders of *.json")
+        parser.add_argument("--json", action="store_true", help="print one JSON report")
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Validate each file; print problems (or a JSON report); return 0, 1 or 2."""
+        files = collect_files(args.paths)
+        if not files:
+            raise KellyError("no *.json files found", path=args.paths[0])
+        report: dict[str, list[Problem]] = {str(f): validate_file(f) for f in files}
+        failed = sum(1 for problems in report.values() if problems)
+        if args.json:
+            document = {
+                "ok": failed == 0,
+                "files": [
+                    {"file": name, "ok": not problems, "problems": [p.to_dict() for p in problems]}
+                    for name, problems in report.items()
+                ],
+            }
+            sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        else:
+            for name, problems in report.items():
+                sys.stdout.write(f"{'FAIL' if problems else 'ok'}  {name}\n")
+                for problem in problems:
+                    sys.stdout.write(f"  {problem}\n")
+            sys.stdout.write(f"{len(files) - failed} of {len(files)} files valid\n")
+        return 1 if failed else 0
+
+
+class ConvertCommand:
+    """``kelly convert LEGACY.json --output NEW.json [--name N] [--weights-layout L]``."""
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add the source, ``--output``, ``--name`` and ``--weights-layout``."""
+        parser.add_argument("source", type=Path, help="a file in the legacy layout")
+        parser.add_argument("--output", type=Path, required=True, help="RTNeural file to write")
+        parser.add_argument("--name", help="model name, if the file has none and is not known")
+        parser.add_argument(
+            "--weights-layout",
+            choices=WEIGHT_LAYOUTS,
+            help="orientation of dense weights if the file does not say (out_in: PyTorch)",
+        )
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Convert, write atomically, then validate the result; return 0 if it is valid."""
+        loaded = read_legacy(args.source, name=args.name, weights_layout=args.weights_layout)
+        exporter = RTNeuralExporter()
+        written = exporter.export(
+            loaded.spec, loaded.arrays, args.output,
+            metadata={"converted_from": str(args.source)},
+        )  # fmt: skip
+        problems = exporter.check(written)
+        for problem in problems:
+            sys.stderr.write(f"{problem}\n")
+        logger.info("wrote %s (%s)", written, loaded.spec.name)
+        return 1 if problems else 0
