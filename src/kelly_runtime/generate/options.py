@@ -79,7 +79,7 @@ class GenerateOptions:
     bars: int | None = attrs.field(default=None, validator=_check_bars)
     """Length in 4/4 bars; None = as long as the audio (rounded to whole beats)."""
     backend: str | None = None
-    """Inference backend name (``"numpy"``, ``"torch"``); None = the first available."""
+    """Inference backend name (``"numpy"``, ``"torch"``); None = numpy."""
     seed: int = 0
     """Seed of the melody sampling; the same seed and input give the same file."""
     key: Key | None = attrs.field(default=None, converter=_to_key)

@@ -1,102 +1,75 @@
-"""Running the five models over one audio clip: the schedule of DESIGN.md §7.
+"""Running the five models over one audio clip with :class:`kelly_runtime.pipeline.Pipeline`.
 
 - Features: :class:`~kelly_core.encodings.logmel.StreamingLogMel` fed one second of audio
   at a time, averaged per 0.5 s window by
-  :class:`~kelly_core.encodings.logmel.WindowAverager`; the EmotionRecognizer steps once
-  per window.
-- Generation: one step per beat at the session tempo. A beat uses the emotion of the
-  window in which it starts (the last window past the end of the audio; the neutral code
-  when the clip is shorter than one window). The MelodyTransformer steps on the emotion
-  code; the HarmonyPredictor on ``[emotion | previous chord distribution]`` (its own
-  previous output; zeros before the first beat); the DynamicsEngine on the compact
-  context ``[coarse emotion | beat in bar | pitch classes sounding]``, the pitch classes
-  being the melody's likely pitches (p >= 0.5) and the chosen chord's; the
-  GroovePredictor steps on the emotion code at the first beat of each bar.
-- Models: ``<models_dir>/<name>.json`` (``emotionrecognizer.json``, ... or the exact
-  model name), read with the registry's exporter for the suffix and loaded into the
-  chosen backend; a missing file (or no folder) puts that stage on the ``fallback``
-  backend, and the stage is listed in ``fallback_stages``. An invalid file is an error.
+  :class:`~kelly_core.encodings.logmel.WindowAverager`; ``Pipeline.push_window`` steps the
+  EmotionRecognizer once per window.
+- Generation: ``Pipeline.step_beat`` once per beat at the session tempo (melody, harmony
+  fed back its previous chord, dynamics; the groove on the first beat of each bar). Before
+  a beat, every window that starts at or before the beat's start time has been pushed, so
+  a beat uses the emotion of the window in which it starts (the last window past the end
+  of the audio; the neutral code when the clip is shorter than one window).
+- Models: ``Pipeline.from_directory`` loads ``<models_dir>/<lower-case name>.json`` (else
+  ``.pt``); a missing or invalid file puts that stage on the fallback backend (the
+  pipeline's ``KellyWarning`` is logged here, not raised again) and the stage is listed
+  in ``fallback_stages``. Without a folder every stage runs on fallback.
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 
 from kelly_core.arrays import FloatArray
-from kelly_core.catalog import MODEL_NAMES, MODEL_SPECS
-from kelly_core.encodings.chords import chord_pitch_classes
-from kelly_core.encodings.context import BEATS_PER_BAR, compact_context, harmony_context
-from kelly_core.encodings.emotion import NEUTRAL_EMOTION
+from kelly_core.encodings.context import BEATS_PER_BAR
 from kelly_core.encodings.logmel import StreamingLogMel, WindowAverager, frames_per_window
-from kelly_core.encodings.melody import melody_pitch_classes
-from kelly_core.interfaces import Backend
-from kelly_core.registry import Registry, default_registry
+from kelly_core.errors import KellyWarning
+from kelly_core.registry import Registry
 from kelly_runtime.generate.audio import AudioClip
 from kelly_runtime.generate.render import StageOutputs
-from kelly_runtime.loading import load_backend
-from kelly_runtime.select import create_backend
+from kelly_runtime.pipeline import Pipeline
 
-__all__ = ["WINDOW_S", "find_model_file", "load_stages", "run_stages"]
+__all__ = ["WINDOW_S", "load_pipeline", "run_stages"]
 
 logger = logging.getLogger(__name__)
 
 WINDOW_S: Final = 0.5
 """Length of an emotion analysis window in seconds (DEAM's 2 Hz)."""
 _CHUNK: Final = 22050
-_SUFFIXES: Final = (".json",)
 
 
-def find_model_file(models_dir: Path, name: str) -> Path | None:
-    """Return ``models_dir/<name lower-cased>.json`` or ``models_dir/<name>.json``, or None."""
-    stem = MODEL_SPECS[name].file_stem
-    for candidate in (stem, name):
-        for suffix in _SUFFIXES:
-            path = models_dir / f"{candidate}{suffix}"
-            if path.is_file():
-                return path
-    return None
-
-
-def load_stages(
+def load_pipeline(
     models_dir: Path | None, backend: str | None, *, registry: Registry | None = None
-) -> tuple[dict[str, Backend], tuple[str, ...]]:
-    """Load the five models; return the backends by name and the stages on fallback.
+) -> Pipeline:
+    """Return the five-stage pipeline for ``models_dir`` (all on fallback when None).
 
-    :raises KellyError: If a model file exists but is invalid, or the backend is unknown.
+    :raises KellyError: If ``models_dir`` is not a folder or the backend is unknown.
     """
-    registry = registry if registry is not None else default_registry()
-    stages: dict[str, Backend] = {}
-    fallback: list[str] = []
-    if models_dir is not None and not models_dir.is_dir():
-        logger.warning("models folder %s does not exist; every stage runs on fallback", models_dir)
-    for name in MODEL_NAMES:
-        path = find_model_file(models_dir, name) if models_dir is not None else None
-        if path is None:
-            instance = create_backend("fallback", registry=registry)
-            instance.load(MODEL_SPECS[name], {})
-            fallback.append(name)
-        else:
-            instance = load_backend(path, backend, model=name, registry=registry)
-            logger.debug("%s: %s", name, path)
-        stages[name] = instance
-    return stages, tuple(fallback)
+    if models_dir is None:
+        return Pipeline.fallback()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", KellyWarning)
+        pipeline = Pipeline.from_directory(
+            models_dir, backend=backend if backend is not None else "numpy", registry=registry
+        )
+    for warning in caught:
+        logger.info("%s", warning.message)
+    return pipeline
 
 
-def _window_emotions(clip: AudioClip, emotion: Backend) -> FloatArray:
+def _windows(clip: AudioClip) -> FloatArray:
     extractor = StreamingLogMel()
     averager = WindowAverager(frames_per_window(extractor.config, WINDOW_S))
-    codes: list[FloatArray] = []
+    windows: list[FloatArray] = []
     for start in range(0, clip.samples.shape[0], _CHUNK):
-        frames = extractor.push(clip.samples[start : start + _CHUNK])
-        for window in averager.push(frames):
-            codes.append(emotion.step(window.astype(np.float32)))
-    if not codes:
-        return np.zeros((0, 64), dtype=np.float32)
-    return np.stack(codes).astype(np.float32)
+        windows.extend(averager.push(extractor.push(clip.samples[start : start + _CHUNK])))
+    if not windows:
+        return np.zeros((0, 128), dtype=np.float32)
+    return np.stack(windows).astype(np.float32)
 
 
 def run_stages(
@@ -112,34 +85,32 @@ def run_stages(
 
     :returns: Per-window emotion codes and per-beat (per-bar for the groove) outputs.
     """
-    stages, fallback = load_stages(models_dir, backend, registry=registry)
-    window_emotion = _window_emotions(clip, stages["EmotionRecognizer"])
+    pipeline = load_pipeline(models_dir, backend, registry=registry)
+    windows = _windows(clip)
     beat_s = 60.0 / tempo
     bars = -(-beats // BEATS_PER_BAR)
+    window_emotion = np.empty((len(windows), 64), dtype=np.float32)
     beat_emotion = np.empty((beats, 64), dtype=np.float32)
     notes = np.empty((beats, 128), dtype=np.float32)
     chords = np.empty((beats, 64), dtype=np.float32)
     expression = np.empty((beats, 16), dtype=np.float32)
     groove = np.empty((bars, 32), dtype=np.float32)
-    previous = np.zeros(64, dtype=np.float32)
+    pushed = 0
     for beat in range(beats):
-        if len(window_emotion):
-            window = min(int(beat * beat_s / WINDOW_S + 1e-9), len(window_emotion) - 1)
-            code = window_emotion[window]
-        else:
-            code = np.asarray(NEUTRAL_EMOTION, dtype=np.float32)
-        beat_emotion[beat] = code
-        notes[beat] = stages["MelodyTransformer"].step(code)
-        chords[beat] = stages["HarmonyPredictor"].step(harmony_context(code, previous))
-        previous = chords[beat]
-        sounding = melody_pitch_classes(notes[beat])
-        for pc in chord_pitch_classes(int(np.argmax(chords[beat]))):
-            sounding[pc] = 1.0
-        expression[beat] = stages["DynamicsEngine"].step(
-            compact_context(code, beat % BEATS_PER_BAR, sounding)
-        )
-        if beat % BEATS_PER_BAR == 0:
-            groove[beat // BEATS_PER_BAR] = stages["GroovePredictor"].step(code)
+        start = beat * beat_s
+        while pushed < len(windows) and pushed * WINDOW_S <= start + 1e-9:
+            window_emotion[pushed] = pipeline.push_window(windows[pushed])
+            pushed += 1
+        out = pipeline.step_beat()
+        beat_emotion[beat] = out.emotion
+        notes[beat] = out.notes
+        chords[beat] = out.chords
+        expression[beat] = out.expression
+        if out.groove is not None:
+            groove[beat // BEATS_PER_BAR] = out.groove
+    while pushed < len(windows):  # the rest of the audio, for the emotion trajectory
+        window_emotion[pushed] = pipeline.push_window(windows[pushed])
+        pushed += 1
     return StageOutputs(
         window_emotion=window_emotion,
         window_s=WINDOW_S,
@@ -148,5 +119,5 @@ def run_stages(
         chords=chords,
         expression=expression,
         groove=groove,
-        fallback_stages=fallback,
+        fallback_stages=tuple(pipeline.fallback_stages),
     )
