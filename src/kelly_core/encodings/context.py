@@ -7,9 +7,14 @@ from typing import Final
 import numpy as np
 
 from kelly_core.arrays import FloatArray, as_float32, check_shape
-from kelly_core.encodings.emotion import coarse_emotion, decode_emotion
+from kelly_core.encodings.emotion import (
+    coarse_emotion,
+    coarse_emotions,
+    decode_emotion,
+    decode_emotions,
+)
 
-__all__ = ["BEATS_PER_BAR", "compact_context", "harmony_context"]
+__all__ = ["BEATS_PER_BAR", "compact_context", "compact_contexts", "harmony_context"]
 
 BEATS_PER_BAR: Final = 4
 
@@ -45,3 +50,17 @@ def compact_context(emotion_code: object, beat_in_bar: int, pitch_classes: objec
     beat = np.zeros(BEATS_PER_BAR, dtype=np.float32)
     beat[int(beat_in_bar) % BEATS_PER_BAR] = 1.0
     return as_float32(np.concatenate([coarse_emotion(*decode_emotion(emo)), beat, pcs]))
+
+
+def compact_contexts(
+    emotion_codes: object, beats_in_bar: object, pitch_classes: object
+) -> FloatArray:
+    """Batch :func:`compact_context`: ``(N, 64)``, ``(N,)`` ints, ``(N, 12)`` -> ``(N, 32)``."""
+    emo = np.asarray(emotion_codes, dtype=np.float32)
+    beats = np.asarray(beats_in_bar, dtype=np.int64) % BEATS_PER_BAR
+    pcs = np.asarray(pitch_classes, dtype=np.float32)
+    check_shape(emo, (None, 64), name="emotion_codes")
+    check_shape(beats, (len(emo),), name="beats_in_bar")
+    check_shape(pcs, (len(emo), 12), name="pitch_classes")
+    one_hot = np.eye(BEATS_PER_BAR, dtype=np.float32)[beats]
+    return as_float32(np.concatenate([coarse_emotions(decode_emotions(emo)), one_hot, pcs], axis=1))

@@ -123,9 +123,7 @@ def _frames_to_features(frames: np.ndarray, config: LogMelConfig) -> FloatArray:
     return as_float32((db - config.db_center) / config.db_half_range)
 
 
-def offline_log_mel(
-    audio: object, sr: int, config: LogMelConfig = DEFAULT_LOG_MEL
-) -> FloatArray:
+def offline_log_mel(audio: object, sr: int, config: LogMelConfig = DEFAULT_LOG_MEL) -> FloatArray:
     """Return scaled log-mel frames ``(frames, n_mels)`` of a mono clip.
 
     ``frames = 1 + (N - n_fft) // hop`` (0 when the clip is shorter than one window).

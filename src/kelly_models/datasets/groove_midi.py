@@ -1,0 +1,105 @@
+"""Groove MIDI Dataset (GMD) reader -> GroovePredictor examples.
+
+Layout: ``info.csv`` with columns ``drummer, session, id, style, bpm, beat_type,
+time_signature, midi_filename, audio_filename, duration, split``; ``midi_filename`` is
+relative to the root (``drummer1/session1/1_funk_80_beat_4-4.mid``). Only rows with
+``beat_type == "beat"`` and ``time_signature == "4-4"`` are read (fills are too short to
+be grooves); the official ``split`` column is honoured. One example per file, one step
+per 4/4 bar from time 0 at the MIDI file's tempo (GMD files carry the session tempo, the
+CSV's ``bpm``):
+
+- inputs ``(T, 64)``: emotion code per bar from the labeller (``pitched=False``: valence
+  from tempo only, arousal from tempo, hit density and velocity), over a window of 4 bars;
+- targets ``(T, 32)``: groove per bar (Roland pitches -> GrooVAE's nine classes,
+  loudest hit per sixteenth step, micro-timing offsets).
+
+Trailing bars without any hit are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from kelly_core.encodings.emotion import encode_emotions
+from kelly_core.encodings.groove import groove_from_hits
+from kelly_core.records import Example, Split
+from kelly_models.datasets.base import ArrayDataset, as_split, read_csv_index
+from kelly_models.datasets.cache import process_files
+from kelly_models.datasets.common import require_root
+from kelly_models.datasets.labeller import beat_emotions
+from kelly_models.datasets.midi import load_score
+
+__all__ = ["COLUMNS", "READER_VERSION", "open_groove"]
+
+READER_VERSION: Final = 1
+COLUMNS: Final = (
+    "drummer", "session", "id", "style", "bpm", "beat_type", "time_signature",
+    "midi_filename", "audio_filename", "duration", "split",
+)  # fmt: skip
+
+
+def read_groove_file(path: Path, options: Mapping[str, object]) -> list[Example]:
+    """Worker: one drum performance -> one example, bars at the MIDI file's tempo."""
+    score = load_score(path)
+    hits = score.drum_notes()
+    if not hits:
+        raise ValueError("no drum hits")
+    if len(score.beats) < 2:
+        raise ValueError("no tempo grid")
+    beat = float(np.median(np.diff(score.beats)))
+    bar = 4.0 * beat
+    bars = int(np.ceil((max(h[1] for h in hits) + bar / 32) / bar))
+    bounds = np.arange(bars + 1) * bar
+    triples = [(t, p, v) for p, t, _, v in hits]
+    targets = np.stack([groove_from_hits(triples, b * bar, bar) for b in range(bars)])
+    has_hit = (targets[:, 16:] > -1).any(axis=1)
+    keep = int(np.nonzero(has_hit)[0].max()) + 1
+    labels = beat_emotions(hits, bounds, window_beats=4, pitched=False, beats_per_step=4)
+    return [
+        Example(inputs=encode_emotions(labels[:keep]), targets=targets[:keep], source=str(path))
+    ]
+
+
+def open_groove(
+    root: Path | None,
+    *,
+    limit: int | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    workers: int | None = None,
+) -> ArrayDataset:
+    """Open a Groove MIDI folder (the one holding ``info.csv``).
+
+    :raises DatasetError: If ``info.csv`` is missing or lacks a column.
+    """
+    folder = require_root(root, "groove")
+    index = folder / "info.csv"
+    rows = read_csv_index(
+        index, COLUMNS, nonempty=("beat_type", "time_signature", "midi_filename", "split")
+    )
+    files: list[Path] = []
+    split_of: dict[Path, Split] = {}
+    for line, row in enumerate(rows, start=2):
+        if row["beat_type"] != "beat" or row["time_signature"] != "4-4":
+            continue
+        split = as_split(row["split"], path=index, line_hint=f"line {line}: ")
+        path = folder / row["midi_filename"]
+        files.append(path)
+        split_of[path] = split
+    files = files[:limit]
+    items, skipped = process_files(
+        files,
+        read_groove_file,
+        reader="groove",
+        version=READER_VERSION,
+        options={},
+        cache_dir=cache_dir,
+        use_cache=use_cache,
+        workers=workers,
+        splits=split_of,
+    )
+    return ArrayDataset("GroovePredictor", items, skipped, name="groove")

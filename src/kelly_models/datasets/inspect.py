@@ -1,0 +1,103 @@
+"""``kelly data inspect NAME [ROOT] [--json]``: what a dataset reader sees."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from kelly_core.errors import DatasetError
+from kelly_core.interfaces import Dataset
+from kelly_core.registry import default_registry
+
+__all__ = ["DataCommand", "describe"]
+
+
+def _value(text: str) -> object:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def describe(name: str, dataset: Dataset) -> dict[str, object]:
+    """Summarise ``dataset``: counts, skipped files, shapes and value ranges."""
+    in_min, in_max, out_min, out_max = np.inf, -np.inf, np.inf, -np.inf
+    steps: list[int] = []
+    splits: dict[str, int] = {}
+    in_size = out_size = None
+    for i in range(len(dataset)):
+        ex = dataset[i]
+        steps.append(len(ex.inputs))
+        splits[ex.split] = splits.get(ex.split, 0) + 1
+        in_size, out_size = ex.inputs.shape[1], ex.targets.shape[1]
+        if len(ex.inputs):
+            in_min, in_max = (
+                min(in_min, float(ex.inputs.min())),
+                max(in_max, float(ex.inputs.max())),
+            )
+            out_min = min(out_min, float(ex.targets.min()))
+            out_max = max(out_max, float(ex.targets.max()))
+    finite = np.isfinite(in_min)
+    return {
+        "dataset": name,
+        "model": dataset.model_name,
+        "items": len(dataset),
+        "skipped": [{"path": str(s.path), "reason": s.reason} for s in dataset.skipped],
+        "input_shape": [None, in_size],
+        "target_shape": [None, out_size],
+        "steps": {"min": min(steps, default=0), "max": max(steps, default=0), "total": sum(steps)},
+        "splits": splits,
+        "input_range": [in_min, in_max] if finite else None,
+        "target_range": [out_min, out_max] if finite else None,
+    }
+
+
+class DataCommand:
+    """The ``kelly data`` command (sub-action ``inspect``)."""
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add ``inspect NAME [ROOT] [--json] [-o KEY=VALUE ...]``."""
+        actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        inspect = actions.add_parser("inspect", help="count items, list skipped files, shapes")
+        inspect.add_argument("name", help="dataset name (see `kelly plugins`)")
+        inspect.add_argument(
+            "root", nargs="?", default=None, help="dataset folder ('-' or omitted: none)"
+        )
+        inspect.add_argument("--json", action="store_true", help="print one JSON object")
+        inspect.add_argument(
+            "-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+            help="reader option, e.g. -o items=50 -o workers=1 (repeatable)",
+        )  # fmt: skip
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Open the dataset and print its summary."""
+        options: dict[str, object] = {}
+        for item in args.option:
+            key, sep, value = str(item).partition("=")
+            if not sep:
+                raise DatasetError(f"option {item!r}: expected KEY=VALUE", field="option")
+            options[key.replace("-", "_")] = _value(value)
+        if "cache_dir" in options:
+            options["cache_dir"] = Path(str(options["cache_dir"]))
+        root = None if args.root in (None, "-") else Path(args.root)
+        dataset = default_registry().dataset(args.name, root, **options)
+        summary = describe(args.name, dataset)
+        if args.json:
+            sys.stdout.write(json.dumps(summary) + "\n")
+            return 0
+        out = sys.stdout
+        out.write(f"{summary['dataset']} ({summary['model']}): {summary['items']} items\n")
+        out.write(f"  input shape  {summary['input_shape']}  range {summary['input_range']}\n")
+        out.write(f"  target shape {summary['target_shape']}  range {summary['target_range']}\n")
+        out.write(f"  steps {summary['steps']}  splits {summary['splits']}\n")
+        skipped = [{"path": str(s.path), "reason": s.reason} for s in dataset.skipped]
+        out.write(f"  skipped {len(skipped)} files\n")
+        for s in skipped:
+            out.write(f"    {s['path']}: {s['reason']}\n")
+        return 0

@@ -1,0 +1,98 @@
+"""Roman-numeral analyses (RomanText ``.rntxt``, read by music21) -> HarmonyPredictor.
+
+Root: a folder of ``.rntxt`` files, or ``None`` for music21's bundled corpus (the
+Riemenschneider Bach chorale and Monteverdi madrigal analyses). music21 resolves every
+numeral to pitches in its key; Kelly reduces them with
+:func:`kelly_core.encodings.chords.classify` (root + intervals). One example per file,
+one step per numeral. Emotion (documented, coarse: these analyses have no emotion
+labels): valence +0.6 while the local key is major, -0.6 while minor; arousal from the
+harmonic rhythm, ``clip((chords per measure - 2) / 2, -1, 1)`` over the piece.
+Split: sha1 of the file name, 80/10/10.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from kelly_core._optional import require
+from kelly_core.encodings.chords import NO_CHORD, chord_one_hot, classify
+from kelly_core.encodings.context import harmony_context
+from kelly_core.encodings.emotion import encode_emotions
+from kelly_core.errors import DatasetError
+from kelly_core.records import Example
+from kelly_models.datasets.base import ArrayDataset, hash_split
+from kelly_models.datasets.cache import process_files
+
+__all__ = ["READER_VERSION", "corpus_rntxt_files", "open_rntxt"]
+
+READER_VERSION: Final = 1
+
+
+def corpus_rntxt_files() -> list[Path]:
+    """The ``.rntxt`` files bundled with music21's corpus."""
+    music21 = require("music21", extra="music21", purpose="the music21 chord corpus")
+    corpus = Path(str(music21.__file__)).parent / "corpus"
+    return sorted(corpus.rglob("*.rntxt"))
+
+
+def read_rntxt_file(path: Path, options: Mapping[str, object]) -> list[Example]:
+    """Worker: one analysis -> one example."""
+    music21 = require("music21", extra="music21", purpose="reading .rntxt analyses")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        score = music21.converter.parse(str(path), format="romanText")
+        numerals = list(score.recurse().getElementsByClass("RomanNumeral"))
+        measures = max(len(list(score.recurse().getElementsByClass("Measure"))), 1)
+        classes: list[int] = []
+        valence: list[float] = []
+        for rn in numerals:
+            root = rn.root()
+            if root is None:
+                continue
+            pcs = {int(pc) for pc in rn.pitchClasses}
+            classes.append(
+                classify(int(root.pitchClass), {(pc - int(root.pitchClass)) % 12 for pc in pcs})
+            )
+            mode = getattr(getattr(rn, "key", None), "mode", "major")
+            valence.append(-0.6 if mode == "minor" else 0.6)
+    if len(classes) < 2:
+        raise ValueError("fewer than two Roman numerals")
+    arousal = float(np.clip((len(classes) / measures - 2.0) / 2.0, -1, 1))
+    codes = encode_emotions(np.column_stack([valence, np.full(len(valence), arousal)]))
+    previous = [NO_CHORD, *classes[:-1]]
+    inputs = np.stack([harmony_context(codes[i], chord_one_hot(p)) for i, p in enumerate(previous)])
+    targets = np.stack([chord_one_hot(c) for c in classes])
+    return [Example(inputs=inputs, targets=targets, source=str(path), split=hash_split(path.name))]
+
+
+def open_rntxt(
+    root: Path | None = None,
+    *,
+    limit: int | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    workers: int | None = None,
+) -> ArrayDataset:
+    """Open ``.rntxt`` analyses below ``root`` (``None``: music21's corpus)."""
+    if root is None:
+        files = corpus_rntxt_files()
+    else:
+        if not Path(root).is_dir():
+            raise DatasetError("dataset 'music21-chords': folder not found", path=root)
+        files = sorted(Path(root).rglob("*.rntxt"))
+    items, skipped = process_files(
+        files[:limit],
+        read_rntxt_file,
+        reader="rntxt",
+        version=READER_VERSION,
+        options={},
+        cache_dir=cache_dir,
+        use_cache=use_cache,
+        workers=workers,
+    )
+    return ArrayDataset("HarmonyPredictor", items, skipped, name="music21-chords")

@@ -1,0 +1,39 @@
+"""Tests for ``kelly data inspect``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kelly_core.cli import main
+from tests.unit.kelly_models.datasets.helpers import write_maestro
+
+
+class TestInspect:
+    def test_synthetic_json(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--json prints one object with counts and shapes; '-' means no root."""
+        assert main(["data", "inspect", "synthetic-groove", "-", "-o", "items=4", "--json"]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        assert summary["dataset"] == "synthetic-groove"
+        assert summary["items"] == 4
+        assert summary["skipped"] == []
+        assert summary["input_shape"] == [None, 64]
+        assert summary["target_shape"] == [None, 32]
+        assert -1.0 <= summary["target_range"][0] <= summary["target_range"][1] <= 1.0
+
+    def test_reader_lists_skipped(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A real layout: the corrupt file is listed with its reason."""
+        write_maestro(tmp_path)
+        argv = ["data", "inspect", "maestro", str(tmp_path), "-o", "workers=1"]
+        argv += ["-o", f"cache_dir={tmp_path / 'cache'}"]
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert "2 items" in out
+        assert "MIDI-corrupt.midi" in out
+
+    def test_errors(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A missing index file is an error (exit 2) naming the file."""
+        assert main(["data", "inspect", "maestro", str(tmp_path)]) == 2
+        assert "maestro-v3.0.0.csv" in capsys.readouterr().err
