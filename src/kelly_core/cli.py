@@ -45,6 +45,7 @@ def _row(kind: str, registered: Registered[Entry]) -> dict[str, object]:
     elif isinstance(entry, CommandEntry):
         detail = entry.help
     description = getattr(entry, "description", "")
+    detail = detail or description
     return {
         "kind": kind,
         "name": entry.name,

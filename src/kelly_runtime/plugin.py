@@ -1,14 +1,52 @@
-"""Registers the built-in backends (filled in by the runtime work)."""
+"""Registers the built-in backends (numpy, torch, fallback) and ``kelly infer``/``bench``.
+
+Importing this module imports no backend: factories are ``"module:attribute"`` strings.
+"""
 
 from __future__ import annotations
 
-from kelly_core.entries import BackendEntry
+from kelly_core.entries import BackendEntry, CommandEntry
 from kelly_core.hookspecs import hookimpl
 
-__all__ = ["kelly_backends"]
+__all__ = ["kelly_backends", "kelly_commands"]
 
 
 @hookimpl
 def kelly_backends() -> list[BackendEntry]:
-    """Return the built-in backends."""
-    return []
+    """Return the built-in backends, fastest-to-load reference first."""
+    return [
+        BackendEntry(
+            name="torch",
+            factory="kelly_runtime.backends.torch_backend:TorchBackend",
+            requires=("torch",),
+            description="reference: the model's torch module (CPU, or CUDA if present)",
+        ),
+        BackendEntry(
+            name="numpy",
+            factory="kelly_runtime.backends.numpy_backend:NumpyBackend",
+            requires=("numpy",),
+            description="float32 numpy, preallocated buffers; no torch",
+        ),
+        BackendEntry(
+            name="fallback",
+            factory="kelly_runtime.backends.fallback:FallbackBackend",
+            description="rule-based neutral outputs, no weights (DESIGN.md §5)",
+        ),
+    ]
+
+
+@hookimpl
+def kelly_commands() -> list[CommandEntry]:
+    """Return ``kelly infer`` and ``kelly bench``."""
+    return [
+        CommandEntry(
+            name="infer",
+            factory="kelly_runtime.commands:InferCommand",
+            help="run frames (T, in) from a .npy file through one model, one step at a time",
+        ),
+        CommandEntry(
+            name="bench",
+            factory="kelly_runtime.commands:BenchCommand",
+            help="measure per-model and five-model step latency for each backend",
+        ),
+    ]

@@ -138,7 +138,7 @@ class TestThirdPartyBackend:
                 "plugin": "kelly_demo",
                 "usable": True,
                 "missing": [],
-                "detail": "",
+                "detail": "doubles its input",
                 "description": "doubles its input",
             }
         ]

@@ -1,4 +1,4 @@
-"""Registers the generate command (filled in by the generate work)."""
+"""Registers the ``kelly generate`` command; importing this module imports nothing heavy."""
 
 from __future__ import annotations
 
@@ -11,4 +11,11 @@ __all__ = ["kelly_commands"]
 @hookimpl
 def kelly_commands() -> list[CommandEntry]:
     """Return the generate subcommand."""
-    return []
+    return [
+        CommandEntry(
+            name="generate",
+            factory="kelly_runtime.generate.command:GenerateCommand",
+            help="audio in, MIDI out: melody, chords, drums and expression from the five models",
+            requires=("pretty_midi", "soundfile"),
+        )
+    ]

@@ -1,0 +1,192 @@
+"""The reference backend: the model's own torch module, stepped under ``inference_mode``.
+
+The only runtime module that imports torch; it is reached through the registry
+(``default_registry().backend("torch")``), never imported by the rest of kelly_runtime.
+
+When the spec equals a registered model's spec, the module is that model
+(``registry.model(name, seed=0)``, its own ``step_with(frame, state)``), so the numpy
+backend is checked against the code that trains. Any other spec gets plain
+``nn.Linear``/``nn.LSTM`` layers built here. Either way the LSTM state ``(h, c)`` is
+carried between steps by this backend and zeroed by :meth:`TorchBackend.reset`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Final, TypeAlias, cast, final
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn import functional
+
+from kelly_core.arrays import FloatArray, check_frame
+from kelly_core.errors import BackendError, KellyError, SpecError
+from kelly_core.registry import Registry, default_registry
+from kelly_core.specs import ModelSpec
+from kelly_runtime.backends._checks import check_frames, check_state_arrays
+
+__all__ = ["TorchBackend"]
+
+LayerState: TypeAlias = tuple[Tensor, Tensor] | None
+State: TypeAlias = tuple[LayerState, ...] | None
+StepWith: TypeAlias = Callable[[Tensor, State], tuple[Tensor, State]]
+
+
+def _softmax(x: Tensor) -> Tensor:
+    return torch.softmax(x, dim=-1)
+
+
+def _identity(x: Tensor) -> Tensor:
+    return x
+
+
+_ACTIVATIONS: Final[Mapping[str, Callable[[Tensor], Tensor]]] = {
+    "": _identity,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "softmax": _softmax,
+    "elu": functional.elu,
+}
+
+
+class _GenericNet(nn.Module):
+    """Dense and LSTM layers for a spec that no registered model provides."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        layers: list[nn.Module] = []
+        for layer, in_size in zip(spec.layers, spec.layer_input_sizes, strict=True):
+            if layer.kind == "dense":
+                layers.append(nn.Linear(in_size, layer.size))
+            else:
+                layers.append(nn.LSTM(in_size, layer.size, batch_first=True))
+        self.layers = nn.ModuleList(layers)
+
+    def load_state_arrays(self, arrays: Mapping[str, FloatArray]) -> None:
+        state: dict[str, Tensor] = {}
+        for name, array in arrays.items():
+            key = name
+            if isinstance(self.layers[int(name.split(".")[1])], nn.LSTM):
+                key = f"{name}_l0"
+            state[key] = torch.from_numpy(np.array(array, dtype=np.float32))
+        self.load_state_dict(state, strict=True)
+
+    def step_with(self, frame: Tensor, state: State) -> tuple[Tensor, State]:
+        """Map ``(in,)`` to ``(out,)`` from ``state`` (``None``: zeros); return the new state."""
+        x = frame.reshape(1, 1, -1)
+        states: list[LayerState] = list(state) if state is not None else [None] * len(self.layers)
+        for index, (layer, module) in enumerate(zip(self.spec.layers, self.layers, strict=True)):
+            if layer.kind == "dense":
+                x = _ACTIVATIONS[layer.activation](cast(nn.Linear, module)(x))
+            else:
+                x, hc = cast(nn.LSTM, module)(x, states[index])
+                states[index] = (hc[0], hc[1])
+        return x.reshape(-1), tuple(states)
+
+
+@final
+class TorchBackend:
+    """Runs one model with torch (CPU, or CUDA when present); the reference for parity.
+
+    :param device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; ``None`` picks CUDA if available.
+    :param registry: Where to look up registered models (default: the installed plugins).
+    :param threads: If given, ``torch.set_num_threads(threads)`` (process-wide).
+    """
+
+    def __init__(
+        self,
+        *,
+        device: str | None = None,
+        registry: Registry | None = None,
+        threads: int | None = None,
+    ) -> None:
+        if threads is not None:
+            torch.set_num_threads(threads)
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            self._device = torch.device(device)
+        except RuntimeError as exc:
+            raise BackendError(f"invalid torch device {device!r}: {exc}", field="device") from exc
+        self._registry = registry
+        self._spec: ModelSpec | None = None
+        self._module: nn.Module | None = None
+        self._step_with: StepWith | None = None
+        self._state: State = None
+        self.uses_registered_model = False
+        """Whether the loaded module came from the registry (else generic layers)."""
+
+    @property
+    def device(self) -> str:
+        """The torch device the module runs on."""
+        return str(self._device)
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The loaded model's spec; raises ``BackendError`` if nothing is loaded."""
+        if self._spec is None:
+            raise BackendError("no model loaded; call load(spec, arrays) first")
+        return self._spec
+
+    def _registered_module(self, spec: ModelSpec) -> nn.Module | None:
+        registry = self._registry if self._registry is not None else default_registry()
+        try:
+            if spec.name not in registry.model_names() or registry.spec(spec.name) != spec:
+                return None
+            model = registry.model(spec.name, seed=0)
+        except KellyError:
+            return None
+        if isinstance(model, nn.Module) and callable(getattr(model, "step_with", None)):
+            return model
+        return None
+
+    def load(self, spec: ModelSpec, arrays: Mapping[str, FloatArray]) -> None:
+        """Build the module, load the state arrays into it and reset the state.
+
+        :raises SpecError: If names or shapes do not match ``spec`` or a value is not finite.
+        """
+        checked = check_state_arrays(spec, arrays)
+        module = self._registered_module(spec)
+        self.uses_registered_model = module is not None
+        if module is None:
+            module = _GenericNet(spec)
+        loader = getattr(module, "load_state_arrays", None)
+        if not callable(loader):
+            raise SpecError(f"model {spec.name!r} has no load_state_arrays()", field="model")
+        loader(checked)
+        module = module.to(self._device).eval()
+        self._module = module
+        self._step_with = cast(StepWith, module.step_with)
+        self._spec = spec
+        self.reset()
+
+    def step(self, frame: FloatArray) -> FloatArray:
+        """Map one frame ``(in_size,)`` to a new output array ``(out_size,)``.
+
+        :raises BackendError: On a wrong type, dtype, shape or a NaN/Inf value; the state
+            is then unchanged.
+        """
+        checked = check_frame(frame, self.spec.input_size)
+        step_with = cast(StepWith, self._step_with)
+        with torch.inference_mode():
+            x = torch.from_numpy(checked).to(self._device)
+            y, self._state = step_with(x, self._state)
+            return cast(FloatArray, y.to("cpu").numpy().astype(np.float32, copy=True))
+
+    def run(self, frames: FloatArray) -> FloatArray:
+        """Step through ``frames`` ``(T, in_size)``; return ``(T, out_size)``, state carried.
+
+        :raises BackendError: On a wrong shape, dtype or a non-finite value (state unchanged).
+        """
+        checked = check_frames(frames, self.spec.input_size)
+        out = np.empty((checked.shape[0], self.spec.output_size), dtype=np.float32)
+        for t in range(checked.shape[0]):
+            out[t] = self.step(checked[t])
+        return out
+
+    def reset(self) -> None:
+        """Zero the recurrent state."""
+        self._state = None

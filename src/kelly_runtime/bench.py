@@ -1,0 +1,259 @@
+"""Latency measurement for ``kelly bench``: per model, the five-model step, async submit.
+
+Everything runs in the calling thread (the async worker aside), timed call by call with
+``time.perf_counter_ns`` after a warm-up. Nothing is pinned here: pin the process from
+outside (``taskset -c 1 kelly bench``). NumPy's BLAS thread count is set by the command
+(:func:`blas_threads`), through threadpoolctl when it is installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
+from pathlib import Path
+from typing import cast
+
+import attrs
+import numpy as np
+
+from kelly_core.arrays import FloatArray
+from kelly_core.catalog import MODEL_SPECS
+from kelly_core.errors import MissingDependencyError, SpecError
+from kelly_core.interfaces import Backend
+from kelly_core.records import LoadedModel
+from kelly_core.registry import Registry
+from kelly_runtime.async_pipeline import AsyncPipeline, beat_processor
+from kelly_runtime.beat import BEAT_VECTOR_SIZE
+from kelly_runtime.pipeline import MODEL_SUFFIXES, STAGES, Pipeline
+from kelly_runtime.select import create_backend
+
+__all__ = [
+    "BackendBench",
+    "Latency",
+    "bench_async_submit",
+    "bench_backend",
+    "blas_threads",
+    "fresh_models",
+    "measure",
+    "models_from_directory",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class Latency:
+    """Per-call latency in microseconds."""
+
+    median_us: float
+    p99_us: float
+    p999_us: float
+    calls: int
+
+    def to_dict(self) -> dict[str, float]:
+        """Return ``{"median_us": ..., "p99_us": ...}`` rounded to 0.01 µs."""
+        return {"median_us": round(self.median_us, 2), "p99_us": round(self.p99_us, 2)}
+
+
+@attrs.frozen(kw_only=True)
+class BackendBench:
+    """One backend's numbers: each model's step, and all five stepped as one unit."""
+
+    backend: str
+    models: Mapping[str, Latency]
+    pipeline: Latency
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the ``--json`` object for this backend."""
+        return {
+            "backend": self.backend,
+            "models": {name: lat.to_dict() for name, lat in self.models.items()},
+            "pipeline": self.pipeline.to_dict(),
+        }
+
+
+def _percentile(sorted_ns: list[int], fraction: float) -> float:
+    index = min(len(sorted_ns) - 1, math.ceil(fraction * len(sorted_ns)) - 1)
+    return sorted_ns[max(index, 0)] / 1000.0
+
+
+def summarize(samples_ns: list[int]) -> Latency:
+    """Median, p99 and p99.9 of ``samples_ns`` (nanoseconds) in microseconds."""
+    ordered = sorted(samples_ns)
+    return Latency(
+        median_us=_percentile(ordered, 0.5),
+        p99_us=_percentile(ordered, 0.99),
+        p999_us=_percentile(ordered, 0.999),
+        calls=len(ordered),
+    )
+
+
+def measure(call: Callable[[], object], *, steps: int, warmup: int) -> Latency:
+    """Call ``call`` ``warmup`` times, then time ``steps`` calls one by one."""
+    for _ in range(warmup):
+        call()
+    clock = time.perf_counter_ns
+    samples = [0] * steps
+    for i in range(steps):
+        start = clock()
+        call()
+        samples[i] = clock() - start
+    return summarize(samples)
+
+
+@contextlib.contextmanager
+def blas_threads(count: int | None) -> Iterator[str]:
+    """Limit NumPy's BLAS to ``count`` threads inside the block (threadpoolctl, if installed).
+
+    Yields a note for the report. ``None`` leaves the BLAS as it is.
+    """
+    if count is None:
+        yield "BLAS threads: unchanged"
+        return
+    try:
+        module = importlib.import_module("threadpoolctl")  # optional, untyped
+    except ImportError:
+        yield "BLAS threads: unchanged (threadpoolctl not installed; set OPENBLAS_NUM_THREADS)"
+        return
+    limits = cast(
+        Callable[..., contextlib.AbstractContextManager[object]], module.threadpool_limits
+    )
+    with limits(limits=count, user_api="blas"):
+        yield f"BLAS threads: {count} (threadpoolctl)"
+
+
+def fresh_models(registry: Registry, *, seed: int = 0) -> tuple[dict[str, LoadedModel], str]:
+    """Freshly initialised weights for the five models, and a note saying where from.
+
+    Uses ``registry.model(name, seed=seed)`` (needs torch); without torch, seeded uniform
+    random arrays in ±1/sqrt(fan-in) (torch's default range) built from the specs.
+    """
+    models: dict[str, LoadedModel] = {}
+    try:
+        for name in STAGES:
+            arrays = registry.model(name, seed=seed).state_arrays()
+            models[name] = LoadedModel(spec=MODEL_SPECS[name], arrays=arrays)
+        return models, f"weights: freshly initialised models (seed {seed})"
+    except MissingDependencyError:
+        rng = np.random.default_rng(seed)
+        for name in STAGES:
+            spec = MODEL_SPECS[name]
+            random_arrays: dict[str, FloatArray] = {}
+            for key, shape in spec.array_shapes().items():
+                fan = shape[-1] if len(shape) == 2 else shape[0]
+                bound = 1.0 / math.sqrt(fan)
+                random_arrays[key] = rng.uniform(-bound, bound, size=shape).astype(np.float32)
+            models[name] = LoadedModel(spec=spec, arrays=random_arrays)
+        return models, f"weights: seeded random arrays from the specs (seed {seed}; no torch)"
+
+
+def models_from_directory(folder: Path, registry: Registry) -> tuple[dict[str, LoadedModel], str]:
+    """Read the five model files (``<stem>.json`` or ``.pt``) from ``folder``.
+
+    :raises SpecError: If the folder or a model file is missing.
+    """
+    if not folder.is_dir():
+        raise SpecError("not a folder", path=folder, expected="a folder of model files")
+    models: dict[str, LoadedModel] = {}
+    for name in STAGES:
+        stem = MODEL_SPECS[name].file_stem
+        path = next(
+            (folder / f"{stem}{s}" for s in MODEL_SUFFIXES if (folder / f"{stem}{s}").is_file()),
+            None,
+        )
+        if path is None:
+            raise SpecError(
+                f"no model file for {name!r}", path=folder, expected=f"{stem}.json or {stem}.pt"
+            )
+        models[name] = registry.exporter_for(path).read(path)
+    return models, f"weights: {folder}"
+
+
+def _frames(seed: int) -> dict[str, FloatArray]:
+    rng = np.random.default_rng(seed)
+    return {
+        name: rng.uniform(-1.0, 1.0, MODEL_SPECS[name].input_size).astype(np.float32)
+        for name in STAGES
+    }
+
+
+def _loaded_backends(
+    backend: str,
+    models: Mapping[str, LoadedModel],
+    registry: Registry,
+    options: Mapping[str, object],
+) -> dict[str, Backend]:
+    loaded: dict[str, Backend] = {}
+    for name in STAGES:
+        instance = create_backend(backend, registry=registry, **options)
+        instance.load(models[name].spec, models[name].arrays)
+        loaded[name] = instance
+    return loaded
+
+
+def bench_backend(
+    backend: str,
+    models: Mapping[str, LoadedModel],
+    *,
+    registry: Registry,
+    steps: int,
+    warmup: int,
+    options: Mapping[str, object] | None = None,
+) -> BackendBench:
+    """Time each model's ``step`` and the five steps as one unit on ``backend``."""
+    backends = _loaded_backends(backend, models, registry, options or {})
+    frames = _frames(1)
+    per_model = {
+        name: measure(partial(backends[name].step, frames[name]), steps=steps, warmup=warmup)
+        for name in STAGES
+    }
+    calls = [(backends[name].step, frames[name]) for name in STAGES]
+
+    def all_five() -> None:
+        for step, frame in calls:
+            step(frame)
+
+    return BackendBench(
+        backend=backend, models=per_model, pipeline=measure(all_five, steps=steps, warmup=warmup)
+    )
+
+
+def bench_async_submit(
+    backend: str,
+    models: Mapping[str, LoadedModel],
+    *,
+    registry: Registry,
+    steps: int,
+    interval_s: float = 2e-4,
+    options: Mapping[str, object] | None = None,
+) -> tuple[Latency, int]:
+    """Time :meth:`AsyncPipeline.submit` while its worker runs the pipeline.
+
+    One window and one beat per frame; a frame every ``interval_s`` (about, ``time.sleep``),
+    faster than the worker can go, so it is always busy and frames are dropped.
+
+    :returns: The submit latency and the number of frames dropped.
+    """
+    pipeline = Pipeline(_loaded_backends(backend, models, registry, options or {}))
+    frame = _frames(2)["EmotionRecognizer"]
+    samples = [0] * steps
+    clock = time.perf_counter_ns
+    with AsyncPipeline(
+        beat_processor(pipeline), in_size=frame.shape[0], out_size=BEAT_VECTOR_SIZE
+    ) as worker:
+        for _ in range(20):
+            worker.submit(frame)
+            time.sleep(interval_s)
+        for i in range(steps):
+            start = clock()
+            worker.submit(frame)
+            samples[i] = clock() - start
+            worker.poll()
+            time.sleep(interval_s)
+        dropped = worker.stats.dropped
+    return summarize(samples), dropped

@@ -1,0 +1,192 @@
+"""``kelly infer`` (frames through one model) and ``kelly bench`` (latency per backend)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from kelly_core.arrays import FloatArray
+from kelly_core.errors import BackendError
+from kelly_core.fileio import atomic_path
+from kelly_core.registry import default_registry
+from kelly_runtime.bench import (
+    BackendBench,
+    bench_async_submit,
+    bench_backend,
+    blas_threads,
+    fresh_models,
+    models_from_directory,
+)
+from kelly_runtime.loading import load_backend
+from kelly_runtime.pipeline import STAGES
+
+__all__ = ["BenchCommand", "InferCommand", "read_frames"]
+
+logger = logging.getLogger(__name__)
+
+
+def read_frames(path: Path, size: int) -> FloatArray:
+    """Read ``(T, size)`` frames from a ``.npy`` file as float32.
+
+    :raises BackendError: If the file is missing or unreadable, or holds another shape or
+        dtype (float32 and float64 are accepted), or a NaN/Inf value.
+    """
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise BackendError(f"cannot read a .npy array: {exc}", path=path) from exc
+    if not isinstance(array, np.ndarray) or array.dtype not in (np.float32, np.float64):
+        got = str(getattr(array, "dtype", type(array).__name__))
+        raise BackendError(
+            f"expected dtype float32, got {got}", path=path, expected="float32", got=got
+        )
+    if array.ndim != 2 or array.shape[1] != size:
+        raise BackendError(
+            f"expected frames of shape (T, {size}), got {array.shape}",
+            path=path,
+            expected=(None, size),
+            got=array.shape,
+        )
+    if not np.isfinite(array).all():
+        bad = int(np.argwhere(~np.isfinite(array))[0][0])
+        raise BackendError(
+            f"expected finite values, got NaN or Inf in frame {bad}",
+            path=path,
+            field=f"frames[{bad}]",
+            expected="finite",
+        )
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+class InferCommand:
+    """``kelly infer MODEL_FILE --input X.npy --output Y.npy``."""
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add the arguments."""
+        parser.add_argument("model_file", type=Path, metavar="MODEL_FILE", help=".json or .pt")
+        parser.add_argument("--model", help="model name the file must hold")
+        parser.add_argument("--backend", default="numpy", help="backend name (default numpy)")
+        parser.add_argument("--device", help="torch device (torch backend only)")
+        parser.add_argument("--input", type=Path, required=True, help="frames (T, in) .npy")
+        parser.add_argument("--output", type=Path, required=True, help="outputs (T, out) .npy")
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Step the frames through the model one at a time (state carried); write outputs."""
+        if args.device is not None:
+            backend = load_backend(
+                args.model_file, args.backend, model=args.model, device=args.device
+            )
+        else:
+            backend = load_backend(args.model_file, args.backend, model=args.model)
+        spec = getattr(backend, "spec", None)
+        if spec is None:
+            raise BackendError(f"backend {args.backend!r} does not expose the loaded spec")
+        frames = read_frames(args.input, spec.input_size)
+        outputs = np.empty((frames.shape[0], spec.output_size), dtype=np.float32)
+        for t in range(frames.shape[0]):
+            outputs[t] = backend.step(frames[t])
+        with atomic_path(args.output) as tmp, tmp.open("wb") as handle:
+            np.save(handle, outputs)
+        logger.info(
+            "%s: %d frames (%d -> %d) on %s -> %s",
+            spec.name,
+            frames.shape[0],
+            spec.input_size,
+            spec.output_size,
+            args.backend,
+            args.output,
+        )
+        return 0
+
+
+class BenchCommand:
+    """``kelly bench``: per-model and five-model step latency, async submit latency."""
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add the arguments."""
+        parser.add_argument("--models", type=Path, help="folder of model files (default: fresh)")
+        parser.add_argument(
+            "--backend", action="append", dest="backends", help="backend (repeatable)"
+        )
+        parser.add_argument("--steps", type=int, default=2000, help="timed steps (default 2000)")
+        parser.add_argument("--warmup", type=int, default=200, help="untimed steps first")
+        parser.add_argument(
+            "--blas-threads",
+            type=int,
+            default=1,
+            help="numpy BLAS threads via threadpoolctl (default 1; 0 leaves it unchanged)",
+        )
+        parser.add_argument("--no-async", action="store_true", help="skip the async measure")
+        parser.add_argument("--json", action="store_true", help="print JSON only")
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Measure every backend asked, print a table (or JSON)."""
+        registry = default_registry()
+        if args.steps < 1:
+            raise BackendError("expected --steps >= 1", field="--steps", got=args.steps)
+        names: list[str] = args.backends or ["numpy"]
+        for name in names:
+            registry.resolve("backend", name)
+        if args.models is not None:
+            models, note = models_from_directory(args.models, registry)
+        else:
+            models, note = fresh_models(registry)
+        results: list[BackendBench] = []
+        asyncs: dict[str, tuple[float, float, int]] = {}
+        with blas_threads(args.blas_threads or None) as blas_note:
+            for name in names:
+                options: dict[str, object] = {"threads": 1} if name == "torch" else {}
+                result = bench_backend(
+                    name,
+                    models,
+                    registry=registry,
+                    steps=args.steps,
+                    warmup=args.warmup,
+                    options=options,
+                )
+                results.append(result)
+                if not args.no_async:
+                    latency, dropped = bench_async_submit(
+                        name, models, registry=registry, steps=args.steps, options=options
+                    )
+                    asyncs[name] = (latency.median_us, latency.p999_us, dropped)
+        first = results[0].pipeline.median_us
+        if args.json:
+            documents: list[dict[str, object]] = []
+            for result in results:
+                document = result.to_dict()
+                document["ratio"] = round(result.pipeline.median_us / first, 3)
+                if result.backend in asyncs:
+                    median, p999, dropped = asyncs[result.backend]
+                    document["async_submit"] = {
+                        "median_us": round(median, 2),
+                        "p999_us": round(p999, 2),
+                        "dropped": dropped,
+                    }
+                documents.append(document)
+            payload: object = documents[0] if len(documents) == 1 else documents
+            sys.stdout.write(json.dumps(payload) + "\n")
+            return 0
+        out = sys.stdout
+        out.write(f"{note}; {blas_note}; {args.steps} steps after {args.warmup} warm-up\n")
+        header = f"{'model':<20}" + "".join(f"{r.backend + ' med/p99 µs':>26}" for r in results)
+        out.write(header + "\n")
+        for name in [*STAGES, "pipeline (all five)"]:
+            cells = []
+            for r in results:
+                lat = r.pipeline if name.startswith("pipeline") else r.models[name]
+                cells.append(f"{lat.median_us:>14.1f} / {lat.p99_us:>8.1f}")
+            out.write(f"{name:<20}" + "".join(f"{c:>26}" for c in cells) + "\n")
+        ratios = ", ".join(f"{r.backend} {r.pipeline.median_us / first:.2f}x" for r in results)
+        out.write(f"pipeline median relative to {results[0].backend}: {ratios}\n")
+        for name, (median, p999, dropped) in asyncs.items():
+            out.write(
+                f"async submit ({name} worker busy): median {median:.1f} µs, "
+                f"p99.9 {p999:.1f} µs, {dropped} frames dropped\n"
+            )
+        return 0

@@ -1,0 +1,51 @@
+"""Audio in, MIDI out, in one call: :func:`generate`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from kelly_runtime.generate.audio import AudioClip, read_audio
+from kelly_runtime.generate.options import GenerateOptions
+from kelly_runtime.generate.render import render
+from kelly_runtime.generate.result import GenerationResult
+from kelly_runtime.generate.stages import run_stages
+
+__all__ = ["generate"]
+
+logger = logging.getLogger(__name__)
+
+
+def generate(
+    audio: str | Path | AudioClip,
+    models_dir: str | Path | None = None,
+    options: GenerateOptions | None = None,
+) -> GenerationResult:
+    """Listen to ``audio`` with the five models and return the MIDI they make.
+
+    Steps: read and resample the audio (:func:`read_audio`), stream log-mel features,
+    step the EmotionRecognizer per 0.5 s window, step the MelodyTransformer,
+    HarmonyPredictor and DynamicsEngine per beat and the GroovePredictor per bar
+    (:func:`run_stages`), then decode and arrange melody, chord and drum tracks
+    (:func:`render`). Models missing from ``models_dir`` (or all five, without it) run on
+    their rule-based fallback; the result lists them in ``fallback_stages``.
+
+    :param audio: An audio file (WAV, FLAC, OGG, MP3) or an :class:`AudioClip`.
+    :param models_dir: Folder of exported models; None runs every stage on fallback.
+    :param options: Tempo, length, key, range, temperature, seed, backend.
+    :returns: The result; ``result.write(path)`` writes the MIDI file atomically.
+    :raises AudioError: If the audio file cannot be used (the error names the file).
+    :raises KellyError: On a bad option, an invalid model file or an unknown backend.
+    """
+    options = options if options is not None else GenerateOptions()
+    clip = audio if isinstance(audio, AudioClip) else read_audio(audio)
+    beats = options.beats_for(clip.duration)
+    outputs = run_stages(
+        clip,
+        models_dir=None if models_dir is None else Path(models_dir),
+        backend=options.backend,
+        beats=beats,
+        tempo=options.tempo,
+    )
+    logger.debug("%d beats, %d windows", beats, len(outputs.window_emotion))
+    return render(outputs, options, audio_duration=clip.duration, source=clip.path)

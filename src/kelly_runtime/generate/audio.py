@@ -1,0 +1,126 @@
+"""Reading audio files: any format libsndfile reads, mixed to mono, resampled to 22050 Hz.
+
+soundfile (libsndfile) decodes WAV, FLAC, OGG/Vorbis and MP3 (libsndfile >= 1.1, which
+the soundfile wheels bundle); soxr, installed with librosa, resamples with its
+high-quality filter. Both are imported only when a file is read, so importing
+``kelly_runtime`` needs neither. Every failure is an :class:`AudioError` naming the file.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Final
+
+import attrs
+import numpy as np
+
+from kelly_core._optional import require
+from kelly_core.arrays import FloatArray
+from kelly_runtime.generate.errors import AudioError
+
+__all__ = ["SAMPLE_RATE", "AudioClip", "read_audio", "resample", "to_mono"]
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE: Final = 22050
+"""Sample rate of the log-mel features (DESIGN.md §4), in Hz."""
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class AudioClip:
+    """Mono float32 samples at :data:`SAMPLE_RATE`, with where they came from."""
+
+    samples: FloatArray
+    """Shape ``(n,)``, float32, nominally in [-1, 1]."""
+    sample_rate: int
+    """Sample rate of :attr:`samples` in Hz."""
+    path: Path | None = None
+    """The file read, if any."""
+    source_sample_rate: int = SAMPLE_RATE
+    """The file's own sample rate, before resampling."""
+    source_channels: int = 1
+    """Channels in the file, before mixing to mono."""
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return float(self.samples.shape[0]) / float(self.sample_rate)
+
+    @property
+    def is_silent(self) -> bool:
+        """Whether every sample is zero."""
+        return not bool(np.any(self.samples))
+
+
+def to_mono(data: np.ndarray) -> FloatArray:
+    """Average the channels of ``data`` ``(frames, channels)`` or pass ``(frames,)`` through."""
+    if data.ndim == 1:
+        return np.ascontiguousarray(data, dtype=np.float32)
+    return np.ascontiguousarray(data.mean(axis=1, dtype=np.float64), dtype=np.float32)
+
+
+def resample(samples: FloatArray, source_rate: int, target_rate: int = SAMPLE_RATE) -> FloatArray:
+    """Resample mono ``samples`` ``(n,)`` from ``source_rate`` to ``target_rate`` (soxr HQ).
+
+    :raises MissingDependencyError: If soxr is not installed.
+    """
+    if source_rate == target_rate:
+        return samples
+    soxr = require("soxr", extra="data", purpose="resampling audio")
+    out = soxr.resample(np.asarray(samples, dtype=np.float32), source_rate, target_rate, "HQ")
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def read_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> AudioClip:
+    """Read an audio file as mono float32 at ``sample_rate`` Hz.
+
+    Stereo (or more channels) is averaged to mono; another sample rate is resampled.
+    Silence is valid audio (it reads as zeros).
+
+    :param path: A WAV, FLAC, OGG or MP3 file (any format libsndfile reads).
+    :returns: The samples, shape ``(n,)``, with the file's own rate and channel count.
+    :raises AudioError: If the file is missing, empty, not audio, holds no samples or
+        holds NaN/Inf samples; ``error.path`` is the file.
+    :raises MissingDependencyError: If soundfile (or soxr, when resampling) is missing.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise AudioError("file not found", path=file)
+    if not file.is_file():
+        raise AudioError("not a file", path=file, expected="an audio file", got="a folder")
+    if file.stat().st_size == 0:
+        raise AudioError("empty file (0 bytes); expected audio", path=file, got=0)
+    soundfile = require("soundfile", extra="data", purpose="reading audio")
+    try:
+        data, rate = soundfile.read(str(file), dtype="float32", always_2d=True)
+    # soundfile.LibsndfileError is a RuntimeError; a bad header may raise the others
+    except (RuntimeError, TypeError, ValueError, OSError) as exc:
+        raise AudioError(
+            f"not a readable audio file; expected WAV, FLAC, OGG or MP3 ({exc})",
+            path=file,
+            expected="WAV, FLAC, OGG or MP3",
+        ) from exc
+    frames = np.asarray(data, dtype=np.float32)
+    if frames.shape[0] == 0:
+        raise AudioError("holds no samples; expected at least one", path=file, got=0)
+    if not np.isfinite(frames).all():
+        raise AudioError("holds NaN or Inf samples", path=file, expected="finite", got="NaN/Inf")
+    mono = to_mono(frames)
+    rate = int(rate)
+    if rate <= 0:
+        raise AudioError(f"invalid sample rate {rate}", path=file, expected="> 0", got=rate)
+    samples = resample(mono, rate, sample_rate)
+    clip = AudioClip(
+        samples=samples,
+        sample_rate=sample_rate,
+        path=file,
+        source_sample_rate=rate,
+        source_channels=int(frames.shape[1]),
+    )
+    logger.debug(
+        "%s: %d channel(s) at %d Hz, %.2f s", file, clip.source_channels, rate, clip.duration
+    )
+    if clip.is_silent:
+        logger.info("%s: the audio is silent", file)
+    return clip

@@ -1,0 +1,193 @@
+"""Keys and pitch ranges: parsing user input, scale membership, key estimation.
+
+A key is a tonic pitch class and a mode (major, or natural minor); the melody is
+constrained to its seven pitch classes. Without ``--key`` the key is estimated from the
+predicted chords with the Krumhansl–Kessler key profiles (correlation of a pitch-class
+histogram with the 24 rotated profiles), the usual Krumhansl–Schmuckler method.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Final, Literal, TypeAlias
+
+import attrs
+import numpy as np
+
+from kelly_runtime.generate.errors import GenerateOptionError
+
+__all__ = [
+    "PITCH_CLASS_NAMES",
+    "Key",
+    "Mode",
+    "PitchRange",
+    "estimate_key",
+    "note_name",
+    "parse_pitch",
+]
+
+Mode: TypeAlias = Literal["major", "minor"]
+
+PITCH_CLASS_NAMES: Final = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_LETTERS: Final = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_SCALES: Final[dict[Mode, tuple[int, ...]]] = {
+    "major": (0, 2, 4, 5, 7, 9, 11),
+    "minor": (0, 2, 3, 5, 7, 8, 10),
+}
+_MODE_WORDS: Final[dict[str, Mode]] = {
+    "": "major",
+    "maj": "major",
+    "major": "major",
+    "m": "minor",
+    "min": "minor",
+    "minor": "minor",
+}
+# Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
+_KK_MAJOR: Final = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+_KK_MINOR: Final = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+
+_KEY_RE: Final = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)\s*[:_ ]?\s*([A-Za-z]*)\s*$")
+_PITCH_RE: Final = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)(-?\d+)\s*$")
+
+
+def _pitch_class(letter: str, accidental: str) -> int:
+    shift = {"": 0, "#": 1, "♯": 1, "b": -1, "♭": -1}[accidental]
+    return (_LETTERS[letter.upper()] + shift) % 12
+
+
+def note_name(pitch: int) -> str:
+    """Return the scientific name of MIDI ``pitch`` (60 -> ``"C4"``)."""
+    return f"{PITCH_CLASS_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+@attrs.frozen(kw_only=True)
+class Key:
+    """A tonic pitch class (0 = C) and a mode; the melody uses its seven pitch classes."""
+
+    tonic: int = attrs.field(validator=[attrs.validators.ge(0), attrs.validators.le(11)])
+    mode: Mode = attrs.field(validator=attrs.validators.in_(("major", "minor")))
+
+    @property
+    def pitch_classes(self) -> frozenset[int]:
+        """The scale's pitch classes (natural minor for ``"minor"``)."""
+        return frozenset((self.tonic + step) % 12 for step in _SCALES[self.mode])
+
+    def contains(self, pitch: int) -> bool:
+        """Whether MIDI ``pitch`` belongs to the scale."""
+        return pitch % 12 in self.pitch_classes
+
+    def __str__(self) -> str:
+        return f"{PITCH_CLASS_NAMES[self.tonic]} {self.mode}"
+
+    @classmethod
+    def parse(cls, text: str) -> Key:
+        """Parse ``"C"``, ``"Am"``, ``"F# minor"``, ``"Bb major"``, ``"eb:min"``.
+
+        A bare letter is major; ``m``/``min``/``minor`` make it minor.
+
+        :raises GenerateOptionError: On anything else.
+        """
+        match = _KEY_RE.match(text)
+        mode = _MODE_WORDS.get(match.group(3).lower()) if match else None
+        if match is None or mode is None:
+            raise GenerateOptionError(
+                f"cannot read key {text!r}; expected a tonic and an optional mode, "
+                "e.g. 'C', 'Am', 'F# minor', 'Bb major'",
+                field="key",
+                got=text,
+            )
+        return cls(tonic=_pitch_class(match.group(1), match.group(2)), mode=mode)
+
+
+def parse_pitch(text: str) -> int:
+    """Parse a MIDI number (``"60"``) or a note name (``"C4"``, ``"F#5"``, ``"Bb-1"``).
+
+    :raises GenerateOptionError: On anything else or a pitch outside 0..127.
+    """
+    stripped = text.strip()
+    if re.fullmatch(r"\d+", stripped):
+        pitch = int(stripped)
+    else:
+        match = _PITCH_RE.match(stripped)
+        if match is None:
+            raise GenerateOptionError(
+                f"cannot read pitch {text!r}; expected a MIDI number or a name like 'C4'",
+                field="range",
+                got=text,
+            )
+        pitch = _pitch_class(match.group(1), match.group(2)) + 12 * (int(match.group(3)) + 1)
+        if match.group(1).upper() == "B" and match.group(2) in ("#", "♯"):
+            pitch += 12  # B#4 is C5
+        if match.group(1).upper() == "C" and match.group(2) in ("b", "♭"):
+            pitch -= 12  # Cb4 is B3
+    if not 0 <= pitch <= 127:
+        raise GenerateOptionError(
+            f"pitch {text!r} is outside MIDI's 0..127", field="range", expected="0..127", got=pitch
+        )
+    return pitch
+
+
+def _check_range(instance: PitchRange, attribute: attrs.Attribute[int], value: int) -> None:
+    if not 0 <= instance.low <= instance.high <= 127:
+        raise GenerateOptionError(
+            f"expected 0 <= low <= high <= 127, got {instance.low}-{instance.high}",
+            field="range",
+            expected="0 <= low <= high <= 127",
+            got=(instance.low, instance.high),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class PitchRange:
+    """An inclusive MIDI pitch range for the melody."""
+
+    low: int
+    high: int = attrs.field(validator=_check_range)
+
+    def __contains__(self, pitch: object) -> bool:
+        return isinstance(pitch, int | np.integer) and self.low <= int(pitch) <= self.high
+
+    def __str__(self) -> str:
+        return f"{note_name(self.low)}-{note_name(self.high)}"
+
+    @classmethod
+    def parse(cls, text: str) -> PitchRange:
+        """Parse ``"LOW-HIGH"`` with MIDI numbers or names: ``"60-84"``, ``"C4-C6"``.
+
+        :raises GenerateOptionError: On a malformed or empty range.
+        """
+        match = re.fullmatch(r"\s*(\S+?)\s*(?:-|\.\.|:)\s*(\S+)\s*", text)
+        if match is None:
+            raise GenerateOptionError(
+                f"cannot read range {text!r}; expected LOW-HIGH, e.g. '60-84' or 'C4-C6'",
+                field="range",
+                got=text,
+            )
+        return cls(low=parse_pitch(match.group(1)), high=parse_pitch(match.group(2)))
+
+
+def estimate_key(histogram: Sequence[float] | np.ndarray) -> Key:
+    """Return the key whose Krumhansl–Kessler profile best correlates with ``histogram``.
+
+    :param histogram: Weight of each pitch class, shape ``(12,)``, index 0 = C.
+        An all-equal histogram (no information) gives C major.
+    """
+    values = np.asarray(histogram, dtype=np.float64)
+    if values.shape != (12,):
+        raise GenerateOptionError(
+            f"expected a pitch-class histogram of shape (12,), got {values.shape}",
+            field="histogram",
+            expected=(12,),
+            got=values.shape,
+        )
+    if np.ptp(values) <= 1e-12:
+        return Key(tonic=0, mode="major")
+    best: tuple[float, int, Mode] = (-2.0, 0, "major")
+    for mode, profile in (("major", _KK_MAJOR), ("minor", _KK_MINOR)):
+        for tonic in range(12):
+            rotated = np.roll(np.asarray(profile), tonic)
+            score = float(np.corrcoef(values, rotated)[0, 1])
+            if score > best[0] + 1e-12:
+                best = (score, tonic, mode)  # type: ignore[assignment]  # mode is a Mode literal
+    return Key(tonic=best[1], mode=best[2])

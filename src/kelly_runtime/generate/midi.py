@@ -1,0 +1,130 @@
+"""The one typed wrapper around pretty_midi (which ships no type hints).
+
+pretty_midi is imported only inside these functions (it is optional: ``kelly[data]``).
+The objects it returns are described by small Protocols (:class:`MidiFile`,
+:class:`MidiInstrument`, :class:`MidiNote`, :class:`MidiControl`) holding exactly the
+attributes Kelly reads, so callers get checked types without ``Any``.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+
+from kelly_core._optional import require
+from kelly_core.fileio import atomic_path
+from kelly_runtime.generate.score import Score
+
+__all__ = [
+    "MIDI_RESOLUTION",
+    "MidiControl",
+    "MidiFile",
+    "MidiInstrument",
+    "MidiNote",
+    "midi_bytes",
+    "read_midi",
+    "score_to_midi",
+    "write_midi",
+]
+
+MIDI_RESOLUTION = 480
+"""Ticks per quarter note of the files Kelly writes."""
+
+
+class MidiNote(Protocol):
+    """A ``pretty_midi.Note``: pitch, start and end in seconds, velocity."""
+
+    pitch: int
+    start: float
+    end: float
+    velocity: int
+
+
+class MidiControl(Protocol):
+    """A ``pretty_midi.ControlChange``: controller number, value, time in seconds."""
+
+    number: int
+    value: int
+    time: float
+
+
+class MidiInstrument(Protocol):
+    """A ``pretty_midi.Instrument``."""
+
+    name: str
+    program: int
+    is_drum: bool
+    notes: list[MidiNote]
+    control_changes: list[MidiControl]
+
+
+class MidiFile(Protocol):
+    """A ``pretty_midi.PrettyMIDI`` object, as far as Kelly uses it."""
+
+    instruments: list[MidiInstrument]
+    resolution: int
+
+    def get_end_time(self) -> float:
+        """Time of the last event, in seconds."""
+        ...
+
+    def write(self, filename: object) -> None:
+        """Write a Standard MIDI File to a path or a binary file object."""
+        ...
+
+
+def _pretty_midi() -> ModuleType:
+    return require("pretty_midi", extra="data", purpose="writing MIDI files")
+
+
+def score_to_midi(score: Score) -> MidiFile:
+    """Build a ``pretty_midi.PrettyMIDI`` from ``score`` (4/4, one instrument per track).
+
+    Notes and controller events are sorted by time (then pitch), so the same score always
+    gives the same bytes.
+    """
+    pm = _pretty_midi()
+    midi = pm.PrettyMIDI(resolution=MIDI_RESOLUTION, initial_tempo=float(score.tempo))
+    midi.time_signature_changes.append(pm.TimeSignature(4, 4, 0.0))
+    if score.key_tonic is not None:
+        number = score.key_tonic + (12 if score.key_minor else 0)
+        midi.key_signature_changes.append(pm.KeySignature(number, 0.0))
+    for track in score.tracks:
+        instrument = pm.Instrument(program=track.program, is_drum=track.is_drum, name=track.name)
+        for note in sorted(track.notes, key=lambda n: (n.start, n.pitch, n.end)):
+            instrument.notes.append(
+                pm.Note(velocity=note.velocity, pitch=note.pitch, start=note.start, end=note.end)
+            )
+        for control in sorted(track.controls, key=lambda c: (c.time, c.number)):
+            instrument.control_changes.append(
+                pm.ControlChange(number=control.number, value=control.value, time=control.time)
+            )
+        midi.instruments.append(instrument)
+    result: MidiFile = midi
+    return result
+
+
+def midi_bytes(midi: MidiFile) -> bytes:
+    """Return the Standard MIDI File bytes of ``midi``."""
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    return buffer.getvalue()
+
+
+def write_midi(midi: MidiFile, path: str | Path) -> Path:
+    """Write ``midi`` to ``path`` atomically (a temp file beside it, then a rename)."""
+    with atomic_path(path) as tmp:
+        midi.write(str(tmp))
+    return Path(path)
+
+
+def read_midi(path: str | Path) -> MidiFile:
+    """Read a Standard MIDI File with pretty_midi.
+
+    :raises MissingDependencyError: If pretty_midi is not installed.
+    """
+    pm = _pretty_midi()
+    midi: MidiFile = pm.PrettyMIDI(str(path))
+    return midi

@@ -1,0 +1,143 @@
+"""End to end on real audio: MIDI -> fluidsynth -> WAV -> ``generate`` -> MIDI.
+
+With fluidsynth and the FluidR3 GM SoundFont (Debian ``fluidsynth fluid-soundfont-gm``)
+the input is a rendered piano piece; without them those cases skip and a synthesized
+signal runs the same checks.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kelly_runtime.generate import GenerateOptions, Key, PitchRange, generate, read_audio
+from kelly_runtime.generate.midi import read_midi
+from tests.unit.kelly_runtime.generate.helpers import tone, write_wav
+
+pretty_midi = pytest.importorskip("pretty_midi")
+pytest.importorskip("soundfile")
+
+SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+
+
+def _render_with_fluidsynth(folder: Path) -> Path:
+    """Write a short piano piece as MIDI and render it to a 44.1 kHz WAV."""
+    if shutil.which("fluidsynth") is None or not SOUNDFONT.is_file():
+        pytest.skip("fluidsynth or the FluidR3 GM SoundFont is not installed")
+    midi = pretty_midi.PrettyMIDI(initial_tempo=100.0)
+    piano = pretty_midi.Instrument(program=0)
+    melody = [64, 62, 60, 62, 64, 64, 64, 62, 62, 62, 64, 67, 67]
+    for i, pitch in enumerate(melody):
+        piano.notes.append(
+            pretty_midi.Note(
+                velocity=80 + 3 * (i % 4), pitch=pitch, start=0.4 * i, end=0.4 * i + 0.38
+            )
+        )
+    for i, root in enumerate((48, 43, 45, 41)):
+        for offset in (0, 4, 7):
+            piano.notes.append(
+                pretty_midi.Note(
+                    velocity=60, pitch=root + offset, start=1.3 * i, end=1.3 * i + 1.25
+                )
+            )
+    midi.instruments.append(piano)
+    mid = folder / "piece.mid"
+    midi.write(str(mid))
+    wav = folder / "piece.wav"
+    subprocess.run(
+        ["fluidsynth", "-ni", "-q", "-r", "44100", "-F", str(wav), str(SOUNDFONT), str(mid)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return wav
+
+
+def _synthesized(folder: Path) -> Path:
+    """A 5 s mono 22050 Hz signal: a tone with a tremolo over a second tone."""
+    return write_wav(folder / "synth.wav", tone(5.0, freq=261.6) + tone(5.0, freq=392.0, amp=0.2))
+
+
+@pytest.fixture(params=["fluidsynth", "synthesized"])
+def audio(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """An audio file: rendered with fluidsynth (skips if absent) or synthesized."""
+    if request.param == "fluidsynth":
+        return _render_with_fluidsynth(tmp_path)
+    return _synthesized(tmp_path)
+
+
+class TestGenerateOnAudio:
+    def test_tracks_velocities_duration(self, audio: Path, tmp_path: Path) -> None:
+        """Melody, chord and drum tracks with notes, varying velocities, length within 15%."""
+        duration = read_audio(audio).duration
+        result = generate(audio, options=GenerateOptions(tempo=100.0, seed=1))
+        path = result.write(tmp_path / "out.mid")
+        midi = read_midi(path)
+        tracks = {i.name: i for i in midi.instruments}
+        assert set(tracks) == {"melody", "chords", "drums"}
+        assert all(tracks[name].notes for name in tracks)
+        assert tracks["drums"].is_drum
+        assert not tracks["melody"].is_drum
+        velocities = {n.velocity for i in midi.instruments for n in i.notes}
+        assert len(velocities) > 3
+        assert len({n.velocity for n in tracks["melody"].notes}) > 1
+        assert midi.get_end_time() == pytest.approx(duration, rel=0.15)
+        assert result.fallback_stages == (
+            "EmotionRecognizer",
+            "MelodyTransformer",
+            "HarmonyPredictor",
+            "DynamicsEngine",
+            "GroovePredictor",
+        )
+        # frames are not centred: the last n_fft samples complete no further window
+        assert int(duration / 0.5) - 1 <= len(result.emotion_trajectory) <= int(duration / 0.5)
+
+    @pytest.mark.parametrize(("key", "low", "high"), [("Bb major", 58, 77), ("F# minor", 66, 90)])
+    def test_melody_in_key_and_range(
+        self, audio: Path, tmp_path: Path, key: str, low: int, high: int
+    ) -> None:
+        """Every melody note of the written file is in the key and the range asked for."""
+        options = GenerateOptions(key=key, pitch_range=f"{low}-{high}", temperature=2.0, seed=4)
+        midi = read_midi(generate(audio, options=options).write(tmp_path / "k.mid"))
+        melody = next(i for i in midi.instruments if i.name == "melody")
+        assert melody.notes
+        scale = Key.parse(key)
+        for note in melody.notes:
+            assert scale.contains(note.pitch)
+            assert note.pitch in PitchRange(low=low, high=high)
+
+    def test_bars_override_length(self, audio: Path) -> None:
+        """--bars sets the length whatever the audio's duration."""
+        result = generate(audio, options=GenerateOptions(tempo=120.0, bars=3))
+        assert result.midi.get_end_time() == pytest.approx(6.0, abs=0.05)
+        assert len(result.chords) == 12
+
+
+class TestGenerateWithModels:
+    def test_exported_models_run(self, tmp_path: Path) -> None:
+        """With five exported (untrained) models nothing runs on fallback and MIDI is made."""
+        from kelly_core.registry import default_registry
+
+        registry = default_registry()
+        exporter = registry.exporter("rtneural")
+        models = tmp_path / "models"
+        for name in registry.model_names():
+            model = registry.model(name, seed=0)
+            exporter.export(
+                model.spec, model.state_arrays(), models / f"{model.spec.file_stem}.json"
+            )
+        wav = _synthesized(tmp_path)
+        result = generate(wav, models_dir=models, options=GenerateOptions(backend="numpy", seed=2))
+        assert result.fallback_stages == ()
+        tracks = {i.name: len(i.notes) for i in result.midi.instruments}
+        assert tracks["chords"] > 0
+        assert tracks["drums"] > 0
+
+    def test_partial_models_folder(self, tmp_path: Path) -> None:
+        """A folder with no model files puts every stage on fallback, without an error."""
+        (tmp_path / "models").mkdir()
+        result = generate(_synthesized(tmp_path), models_dir=tmp_path / "models")
+        assert len(result.fallback_stages) == 5

@@ -1,0 +1,129 @@
+"""``kelly generate`` through kelly_core.cli.main: outputs, determinism, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kelly_core.cli import main
+from tests.unit.kelly_runtime.generate.helpers import tone, write_wav
+
+pytest.importorskip("pretty_midi")
+pytest.importorskip("soundfile")
+
+
+@pytest.fixture
+def wav(tmp_path: Path) -> Path:
+    """A 3 s stereo 44.1 kHz file (mixing and resampling both needed)."""
+    x = tone(3.0, sr=44100, freq=330.0)
+    return write_wav(tmp_path / "in.wav", np.stack([x, 0.5 * x], axis=1), sr=44100)
+
+
+class TestGenerateCommand:
+    def test_writes_midi_and_side_outputs(
+        self, wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Exit 0, a MIDI file, a JSON side output, a PNG, and the fallback notice."""
+        out = tmp_path / "o" / "out.mid"
+        argv = ["generate", str(wav), "-o", str(out), "--emotion-json", str(tmp_path / "e.json")]
+        assert main([*argv, "--plot", str(tmp_path / "p.png")]) == 0
+        assert out.read_bytes()[:4] == b"MThd"
+        doc = json.loads((tmp_path / "e.json").read_text())
+        assert len(doc["emotion"]) == 5  # 3 s, last window incomplete (frames not centred)
+        assert len(doc["chords"]) == 6
+        assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+        err = capsys.readouterr().err
+        assert "fallback for 5 of 5 stages" in err
+        assert "EmotionRecognizer" in err
+
+    def test_csv_side_output(self, wav: Path, tmp_path: Path) -> None:
+        """--emotion-csv writes one row per beat after the header."""
+        csv_path = tmp_path / "e.csv"
+        assert (
+            main(
+                [
+                    "generate",
+                    str(wav),
+                    "-o",
+                    str(tmp_path / "a.mid"),
+                    "--emotion-csv",
+                    str(csv_path),
+                ]
+            )
+            == 0
+        )
+        lines = csv_path.read_text().splitlines()
+        assert lines[0] == "time,valence,arousal,chord"
+        assert len(lines) == 1 + 6
+
+    def test_same_seed_same_bytes(self, wav: Path, tmp_path: Path) -> None:
+        """Same seed and input: byte-identical files; another seed: a different file."""
+        paths = [tmp_path / f"{n}.mid" for n in ("a", "b", "c")]
+        for path, seed in zip(paths, ("7", "7", "8"), strict=True):
+            assert main(["generate", str(wav), "-o", str(path), "--seed", seed, "--bars", "4"]) == 0
+        assert paths[0].read_bytes() == paths[1].read_bytes()
+        assert paths[0].read_bytes() != paths[2].read_bytes()
+
+    @pytest.mark.parametrize(
+        ("content", "match"),
+        [(b"", "empty file"), (b"RIFF not really a wave file" * 10, "not a readable audio file")],
+    )
+    def test_bad_audio(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, match: str
+    ) -> None:
+        """An empty or non-audio file: exit 2, one error line naming the file, no output."""
+        bad = tmp_path / "bad.wav"
+        bad.write_bytes(content)
+        out = tmp_path / "out.mid"
+        assert main(["generate", str(bad), "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("kelly: error: ")
+        assert str(bad) in err
+        assert match in err
+        assert "Traceback" not in err
+        assert not out.exists()
+
+    def test_missing_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A missing input file: exit 2 and 'file not found'."""
+        assert main(["generate", str(tmp_path / "no.wav"), "-o", str(tmp_path / "o.mid")]) == 2
+        assert "file not found" in capsys.readouterr().err
+
+    @pytest.mark.parametrize(
+        ("args", "match"),
+        [
+            (["--key", "H minor"], "cannot read key"),
+            (["--range", "80-60"], "low <= high"),
+            (["--temperature", "0"], "temperature"),
+            (["--tempo", "5"], "tempo"),
+            (["--key", "C", "--range", "61-61"], "no pitch"),
+        ],
+    )
+    def test_bad_options(
+        self,
+        wav: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        args: list[str],
+        match: str,
+    ) -> None:
+        """Malformed options: exit 2 with a one-line message, no traceback."""
+        assert main(["generate", str(wav), "-o", str(tmp_path / "o.mid"), *args]) == 2
+        err = capsys.readouterr().err
+        assert match in err
+        assert "Traceback" not in err
+
+    def test_wrong_output_suffix(self, wav: Path, tmp_path: Path) -> None:
+        """An output that is not .mid is refused before any work."""
+        assert main(["generate", str(wav), "-o", str(tmp_path / "o.wav")]) == 2
+
+    def test_silence(self, tmp_path: Path) -> None:
+        """A silent file still gives music (neutral emotion), as long as the audio."""
+        from kelly_runtime.generate.midi import read_midi
+
+        silent = write_wav(tmp_path / "z.wav", np.zeros(2 * 22050, dtype=np.float32))
+        out = tmp_path / "z.mid"
+        assert main(["generate", str(silent), "-o", str(out)]) == 0
+        assert read_midi(out).get_end_time() == pytest.approx(2.0, rel=0.15)
