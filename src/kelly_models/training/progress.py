@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import TextIO
 
@@ -23,6 +25,10 @@ class Progress:
     :param description: Shown before the count (``"MelodyTransformer epoch 3/10"``).
     :param stream: Where the bar goes; a bar is drawn only if it is a terminal.
     :param enabled: False shows nothing at all.
+    :param min_interval: Without a terminal, seconds between two log lines at least, so
+        that short epochs log only their summary line (the loop's), long ones a line per
+        tenth of the work.
+    :param clock: Monotonic clock in seconds (for tests).
     """
 
     def __init__(
@@ -32,8 +38,13 @@ class Progress:
         *,
         stream: TextIO | None = None,
         enabled: bool = True,
+        min_interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.total = max(total, 0)
+        self._clock = clock
+        self._min_interval = min_interval
+        self._last_log = clock()
         self.description = description
         self.done = 0
         self._next_log = 0.1
@@ -59,7 +70,12 @@ class Progress:
             return
         share = self.done / self.total
         if share >= self._next_log and self.done < self.total:
-            logger.info("%s: %d/%d %s", self.description, self.done, self.total, self._postfix)
+            now = self._clock()
+            if now - self._last_log >= self._min_interval:
+                self._last_log = now
+                logger.info(
+                    "%s: %d/%d %s", self.description, self.done, self.total, self._postfix
+                )
             while self._next_log <= share:
                 self._next_log += 0.1
 
