@@ -8,6 +8,14 @@ When the spec equals a registered model's spec, the module is that model
 backend is checked against the code that trains. Any other spec gets plain
 ``nn.Linear``/``nn.LSTM`` layers built here. Either way the LSTM state ``(h, c)`` is
 carried between steps by this backend and zeroed by :meth:`TorchBackend.reset`.
+
+On CPU, :meth:`TorchBackend.step` runs :class:`_FastNet` instead of the module (same
+weights, outputs within 1e-6 of the module's ``step``): no ``nn.Module`` call, weights
+contiguous at load, ``torch.addmv(b, W, x, out=...)`` into preallocated buffers chained
+layer to layer, activations in place, one ``addmv`` per LSTM over ``[W_ih | W_hh]`` and
+``[x | h]``. ``nn.LSTM`` and ``nn.Linear`` calls cost far more than their arithmetic
+for one frame (measured ~7x the fast path, see docs/benchmarks.md). On CUDA the module
+path is used (``fast=False`` forces it on CPU too).
 """
 
 from __future__ import annotations

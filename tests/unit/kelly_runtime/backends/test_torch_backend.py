@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.errors import BackendError
 from kelly_core.specs import LayerSpec, ModelSpec
+from kelly_models.network import SpecNetwork
 from kelly_runtime.backends.torch_backend import TorchBackend
 from tests.strategies import model_specs
 from tests.unit.kelly_runtime.helpers import random_arrays, random_frames, runtime_registry
@@ -104,6 +105,7 @@ class TestFastPath:
         registry = runtime_registry()
         spec = MODEL_SPECS[name]
         model = registry.model(name, seed=0)
+        assert isinstance(model, SpecNetwork)
         arrays = model.state_arrays()
         backend = TorchBackend(device="cpu", registry=registry)
         backend.load(spec, arrays)
