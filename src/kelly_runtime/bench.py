@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
-from typing import cast
+from typing import TextIO, cast
 
 import attrs
 import numpy as np
@@ -27,23 +27,32 @@ from kelly_core.errors import MissingDependencyError, SpecError
 from kelly_core.interfaces import Backend
 from kelly_core.records import LoadedModel
 from kelly_core.registry import Registry
+from kelly_runtime._reference import REFERENCE_MACHINE_US, ReferenceNet
 from kelly_runtime.async_pipeline import AsyncPipeline, beat_processor
 from kelly_runtime.beat import BEAT_VECTOR_SIZE
 from kelly_runtime.pipeline import MODEL_SUFFIXES, STAGES, Pipeline
 from kelly_runtime.select import create_backend
 
 __all__ = [
+    "BASELINE_NAME",
     "BackendBench",
     "Latency",
+    "baseline_keys",
     "bench_async_submit",
     "bench_backend",
+    "bench_baseline",
     "blas_threads",
+    "estimate_reference_us",
     "fresh_models",
     "measure",
     "models_from_directory",
+    "write_baseline",
 ]
 
 logger = logging.getLogger(__name__)
+
+BASELINE_NAME = "numpy-reference"
+"""The name :func:`bench_baseline` reports (the straightforward NumPy step)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -207,20 +216,85 @@ def bench_backend(
 ) -> BackendBench:
     """Time each model's ``step`` and the five steps as one unit on ``backend``."""
     backends = _loaded_backends(backend, models, registry, options or {})
+    return _time_five(
+        backend,
+        {name: instance.step for name, instance in backends.items()},
+        steps=steps,
+        warmup=warmup,
+    )
+
+
+def _time_five(
+    name: str, step_of: Mapping[str, Callable[[FloatArray], object]], *, steps: int, warmup: int
+) -> BackendBench:
     frames = _frames(1)
     per_model = {
-        name: measure(partial(backends[name].step, frames[name]), steps=steps, warmup=warmup)
-        for name in STAGES
+        stage: measure(partial(step_of[stage], frames[stage]), steps=steps, warmup=warmup)
+        for stage in STAGES
     }
-    calls = [(backends[name].step, frames[name]) for name in STAGES]
+    calls = [(step_of[stage], frames[stage]) for stage in STAGES]
 
     def all_five() -> None:
         for step, frame in calls:
             step(frame)
 
     return BackendBench(
-        backend=backend, models=per_model, pipeline=measure(all_five, steps=steps, warmup=warmup)
+        backend=name, models=per_model, pipeline=measure(all_five, steps=steps, warmup=warmup)
     )
+
+
+def bench_baseline(models: Mapping[str, LoadedModel], *, steps: int, warmup: int) -> BackendBench:
+    """Time the straightforward NumPy step (:mod:`kelly_runtime._reference`) like a backend.
+
+    Its pipeline median is the yardstick: a backend's median divided by it is a ratio that
+    holds on a loaded machine, and times :data:`REFERENCE_MACHINE_US` it estimates the
+    backend's time on the reference machine (see :func:`estimate_reference_us`).
+    """
+    nets = {name: ReferenceNet(models[name].spec, models[name].arrays) for name in STAGES}
+    with np.errstate(over="ignore"):  # sigmoid's exp(-x) may overflow to inf (result 0)
+        return _time_five(
+            BASELINE_NAME,
+            {name: net.step for name, net in nets.items()},
+            steps=steps,
+            warmup=warmup,
+        )
+
+
+def estimate_reference_us(median_us: float, baseline_median_us: float) -> float:
+    """``median × 128 µs / baseline median``: an estimate, not a measurement."""
+    return median_us * REFERENCE_MACHINE_US / baseline_median_us
+
+
+def baseline_keys(result: BackendBench, baseline: BackendBench) -> dict[str, object]:
+    """The ``--json`` keys a backend gains from the in-process baseline."""
+    base = baseline.pipeline.median_us
+    return {
+        "baseline": {
+            **baseline.to_dict(),
+            "reference_machine_us": REFERENCE_MACHINE_US,
+        },
+        "ratio_to_baseline": round(result.pipeline.median_us / base, 3),
+        "estimated_reference_machine_us": round(
+            estimate_reference_us(result.pipeline.median_us, base), 1
+        ),
+    }
+
+
+def write_baseline(out: TextIO, results: list[BackendBench], baseline: BackendBench) -> None:
+    """Write the baseline's pipeline time, each backend's ratio to it and the estimate."""
+    base = baseline.pipeline
+    out.write(
+        f"baseline {baseline.backend} (straightforward NumPy, same process): "
+        f"pipeline median {base.median_us:.1f} µs, p99 {base.p99_us:.1f} µs\n"
+    )
+    for r in results:
+        estimate = estimate_reference_us(r.pipeline.median_us, base.median_us)
+        out.write(
+            f"{r.backend}: pipeline median {r.pipeline.median_us / base.median_us:.2f}x the "
+            f"baseline; estimated on the reference machine (baseline = "
+            f"{REFERENCE_MACHINE_US:.0f} µs there): ~{estimate:.0f} µs (an estimate, "
+            f"not a measurement)\n"
+        )
 
 
 def bench_async_submit(

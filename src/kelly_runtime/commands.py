@@ -16,16 +16,20 @@ from kelly_core.fileio import atomic_path
 from kelly_core.registry import default_registry
 from kelly_runtime.bench import (
     BackendBench,
+    baseline_keys,
     bench_async_submit,
     bench_backend,
+    bench_baseline,
     blas_threads,
     fresh_models,
     models_from_directory,
+    write_baseline,
 )
 from kelly_runtime.loading import load_backend
 from kelly_runtime.pipeline import STAGES
 
 __all__ = ["BenchCommand", "InferCommand", "read_frames"]
+
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +126,12 @@ class BenchCommand:
             help="numpy BLAS threads via threadpoolctl (default 1; 0 leaves it unchanged)",
         )
         parser.add_argument("--no-async", action="store_true", help="skip the async measure")
+        parser.add_argument(
+            "--baseline",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="also time the straightforward NumPy step and report ratios to it (default on)",
+        )
         parser.add_argument("--json", action="store_true", help="print JSON only")
 
     def run(self, args: argparse.Namespace) -> int:
@@ -138,7 +148,10 @@ class BenchCommand:
             models, note = fresh_models(registry)
         results: list[BackendBench] = []
         asyncs: dict[str, tuple[float, float, int]] = {}
+        baseline: BackendBench | None = None
         with blas_threads(args.blas_threads or None) as blas_note:
+            if args.baseline:
+                baseline = bench_baseline(models, steps=args.steps, warmup=args.warmup)
             for name in names:
                 options: dict[str, object] = {"threads": 1} if name == "torch" else {}
                 result = bench_backend(
@@ -161,6 +174,8 @@ class BenchCommand:
             for result in results:
                 document = result.to_dict()
                 document["ratio"] = round(result.pipeline.median_us / first, 3)
+                if baseline is not None:
+                    document.update(baseline_keys(result, baseline))
                 if result.backend in asyncs:
                     median, p999, dropped = asyncs[result.backend]
                     document["async_submit"] = {
@@ -184,6 +199,8 @@ class BenchCommand:
             out.write(f"{name:<20}" + "".join(f"{c:>26}" for c in cells) + "\n")
         ratios = ", ".join(f"{r.backend} {r.pipeline.median_us / first:.2f}x" for r in results)
         out.write(f"pipeline median relative to {results[0].backend}: {ratios}\n")
+        if baseline is not None:
+            write_baseline(out, results, baseline)
         for name, (median, p999, dropped) in asyncs.items():
             out.write(
                 f"async submit ({name} worker busy): median {median:.1f} µs, "

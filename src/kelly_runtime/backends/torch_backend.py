@@ -8,11 +8,20 @@ When the spec equals a registered model's spec, the module is that model
 backend is checked against the code that trains. Any other spec gets plain
 ``nn.Linear``/``nn.LSTM`` layers built here. Either way the LSTM state ``(h, c)`` is
 carried between steps by this backend and zeroed by :meth:`TorchBackend.reset`.
+
+On CPU, :meth:`TorchBackend.step` runs :class:`_FastNet` instead of the module (same
+weights, outputs within 1e-6 of the module's ``step``): no ``nn.Module`` call, weights
+contiguous at load, ``torch.addmv(b, W, x, out=...)`` into preallocated buffers chained
+layer to layer, activations in place, one ``addmv`` per LSTM over ``[W_ih | W_hh]`` and
+``[x | h]``. ``nn.LSTM`` and ``nn.Linear`` calls cost far more than their arithmetic
+for one frame (measured ~7x the fast path, see docs/benchmarks.md). On CUDA the module
+path is used (``fast=False`` forces it on CPU too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Final, TypeAlias, cast, final
 
 import numpy as np
@@ -23,7 +32,7 @@ from torch.nn import functional
 from kelly_core.arrays import FloatArray, check_frame
 from kelly_core.errors import BackendError, KellyError, SpecError
 from kelly_core.registry import Registry, default_registry
-from kelly_core.specs import ModelSpec
+from kelly_core.specs import LayerSpec, ModelSpec
 from kelly_runtime.backends._checks import check_frames, check_state_arrays
 
 __all__ = ["TorchBackend"]
@@ -31,6 +40,133 @@ __all__ = ["TorchBackend"]
 LayerState: TypeAlias = tuple[Tensor, Tensor] | None
 State: TypeAlias = tuple[LayerState, ...] | None
 StepWith: TypeAlias = Callable[[Tensor, State], tuple[Tensor, State]]
+_Op: TypeAlias = Callable[[], object]
+
+
+def _dense_ops(
+    layer: LayerSpec, weight: Tensor, bias: Tensor, source: Tensor, target: Tensor
+) -> list[_Op]:
+    """``target = act(W @ source + b)``: one ``addmv`` and an in-place activation."""
+    if layer.activation == "softmax":
+        logits = torch.empty_like(target)  # softmax reads its input whole: no aliasing
+        return [
+            partial(torch.addmv, bias, weight, source, out=logits),
+            partial(torch.softmax, logits, 0, out=target),
+        ]
+    ops: list[_Op] = [partial(torch.addmv, bias, weight, source, out=target)]
+    if layer.activation == "tanh":
+        ops.append(partial(torch.tanh_, target))
+    elif layer.activation == "relu":
+        ops.append(partial(torch.relu_, target))
+    elif layer.activation == "sigmoid":
+        ops.append(partial(torch.sigmoid_, target))
+    elif layer.activation == "elu":
+        ops.append(partial(functional.elu_, target))
+    elif layer.activation != "":
+        raise SpecError(f"unknown activation {layer.activation!r}", field="activation")
+    return ops
+
+
+@final
+class _FastLstm:
+    """One LSTM layer: input buffer ``xh = [x | h]``, state ``cg = [c | g | f | i | o]``.
+
+    The stacked kernel ``[W_ih | W_hh]`` has its gate rows reordered to ``g, f, i, o``
+    (torch's order is ``i, f, g, o``) so that ``[f, i] * [c, g]`` is one multiply and
+    the three sigmoid gates are one contiguous slice.
+    """
+
+    def __init__(self, in_size: int, hidden: int, arrays: Mapping[str, Tensor]) -> None:
+        h = hidden
+        order = [2, 1, 0, 3]  # g, f, i, o from i, f, g, o
+        stacked = torch.cat([arrays["weight_ih"], arrays["weight_hh"]], dim=1)
+        bias = arrays["bias_ih"].double() + arrays["bias_hh"].double()
+        self.kernel = torch.cat([stacked[k * h : (k + 1) * h] for k in order]).contiguous()
+        self.bias = torch.cat([bias[k * h : (k + 1) * h] for k in order]).float().contiguous()
+        self.xh = torch.zeros(in_size + hidden)
+        self.h = self.xh[in_size:]
+        self.cg = torch.zeros(5 * hidden)
+        self._products = torch.empty(2 * hidden)
+        self._cell_tanh = torch.empty(hidden)
+
+    def ops(self) -> list[_Op]:
+        h, cg, products = self.h.shape[0], self.cg, self._products
+        return [
+            partial(torch.addmv, self.bias, self.kernel, self.xh, out=cg[h:]),
+            partial(torch.tanh_, cg[h : 2 * h]),
+            partial(torch.sigmoid_, cg[2 * h :]),
+            partial(torch.mul, cg[2 * h : 4 * h], cg[: 2 * h], out=products),
+            partial(torch.add, products[:h], products[h:], out=cg[:h]),
+            partial(torch.tanh, cg[:h], out=self._cell_tanh),
+            partial(torch.mul, cg[4 * h :], self._cell_tanh, out=self.h),
+        ]
+
+    def reset(self) -> None:
+        self.xh.zero_()
+        self.cg.zero_()
+
+
+@final
+class _FastNet:
+    """A CPU step with no ``nn.Module`` call: preallocated buffers chained in place.
+
+    Each layer writes straight into the next layer's input buffer (an LSTM's ``x`` part);
+    the frame is copied into the first buffer through a NumPy view of it and the result
+    copied out of the last one, so a step allocates only the returned array.
+    """
+
+    def __init__(self, spec: ModelSpec, arrays: Mapping[str, FloatArray]) -> None:
+        with torch.inference_mode():
+            tensors = {
+                k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in arrays.items()
+            }
+            items: list[_FastLstm | tuple[Tensor, Tensor]] = []
+            for index, (layer, in_size) in enumerate(
+                zip(spec.layers, spec.layer_input_sizes, strict=True)
+            ):
+                prefix = f"layers.{index}."
+                own = {k[len(prefix) :]: t for k, t in tensors.items() if k.startswith(prefix)}
+                if layer.kind == "dense":
+                    items.append((own["weight"].contiguous(), own["bias"].contiguous()))
+                else:
+                    items.append(_FastLstm(in_size, layer.size, own))
+            inputs: list[Tensor] = []  # each layer's input; after an LSTM, its h (no copy)
+            for index, (item, size) in enumerate(zip(items, spec.layer_input_sizes, strict=True)):
+                previous = items[index - 1] if index > 0 else None
+                if isinstance(item, _FastLstm):
+                    inputs.append(item.xh)
+                elif isinstance(previous, _FastLstm):
+                    inputs.append(previous.h)
+                else:
+                    inputs.append(torch.zeros(size))
+            output = torch.zeros(spec.output_size)
+            ops: list[_Op] = []
+            for index, (layer, item) in enumerate(zip(spec.layers, items, strict=True)):
+                target = (inputs[index + 1] if index + 1 < len(items) else output)[: layer.size]
+                if isinstance(item, _FastLstm):
+                    ops.extend(item.ops())
+                    if target.data_ptr() != item.h.data_ptr():  # next is an LSTM, or none
+                        ops.append(partial(target.copy_, item.h))
+                else:
+                    ops.extend(_dense_ops(layer, item[0], item[1], inputs[index], target))
+        self._lstms = [item for item in items if isinstance(item, _FastLstm)]
+        self._ops = ops
+        self._input = inputs[0].numpy()[: spec.input_size]
+        self._output = output.numpy()
+
+    def step(self, frame: FloatArray) -> FloatArray:
+        """One frame through every layer; returns a new array."""
+        self._input[:] = frame
+        with torch.inference_mode():
+            for op in self._ops:
+                op()
+        return self._output.copy()
+
+    def reset(self) -> None:
+        """Zero every LSTM's ``h`` and ``c``."""
+        with torch.inference_mode():  # the buffers are inference tensors
+            for lstm in self._lstms:
+                lstm.reset()
 
 
 def _softmax(x: Tensor) -> Tensor:
@@ -93,7 +229,11 @@ class TorchBackend:
 
     :param device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; ``None`` picks CUDA if available.
     :param registry: Where to look up registered models (default: the installed plugins).
-    :param threads: If given, ``torch.set_num_threads(threads)`` (process-wide).
+    :param threads: If given, ``torch.set_num_threads(threads)`` (process-wide); ``None``
+        (default) leaves torch's thread count alone.
+    :param fast: On CPU, step through :class:`_FastNet` (same numbers as the module,
+        without ``nn.Module`` calls); ``False`` always steps the module. CUDA always
+        steps the module.
     """
 
     def __init__(
@@ -102,6 +242,7 @@ class TorchBackend:
         device: str | None = None,
         registry: Registry | None = None,
         threads: int | None = None,
+        fast: bool = True,
     ) -> None:
         if threads is not None:
             torch.set_num_threads(threads)
@@ -116,6 +257,8 @@ class TorchBackend:
         self._module: nn.Module | None = None
         self._step_with: StepWith | None = None
         self._state: State = None
+        self._fast_enabled = fast
+        self._fast: _FastNet | None = None
         self.uses_registered_model = False
         """Whether the loaded module came from the registry (else generic layers)."""
 
@@ -123,6 +266,11 @@ class TorchBackend:
     def device(self) -> str:
         """The torch device the module runs on."""
         return str(self._device)
+
+    @property
+    def uses_fast_path(self) -> bool:
+        """Whether :meth:`step` runs the CPU fast path (else the module's ``step_with``)."""
+        return self._fast is not None
 
     @property
     def spec(self) -> ModelSpec:
@@ -160,6 +308,8 @@ class TorchBackend:
         module = module.to(self._device).eval()
         self._module = module
         self._step_with = cast(StepWith, module.step_with)
+        use_fast = self._fast_enabled and self._device.type == "cpu"
+        self._fast = _FastNet(spec, checked) if use_fast else None
         self._spec = spec
         self.reset()
 
@@ -170,6 +320,8 @@ class TorchBackend:
             is then unchanged.
         """
         checked = check_frame(frame, self.spec.input_size)
+        if self._fast is not None:
+            return self._fast.step(checked)
         step_with = cast(StepWith, self._step_with)
         with torch.inference_mode():
             x = torch.from_numpy(checked).to(self._device)
@@ -190,3 +342,5 @@ class TorchBackend:
     def reset(self) -> None:
         """Zero the recurrent state."""
         self._state = None
+        if self._fast is not None:
+            self._fast.reset()

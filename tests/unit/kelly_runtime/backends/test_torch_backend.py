@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.errors import BackendError
 from kelly_core.specs import LayerSpec, ModelSpec
+from kelly_models.network import SpecNetwork
 from kelly_runtime.backends.torch_backend import TorchBackend
+from tests.strategies import model_specs
 from tests.unit.kelly_runtime.helpers import random_arrays, random_frames, runtime_registry
+
+REGISTRY = runtime_registry()
 
 
 class TestLoad:
@@ -77,3 +84,75 @@ class TestStep:
         b.load(spec, arrays)
         frames = random_frames(spec.input_size, 5, 3)
         np.testing.assert_array_equal(a.run(frames), np.stack([b.step(f) for f in frames]))
+
+
+class TestFastPath:
+    def test_cpu_uses_fast_path_unless_disabled(self) -> None:
+        """On CPU the fast path is the default; fast=False steps the module."""
+        spec = MODEL_SPECS["GroovePredictor"]
+        fast = TorchBackend(device="cpu", registry=runtime_registry())
+        slow = TorchBackend(device="cpu", registry=runtime_registry(), fast=False)
+        for backend in (fast, slow):
+            backend.load(spec, random_arrays(spec, 0))
+        assert fast.uses_fast_path
+        assert not slow.uses_fast_path
+        assert fast.uses_registered_model
+        assert slow.uses_registered_model
+
+    @pytest.mark.parametrize("name", list(MODEL_SPECS))
+    def test_equals_the_registered_modules_step(self, name: str) -> None:
+        """Over a stream, the fast path is within 1e-6 of the model's own ``step``."""
+        registry = runtime_registry()
+        spec = MODEL_SPECS[name]
+        model = registry.model(name, seed=0)
+        assert isinstance(model, SpecNetwork)
+        arrays = model.state_arrays()
+        backend = TorchBackend(device="cpu", registry=registry)
+        backend.load(spec, arrays)
+        frames = random_frames(spec.input_size, 10, 7)
+        expected = np.stack([model.step(torch.from_numpy(f)).numpy() for f in frames])
+        np.testing.assert_allclose(backend.run(frames), expected, atol=1e-6, rtol=0)
+
+    @pytest.mark.parametrize("name", list(MODEL_SPECS))
+    def test_equals_module_path_with_large_weights(self, name: str) -> None:
+        """Larger weights (±0.2, sums of hundreds of terms): within 1e-6 of the module."""
+        spec = MODEL_SPECS[name]
+        arrays = random_arrays(spec, 8, scale=0.2)
+        fast = TorchBackend(device="cpu", registry=runtime_registry())
+        slow = TorchBackend(device="cpu", registry=runtime_registry(), fast=False)
+        fast.load(spec, arrays)
+        slow.load(spec, arrays)
+        frames = random_frames(spec.input_size, 6, 9)
+        np.testing.assert_allclose(fast.run(frames), slow.run(frames), atol=1e-6, rtol=0)
+
+    @settings(max_examples=25)
+    @given(spec=model_specs(), seed=st.integers(0, 2**16), steps=st.integers(1, 5))
+    def test_random_specs_equal_module_path(self, spec: ModelSpec, seed: int, steps: int) -> None:
+        """Any layer table (every activation, stacked LSTMs): within 1e-6 of the module."""
+        arrays = random_arrays(spec, seed)
+        fast = TorchBackend(device="cpu", registry=REGISTRY)
+        slow = TorchBackend(device="cpu", registry=REGISTRY, fast=False)
+        fast.load(spec, arrays)
+        slow.load(spec, arrays)
+        for frame in random_frames(spec.input_size, steps, seed + 1):
+            np.testing.assert_allclose(fast.step(frame), slow.step(frame), atol=1e-6, rtol=0)
+
+    def test_creating_a_backend_leaves_threads_alone(self) -> None:
+        """Without threads=, torch's process-wide thread count is not touched."""
+        before = torch.get_num_threads()
+        backend = TorchBackend(device="cpu", registry=REGISTRY)
+        spec = MODEL_SPECS["DynamicsEngine"]
+        backend.load(spec, random_arrays(spec, 1))
+        backend.step(random_frames(spec.input_size, 1, 1)[0])
+        assert torch.get_num_threads() == before
+
+    def test_float64_frame_is_converted(self) -> None:
+        """A float64 frame gives the float32 frame's output on the fast path."""
+        spec = MODEL_SPECS["HarmonyPredictor"]
+        a = TorchBackend(device="cpu", registry=REGISTRY)
+        b = TorchBackend(device="cpu", registry=REGISTRY)
+        arrays = random_arrays(spec, 2)
+        a.load(spec, arrays)
+        b.load(spec, arrays)
+        frame = random_frames(spec.input_size, 1, 3)[0]
+        np.testing.assert_array_equal(a.step(frame.astype(np.float64)), b.step(frame))
