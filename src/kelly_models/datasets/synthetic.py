@@ -17,7 +17,19 @@ Datasets (``DatasetEntry`` names ``synthetic-<kind>``), factory
 - ``emotion``: audio rendered by a small additive synth (harmonic tones, a tonic-triad
   drone, noise percussion), then :func:`offline_log_mel` and 0.5 s window means;
   inputs ``(steps, 128)``, targets ``(steps, 64)`` (default steps 20 = 10 s);
-- ``melody``: scale random walks, inputs ``(steps, 64)``, targets ``(steps, 128)``;
+- ``melody``: inputs ``(steps, 64)``, targets ``(steps, 128)`` (default steps 64). Absolute
+  pitches around a fixed reference tonic, C (:data:`REFERENCE_TONIC`; the model outputs
+  absolute pitches, ``kelly generate`` later constrains them to the user's key): C major
+  or C harmonic minor (parallel modes, so the mode changes the pitch set). One emotion
+  segment per 16-beat phrase of four 4/4 bars over I-IV-V-I (i-iv-V-i); each bar plays
+  a one-bar stock motif transposed to its chord (arpeggio, stepwise descent, neighbour
+  figure + run, broken chord, scale run: :data:`_MOTIFS`). Arousal picks notes per beat
+  (1, 2, 4) and the motif (six bands of width 1/3); ``0.7 v + 0.3 a`` picks the octave
+  (below -0.4 down, above 0.4 up); valence the mode (``sigmoid(6 v)``). Seeded noise:
+  15 % of bars take the band's other motif, 8 % of notes (not a bar's first) become a
+  neighbour tone. Every phrase ends on the tonic, held for the whole last beat. So the
+  notes are predictable from emotion and beat position alone (what the model sees),
+  not from the emotion alone;
 - ``harmony``: common progressions in random keys, ``(steps, 128)`` -> ``(steps, 64)``;
 - ``dynamics``: generated piano notes and pedals through the real expression extractor,
   ``(steps, 32)`` -> ``(steps, 16)``;
@@ -54,6 +66,8 @@ from kelly_models.datasets.chords import progression_example
 __all__ = [
     "MAJOR",
     "MINOR",
+    "PHRASE_BEATS",
+    "REFERENCE_TONIC",
     "SyntheticDataset",
     "synthetic_dynamics",
     "synthetic_emotion",
