@@ -17,7 +17,19 @@ Datasets (``DatasetEntry`` names ``synthetic-<kind>``), factory
 - ``emotion``: audio rendered by a small additive synth (harmonic tones, a tonic-triad
   drone, noise percussion), then :func:`offline_log_mel` and 0.5 s window means;
   inputs ``(steps, 128)``, targets ``(steps, 64)`` (default steps 20 = 10 s);
-- ``melody``: scale random walks, inputs ``(steps, 64)``, targets ``(steps, 128)``;
+- ``melody``: inputs ``(steps, 64)``, targets ``(steps, 128)`` (default steps 64). Absolute
+  pitches around a fixed reference tonic, C (:data:`REFERENCE_TONIC`; the model outputs
+  absolute pitches, ``kelly generate`` later constrains them to the user's key): C major
+  or C harmonic minor (parallel modes, so the mode changes the pitch set). One emotion
+  segment per 16-beat phrase of four 4/4 bars over I-IV-V-I (i-iv-V-i); each bar plays
+  a one-bar stock motif transposed to its chord (arpeggio, stepwise descent, neighbour
+  figure + run, broken chord, scale run: :data:`_MOTIFS`). Arousal picks notes per beat
+  (1, 2, 4) and the motif (six bands of width 1/3); ``0.7 v + 0.3 a`` picks the octave
+  (below -0.4 down, above 0.4 up); valence the mode (``sigmoid(6 v)``). Seeded noise:
+  15 % of bars take the band's other motif, 8 % of notes (not a bar's first) become a
+  neighbour tone. Every phrase ends on the tonic, held for the whole last beat. So the
+  notes are predictable from emotion and beat position alone (what the model sees),
+  not from the emotion alone;
 - ``harmony``: common progressions in random keys, ``(steps, 128)`` -> ``(steps, 64)``;
 - ``dynamics``: generated piano notes and pedals through the real expression extractor,
   ``(steps, 32)`` -> ``(steps, 16)``;
@@ -54,6 +66,8 @@ from kelly_models.datasets.chords import progression_example
 __all__ = [
     "MAJOR",
     "MINOR",
+    "PHRASE_BEATS",
+    "REFERENCE_TONIC",
     "SyntheticDataset",
     "synthetic_dynamics",
     "synthetic_emotion",
@@ -208,34 +222,65 @@ def _emotion_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.
 
 
 # ----------------------------------------------------------------------------- melody
+REFERENCE_TONIC: Final = 60
+"""MIDI pitch of the synthetic melodies' tonic (C4) before the register shift."""
+PHRASE_BEATS: Final = 16
+"""Beats per phrase (four 4/4 bars); one (valence, arousal) segment per phrase."""
+_PHRASE_CHORDS: Final = (0, 3, 4, 0)  # bar roots as scale degrees: I-IV-V-I / i-iv-V-i
+# One bar per motif: scale-degree offsets from the bar chord's root, one per slot
+# (4 x notes-per-beat slots), None ties the previous note over. Two motifs per density.
+_MOTIFS: Final[dict[int, tuple[tuple[int | None, ...], tuple[int | None, ...]]]] = {
+    1: ((0, 2, 4, 2), (4, 3, 2, None)),  # arpeggio; stepwise descent
+    2: ((0, 2, 4, 2, 7, 4, 2, 4), (2, 1, 0, 1, 2, 3, 4, None)),  # arpeggio; neighbour + run
+    4: (
+        (0, 2, 4, 7, 4, 2, 0, 2, 4, 7, 9, 7, 4, 2, 0, 2),  # broken chord
+        (0, 1, 2, 3, 4, 5, 6, 7, 7, 6, 5, 4, 3, 2, 1, 0),  # scale run up and down
+    ),
+}
+_VARIATION: Final = 0.15  # chance a bar uses the other motif of its density
+_ORNAMENT: Final = 0.08  # chance a (non-first) note becomes its upper or lower neighbour
+
+
+def _melody_style(valence: float, arousal: float) -> tuple[int, int, int]:
+    """Return (tonic pitch, notes per beat, motif index) for one phrase's emotion."""
+    level = min(int((arousal + 1.0) * 3.0), 5)  # six arousal bands of width 1/3
+    shift = 0.7 * valence + 0.3 * arousal
+    octave = -1 if shift < -0.4 else 1 if shift > 0.4 else 0
+    return REFERENCE_TONIC + 12 * octave, (1, 1, 2, 2, 4, 4)[level], level % 2
+
+
 def _melody_notes(
     rng: np.random.Generator, labels: np.ndarray, beat: float = 0.5
 ) -> list[tuple[int, float, float, int]]:
-    tonic = 60 + int(rng.integers(-5, 7))
+    """Phrases of per-bar motifs over I-IV-V-I in C, as ``(pitch, start, end, velocity)``."""
     notes: list[tuple[int, float, float, int]] = []
-    degree = 0
-    scale = MAJOR
-    for b, (valence, arousal) in enumerate(labels):
-        if b == 0 or np.any(labels[b] != labels[b - 1]):
-            scale = MAJOR if _is_major(rng, float(valence)) else MINOR
-            degree = int(rng.choice([0, 2, 4]))
-        sub = _subdivision(float(arousal))
-        register = round(5 * valence)
-        for s in range(sub):
-            if s or b % 4:
-                step = rng.integers(-2, 3) if arousal < 0.5 else rng.integers(-4, 5)
-                degree = int(np.clip(degree + step, -4, 11))
-            if (b + 1) % 16 == 0 and s == sub - 1:
-                degree = 7 * (degree // 7)  # phrase ends on the tonic
-            pitch = tonic + register + 12 * (degree // 7) + scale[degree % 7]
-            start = (b + s / sub) * beat
-            velocity = int(60 + 50 * (arousal + 1) / 2)
-            notes.append((pitch, start, start + beat / sub * 0.9, velocity))
+    for first in range(0, len(labels), PHRASE_BEATS):
+        valence, arousal = (float(x) for x in labels[first])
+        scale = MAJOR if _is_major(rng, valence) else MINOR
+        tonic, sub, choice = _melody_style(valence, arousal)
+        degrees: list[int | None] = []
+        for root in _PHRASE_CHORDS:
+            motif = _MOTIFS[sub][choice if rng.random() >= _VARIATION else 1 - choice]
+            for slot, offset in enumerate(motif):
+                if offset is not None and slot and rng.random() < _ORNAMENT:
+                    offset += int(rng.choice((-1, 1)))
+                degrees.append(None if offset is None else root + offset)
+        degrees[-sub:] = [0] + [None] * (sub - 1)  # the phrase ends on the tonic, held
+        velocity = int(60 + 50 * (arousal + 1) / 2)
+        slots = min(PHRASE_BEATS, len(labels) - first) * sub
+        for slot, degree in enumerate(degrees[:slots]):
+            start = (first + slot / sub) * beat
+            end = start + beat / sub * 0.9
+            if degree is None:  # tie: lengthen the previous note
+                pitch, start, _, _ = notes.pop()
+            else:
+                pitch = tonic + 12 * (degree // 7) + scale[degree % 7]
+            notes.append((pitch, start, end, velocity))
     return notes
 
 
 def _melody_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    labels = _segments(rng, steps, 16)
+    labels = _segments(rng, steps, PHRASE_BEATS)
     notes = _melody_notes(rng, labels)
     bounds = np.arange(steps + 1) * 0.5
     return encode_emotions(labels), notes_to_multihot([(p, s, e) for p, s, e, _ in notes], bounds)
