@@ -7,23 +7,27 @@ exactly as the plugin streams it after ``reset()``; padding steps are dropped.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 from kelly_core.arrays import FloatArray
-from kelly_models.training.adapter import forward_sequence
-from kelly_models.training.sequences import SequenceSet, collate
+from kelly_models.training.adapter import Outputs, forward_sequence
+from kelly_models.training.sequences import Batch, SequenceSet, collate
 from kelly_models.training.tasks import Baseline, Task
 
 __all__ = ["evaluate", "evaluate_loss", "predict"]
 
 
-def predict(
-    module: torch.nn.Module, data: SequenceSet, *, device: torch.device, batch_size: int = 32
-) -> list[FloatArray]:
-    """Return the outputs of every sequence in ``data``, each ``(T_i, out)`` float32."""
-    outputs: list[FloatArray] = []
+def _batches(
+    module: torch.nn.Module, data: SequenceSet, *, device: torch.device, batch_size: int
+) -> Iterator[tuple[list[int], Batch, Outputs]]:
+    """Run ``data`` batch by batch from a zero state, in eval mode without gradients.
+
+    Yields the sequence indices of each batch, the batch and the module's result; the
+    module's training mode is restored afterwards.
+    """
     was_training = module.training
     module.eval()
     try:
@@ -32,12 +36,21 @@ def predict(
                 indices = list(range(start, min(start + batch_size, len(data))))
                 batch = collate(data, indices).to(device)
                 result, _ = forward_sequence(module, batch.inputs, None)
-                values = result.values.float().cpu().numpy()
-                for row, index in enumerate(indices):
-                    steps = data.inputs[index].shape[0]
-                    outputs.append(np.ascontiguousarray(values[row, :steps], dtype=np.float32))
+                yield indices, batch, result
     finally:
         module.train(was_training)
+
+
+def predict(
+    module: torch.nn.Module, data: SequenceSet, *, device: torch.device, batch_size: int = 32
+) -> list[FloatArray]:
+    """Return the outputs of every sequence in ``data``, each ``(T_i, out)`` float32."""
+    outputs: list[FloatArray] = []
+    for indices, _, result in _batches(module, data, device=device, batch_size=batch_size):
+        values = result.values.float().cpu().numpy()
+        for row, index in enumerate(indices):
+            steps = data.inputs[index].shape[0]
+            outputs.append(np.ascontiguousarray(values[row, :steps], dtype=np.float32))
     return outputs
 
 
@@ -54,19 +67,10 @@ def evaluate_loss(
         return math.nan
     total = 0.0
     frames = 0.0
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            for start in range(0, len(data), batch_size):
-                indices = list(range(start, min(start + batch_size, len(data))))
-                batch = collate(data, indices).to(device)
-                result, _ = forward_sequence(module, batch.inputs, None)
-                losses = task.step_losses(result, batch.targets)
-                total += float((losses * batch.mask).double().sum())
-                frames += float(batch.mask.sum())
-    finally:
-        module.train(was_training)
+    for _, batch, result in _batches(module, data, device=device, batch_size=batch_size):
+        losses = task.step_losses(result, batch.targets)
+        total += float((losses * batch.mask).double().sum())
+        frames += float(batch.mask.sum())
     return total / frames if frames else math.nan
 
 
