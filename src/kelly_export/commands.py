@@ -12,7 +12,7 @@ from kelly_core.errors import KellyError
 from kelly_export.legacy import WEIGHT_LAYOUTS, read_legacy
 from kelly_export.problems import Problem
 from kelly_export.rtneural import RTNeuralExporter
-from kelly_export.validate import collect_files, validate_file
+from kelly_export.validate import collect_files, validate_file, validate_found_file
 
 __all__ = ["ConvertCommand", "ValidateCommand"]
 
@@ -30,9 +30,16 @@ class ValidateCommand:
     def run(self, args: argparse.Namespace) -> int:
         """Validate each file; print problems (or a JSON report); return 0, 1 or 2."""
         files = collect_files(args.paths)
-        if not files:
-            raise KellyError("no *.json files found", path=args.paths[0])
-        report: dict[str, list[Problem]] = {str(f): validate_file(f) for f in files}
+        report: dict[str, list[Problem]] = {}
+        skipped: list[str] = []
+        for path, named in files:
+            problems = validate_file(path) if named else validate_found_file(path)
+            if problems is None:
+                skipped.append(str(path))
+            else:
+                report[str(path)] = problems
+        if not report:
+            raise KellyError("no model files (*.json with 'layers') found", path=args.paths[0])
         failed = sum(1 for problems in report.values() if problems)
         if args.json:
             document = {
@@ -41,6 +48,7 @@ class ValidateCommand:
                     {"file": name, "ok": not problems, "problems": [p.to_dict() for p in problems]}
                     for name, problems in report.items()
                 ],
+                "skipped": skipped,
             }
             sys.stdout.write(json.dumps(document, indent=2) + "\n")
         else:
@@ -48,7 +56,9 @@ class ValidateCommand:
                 sys.stdout.write(f"{'FAIL' if problems else 'ok'}  {name}\n")
                 for problem in problems:
                     sys.stdout.write(f"  {problem}\n")
-            sys.stdout.write(f"{len(files) - failed} of {len(files)} files valid\n")
+            for name in skipped:
+                sys.stdout.write(f"skip  {name} (not a model file: no 'layers' or 'in_shape')\n")
+            sys.stdout.write(f"{len(report) - failed} of {len(report)} model files valid\n")
         return 1 if failed else 0
 
 

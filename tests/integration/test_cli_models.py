@@ -9,7 +9,12 @@ import pytest
 
 from kelly_core.catalog import MODEL_NAMES, MODEL_SPECS
 from kelly_core.cli import main
-from tests.unit.kelly_export.helpers import legacy_document, random_arrays, write_json
+from tests.unit.kelly_export.helpers import (
+    legacy_document,
+    random_arrays,
+    small_document,
+    write_json,
+)
 
 
 def test_init_export_validate_all_five(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,3 +66,39 @@ def test_convert_legacy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     args = ["convert", str(legacy), "--output", str(target), "--weights-layout", "out_in"]
     assert main(args) == 0
     assert main(["validate", str(target)]) == 0
+
+
+def test_validate_folder_passes_over_other_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In a folder (e.g. a training output) non-model JSON is listed as skipped, not failed."""
+    write_json(tmp_path / "dynamicsengine.json", small_document("DynamicsEngine"))
+    write_json(tmp_path / "summary.json", {"models": []})
+    write_json(tmp_path / "metrics" / "dynamicsengine_metrics.json", {"train_loss": [1.0]})
+    assert main(["validate", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"ok  {tmp_path / 'dynamicsengine.json'}" in out
+    assert f"skip  {tmp_path / 'summary.json'}" in out
+    assert "1 of 1 model files valid" in out
+    assert main(["validate", str(tmp_path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["files"]) == 1
+    assert len(report["skipped"]) == 2
+
+
+def test_validate_named_non_model_file_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file named on the command line is validated even if it is not model-like."""
+    path = write_json(tmp_path / "summary.json", {"models": []})
+    assert main(["validate", str(path)]) == 1
+    assert f"FAIL  {path}" in capsys.readouterr().out
+
+
+def test_validate_folder_without_models_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder holding no model file is an error (exit 2), not a pass."""
+    write_json(tmp_path / "summary.json", {"models": []})
+    assert main(["validate", str(tmp_path)]) == 2
+    assert "no model files" in capsys.readouterr().err

@@ -33,6 +33,7 @@ def small_document(name: str = "EmotionRecognizer", seed: int = 0) -> dict[str, 
 
 def write_json(path: Path, document: object, *, allow_nan: bool = True) -> Path:
     """Write ``document`` with Python's json (by default NaN writes as the ``NaN`` token)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, allow_nan=allow_nan), encoding="utf-8")
     return path
 
