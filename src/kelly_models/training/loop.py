@@ -138,6 +138,7 @@ class Trainer:
         self.step = 0
         self.finished = False
         self.best_module: dict[str, torch.Tensor] | None = None
+        self.data_fingerprint = ""
 
     # ----------------------------------------------------------------- public
     def fit(self, train: SequenceSet, val: SequenceSet, *, resume: bool = False) -> FitResult:
@@ -146,6 +147,7 @@ class Trainer:
         :param resume: Continue from the newest readable checkpoint, if there is one.
         :raises KellyError: If a checkpoint was written for another spec or configuration.
         """
+        self.data_fingerprint = f"{train.fingerprint()}/{val.fingerprint()}"
         resumed_from = self._resume() if resume else None
         if len(train) == 0:
             raise KellyError("no training sequences", field="train", expected=">= 1", got=0)
@@ -265,6 +267,7 @@ class Trainer:
             "model": self.spec.name,
             "spec_hash": self.spec.spec_hash,
             "config": self.config.resume_key(),
+            "data": self.data_fingerprint,
             "epochs": self.config.epochs,
             "epoch": self.epoch,
             "batch": self.batch,
@@ -338,6 +341,15 @@ class Trainer:
                 field="spec_hash",
                 expected=self.spec.spec_hash,
                 got=state.get("spec_hash"),
+            )
+        if state.get("data", self.data_fingerprint) != self.data_fingerprint:
+            raise KellyError(
+                "checkpoint was trained on other data (the training or validation sequences "
+                "changed); resume with the same datasets and options, or train without --resume",
+                path=path,
+                field="data",
+                expected=state.get("data"),
+                got=self.data_fingerprint,
             )
         saved = state.get("config")
         wanted = self.config.resume_key()

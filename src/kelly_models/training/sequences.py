@@ -7,6 +7,7 @@ on real steps and 0 on padding; losses and metrics count masked steps only.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 
@@ -40,6 +41,19 @@ class SequenceSet:
     def frames(self) -> int:
         """Total steps over every sequence."""
         return sum(x.shape[0] for x in self.inputs)
+
+    def fingerprint(self) -> str:
+        """A sha256 (16 hex digits) of every sequence's source, shape and values, in order.
+
+        Stored in checkpoints so that ``--resume`` refuses data that changed since.
+        """
+        digest = hashlib.sha256()
+        for index, (x, y) in enumerate(zip(self.inputs, self.targets, strict=True)):
+            source = self.sources[index] if index < len(self.sources) else ""
+            digest.update(f"{source}|{x.shape}|{y.shape}|".encode())
+            digest.update(np.ascontiguousarray(x, dtype=np.float32).tobytes())
+            digest.update(np.ascontiguousarray(y, dtype=np.float32).tobytes())
+        return digest.hexdigest()[:16]
 
     def stacked_targets(self) -> FloatArray:
         """Every target frame, ``(frames, out)``."""

@@ -34,6 +34,7 @@ def _fit(
     *,
     crash_at: int | None = None,
     resume: bool = False,
+    train: SequenceSet = TRAIN,
 ) -> tuple[torch.nn.Module, Trainer]:
     module = tiny_network(SPEC, seed=4)
 
@@ -51,7 +52,7 @@ def _fit(
         callbacks=[crash],
         progress=False,
     )
-    trainer.fit(TRAIN, VAL, resume=resume)
+    trainer.fit(train, VAL, resume=resume)
     return module, trainer
 
 
@@ -143,3 +144,24 @@ class TestResume:
         with pytest.raises(KellyError, match="batch_size") as info:
             _fit(tmp_path, attrs.evolve(CONFIG, batch_size=3), resume=True)
         assert info.value.field == "config"
+
+    def test_other_data_refused(self, tmp_path: Path) -> None:
+        """A checkpoint trained on other sequences is not resumed silently."""
+        with pytest.raises(CrashError):
+            _fit(tmp_path, crash_at=12)
+        changed = SequenceSet.from_examples(EXAMPLES[:10])  # one training sequence fewer
+        with pytest.raises(KellyError, match="other data") as info:
+            _fit(tmp_path, resume=True, train=changed)
+        assert info.value.field == "data"
+        assert info.value.expected != info.value.got
+
+
+class TestFingerprint:
+    def test_changes_with_any_value_and_not_otherwise(self) -> None:
+        """The data fingerprint is stable, and changes when one value changes."""
+        assert TRAIN.fingerprint() == SequenceSet.from_examples(EXAMPLES[:11]).fingerprint()
+        inputs = list(TRAIN.inputs)
+        inputs[3] = inputs[3].copy()
+        inputs[3][2, 1] += 1e-3
+        edited = attrs.evolve(TRAIN, inputs=tuple(inputs))
+        assert edited.fingerprint() != TRAIN.fingerprint()
