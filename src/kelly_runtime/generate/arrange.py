@@ -28,7 +28,14 @@ import numpy as np
 from kelly_core.arrays import FloatArray
 from kelly_runtime.generate.keys import Key, PitchRange
 from kelly_runtime.generate.melody import REST, allowed_pitches, choose_pitch
-from kelly_runtime.generate.score import SUSTAIN_PEDAL, ControlEvent, NoteEvent, Score, Track
+from kelly_runtime.generate.score import (
+    SOFT_PEDAL,
+    SUSTAIN_PEDAL,
+    ControlEvent,
+    NoteEvent,
+    Score,
+    Track,
+)
 
 __all__ = [
     "BASS_LOW",
@@ -83,6 +90,8 @@ class BeatStyle:
     """Onset shift in seconds (negative = early)."""
     sustain: bool = False
     """Whether the sustain pedal is down during the beat."""
+    soft: bool = False
+    """Whether the soft pedal (una corda) is down during the beat."""
     notes_per_beat: int = attrs.field(default=1, validator=attrs.validators.in_((1, 2)))
     """Melody notes in the beat: 1 (quarters) or 2 (eighths)."""
     register: float = attrs.field(
@@ -191,24 +200,31 @@ def _chord_notes(
 
 
 def _pedal(
-    styles: Sequence[BeatStyle], changes: Sequence[float], *, beat_s: float, duration: float
+    pressed: Sequence[bool],
+    changes: Sequence[float],
+    *,
+    number: int,
+    beat_s: float,
+    duration: float,
 ) -> tuple[ControlEvent, ...]:
+    """Controller ``number`` down over the beats where ``pressed``, up elsewhere and at the
+    end; lifted and pressed again at each time in ``changes`` while held."""
     events: list[ControlEvent] = []
     down = False
     change_set = {round(t, 9) for t in changes}
-    for beat, style in enumerate(styles):
+    for beat, press in enumerate(pressed):
         t = beat * beat_s
-        if style.sustain and not down:
-            events.append(ControlEvent(number=SUSTAIN_PEDAL, value=127, time=t))
+        if press and not down:
+            events.append(ControlEvent(number=number, value=127, time=t))
             down = True
-        elif style.sustain and round(t, 9) in change_set:  # re-pedal at a chord change
-            events.append(ControlEvent(number=SUSTAIN_PEDAL, value=0, time=t))
-            events.append(ControlEvent(number=SUSTAIN_PEDAL, value=127, time=t + _REPEDAL_S))
-        elif not style.sustain and down:
-            events.append(ControlEvent(number=SUSTAIN_PEDAL, value=0, time=t))
+        elif press and round(t, 9) in change_set:  # re-pedal at a chord change
+            events.append(ControlEvent(number=number, value=0, time=t))
+            events.append(ControlEvent(number=number, value=127, time=t + _REPEDAL_S))
+        elif not press and down:
+            events.append(ControlEvent(number=number, value=0, time=t))
             down = False
     if down:
-        events.append(ControlEvent(number=SUSTAIN_PEDAL, value=0, time=duration))
+        events.append(ControlEvent(number=number, value=0, time=duration))
     return tuple(events)
 
 
@@ -281,7 +297,13 @@ def arrange(
         rng=rng,
     )
     chord_notes, changes = _chord_notes(chords, styles, beat_s=beat_s, duration=duration)
-    pedal = _pedal(styles, changes, beat_s=beat_s, duration=duration)
+    sustain = _pedal(
+        [s.sustain for s in styles], changes, number=SUSTAIN_PEDAL, beat_s=beat_s, duration=duration
+    )
+    soft = _pedal(
+        [s.soft for s in styles], (), number=SOFT_PEDAL, beat_s=beat_s, duration=duration
+    )
+    pedal = tuple(sorted(sustain + soft, key=lambda c: (c.time, c.number)))
     drums = _drum_notes(grooves, beats=beats, beat_s=beat_s, duration=duration)
     return Score(
         tempo=tempo,

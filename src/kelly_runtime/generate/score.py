@@ -10,10 +10,13 @@ from typing import Final
 
 import attrs
 
-__all__ = ["SUSTAIN_PEDAL", "ControlEvent", "NoteEvent", "Score", "Track"]
+__all__ = ["SOFT_PEDAL", "SUSTAIN_PEDAL", "ControlEvent", "NoteEvent", "Score", "Track"]
 
 SUSTAIN_PEDAL: Final = 64
 """MIDI controller number of the sustain (damper) pedal; values >= 64 mean down."""
+
+SOFT_PEDAL: Final = 67
+"""MIDI controller number of the soft pedal (una corda); values >= 64 mean down."""
 
 
 def _midi_byte(instance: object, attribute: attrs.Attribute[int], value: int) -> None:

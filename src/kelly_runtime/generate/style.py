@@ -12,12 +12,13 @@ velocity_spread     humanisation: velocity ± ``spread × 64`` × a seeded norma
 articulation        duration / inter-onset interval = ``2 × articulation``, within 0.1..1
 timing_offset       onset shift = ``(timing_offset − 0.5)`` sixteenths
 sustain_pedal       pedal down for the beat when ``>= 0.5`` (more than half the beat)
+soft_pedal          soft pedal (CC67) down for the beat when ``>= 0.5``
 density             ``16 × density`` onsets per beat; eighths when ``> 2.5``, else quarters
 register            melody centre pitch = ``21 + 87 × register`` (the piano's A0..C8)
 ==================  =====================================================================
 
-``velocity_mean`` is reflected in the accents (each is a mean velocity); soft pedal,
-register span, polyphony and timing spread are not rendered.
+``velocity_mean`` is reflected in the accents (each is a mean velocity); register span,
+polyphony and timing spread are not rendered.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def beat_style(expression: Expression, *, beat_s: float) -> BeatStyle:
         articulation=float(np.clip(2.0 * expression.articulation, 0.1, 1.0)),
         timing=(expression.timing_offset - 0.5) * beat_s / 4.0,
         sustain=expression.sustain_pedal >= 0.5,
+        soft=expression.soft_pedal >= 0.5,
         notes_per_beat=2 if expression.density * 16.0 > EIGHTHS_ABOVE else 1,
         register=float(np.clip(21.0 + 87.0 * expression.register, 0.0, 127.0)),
     )

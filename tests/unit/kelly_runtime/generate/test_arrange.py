@@ -17,7 +17,7 @@ from kelly_runtime.generate.arrange import (
     chord_voicing,
 )
 from kelly_runtime.generate.keys import Key, PitchRange
-from kelly_runtime.generate.score import SUSTAIN_PEDAL, Score
+from kelly_runtime.generate.score import SOFT_PEDAL, SUSTAIN_PEDAL, Score
 
 STRAIGHT = BarGroove(
     offsets=np.zeros(16, dtype=np.float32),
@@ -123,6 +123,16 @@ class TestArrange:
         assert [(c.number, c.value, c.time) for c in controls] == [
             (SUSTAIN_PEDAL, 127, 0.0),
             (SUSTAIN_PEDAL, 0, 1.0),
+        ]
+
+    def test_soft_pedal(self) -> None:
+        """The soft pedal (CC67) follows its beats, without re-pedalling at chord changes."""
+        styles = [BeatStyle()] + [BeatStyle(soft=True)] * 2 + [BeatStyle()]
+        chords = [(0, 4, 7)] * 2 + [(5, 9, 0)] * 2
+        controls = _score(4, styles=styles, chords=chords).track("melody").controls
+        assert [(c.number, c.value, c.time) for c in controls] == [
+            (SOFT_PEDAL, 127, 0.5),
+            (SOFT_PEDAL, 0, 1.5),
         ]
 
     def test_repedal_at_chord_change(self) -> None:

@@ -21,6 +21,7 @@ class TestBeatStyle:
         assert style.timing == 0.0
         assert style.notes_per_beat == 1
         assert not style.sustain
+        assert not style.soft
         assert style.articulation == pytest.approx(0.9)
         assert style.register == pytest.approx(64.0)
 
@@ -29,6 +30,7 @@ class TestBeatStyle:
         expression = attrs.evolve(
             DEFAULT_EXPRESSION,
             sustain_pedal=0.8,
+            soft_pedal=0.6,
             density=4 / 16,
             timing_offset=0.25,
             articulation=0.2,
@@ -36,6 +38,7 @@ class TestBeatStyle:
         )
         style = beat_style(expression, beat_s=0.5)
         assert style.sustain
+        assert style.soft
         assert style.notes_per_beat == 2
         assert style.timing == pytest.approx(-0.25 * 0.125)
         assert style.articulation == pytest.approx(0.4)
