@@ -14,7 +14,7 @@ from typing import cast
 
 import numpy as np
 
-from kelly_core.arrays import FloatArray
+from kelly_core.arrays import FloatArray, check_state_arrays
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.errors import ExportError, SpecError
 from kelly_core.fileio import atomic_write_text
@@ -56,32 +56,14 @@ def to_document(
     :raises ExportError: If names or shapes do not fit ``spec``, values are not finite, or
         ``metadata`` contradicts the spec.
     """
-    shapes = spec.array_shapes()
-    missing = [name for name in shapes if name not in arrays]
-    extra = [name for name in arrays if name not in shapes]
-    if missing or extra:
-        raise ExportError(
-            f"arrays do not fit {spec.name!r}; missing {missing or 'none'}, "
-            f"unexpected {extra or 'none'}",
-            field="arrays",
-            expected=tuple(shapes),
-            got=tuple(arrays),
-        )
-    for name, shape in shapes.items():
-        array = np.asarray(arrays[name])
-        if array.shape != shape:
-            raise ExportError(
-                f"expected shape {shape}, got {array.shape}",
-                field=name,
-                expected=shape,
-                got=array.shape,
-            )
-        if not np.isfinite(array).all():
-            raise ExportError("expected finite values, got NaN or Inf", field=name)
+    try:
+        arrays = check_state_arrays(spec, arrays)
+    except SpecError as exc:
+        raise ExportError(exc.reason, field=exc.field, expected=exc.expected, got=exc.got) from exc
     layers: list[dict[str, object]] = []
     for index, (layer, in_size) in enumerate(zip(spec.layers, spec.layer_input_sizes, strict=True)):
         names = layer.array_shapes(in_size, f"layers.{index}")
-        converted = TO_RTNEURAL[layer.kind]([np.asarray(arrays[n], np.float32) for n in names])
+        converted = TO_RTNEURAL[layer.kind]([arrays[n] for n in names])
         if not all(np.isfinite(a).all() for a in converted):  # a float32 bias sum can overflow
             raise ExportError("expected finite values after conversion", field=f"layers[{index}]")
         layers.append(

@@ -13,8 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from kelly_core.arrays import FloatArray
-from kelly_core.errors import SpecError
+from kelly_core.arrays import FloatArray, check_state_arrays
 from kelly_core.specs import ModelSpec
 
 __all__ = [
@@ -79,23 +78,7 @@ def arrays_to_state_dict(
 
 def check_arrays(arrays: Mapping[str, object], spec: ModelSpec) -> None:
     """Raise ``SpecError`` unless ``arrays`` has exactly ``spec``'s names and shapes."""
-    shapes = spec.array_shapes()
-    missing = [name for name in shapes if name not in arrays]
-    extra = [name for name in arrays if name not in shapes]
-    if missing or extra:
-        raise SpecError(
-            f"state arrays of {spec.name!r} do not match its spec; "
-            f"missing {missing or 'none'}, unexpected {extra or 'none'}",
-            field="arrays",
-            expected=tuple(shapes),
-            got=tuple(arrays),
-        )
-    for name, shape in shapes.items():
-        got = tuple(getattr(arrays[name], "shape", ()))
-        if got != shape:
-            raise SpecError(
-                f"expected shape {shape}, got {got}", field=name, expected=shape, got=got
-            )
+    check_state_arrays(spec, arrays, require_finite=False)
 
 
 def state_arrays(module: nn.Module, spec: ModelSpec) -> dict[str, FloatArray]:

@@ -30,10 +30,10 @@ from typing import Final, final
 
 import numpy as np
 
-from kelly_core.arrays import FloatArray, check_frame, check_shape
+from kelly_core.arrays import FloatArray, check_frame, check_shape, check_state_arrays
 from kelly_core.errors import BackendError, SpecError
 from kelly_core.specs import LayerSpec, ModelSpec
-from kelly_runtime.backends._checks import check_frames, check_state_arrays
+from kelly_runtime.backends._checks import check_frames
 
 __all__ = ["NumpyBackend"]
 

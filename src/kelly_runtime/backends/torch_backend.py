@@ -29,11 +29,11 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional
 
-from kelly_core.arrays import FloatArray, check_frame
+from kelly_core.arrays import FloatArray, check_frame, check_state_arrays
 from kelly_core.errors import BackendError, KellyError, SpecError
 from kelly_core.registry import Registry, default_registry
 from kelly_core.specs import LayerSpec, ModelSpec
-from kelly_runtime.backends._checks import check_frames, check_state_arrays
+from kelly_runtime.backends._checks import check_frames
 
 __all__ = ["TorchBackend"]
 
