@@ -1,0 +1,79 @@
+"""Readers on real music shipped by installed packages (offline): miditoolkit's pop-piano
+example ``1390.mid`` in the Lakh layout, and music21's Roman-numeral corpus."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kelly_core.encodings.emotion import decode_emotions
+from kelly_models.datasets.lakh import open_lakh
+from kelly_models.datasets.midi import load_score
+
+miditoolkit = pytest.importorskip("miditoolkit")
+EXAMPLE = Path(miditoolkit.__file__).parent / "midi" / "examples_data" / "1390.mid"
+
+
+@pytest.fixture
+def lakh_root(tmp_path: Path) -> Path:
+    """The real file placed as Lakh's lmd_full ships it: ``lmd_full/<md5[0]>/<md5>.mid``."""
+    if not EXAMPLE.is_file():
+        pytest.skip("miditoolkit's example 1390.mid is not installed")
+    digest = hashlib.md5(EXAMPLE.read_bytes()).hexdigest()  # Lakh's naming
+    target = tmp_path / "lmd_full" / digest[0] / f"{digest}.mid"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(EXAMPLE, target)
+    return tmp_path / "lmd_full"
+
+
+class TestLakhOnRealMidi:
+    def test_melody_track_is_the_one_named_melody(self, lakh_root: Path) -> None:
+        """The reader picks the 'melody' track over the busier piano track."""
+        dataset = open_lakh(lakh_root, use_cache=False, workers=1)
+        assert len(dataset) == 1
+        assert list(dataset.skipped) == []
+        example = dataset[0]
+        tracks = {t.name: t for t in load_score(EXAMPLE).tracks}
+        melody_pitches = {n[0] for n in tracks["melody"].notes}
+        sounding = set(np.nonzero(example.targets.any(axis=0))[0].tolist())
+        assert sounding
+        assert sounding <= melody_pitches
+        assert len(sounding) >= 0.9 * len(melody_pitches)  # the melody, not a fragment of it
+        piano_only = {n[0] for n in tracks["piano"].notes} - melody_pitches
+        assert piano_only  # the test would be vacuous if the tracks shared every pitch
+
+    def test_shapes_and_labels(self, lakh_root: Path) -> None:
+        """One step per beat of the real tempo map; emotion labels decode inside the square."""
+        example = open_lakh(lakh_root, use_cache=False, workers=1)[0]
+        beats = len(load_score(EXAMPLE).beat_bounds()) - 1
+        assert example.inputs.shape == (beats, 64)
+        assert example.targets.shape == (beats, 128)
+        va = decode_emotions(example.inputs)
+        assert np.all(np.abs(va) <= 1.0 + 1e-6)
+        assert va[:, 0].std() > 0 or va[:, 1].std() > 0  # the labeller follows the music
+
+
+class TestMusic21Analyses:
+    def test_real_roman_numeral_analyses(self) -> None:
+        """Real chorale analyses: one-hot chord targets, contexts fed the previous chord."""
+        pytest.importorskip("music21")
+        from kelly_core.encodings.chords import NO_CHORD, chord_label
+        from kelly_models.datasets.rntxt import open_rntxt
+
+        dataset = open_rntxt(None, limit=3, use_cache=False, workers=1)
+        assert len(dataset) == 3
+        assert list(dataset.skipped) == []
+        for index in range(len(dataset)):
+            example = dataset[index]
+            assert np.all(example.targets.sum(axis=1) == 1)
+            chords = example.targets.argmax(axis=1)
+            # context = [emotion 64 | previous chord 64]: teacher forcing on the true chord
+            previous = example.inputs[1:, 64:].argmax(axis=1)
+            assert np.array_equal(previous, chords[:-1])
+            common = np.bincount(chords, minlength=64).argmax()
+            assert common != NO_CHORD
+            assert chord_label(int(common)).split(":")[1] in ("maj", "min")
