@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -52,14 +51,11 @@ def state_dict_to_arrays(
 
     :raises SpecError: If a name is missing or extra, or a shape differs from ``spec``.
     """
-    arrays = {
-        array_name(key): np.ascontiguousarray(
-            value.detach().to(device="cpu", dtype=torch.float32).numpy(), dtype=np.float32
-        )
+    views = {
+        array_name(key): value.detach().to(device="cpu", dtype=torch.float32).numpy()
         for key, value in state_dict.items()
     }
-    check_arrays(arrays, spec)
-    return {name: arrays[name] for name in spec.array_shapes()}
+    return check_state_arrays(spec, views, require_finite=False)  # float32 copies, spec order
 
 
 def arrays_to_state_dict(
@@ -69,16 +65,8 @@ def arrays_to_state_dict(
 
     :raises SpecError: If a name is missing or extra, or a shape differs from ``spec``.
     """
-    check_arrays(arrays, spec)
-    return {
-        torch_name(name): torch.from_numpy(np.array(arrays[name], dtype=np.float32, copy=True))
-        for name in spec.array_shapes()
-    }
-
-
-def check_arrays(arrays: Mapping[str, object], spec: ModelSpec) -> None:
-    """Raise ``SpecError`` unless ``arrays`` has exactly ``spec``'s names and shapes."""
-    check_state_arrays(spec, arrays, require_finite=False)
+    checked = check_state_arrays(spec, arrays, require_finite=False)  # float32 copies
+    return {torch_name(name): torch.from_numpy(array) for name, array in checked.items()}
 
 
 def state_arrays(module: nn.Module, spec: ModelSpec) -> dict[str, FloatArray]:
