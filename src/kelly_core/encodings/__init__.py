@@ -2,7 +2,7 @@
 
 Pure numpy; see ``docs/encodings.md`` for what every number means. Modules:
 :mod:`.emotion`, :mod:`.chords` (with :mod:`.roman`), :mod:`.melody`, :mod:`.expression`,
-:mod:`.groove`, :mod:`.context`, :mod:`.logmel`.
+:mod:`.groove`, :mod:`.context`, :mod:`.logmel`, :mod:`.tonal` (key-relative vectors).
 """
 
 from __future__ import annotations
@@ -32,6 +32,13 @@ from kelly_core.encodings.expression import DEFAULT_EXPRESSION, EXPRESSION_FIELD
 from kelly_core.encodings.groove import NEUTRAL_GROOVE, decode_groove, encode_groove
 from kelly_core.encodings.logmel import LogMelConfig, StreamingLogMel, offline_log_mel, window_means
 from kelly_core.encodings.melody import melody_pitch_classes, notes_to_multihot
+from kelly_core.encodings.tonal import (
+    TONAL_REFERENCES,
+    tonic_shift,
+    transpose_chords,
+    transpose_pitch_classes,
+    transpose_pitches,
+)
 
 __all__ = [
     "CHORD_VOCABULARY",
@@ -41,6 +48,7 @@ __all__ = [
     "NEUTRAL_EMOTION",
     "NEUTRAL_GROOVE",
     "NO_CHORD",
+    "TONAL_REFERENCES",
     "Expression",
     "LogMelConfig",
     "StreamingLogMel",
@@ -63,5 +71,9 @@ __all__ = [
     "offline_log_mel",
     "reduce_chord",
     "reduce_roman",
+    "tonic_shift",
+    "transpose_chords",
+    "transpose_pitch_classes",
+    "transpose_pitches",
     "window_means",
 ]
