@@ -5,14 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kelly_core.errors import KellyError
-from kelly_models.training.checkpoint import CheckpointManager
+from kelly_models.training.checkpoint import CheckpointManager, read_number
 from kelly_models.training.config import TrainConfig
+from kelly_models.training.evaluate import evaluate_loss
 from kelly_models.training.history import History
-from kelly_models.training.loop import StepEvent, Trainer
+from kelly_models.training.loop import FitResult, StepEvent, Trainer
 from kelly_models.training.sequences import SequenceSet
 from kelly_models.training.tasks import task_for
 from tests.unit.kelly_models.training.helpers import tiny_examples, tiny_network, tiny_spec
@@ -54,6 +58,24 @@ def _fit(
     )
     trainer.fit(train, VAL, resume=resume)
     return module, trainer
+
+
+def _fit_recorded(
+    folder: Path, config: TrainConfig = CONFIG, *, resume: bool = True
+) -> tuple[FitResult, list[StepEvent], torch.nn.Module]:
+    """Fit with checkpoints in ``folder``; return the result and every batch's event."""
+    module = tiny_network(SPEC, seed=4)
+    events: list[StepEvent] = []
+    trainer = Trainer(
+        module,
+        SPEC,
+        task_for(SPEC),
+        config,
+        checkpoints=CheckpointManager(folder / "ck", keep_last=2),
+        callbacks=[events.append],
+        progress=False,
+    )
+    return trainer.fit(TRAIN, VAL, resume=resume), events, module
 
 
 def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
@@ -102,6 +124,61 @@ class TestTrainer:
         assert not _same_weights(a, b)
 
 
+def _windowed_and_whole(
+    window: int, batch_size: int, length: int, seed: int
+) -> tuple[float, float]:
+    """One epoch at a learning rate of 1e-12 (weights barely move): the training loss it
+    reports, window by window with the state carried, and the loss of the untouched
+    initial weights run over each whole sequence from a zero state."""
+    examples = tiny_examples(SPEC, 5, length=length, seed=seed)
+    train = SequenceSet.from_examples(examples)
+    config = TrainConfig(
+        epochs=1, batch_size=batch_size, window=window, learning_rate=1e-12, seed=seed
+    )
+    module = tiny_network(SPEC, seed=seed)
+    task = task_for(SPEC)
+    whole = evaluate_loss(module, task, train, device=torch.device("cpu"), batch_size=5)
+    trainer = Trainer(module, SPEC, task, config, progress=False)
+    trainer.fit(train, train)
+    return trainer.history.series["train_loss"][0], whole
+
+
+class TestTruncatedBptt:
+    def test_windowed_loss_equals_whole_sequence_loss(self) -> None:
+        """Windows of 3 steps with the LSTM state carried see what one whole pass sees.
+
+        Resetting the state at each window edge moves the windowed loss ~1e-2 away.
+        """
+        windowed, whole = _windowed_and_whole(window=3, batch_size=2, length=12, seed=0)
+        assert windowed == pytest.approx(whole, rel=1e-5, abs=1e-7)
+
+    def test_state_reset_would_be_visible(self) -> None:
+        """The comparison above can fail: a zero state mid-sequence changes the outputs."""
+        module = tiny_network(SPEC, seed=0)
+        x = torch.from_numpy(np.stack([e.inputs[:10] for e in tiny_examples(SPEC, 2)]))
+        with torch.no_grad():
+            whole = module(x)
+            first, _ = module.run(x[:, :3])
+            fresh, _ = module.run(x[:, 3:])
+        assert float((whole[:, 3:] - fresh).abs().max()) > 1e-3
+        torch.testing.assert_close(whole[:, :3], first)
+
+    @settings(max_examples=10)
+    @given(
+        window=st.integers(1, 7),
+        batch_size=st.integers(1, 5),
+        length=st.integers(4, 13),
+        seed=st.integers(0, 2**10),
+    )
+    def test_any_window_equals_whole_sequence(
+        self, window: int, batch_size: int, length: int, seed: int
+    ) -> None:
+        """Property: for any window, batch size and ragged lengths, the windowed loss of an
+        epoch that does not move the weights equals the whole-sequence loss."""
+        windowed, whole = _windowed_and_whole(window, batch_size, length, seed)
+        assert windowed == pytest.approx(whole, rel=1e-5, abs=1e-7)
+
+
 class TestResume:
     @pytest.mark.parametrize(("crash_at", "every"), [(5, 0), (14, 0), (8, 1), (17, 2)])
     def test_crash_then_resume_is_bitwise_equal(
@@ -117,19 +194,53 @@ class TestResume:
         assert trainer.history.series["val_loss"] == ref_trainer.history.series["val_loss"]
         assert trainer.step == ref_trainer.step
 
+    @pytest.mark.parametrize(("crash_at", "every"), [(12, 0), (14, 1), (17, 2)])
+    def test_resume_starts_where_the_latest_checkpoint_left_off(
+        self, tmp_path: Path, crash_at: int, every: int
+    ) -> None:
+        """The resumed run reports the newest checkpoint, and runs exactly the batches after
+        it, its first step counting on from the checkpoint's step (not from 0)."""
+        config = attrs.evolve(CONFIG, checkpoint_every=every)
+        _, all_events, reference = _fit_recorded(tmp_path / "ref", config, resume=False)
+        with pytest.raises(CrashError):
+            _fit(tmp_path / "run", config, crash_at=crash_at)
+        manager = CheckpointManager(tmp_path / "run" / "ck")
+        latest = manager.checkpoints()[-1]
+        saved = manager.load(latest)
+        result, events, resumed = _fit_recorded(tmp_path / "run", config)
+        assert result.resumed_from == latest
+        done = 3 * read_number(saved, "epoch", int) + read_number(saved, "batch", int)
+        assert 0 < done < len(all_events)  # batches per epoch: 3
+        assert all_events[done - 1].step == read_number(saved, "step", int)
+        assert [(e.epoch, e.batch, e.step) for e in events] == [
+            (e.epoch, e.batch, e.step) for e in all_events[done:]
+        ]
+        assert result.steps == all_events[-1].step
+        assert _same_weights(reference, resumed)
+
     def test_resume_finished_run_trains_no_more(self, tmp_path: Path) -> None:
-        """Resuming a finished run only reloads the best weights."""
+        """Resuming a finished run only reloads the best weights: no batch runs."""
         first, _ = _fit(tmp_path)
-        again, trainer = _fit(tmp_path, resume=True)
+        latest = CheckpointManager(tmp_path / "ck").checkpoints()[-1]
+        result, events, again = _fit_recorded(tmp_path)
+        assert events == []
+        assert result.resumed_from == latest
+        assert result.epochs == CONFIG.epochs
         assert _same_weights(first, again)
-        assert len(trainer.history) == CONFIG.epochs
+        assert len(result.history) == CONFIG.epochs
 
     def test_resume_more_epochs(self, tmp_path: Path) -> None:
-        """Raising --epochs on resume continues training from the last epoch."""
+        """Raising --epochs on resume continues training from the last epoch: only epochs
+        3 and 4 run, their steps counting on from the 27 of the first run."""
         config = attrs.evolve(CONFIG, schedule="constant")
-        _fit(tmp_path, config)
-        _, trainer = _fit(tmp_path, attrs.evolve(config, epochs=5), resume=True)
-        assert len(trainer.history) == 5
+        _, first, _ = _fit_recorded(tmp_path, config, resume=False)
+        result, events, _ = _fit_recorded(tmp_path, attrs.evolve(config, epochs=5))
+        assert first[-1].step == 27
+        assert {e.epoch for e in events} == {3, 4}
+        assert len(events) == 2 * 3
+        assert events[0].step == 27 + 3
+        assert len(result.history) == 5
+        assert result.resumed_from is not None
 
     def test_resume_without_checkpoint_starts_afresh(self, tmp_path: Path) -> None:
         """--resume with nothing saved trains normally."""
