@@ -49,9 +49,17 @@ class TestSequenceAndStep:
         torch.testing.assert_close(network.step(frame), first)
 
     def test_unbatched_frame_gives_unbatched_output(self) -> None:
-        """A (in,) frame maps to a (out,) output."""
+        """A (in,) frame maps to a (out,) output: relu, relu, sigmoid of its state arrays,
+        computed here in float64 numpy."""
         network = build_model("DynamicsEngine", seed=0)
-        assert network.step(torch.zeros(32)).shape == (16,)
+        frame = torch.linspace(-1.0, 1.0, 32)
+        out = network.step(frame)
+        assert out.shape == (16,)
+        a = {k: v.astype(np.float64) for k, v in network.state_arrays().items()}
+        h = np.maximum(a["layers.0.weight"] @ frame.numpy() + a["layers.0.bias"], 0.0)
+        h = np.maximum(a["layers.1.weight"] @ h + a["layers.1.bias"], 0.0)
+        expected = 1.0 / (1.0 + np.exp(-(a["layers.2.weight"] @ h + a["layers.2.bias"])))
+        np.testing.assert_allclose(out.detach().numpy(), expected, atol=1e-6)
 
     def test_run_returns_state_for_truncated_bptt(self) -> None:
         """Two chunks run with the carried state equal one run over the whole sequence."""

@@ -75,7 +75,10 @@ class TestLoadBackend:
             spec, random_arrays(spec, 1), tmp_path / "d.pt"
         )
         backend = load_backend(path, "torch", registry=registry, device="cpu")
-        assert backend.step(np.zeros(32, dtype=np.float32)).shape == (16,)
+        reference = NumpyBackend()
+        reference.load(spec, random_arrays(spec, 1))
+        frames = random_frames(spec.input_size, 3, 1)
+        np.testing.assert_allclose(backend.run(frames), reference.run(frames), atol=1e-6)
 
     def test_wrong_model(self, tmp_path: Path) -> None:
         """--model naming another model is a SpecError with expected and got."""

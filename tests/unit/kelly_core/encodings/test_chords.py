@@ -37,6 +37,36 @@ NUMERALS = [
 ]  # fmt: skip
 KEYS = ["C", "a", "F", "Bb", "f#", "E-", "c#", "G major", "d minor", "Am"]
 
+# Independent expectations (music theory, not the module's tables): each spelled root's
+# pitch class, and the class quality each symbol's quality must reduce to.
+ROOT_PC = {
+    "C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6, "Gb": 6,
+    "G": 7, "G#": 8, "Ab": 8, "A": 9, "Bb": 10, "B": 11,
+}  # fmt: skip
+LABEL_ROOTS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+POP_CLASS = {
+    "": "maj", "m": "min", "min": "min", "dim": "dim", "aug": "aug", "+": "aug", "7": "7",
+    "maj7": "maj", "M7": "maj", "m7": "min", "m7b5": "dim", "ø": "dim", "dim7": "dim7",
+    "o7": "dim7", "6": "maj", "m6": "min", "9": "7", "m9": "min", "maj9": "maj", "13": "7",
+    "sus4": "maj", "sus2": "maj", "7sus4": "maj", "5": "maj", "add9": "maj", "7b9": "7",
+    "7#9": "7", "mM7": "min", "7#5": "aug", "aug7": "aug", "11": "7", "-7": "min", "-": "min",
+}  # fmt: skip
+HARTE_CLASS = {
+    "maj": "maj", "min": "min", "dim": "dim", "aug": "aug", "maj7": "maj", "min7": "min",
+    "7": "7", "dim7": "dim7", "hdim7": "dim", "minmaj7": "min", "maj6": "maj", "min6": "min",
+    "9": "7", "maj9": "maj", "min9": "min", "sus2": "maj", "sus4": "maj", "11": "7",
+    "13": "7", "1": "maj", "5": "maj",
+}  # fmt: skip
+
+
+def _expected_label(root: str, quality: str) -> str:
+    """The label a chord on ``root`` of class quality ``quality`` must reduce to; the
+    dim7 chords on roots r, r + 3, r + 6, r + 9 share the label of the lowest root."""
+    pc = ROOT_PC[root]
+    if quality == "dim7":
+        return f"{LABEL_ROOTS[pc % 3]}:dim7"
+    return f"{LABEL_ROOTS[pc]}:{quality}"
+
 
 class TestVocabulary:
     def test_size_and_unique(self) -> None:
@@ -90,14 +120,20 @@ class TestReduceChord:
         st.sampled_from(ROOTS), st.sampled_from(POP_QUALITIES), st.sampled_from(["", "/E", "/Bb"])
     )
     def test_total_pop(self, root: str, quality: str, bass: str) -> None:
-        """Every well-formed pop symbol maps to a class with the right root or N."""
-        index = reduce_chord(root + quality + bass)
-        assert 0 <= index < 64
+        """Every well-formed pop symbol maps to the class of its root and quality."""
+        label = chord_label(reduce_chord(root + quality + bass))
+        assert label == _expected_label(root, POP_CLASS[quality])
 
     @given(st.sampled_from(ROOTS), st.sampled_from(HARTE), st.sampled_from(["", "/3", "/b7"]))
     def test_total_harte(self, root: str, shorthand: str, bass: str) -> None:
-        """Every Harte shorthand maps to a class."""
-        assert 0 <= reduce_chord(f"{root}:{shorthand}{bass}") < 64
+        """Every Harte shorthand maps to the class of its root and quality."""
+        label = chord_label(reduce_chord(f"{root}:{shorthand}{bass}"))
+        assert label == _expected_label(root, HARTE_CLASS[shorthand])
+
+    def test_tables_cover_the_symbols(self) -> None:
+        """The expectation tables above name every quality the totality tests draw."""
+        assert set(POP_CLASS) == set(POP_QUALITIES)
+        assert set(HARTE_CLASS) == set(HARTE)
 
     @pytest.mark.parametrize("bad", ["", "H7", "Cxyz", "C:foo", "C:(3,q)", "C/Z"])
     def test_malformed(self, bad: str) -> None:
@@ -121,10 +157,33 @@ class TestReduceRoman:
         """Documented Roman-numeral reductions."""
         assert chord_label(reduce_roman(numeral, key)) == label
 
-    @given(st.sampled_from(NUMERALS), st.sampled_from(KEYS))
-    def test_total(self, numeral: str, key: str) -> None:
-        """Every numeral of the grammar reduces in every key."""
-        assert 0 <= reduce_roman(numeral, key) < 64
+    def test_total_against_music21(self) -> None:
+        """Every numeral of the grammar in every key reduces to a class whose root music21
+        also names and whose notes are all in music21's chord; the augmented sixths, which
+        music21 roots elsewhere, become the dominant seventh on their bass (flat 6), as
+        documented."""
+        music21 = pytest.importorskip("music21")
+        names = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "A-", "A", "B-", "B")
+        for key in KEYS:
+            tonic, minor = parse_key(key)
+            m21_key = music21.key.Key(names[tonic].lower() if minor else names[tonic])
+            for numeral in NUMERALS:
+                index = reduce_roman(numeral, key)
+                ours = set(chord_pitch_classes(index))
+                chord = music21.roman.RomanNumeral(numeral.replace("[no5]", ""), m21_key)
+                theirs = {p.pitchClass for p in chord.pitches}
+                where = f"{numeral} in {key}: {chord_label(index)}"
+                if numeral in ("It6", "Ger65", "Fr43"):
+                    flat_six = (tonic + 8) % 12
+                    assert chord.bass().pitchClass == flat_six, where
+                    assert chord_label(index) == f"{LABEL_ROOTS[flat_six]}:7", where
+                    continue
+                assert ours <= theirs, where
+                if index < 61:  # a dim7 class's label names one of four possible roots
+                    root = LABEL_ROOTS[chord.root().pitchClass]
+                    assert chord_label(index).split(":")[0] == root, where
+                else:
+                    assert chord.root().pitchClass in ours, where
 
     @pytest.mark.parametrize(
         ("numeral", "key"), [("Q", "C"), ("VIII", "C"), ("V", "H"), ("V", "C dorian")]

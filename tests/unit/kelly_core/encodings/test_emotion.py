@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -33,12 +35,28 @@ class TestEncode:
         assert abs(np.linspace(-1, 1, 8)[iv] - 0.7) < 0.15
         assert abs(np.linspace(-1, 1, 8)[ia] + 0.3) < 0.15
 
-    def test_batch_matches_single(self) -> None:
-        """encode_emotions stacks encode_emotion."""
-        points = np.array([[0.1, 0.2], [-0.9, 0.5]])
-        np.testing.assert_array_equal(
-            encode_emotions(points), np.stack([encode_emotion(*p) for p in points])
-        )
+    def test_known_values(self) -> None:
+        """At a grid point its bump reads 1; its neighbour one spacing (2/7) away reads
+        2 exp(-(2/7)² / (2 · 0.3²)) - 1 = 0.27078."""
+        code = encode_emotion(-1.0, -1.0)
+        assert code[0] == 1.0
+        assert code[1] == pytest.approx(0.270782, abs=1e-5)  # arousal neighbour
+        assert code[8] == pytest.approx(0.270782, abs=1e-5)  # valence neighbour
+        assert code[63] == pytest.approx(-1.0, abs=1e-6)  # the far corner
+
+    @given(unit, unit)
+    def test_equals_the_documented_formula(self, valence: float, arousal: float) -> None:
+        """Bump k = 8 i + j at (c_i, c_j), c = linspace(-1, 1, 8): 2 exp(-d² / 0.18) - 1,
+        computed here bump by bump, for one point and inside a batch."""
+        centres = [-1.0 + 2.0 * i / 7.0 for i in range(8)]
+        expected = [
+            2.0 * math.exp(-((valence - centres[k // 8]) ** 2 + (arousal - centres[k % 8]) ** 2)
+            / (2 * 0.3**2)) - 1.0
+            for k in range(64)
+        ]  # fmt: skip
+        np.testing.assert_allclose(encode_emotion(valence, arousal), expected, atol=1e-6)
+        batch = encode_emotions([[0.0, 0.0], [valence, arousal]])
+        np.testing.assert_allclose(batch[1], expected, atol=1e-6)
 
     def test_neutral(self) -> None:
         """NEUTRAL_EMOTION is the read-only code of (0, 0)."""

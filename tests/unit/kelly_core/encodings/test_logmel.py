@@ -74,11 +74,15 @@ class TestStreaming:
         np.testing.assert_allclose(np.concatenate(parts), offline_log_mel(x, SR), atol=1e-4)
 
     def test_reset(self) -> None:
-        """After reset the stream starts over."""
+        """After reset the stream starts over: a new clip gives its own offline frames."""
         stream = StreamingLogMel()
-        stream.push(np.ones(3000))
+        stream.push(_clip(0.2, seed=1)[:3000])
         stream.reset()
-        assert stream.push(np.zeros(2048)).shape == (1, 128)
+        x = _clip(0.3, seed=2)
+        frames = stream.push(x)
+        expected = offline_log_mel(x, SR)
+        assert frames.shape == expected.shape
+        np.testing.assert_allclose(frames, expected, atol=1e-4)
 
 
 class TestWindows:
@@ -93,3 +97,33 @@ class TestWindows:
         averager = WindowAverager(per)
         streamed = np.concatenate([averager.push(frames[:30]), averager.push(frames[30:])])
         np.testing.assert_allclose(streamed, means)
+
+    @settings(max_examples=20)
+    @given(
+        st.lists(st.integers(0, 40), min_size=1, max_size=8),
+        st.floats(1.0, 25.0),
+        st.integers(0, 100),
+    )
+    def test_averager_round_trip(self, chunks: list[int], per: float, seed: int) -> None:
+        """Property: frames pushed in any chunks give the offline window means, each the
+        mean of the frames k with floor(k / per) = w (computed here frame by frame); after
+        reset the averager gives the same windows again."""
+        frames = np.random.default_rng(seed).normal(size=(sum(chunks), 3))
+        averager = WindowAverager(per)
+        for _ in range(2):
+            parts, i = [], 0
+            for n in chunks:
+                parts.append(averager.push(frames[i : i + n]))
+                i += n
+            streamed = np.concatenate(parts)
+            count = int(np.floor(len(frames) / per + 1e-9))
+            windows = [int(np.floor(k / per + 1e-9)) for k in range(len(frames))]
+            expected = [
+                frames[[k for k in range(len(frames)) if windows[k] == w]].mean(axis=0)
+                for w in range(count)
+            ]
+            assert streamed.shape == (count, 3)
+            if count:
+                np.testing.assert_allclose(streamed, expected, atol=1e-5)
+            np.testing.assert_allclose(streamed, window_means(frames, per), atol=1e-6)
+            averager.reset()

@@ -13,37 +13,8 @@ from kelly_core.errors import BackendError, SpecError
 from kelly_core.specs import LayerSpec, ModelSpec
 from kelly_runtime.backends.numpy_backend import NumpyBackend
 from tests.strategies import model_specs
+from tests.unit.kelly_runtime.backends.torch_reference import torch_sequence_reference
 from tests.unit.kelly_runtime.helpers import random_arrays, random_frames
-
-
-def _torch_reference(
-    spec: ModelSpec, arrays: dict[str, np.ndarray], frames: np.ndarray
-) -> np.ndarray:
-    """A plain torch forward over the whole sequence (independent of both backends)."""
-    x = torch.from_numpy(frames)[None]
-    for index, layer in enumerate(spec.layers):
-        prefix = f"layers.{index}"
-        if layer.kind == "dense":
-            w = torch.from_numpy(arrays[f"{prefix}.weight"])
-            b = torch.from_numpy(arrays[f"{prefix}.bias"])
-            x = torch.nn.functional.linear(x, w, b)
-            if layer.activation == "tanh":
-                x = torch.tanh(x)
-            elif layer.activation == "relu":
-                x = torch.relu(x)
-            elif layer.activation == "sigmoid":
-                x = torch.sigmoid(x)
-            elif layer.activation == "softmax":
-                x = torch.softmax(x, dim=-1)
-            elif layer.activation == "elu":
-                x = torch.nn.functional.elu(x)
-        else:
-            lstm = torch.nn.LSTM(x.shape[-1], layer.size, batch_first=True)
-            with torch.no_grad():
-                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                    getattr(lstm, f"{name}_l0").copy_(torch.from_numpy(arrays[f"{prefix}.{name}"]))
-            x, _ = lstm(x)
-    return x[0].detach().numpy()
 
 
 def _loaded(spec: ModelSpec, seed: int) -> tuple[NumpyBackend, dict[str, np.ndarray]]:
@@ -62,7 +33,7 @@ class TestStep:
         frames = random_frames(spec.input_size, steps, seed)
         stepped = np.stack([backend.step(f) for f in frames])
         with torch.no_grad():
-            expected = _torch_reference(spec, arrays, frames)
+            expected = torch_sequence_reference(spec, arrays, frames)
         np.testing.assert_allclose(stepped, expected, atol=1e-5, rtol=0)
 
     @pytest.mark.parametrize("name", list(MODEL_SPECS))
@@ -72,7 +43,7 @@ class TestStep:
         backend, arrays = _loaded(spec, 7)
         frames = random_frames(spec.input_size, 6, 3)
         with torch.no_grad():
-            expected = _torch_reference(spec, arrays, frames)
+            expected = torch_sequence_reference(spec, arrays, frames)
         np.testing.assert_allclose(backend.run(frames), expected, atol=1e-5, rtol=0)
 
     def test_returns_a_new_array(self) -> None:
@@ -124,11 +95,21 @@ class TestRun:
         )
 
     def test_empty_sequence(self) -> None:
-        """Zero frames give a (0, out) result."""
-        spec = MODEL_SPECS["HarmonyPredictor"]
+        """Zero frames give a float32 (0, out) result and leave the state where it was."""
+        spec = ModelSpec(
+            name="Stateful",
+            input_size=5,
+            layers=(LayerSpec(kind="lstm", size=4), LayerSpec(kind="dense", size=3)),
+        )
         backend, _ = _loaded(spec, 0)
-        empty = np.zeros((0, spec.input_size), dtype=np.float32)
-        assert backend.run(empty).shape == (0, spec.output_size)
+        twin, _ = _loaded(spec, 0)
+        frames = random_frames(spec.input_size, 2, 0)
+        backend.step(frames[0])
+        twin.step(frames[0])
+        empty = backend.run(np.zeros((0, spec.input_size), dtype=np.float32))
+        assert empty.shape == (0, spec.output_size)
+        assert empty.dtype == np.float32
+        np.testing.assert_array_equal(backend.step(frames[1]), twin.step(frames[1]))
 
 
 class TestReset:
@@ -181,9 +162,12 @@ class TestBadInput:
         spec = ModelSpec(
             name="Wide", input_size=4, layers=(LayerSpec(kind="dense", size=2, activation="tanh"),)
         )
-        backend, _ = _loaded(spec, 0)
+        backend, arrays = _loaded(spec, 0)
         out = backend.step(np.full(4, 1e30, dtype=np.float32))
-        assert np.isfinite(out).all()
+        # W x + b = 1e30 · (row sums of W): tanh saturates at the sign of each row sum
+        row_sums = arrays["layers.0.weight"].astype(np.float64).sum(axis=1)
+        assert np.all(np.abs(row_sums) > 1e-6)
+        np.testing.assert_array_equal(out, np.sign(row_sums).astype(np.float32))
 
     def test_run_rejects_nan(self) -> None:
         """run() rejects a batch holding NaN."""

@@ -14,6 +14,7 @@ from kelly_core.specs import LayerSpec, ModelSpec
 from kelly_models.network import SpecNetwork
 from kelly_runtime.backends.torch_backend import TorchBackend
 from tests.strategies import model_specs
+from tests.unit.kelly_runtime.backends.torch_reference import torch_sequence_reference
 from tests.unit.kelly_runtime.helpers import random_arrays, random_frames, runtime_registry
 
 REGISTRY = runtime_registry()
@@ -25,9 +26,13 @@ class TestLoad:
         """A catalog spec runs the registered model's own module."""
         backend = TorchBackend(device="cpu", registry=runtime_registry())
         spec = MODEL_SPECS[name]
-        backend.load(spec, random_arrays(spec, 0))
+        arrays = random_arrays(spec, 0)
+        backend.load(spec, arrays)
         assert backend.uses_registered_model
-        assert backend.step(random_frames(spec.input_size, 1, 0)[0]).shape == (spec.output_size,)
+        frames = random_frames(spec.input_size, 3, 0)
+        with torch.no_grad():
+            expected = torch_sequence_reference(spec, arrays, frames)
+        np.testing.assert_allclose(backend.run(frames), expected, atol=1e-5, rtol=0)
 
     def test_other_spec_uses_generic_layers(self) -> None:
         """A spec no plugin registers gets generic torch layers."""
@@ -84,6 +89,54 @@ class TestStep:
         b.load(spec, arrays)
         frames = random_frames(spec.input_size, 5, 3)
         np.testing.assert_array_equal(a.run(frames), np.stack([b.step(f) for f in frames]))
+
+
+class TestSequence:
+    @settings(max_examples=20)
+    @given(
+        spec=model_specs(),
+        seed=st.integers(0, 2**16),
+        steps=st.integers(1, 8),
+        cut=st.floats(0.0, 1.0),
+        fast=st.booleans(),
+    )
+    def test_stepping_equals_sequence_forward(
+        self, spec: ModelSpec, seed: int, steps: int, cut: float, fast: bool
+    ) -> None:
+        """Property: stepping frame by frame equals a plain torch forward over the whole
+        sequence; run() over the frames in two calls, or run() then step(), gives the same
+        outputs (the state is carried between calls whichever way run is computed)."""
+        arrays = random_arrays(spec, seed)
+        frames = random_frames(spec.input_size, steps, seed + 1)
+        split = round(cut * steps)
+        backend = TorchBackend(device="cpu", registry=REGISTRY, fast=fast)
+        backend.load(spec, arrays)
+        stepped = np.stack([backend.step(f) for f in frames])
+        with torch.no_grad():
+            expected = torch_sequence_reference(spec, arrays, frames)
+        np.testing.assert_allclose(stepped, expected, atol=1e-5, rtol=0)
+        backend.reset()
+        chunks = np.concatenate([backend.run(frames[:split]), backend.run(frames[split:])])
+        np.testing.assert_allclose(chunks, stepped, atol=1e-5, rtol=0)
+        backend.reset()
+        first = backend.run(frames[:split])
+        rest = [backend.step(f) for f in frames[split:]]
+        mixed = np.concatenate([first, np.stack(rest)]) if rest else first
+        np.testing.assert_allclose(mixed, stepped, atol=1e-5, rtol=0)
+
+    @pytest.mark.parametrize("name", ["EmotionRecognizer", "MelodyTransformer"])
+    def test_registered_lstm_models_carry_state_across_runs(self, name: str) -> None:
+        """A catalog model's registered module: two runs equal the whole-sequence forward."""
+        spec = MODEL_SPECS[name]
+        arrays = random_arrays(spec, 5, scale=0.1)
+        frames = random_frames(spec.input_size, 7, 5)
+        backend = TorchBackend(device="cpu", registry=REGISTRY)
+        backend.load(spec, arrays)
+        assert backend.uses_registered_model
+        got = np.concatenate([backend.run(frames[:3]), backend.run(frames[3:])])
+        with torch.no_grad():
+            expected = torch_sequence_reference(spec, arrays, frames)
+        np.testing.assert_allclose(got, expected, atol=1e-5, rtol=0)
 
 
 class TestFastPath:
