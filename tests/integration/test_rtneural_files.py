@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kelly_core.catalog import MODEL_NAMES, MODEL_SPECS
+from kelly_core.specs import ModelSpec
 from kelly_export.legacy import read_legacy
 from kelly_export.rtneural import RTNeuralExporter
-from kelly_models.build import build_model
+from kelly_models.build import build_model, build_network
+from tests.strategies import model_specs
 from tests.unit.kelly_export.helpers import legacy_document, write_json
 
 STEPS = 50
@@ -89,6 +94,30 @@ def test_numpy_reference_matches_torch(name: str, tmp_path: Path) -> None:
     # also equal to the sequence forward (DESIGN.md §3)
     with torch.no_grad():
         sequence = model(torch.from_numpy(frames).float().unsqueeze(0))[0].numpy()
+    np.testing.assert_allclose(sequence, expected, atol=1e-5, rtol=0)
+
+
+@settings(max_examples=25)
+@given(spec=model_specs(), seed=st.integers(0, 2**16), steps=st.integers(1, 8))
+def test_random_layer_tables_match_torch(spec: ModelSpec, seed: int, steps: int) -> None:
+    """Property: for any layer table (sizes, activations, LSTMs anywhere, stacked), the
+    exported file run the way RTNeural does (kernel IN x OUT, gates i, f, c, o, one
+    bias) equals torch stepping and torch's sequence forward."""
+    network = build_network(spec, seed=seed)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():  # non-zero biases everywhere, so the LSTM bias sum is exercised
+        for parameter in network.parameters():
+            parameter.uniform_(-0.5, 0.5, generator=generator)
+    with tempfile.TemporaryDirectory() as folder:
+        path = RTNeuralExporter().export(spec, network.state_arrays(), Path(folder))
+        document = json.loads(path.read_text())
+    frames = np.random.default_rng(seed).standard_normal((steps, spec.input_size))
+    expected = reference_forward(document, frames)
+    x = torch.from_numpy(frames).float()
+    with torch.no_grad():
+        stepped = torch.stack([network.step(f) for f in x]).numpy()
+        sequence = network(x.unsqueeze(0))[0].numpy()
+    np.testing.assert_allclose(stepped, expected, atol=1e-5, rtol=0)
     np.testing.assert_allclose(sequence, expected, atol=1e-5, rtol=0)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kelly_core.encodings.expression import (
     DEFAULT_EXPRESSION,
@@ -23,6 +25,31 @@ class TestExpression:
         assert vec.shape == (16,)
         np.testing.assert_array_equal(Expression.from_vector(vec).to_vector(), vec)
         assert Expression(velocity_mean=3.0).velocity_mean == 1.0
+
+    def test_documented_order(self) -> None:
+        """The vector order is the documented table's, index by index."""
+        assert EXPRESSION_FIELDS == (
+            "velocity_mean", "velocity_spread", "accent_1", "accent_2", "accent_3",
+            "accent_4", "articulation", "timing_offset", "timing_spread", "sustain_pedal",
+            "soft_pedal", "density", "register", "register_span", "polyphony",
+            "velocity_trend",
+        )  # fmt: skip
+        vec = Expression(accent_3=0.25, soft_pedal=0.75).to_vector()
+        assert vec[4] == 0.25
+        assert vec[10] == 0.75
+        assert np.count_nonzero(vec) == 2
+
+    @given(st.lists(st.floats(-2.0, 3.0, allow_nan=False), min_size=16, max_size=16))
+    def test_round_trip(self, values: list[float]) -> None:
+        """Property: from_vector then to_vector gives the values back, clipped to [0, 1],
+        each under its own field's name."""
+        expression = Expression.from_vector(values)
+        clipped = np.clip(np.asarray(values), 0.0, 1.0)
+        np.testing.assert_array_equal(expression.to_vector(), clipped.astype(np.float32))
+        for name, value in zip(EXPRESSION_FIELDS, clipped, strict=True):
+            assert getattr(expression, name) == value
+        again = Expression.from_vector(expression.to_vector())
+        np.testing.assert_array_equal(again.to_vector(), expression.to_vector())
 
 
 class TestExtract:

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from kelly_core.encodings.groove import (
     NEUTRAL_GROOVE,
+    ROLAND_PITCH_CLASSES,
+    STEPS,
     decode_groove,
     drum_class,
     encode_groove,
@@ -48,6 +50,42 @@ class TestEncode:
         assert np.all(off == 0)
         assert vel[[0, 4, 8, 12]].tolist() == [100, 110, 100, 110]
         assert np.all(vel[1::2] == 0)
+
+
+hit_steps = st.dictionaries(
+    st.integers(0, STEPS - 1),
+    st.tuples(
+        st.floats(-0.45, 0.45, allow_nan=False),
+        st.sampled_from(sorted(ROLAND_PITCH_CLASSES)),
+        st.integers(1, 127),
+    ),
+    max_size=STEPS,
+)
+
+
+class TestAbsoluteTimes:
+    @given(hit_steps, st.floats(0.0, 600.0), st.floats(0.5, 4.0))
+    def test_hits_map_to_steps_and_back(
+        self, hits: dict[int, tuple[float, int, int]], bar_start: float, bar_len: float
+    ) -> None:
+        """Property: hits at absolute times (at most one per step) quantize to their
+        step, velocity and offset, and decoding gives back each hit's absolute time
+        bar_start + (step + offset) · bar_len / 16."""
+        step_len = bar_len / STEPS
+        timed = [
+            (bar_start + (step + offset) * step_len, pitch, velocity)
+            for step, (offset, pitch, velocity) in hits.items()
+        ]
+        off, vel = decode_groove(groove_from_hits(timed, bar_start, bar_len))
+        for step in range(STEPS):
+            if step in hits:
+                offset, _, velocity = hits[step]
+                assert vel[step] == velocity
+                decoded = bar_start + (step + float(off[step])) * step_len
+                assert decoded == pytest.approx(bar_start + (step + offset) * step_len, abs=1e-4)
+            else:
+                assert vel[step] == 0
+                assert off[step] == 0
 
 
 class TestFromHits:
