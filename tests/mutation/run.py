@@ -135,6 +135,23 @@ MUTATIONS: tuple[Mutation, ...] = (
         what="the torch fast path's reset() keeps the LSTM cell state",
     ),
     Mutation(
+        name="torch-run-resets-state",
+        path="src/kelly_runtime/backends/torch_backend.py",
+        old="        out = np.empty((checked.shape[0], self.spec.output_size), dtype=np.float32)\n",
+        new="        self.reset()\n"
+        "        out = np.empty((checked.shape[0], self.spec.output_size), dtype=np.float32)\n",
+        tests=("tests/unit/kelly_runtime/backends/test_torch_backend.py",),
+        what="the torch backend's run() starts from a zero state instead of carrying it",
+    ),
+    Mutation(
+        name="torch-fast-elu-as-relu",
+        path="src/kelly_runtime/backends/torch_backend.py",
+        old="        ops.append(partial(functional.elu_, target))\n",
+        new="        ops.append(partial(torch.relu_, target))\n",
+        tests=("tests/unit/kelly_runtime/backends/test_torch_backend.py",),
+        what="the torch fast path computes relu for an elu layer",
+    ),
+    Mutation(
         name="checkpoint-oldest",
         path="src/kelly_models/training/checkpoint.py",
         old="        for path in reversed(self.checkpoints()):\n",
