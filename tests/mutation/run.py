@@ -75,6 +75,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         what="the LSTM state is reset at every truncated-BPTT window edge",
     ),
     Mutation(
+        name="bptt-logits-state-dropped",
+        path="src/kelly_models/training/adapter.py",
+        old="        previous = None if body_state is None else body_state[index]\n",
+        new="        previous = None\n",
+        tests=("tests/unit/kelly_models/training/test_loop.py",),
+        what="training a softmax or sigmoid model (its logits path) drops the carried state",
+    ),
+    Mutation(
         name="resume-afresh",
         path="src/kelly_models/training/loop.py",
         old="        self._check_compatible(path, state)\n",
