@@ -27,6 +27,7 @@ from kelly_runtime.bench import (
 )
 from kelly_runtime.loading import load_backend
 from kelly_runtime.pipeline import STAGES
+from kelly_runtime.select import select_backend_name
 
 __all__ = ["BenchCommand", "InferCommand", "read_frames"]
 
@@ -74,13 +75,16 @@ class InferCommand:
         """Add the arguments."""
         parser.add_argument("model_file", type=Path, metavar="MODEL_FILE", help=".json or .pt")
         parser.add_argument("--model", help="model name the file must hold")
-        parser.add_argument("--backend", default="numpy", help="backend name (default numpy)")
+        parser.add_argument(
+            "--backend", help="backend name (default: numba if installed, else numpy)"
+        )
         parser.add_argument("--device", help="torch device (torch backend only)")
         parser.add_argument("--input", type=Path, required=True, help="frames (T, in) .npy")
         parser.add_argument("--output", type=Path, required=True, help="outputs (T, out) .npy")
 
     def run(self, args: argparse.Namespace) -> int:
         """Step the frames through the model one at a time (state carried); write outputs."""
+        args.backend = select_backend_name(args.backend)
         if args.device is not None:
             backend = load_backend(
                 args.model_file, args.backend, model=args.model, device=args.device
