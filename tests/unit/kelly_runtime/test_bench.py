@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+from functools import partial
 
 import numpy as np
 import pytest
@@ -136,7 +137,7 @@ def test_throughput_is_frames_over_time() -> None:
         shapes[stage] = frames.shape
         return np.tanh(frames @ np.ones((frames.shape[1], 50), np.float32))
 
-    rates = throughput({s: (lambda f, s=s: runner(s, f)) for s in STAGES}, frames=300)
+    rates = throughput({s: partial(runner, s) for s in STAGES}, frames=300)
     assert shapes == {s: (300, MODEL_SPECS[s].input_size) for s in STAGES}
     assert 1 / rates[PIPELINE] == pytest.approx(sum(1 / rates[s] for s in STAGES), rel=1e-6)
     assert all(rates[PIPELINE] < rates[s] for s in STAGES)
