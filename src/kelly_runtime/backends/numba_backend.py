@@ -12,9 +12,11 @@ Outputs agree with :class:`~kelly_runtime.backends.numpy_backend.NumpyBackend` w
 1e-6 on the five models (both compute in float32; the sums are ordered differently and
 ``tanh`` is a rational approximation within ~2e-7).
 
-The first use in a fresh environment compiles the kernels (a few seconds); numba then
-keeps the machine code in its cache, and later processes load it in well under a second
-(measured figures: docs/benchmarks.md).
+:meth:`NumbaBackend.load` warms ``step`` and ``run`` up on a scratch buffer, so the
+compile (first use in a fresh environment: seconds) or the load from numba's cache
+(``cache=True``, later processes: numba's fixed start-up cost, about a second) happens
+there, never in the first :meth:`step` or :meth:`run` (measured: docs/benchmarks.md,
+"First-call cost").
 """
 
 from __future__ import annotations
@@ -106,6 +108,11 @@ class NumbaBackend:
         self._buffer = np.zeros(size, dtype=np.float32)
         self._in_shape = (spec.input_size,)
         self._spec = spec
+        # Warm-up on a scratch buffer: compiles (or loads from numba's cache) here, so the
+        # first real step does not stall; the state stays zero.
+        scratch = np.zeros_like(self._buffer)
+        kernels.step_frame(weights, table, scratch, np.zeros(spec.input_size, np.float32))
+        kernels.run_frames(weights, table, scratch, np.zeros((1, spec.input_size), np.float32))
 
     def step(self, frame: FloatArray) -> FloatArray:
         """Map one frame ``(in_size,)`` to a new output array ``(out_size,)``.
