@@ -10,7 +10,7 @@ step, each with its dispatch cost.
 
 Outputs agree with :class:`~kelly_runtime.backends.numpy_backend.NumpyBackend` within
 1e-6 on the five models (both compute in float32; the sums are ordered differently and
-``tanh`` is a rational approximation within ~2e-7).
+``tanh`` is a rational approximation within 3.5e-7).
 
 :meth:`NumbaBackend.load` warms ``step`` and ``run`` up on a scratch buffer, so the
 compile (first use in a fresh environment: seconds) or the load from numba's cache
