@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
-from typing import TextIO, cast
+from typing import Final, TextIO, cast
 
 import attrs
 import numpy as np
@@ -31,22 +31,29 @@ from kelly_runtime._reference import REFERENCE_MACHINE_US, ReferenceNet
 from kelly_runtime.async_pipeline import AsyncPipeline, beat_processor
 from kelly_runtime.beat import BEAT_VECTOR_SIZE
 from kelly_runtime.pipeline import MODEL_SUFFIXES, STAGES, Pipeline
-from kelly_runtime.select import create_backend
+from kelly_runtime.select import PREFERENCE, create_backend
 
 __all__ = [
     "BASELINE_NAME",
+    "PIPELINE",
     "BackendBench",
     "Latency",
     "baseline_keys",
+    "bench_all",
     "bench_async_submit",
     "bench_backend",
     "bench_baseline",
     "blas_threads",
     "estimate_reference_us",
+    "five_calls",
     "fresh_models",
     "measure",
+    "measure_interleaved",
     "models_from_directory",
+    "throughput",
+    "usable_backends",
     "write_baseline",
+    "write_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -76,14 +83,19 @@ class BackendBench:
     backend: str
     models: Mapping[str, Latency]
     pipeline: Latency
+    throughput: Mapping[str, float] | None = None
+    """Offline frames/s of ``run`` per model and ``"pipeline"`` (all five), if measured."""
 
     def to_dict(self) -> dict[str, object]:
         """Return the ``--json`` object for this backend."""
-        return {
+        document: dict[str, object] = {
             "backend": self.backend,
             "models": {name: lat.to_dict() for name, lat in self.models.items()},
             "pipeline": self.pipeline.to_dict(),
         }
+        if self.throughput is not None:
+            document["throughput_fps"] = {k: round(v, 1) for k, v in self.throughput.items()}
+        return document
 
 
 def _percentile(sorted_ns: list[int], fraction: float) -> float:
@@ -243,6 +255,147 @@ def _time_five(
     )
 
 
+_Calls = dict[str, Callable[[FloatArray], object]]
+
+PIPELINE: Final = "pipeline"
+"""The key of the five-model step (and the five-model ``run`` throughput)."""
+
+
+def measure_interleaved(
+    calls: Mapping[str, Callable[[], object]], *, steps: int, warmup: int, block: int = 100
+) -> dict[str, Latency]:
+    """Time every call ``steps`` times, in blocks of ``block`` calls taken in turn.
+
+    Interleaving spreads a change of machine load (another process starting, a core's
+    frequency) over every contender alike, so ratios between them stay fair.
+    """
+    for call in calls.values():
+        for _ in range(warmup):
+            call()
+    clock = time.perf_counter_ns
+    samples: dict[str, list[int]] = {name: [] for name in calls}
+    done = 0
+    while done < steps:
+        count = min(block, steps - done)
+        for name, call in calls.items():
+            taken = samples[name]
+            for _ in range(count):
+                start = clock()
+                call()
+                taken.append(clock() - start)
+        done += count
+    return {name: summarize(taken) for name, taken in samples.items()}
+
+
+def five_calls(
+    step_of: Mapping[str, Callable[[FloatArray], object]],
+) -> dict[str, Callable[[], object]]:
+    """Per stage a call stepping one fixed frame, and :data:`PIPELINE`: all five in turn."""
+    frames = _frames(1)
+    calls: dict[str, Callable[[], object]] = {
+        stage: partial(step_of[stage], frames[stage]) for stage in STAGES
+    }
+    pairs = [(step_of[stage], frames[stage]) for stage in STAGES]
+
+    def all_five() -> None:
+        for step, frame in pairs:
+            step(frame)
+
+    calls[PIPELINE] = all_five
+    return calls
+
+
+def throughput(
+    run_of: Mapping[str, Callable[[FloatArray], object]],
+    *,
+    frames: int,
+    repeats: int = 3,
+    seed: int = 3,
+) -> dict[str, float]:
+    """Frames per second of ``run`` over ``frames`` random frames (the fastest of
+    ``repeats`` runs: other processes only ever slow a run down), per stage, and
+    :data:`PIPELINE`: ``frames`` divided by the five stages' summed times."""
+    rng = np.random.default_rng(seed)
+    seconds: dict[str, float] = {}
+    for stage in STAGES:
+        size = MODEL_SPECS[stage].input_size
+        batch: FloatArray = rng.uniform(-1.0, 1.0, (frames, size)).astype(np.float32)
+        run_of[stage](batch[: min(frames, 8)])  # warm (a first call may compile or allocate)
+        best = math.inf
+        for _ in range(max(repeats, 1)):
+            start = time.perf_counter()
+            run_of[stage](batch)
+            best = min(best, time.perf_counter() - start)
+        seconds[stage] = best
+    result = {stage: frames / max(seconds[stage], 1e-9) for stage in STAGES}
+    result[PIPELINE] = frames / max(sum(seconds.values()), 1e-9)
+    return result
+
+
+def bench_all(
+    names: list[str],
+    models: Mapping[str, LoadedModel],
+    *,
+    registry: Registry,
+    steps: int,
+    warmup: int,
+    block: int = 100,
+    baseline: bool = True,
+    run_frames: int = 0,
+    options_of: Callable[[str], Mapping[str, object]] | None = None,
+) -> tuple[BackendBench | None, list[BackendBench]]:
+    """Time the baseline (if asked) and every backend in ``names``, interleaved.
+
+    Each model's step and the five-model step of every contender are measured in turns
+    (:func:`measure_interleaved`); then, if ``run_frames`` > 0, each contender's offline
+    ``run`` over ``run_frames`` frames per model (:func:`throughput`).
+
+    :returns: The baseline (``None`` if not asked) and one result per backend name.
+    """
+    contenders: dict[str, tuple[_Calls, _Calls, list[Callable[[], None]]]] = {}
+    if baseline:
+        nets = {name: ReferenceNet(models[name].spec, models[name].arrays) for name in STAGES}
+        contenders[BASELINE_NAME] = (
+            {name: net.step for name, net in nets.items()},
+            {name: partial(_reference_run, net) for name, net in nets.items()},
+            [net.reset for net in nets.values()],
+        )
+    for name in names:
+        options = options_of(name) if options_of is not None else {}
+        loaded = _loaded_backends(name, models, registry, options)
+        contenders[name] = (
+            {stage: b.step for stage, b in loaded.items()},
+            {stage: b.run for stage, b in loaded.items()},
+            [b.reset for b in loaded.values()],
+        )
+    calls: dict[str, Callable[[], object]] = {}
+    for name, (steps_of, _, _) in contenders.items():
+        for key, call in five_calls(steps_of).items():
+            calls[f"{name}/{key}"] = call
+    results: list[BackendBench] = []
+    with np.errstate(over="ignore"):  # the baseline's exp(-x) may overflow (result 0)
+        timed = measure_interleaved(calls, steps=steps, warmup=warmup, block=block)
+        for name, (_, runs_of, resets) in contenders.items():
+            for reset in resets:
+                reset()
+            results.append(
+                BackendBench(
+                    backend=name,
+                    models={stage: timed[f"{name}/{stage}"] for stage in STAGES},
+                    pipeline=timed[f"{name}/{PIPELINE}"],
+                    throughput=throughput(runs_of, frames=run_frames) if run_frames > 0 else None,
+                )
+            )
+    if baseline:
+        return results[0], results[1:]
+    return None, results
+
+
+def _reference_run(net: ReferenceNet, frames: FloatArray) -> FloatArray:
+    """The baseline's offline run: its step on each frame (it has no batched path)."""
+    return np.stack([net.step(frame) for frame in frames])
+
+
 def bench_baseline(models: Mapping[str, LoadedModel], *, steps: int, warmup: int) -> BackendBench:
     """Time the straightforward NumPy step (:mod:`kelly_runtime._reference`) like a backend.
 
@@ -278,6 +431,45 @@ def baseline_keys(result: BackendBench, baseline: BackendBench) -> dict[str, obj
             estimate_reference_us(result.pipeline.median_us, base), 1
         ),
     }
+
+
+def usable_backends(registry: Registry) -> list[str]:
+    """Every usable registered backend: :data:`PREFERENCE` order first, then the others."""
+    usable = {r.entry.name for r in registry.entries("backend") if r.usable}
+    ordered = [name for name in PREFERENCE if name in usable]
+    return ordered + sorted(usable - set(ordered))
+
+
+def write_table(out: TextIO, results: list[BackendBench], baseline: BackendBench | None) -> None:
+    """Write step median / p99 (and the ratio of medians to the baseline's) per model and
+    for the five-model step, p99 ÷ median, and the offline throughput, one column each."""
+    columns = ([baseline] if baseline is not None else []) + results
+    width = 30
+    out.write(f"{'step: median / p99 µs':<22}" + "".join(f"{c.backend:>{width}}" for c in columns))
+    out.write("\n")
+    for key in [*STAGES, PIPELINE]:
+        cells = []
+        for column in columns:
+            lat = column.pipeline if key == PIPELINE else column.models[key]
+            cell = f"{lat.median_us:.1f} / {lat.p99_us:.1f}"
+            if baseline is not None:
+                base = baseline.pipeline if key == PIPELINE else baseline.models[key]
+                cell += f" ({lat.median_us / base.median_us:.2f}x)"
+            cells.append(cell)
+        label = "pipeline (all five)" if key == PIPELINE else key
+        out.write(f"{label:<22}" + "".join(f"{c:>{width}}" for c in cells) + "\n")
+    tails = [f"{c.pipeline.p99_us / c.pipeline.median_us:.2f}" for c in columns]
+    out.write(f"{'pipeline p99 / median':<22}" + "".join(f"{t:>{width}}" for t in tails) + "\n")
+    if all(c.throughput is not None for c in columns):
+        out.write("offline run(), frames/s\n")
+        for key in [*STAGES, PIPELINE]:
+            label = "pipeline (all five)" if key == PIPELINE else key
+            rates = [f"{cast(Mapping[str, float], c.throughput)[key]:,.0f}" for c in columns]
+            out.write(f"{label:<22}" + "".join(f"{r:>{width}}" for r in rates) + "\n")
+    ratios = ", ".join(
+        f"{r.backend} {r.pipeline.median_us / results[0].pipeline.median_us:.2f}x" for r in results
+    )
+    out.write(f"pipeline median relative to {results[0].backend}: {ratios}\n")
 
 
 def write_baseline(out: TextIO, results: list[BackendBench], baseline: BackendBench) -> None:

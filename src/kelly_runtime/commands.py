@@ -17,16 +17,18 @@ from kelly_core.registry import default_registry
 from kelly_runtime.bench import (
     BackendBench,
     baseline_keys,
+    bench_all,
     bench_async_submit,
-    bench_backend,
-    bench_baseline,
     blas_threads,
     fresh_models,
     models_from_directory,
+    usable_backends,
     write_baseline,
+    write_table,
 )
 from kelly_runtime.loading import load_backend
 from kelly_runtime.pipeline import STAGES
+from kelly_runtime.select import select_backend_name
 
 __all__ = ["BenchCommand", "InferCommand", "read_frames"]
 
@@ -74,13 +76,16 @@ class InferCommand:
         """Add the arguments."""
         parser.add_argument("model_file", type=Path, metavar="MODEL_FILE", help=".json or .pt")
         parser.add_argument("--model", help="model name the file must hold")
-        parser.add_argument("--backend", default="numpy", help="backend name (default numpy)")
+        parser.add_argument(
+            "--backend", help="backend name (default: numba if installed, else numpy)"
+        )
         parser.add_argument("--device", help="torch device (torch backend only)")
         parser.add_argument("--input", type=Path, required=True, help="frames (T, in) .npy")
         parser.add_argument("--output", type=Path, required=True, help="outputs (T, out) .npy")
 
     def run(self, args: argparse.Namespace) -> int:
         """Step the frames through the model one at a time (state carried); write outputs."""
+        args.backend = select_backend_name(args.backend)
         if args.device is not None:
             backend = load_backend(
                 args.model_file, args.backend, model=args.model, device=args.device
@@ -109,16 +114,32 @@ class InferCommand:
 
 
 class BenchCommand:
-    """``kelly bench``: per-model and five-model step latency, async submit latency."""
+    """``kelly bench``: per-model and five-model step latency, offline throughput, async
+    submit latency, for every backend beside the in-process baseline."""
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add the arguments."""
         parser.add_argument("--models", type=Path, help="folder of model files (default: fresh)")
         parser.add_argument(
-            "--backend", action="append", dest="backends", help="backend (repeatable)"
+            "--backend",
+            action="append",
+            dest="backends",
+            help="backend (repeatable; default: every usable one)",
         )
         parser.add_argument("--steps", type=int, default=2000, help="timed steps (default 2000)")
         parser.add_argument("--warmup", type=int, default=200, help="untimed steps first")
+        parser.add_argument(
+            "--block",
+            type=int,
+            default=100,
+            help="steps timed in a row before the next contender's turn (default 100)",
+        )
+        parser.add_argument(
+            "--run-frames",
+            type=int,
+            default=10_000,
+            help="frames per model for the offline run() throughput (default 10000; 0 skips)",
+        )
         parser.add_argument(
             "--blas-threads",
             type=int,
@@ -137,68 +158,50 @@ class BenchCommand:
     def run(self, args: argparse.Namespace) -> int:
         """Measure every backend asked, print a table (or JSON)."""
         registry = default_registry()
-        if args.steps < 1:
-            raise BackendError("expected --steps >= 1", field="--steps", got=args.steps)
-        names: list[str] = args.backends or ["numpy"]
+        for flag, value, least in (("--steps", args.steps, 1), ("--block", args.block, 1)):
+            if value < least:
+                raise BackendError(f"expected {flag} >= {least}", field=flag, got=value)
+        if args.run_frames < 0:
+            raise BackendError("expected --run-frames >= 0", field="--run-frames")
+        names: list[str] = args.backends or usable_backends(registry)
         for name in names:
             registry.resolve("backend", name)
         if args.models is not None:
             models, note = models_from_directory(args.models, registry)
         else:
             models, note = fresh_models(registry)
-        results: list[BackendBench] = []
         asyncs: dict[str, tuple[float, float, int]] = {}
-        baseline: BackendBench | None = None
         with blas_threads(args.blas_threads or None) as blas_note:
-            if args.baseline:
-                baseline = bench_baseline(models, steps=args.steps, warmup=args.warmup)
-            for name in names:
-                options: dict[str, object] = {"threads": 1} if name == "torch" else {}
-                result = bench_backend(
-                    name,
-                    models,
-                    registry=registry,
-                    steps=args.steps,
-                    warmup=args.warmup,
-                    options=options,
-                )
-                results.append(result)
-                if not args.no_async:
+            baseline, results = bench_all(
+                names,
+                models,
+                registry=registry,
+                steps=args.steps,
+                warmup=args.warmup,
+                block=args.block,
+                baseline=args.baseline,
+                run_frames=args.run_frames,
+                options_of=_bench_options,
+            )
+            if not args.no_async:
+                for name in names:
                     latency, dropped = bench_async_submit(
-                        name, models, registry=registry, steps=args.steps, options=options
+                        name,
+                        models,
+                        registry=registry,
+                        steps=args.steps,
+                        options=_bench_options(name),
                     )
                     asyncs[name] = (latency.median_us, latency.p999_us, dropped)
-        first = results[0].pipeline.median_us
         if args.json:
-            documents: list[dict[str, object]] = []
-            for result in results:
-                document = result.to_dict()
-                document["ratio"] = round(result.pipeline.median_us / first, 3)
-                if baseline is not None:
-                    document.update(baseline_keys(result, baseline))
-                if result.backend in asyncs:
-                    median, p999, dropped = asyncs[result.backend]
-                    document["async_submit"] = {
-                        "median_us": round(median, 2),
-                        "p999_us": round(p999, 2),
-                        "dropped": dropped,
-                    }
-                documents.append(document)
-            payload: object = documents[0] if len(documents) == 1 else documents
-            sys.stdout.write(json.dumps(payload) + "\n")
+            sys.stdout.write(json.dumps(_documents(results, baseline, asyncs)) + "\n")
             return 0
         out = sys.stdout
-        out.write(f"{note}; {blas_note}; {args.steps} steps after {args.warmup} warm-up\n")
-        header = f"{'model':<20}" + "".join(f"{r.backend + ' med/p99 µs':>26}" for r in results)
-        out.write(header + "\n")
-        for name in [*STAGES, "pipeline (all five)"]:
-            cells = []
-            for r in results:
-                lat = r.pipeline if name.startswith("pipeline") else r.models[name]
-                cells.append(f"{lat.median_us:>14.1f} / {lat.p99_us:>8.1f}")
-            out.write(f"{name:<20}" + "".join(f"{c:>26}" for c in cells) + "\n")
-        ratios = ", ".join(f"{r.backend} {r.pipeline.median_us / first:.2f}x" for r in results)
-        out.write(f"pipeline median relative to {results[0].backend}: {ratios}\n")
+        out.write(
+            f"{note}; {blas_note}; {args.steps} steps after {args.warmup} warm-up, "
+            f"contenders interleaved in blocks of {args.block}\n"
+        )
+        write_table(out, results, baseline)
         if baseline is not None:
             write_baseline(out, results, baseline)
         for name, (median, p999, dropped) in asyncs.items():
@@ -207,3 +210,35 @@ class BenchCommand:
                 f"p99.9 {p999:.1f} µs, {dropped} frames dropped\n"
             )
         return 0
+
+
+def _bench_options(name: str) -> dict[str, object]:
+    return {"threads": 1} if name == "torch" else {}
+
+
+def _documents(
+    results: list[BackendBench],
+    baseline: BackendBench | None,
+    asyncs: dict[str, tuple[float, float, int]],
+) -> object:
+    first = results[0].pipeline.median_us
+    documents: list[dict[str, object]] = []
+    for result in results:
+        document = result.to_dict()
+        document["ratio"] = round(result.pipeline.median_us / first, 3)
+        document["p99_over_median"] = round(result.pipeline.p99_us / result.pipeline.median_us, 3)
+        if baseline is not None:
+            document.update(baseline_keys(result, baseline))
+            document["models_ratio_to_baseline"] = {
+                stage: round(result.models[stage].median_us / baseline.models[stage].median_us, 3)
+                for stage in STAGES
+            }
+        if result.backend in asyncs:
+            median, p999, dropped = asyncs[result.backend]
+            document["async_submit"] = {
+                "median_us": round(median, 2),
+                "p999_us": round(p999, 2),
+                "dropped": dropped,
+            }
+        documents.append(document)
+    return documents[0] if len(documents) == 1 else documents

@@ -41,7 +41,7 @@ def read_model(
 
 def load_backend(
     source: str | Path | LoadedModel,
-    backend: str | None = "numpy",
+    backend: str | None = None,
     *,
     model: str | None = None,
     registry: Registry | None = None,
@@ -50,7 +50,8 @@ def load_backend(
     """Return backend ``backend`` loaded with the model in ``source``.
 
     :param source: A model file path, or a :class:`LoadedModel` already read.
-    :param backend: A registered backend name; ``None`` picks torch, numpy or fallback.
+    :param backend: A registered backend name; ``None`` (default) picks the first usable
+        of :data:`~kelly_runtime.select.PREFERENCE` (numba, numpy, torch, fallback).
     :param model: If given, the model name ``source`` must hold.
     :param options: Backend options (``device="cpu"`` for torch).
     :raises KellyError: As :func:`read_model` and the backend's ``load`` raise; a

@@ -41,6 +41,7 @@ from kelly_core.encodings import (
 from kelly_core.errors import BackendError, KellyError, KellyWarning, SpecError
 from kelly_core.interfaces import Backend
 from kelly_core.registry import Registry, default_registry
+from kelly_runtime.backends import step_unchecked
 from kelly_runtime.backends.fallback import FallbackBackend
 from kelly_runtime.beat import BeatOutput
 from kelly_runtime.select import create_backend
@@ -198,7 +199,7 @@ class Pipeline:
             state is then unchanged.
         """
         frame = check_frame(window, MODEL_SPECS["EmotionRecognizer"].input_size, name="window")
-        emotion = self._backends["EmotionRecognizer"].step(frame)
+        emotion = step_unchecked(self._backends["EmotionRecognizer"], frame)
         self._emotion = np.asarray(emotion, dtype=np.float32)
         return self._emotion.copy()
 
@@ -210,15 +211,17 @@ class Pipeline:
         """
         emotion = self._emotion
         beat_in_bar = self._beat % BEATS_PER_BAR
-        notes = self._backends["MelodyTransformer"].step(emotion)
-        chords = self._backends["HarmonyPredictor"].step(
-            harmony_context(emotion, self._previous_chords)
+        notes = step_unchecked(self._backends["MelodyTransformer"], emotion)
+        chords = step_unchecked(
+            self._backends["HarmonyPredictor"], harmony_context(emotion, self._previous_chords)
         )
         profile = melody_pitch_classes(notes, self._threshold)
-        expression = self._backends["DynamicsEngine"].step(
-            compact_context(emotion, beat_in_bar, profile)
+        expression = step_unchecked(
+            self._backends["DynamicsEngine"], compact_context(emotion, beat_in_bar, profile)
         )
-        groove = self._backends["GroovePredictor"].step(emotion) if beat_in_bar == 0 else None
+        groove = (
+            step_unchecked(self._backends["GroovePredictor"], emotion) if beat_in_bar == 0 else None
+        )
         valence, arousal = decode_emotion(emotion)
         out = BeatOutput(
             beat=self._beat,

@@ -1,4 +1,4 @@
-"""Registers the built-in backends (numpy, torch, fallback) and ``kelly infer``/``bench``.
+"""Registers the built-in backends (numba, numpy, torch, fallback) and ``kelly infer``/``bench``.
 
 Importing this module imports no backend: factories are ``"module:attribute"`` strings.
 """
@@ -13,8 +13,14 @@ __all__ = ["kelly_backends", "kelly_commands"]
 
 @hookimpl
 def kelly_backends() -> list[BackendEntry]:
-    """Return the built-in backends, fastest-to-load reference first."""
+    """Return the built-in backends (selection order: :data:`~kelly_runtime.select.PREFERENCE`)."""
     return [
+        BackendEntry(
+            name="numba",
+            factory="kelly_runtime.backends.numba_backend:NumbaBackend",
+            requires=("numba",),
+            description="compiled: one native call per step (numba, the 'fast' extra)",
+        ),
         BackendEntry(
             name="torch",
             factory="kelly_runtime.backends.torch_backend:TorchBackend",

@@ -1,4 +1,8 @@
-"""Picks a backend: an explicit name, else the first available of torch, numpy, fallback."""
+"""Picks a backend: an explicit name, else the first available of numba, numpy, torch, fallback.
+
+Fastest first (``kelly bench``, docs/benchmarks.md): the compiled numba backend, then
+numpy (no dependency beyond NumPy), then torch (the reference, slower per step on CPU).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from kelly_core.registry import Registry, default_registry
 
 __all__ = ["PREFERENCE", "create_backend", "select_backend_name"]
 
-PREFERENCE: Final[tuple[str, ...]] = ("torch", "numpy", "fallback")
+PREFERENCE: Final[tuple[str, ...]] = ("numba", "numpy", "torch", "fallback")
 """Backends tried in order when no name is given; ``fallback`` is always available."""
 
 

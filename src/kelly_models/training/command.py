@@ -186,9 +186,12 @@ class TrainCommand:
         parser.add_argument(
             "--threads",
             type=int,
-            default=0,
+            default=1,
             metavar="N",
-            help="torch CPU threads (default: torch's choice)",
+            help=(
+                "torch CPU threads (default 1: these small batches gain little from more, and "
+                "lose 10-30x when the cores are busy; 0: torch's choice)"
+            ),
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bars or lines")
 

@@ -1,13 +1,45 @@
-"""Checks shared by the backends: frame batches (state arrays: ``kelly_core.arrays``)."""
+"""Checks shared by the backends: one frame (cheaply) and frame batches.
+
+State arrays are checked by ``kelly_core.arrays.check_state_arrays``.
+"""
 
 from __future__ import annotations
 
+import math
+from typing import Final
+
 import numpy as np
 
-from kelly_core.arrays import FloatArray, check_shape
+from kelly_core.arrays import FloatArray, check_frame, check_shape
 from kelly_core.errors import BackendError
 
-__all__ = ["check_frames"]
+__all__ = ["FLOAT32", "check_frames", "fast_check_frame", "finite_probe"]
+
+FLOAT32: Final = np.dtype(np.float32)
+
+
+def finite_probe(size: int) -> FloatArray:
+    """The vector :func:`fast_check_frame` multiplies a frame of ``size`` values by."""
+    return np.full(size, 2.0**-64, dtype=np.float32)
+
+
+def fast_check_frame(frame: object, shape: tuple[int], probe: FloatArray) -> FloatArray:
+    """Return ``frame`` if it is a float32 ndarray of ``shape`` with finite values.
+
+    The common case costs three comparisons and one dot product: ``frame · 2^-64`` is
+    finite iff every value is (it cannot overflow, and NaN/Inf propagate without a
+    floating-point warning), about three times cheaper than ``np.isfinite(x).all()``.
+    Anything else goes through :func:`kelly_core.arrays.check_frame`, which converts a
+    float64 frame or raises the precise ``BackendError``.
+    """
+    if (
+        type(frame) is np.ndarray
+        and frame.dtype is FLOAT32
+        and frame.shape == shape
+        and math.isfinite(frame.dot(probe))
+    ):
+        return frame
+    return check_frame(frame, shape[0])
 
 
 def check_frames(frames: object, size: int) -> FloatArray:

@@ -190,6 +190,7 @@ class NumpyBackend:
         self._arrays: dict[str, FloatArray] = {}
         self._ops: list[Op] = []
         self._input: FloatArray = np.zeros(1, dtype=np.float32)
+        self._input_view: FloatArray = self._input
         self._output: FloatArray = np.zeros(1, dtype=np.float32)
         self._lstms: list[_Lstm] = []
         self._kernels: list[FloatArray | _Lstm] = []
@@ -260,6 +261,7 @@ class NumpyBackend:
         self._kernels = kernels
         self._lstms = [k for k in kernels if isinstance(k, _Lstm)]
         self._input = inputs[0]
+        self._input_view = inputs[0][: spec.input_size]
         self._output = output
         self._ops = ops
         self.reset()
@@ -290,8 +292,20 @@ class NumpyBackend:
         :raises BackendError: On a wrong type, dtype, shape or a NaN/Inf value; the state
             is then unchanged.
         """
-        checked = self._frame(frame)
-        self._input[: checked.shape[0]] = checked
+        self._input_view[:] = self._frame(frame)
+        for function, args in self._ops:
+            function(*args)
+        return self._output.copy()
+
+    def step_unchecked(self, frame: FloatArray) -> FloatArray:
+        """:meth:`step` without the frame check, for frames the caller made itself.
+
+        ``frame`` must be a float32 ``(in_size,)`` array of finite values (the pipeline's
+        checked window, and contexts built from other stages' outputs); anything else
+        gives wrong state or a NumPy error, not a ``BackendError``. See
+        :func:`kelly_runtime.backends.step_unchecked`.
+        """
+        self._input_view[:] = frame
         for function, args in self._ops:
             function(*args)
         return self._output.copy()

@@ -29,17 +29,19 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional
 
-from kelly_core.arrays import FloatArray, check_frame, check_state_arrays
+from kelly_core.arrays import FloatArray, check_state_arrays
 from kelly_core.errors import BackendError, KellyError, SpecError
 from kelly_core.registry import Registry, default_registry
 from kelly_core.specs import LayerSpec, ModelSpec
-from kelly_runtime.backends._checks import check_frames
+from kelly_runtime.backends._checks import check_frames, fast_check_frame, finite_probe
 
 __all__ = ["TorchBackend"]
 
 LayerState: TypeAlias = tuple[Tensor, Tensor] | None
 State: TypeAlias = tuple[LayerState, ...] | None
 StepWith: TypeAlias = Callable[[Tensor, State], tuple[Tensor, State]]
+RunWith: TypeAlias = Callable[[Tensor, State], tuple[Tensor, State]]
+"""The module's sequence forward: ``(batch, time, in)`` and a state to outputs and state."""
 _Op: TypeAlias = Callable[[], object]
 
 
@@ -150,6 +152,7 @@ class _FastNet:
                 else:
                     ops.extend(_dense_ops(layer, item[0], item[1], inputs[index], target))
         self._lstms = [item for item in items if isinstance(item, _FastLstm)]
+        self._kinds = tuple(layer.kind for layer in spec.layers)
         self._ops = ops
         self._input = inputs[0].numpy()[: spec.input_size]
         self._output = output.numpy()
@@ -167,6 +170,36 @@ class _FastNet:
         with torch.inference_mode():  # the buffers are inference tensors
             for lstm in self._lstms:
                 lstm.reset()
+
+    def module_state(self) -> State:
+        """The state in the module's format: per layer ``(h, c)`` ``(1, 1, H)`` or None."""
+        lstms = iter(self._lstms)
+        state: list[LayerState] = []
+        for kind in self._kinds:
+            if kind == "dense":
+                state.append(None)
+                continue
+            lstm = next(lstms)
+            hidden = lstm.h.shape[0]
+            state.append(
+                (lstm.h.clone().view(1, 1, hidden), lstm.cg[:hidden].clone().view(1, 1, hidden))
+            )
+        return tuple(state)
+
+    def set_module_state(self, state: State) -> None:
+        """Copy a state in the module's format (from :meth:`module_state`'s layout) in."""
+        if state is None:
+            self.reset()
+            return
+        lstms = iter(self._lstms)
+        with torch.inference_mode():
+            for kind, layer_state in zip(self._kinds, state, strict=True):
+                if kind == "dense" or layer_state is None:
+                    continue
+                lstm = next(lstms)
+                hidden = lstm.h.shape[0]
+                lstm.h.copy_(layer_state[0].reshape(hidden))
+                lstm.cg[:hidden].copy_(layer_state[1].reshape(hidden))
 
 
 def _softmax(x: Tensor) -> Tensor:
@@ -212,7 +245,11 @@ class _GenericNet(nn.Module):
 
     def step_with(self, frame: Tensor, state: State) -> tuple[Tensor, State]:
         """Map ``(in,)`` to ``(out,)`` from ``state`` (``None``: zeros); return the new state."""
-        x = frame.reshape(1, 1, -1)
+        x, new_state = self.run(frame.reshape(1, 1, -1), state)
+        return x.reshape(-1), new_state
+
+    def run(self, x: Tensor, state: State) -> tuple[Tensor, State]:
+        """Map ``(batch, time, in)`` to ``(batch, time, out)`` from ``state``; the new state."""
         states: list[LayerState] = list(state) if state is not None else [None] * len(self.layers)
         for index, (layer, module) in enumerate(zip(self.spec.layers, self.layers, strict=True)):
             if layer.kind == "dense":
@@ -220,7 +257,7 @@ class _GenericNet(nn.Module):
             else:
                 x, hc = cast(nn.LSTM, module)(x, states[index])
                 states[index] = (hc[0], hc[1])
-        return x.reshape(-1), tuple(states)
+        return x, tuple(states)
 
 
 @final
@@ -256,7 +293,10 @@ class TorchBackend:
         self._spec: ModelSpec | None = None
         self._module: nn.Module | None = None
         self._step_with: StepWith | None = None
+        self._run_with: RunWith | None = None
         self._state: State = None
+        self._in_shape: tuple[int] = (0,)
+        self._probe: FloatArray = finite_probe(0)
         self._fast_enabled = fast
         self._fast: _FastNet | None = None
         self.uses_registered_model = False
@@ -308,6 +348,12 @@ class TorchBackend:
         module = module.to(self._device).eval()
         self._module = module
         self._step_with = cast(StepWith, module.step_with)
+        run_with = getattr(module, "run", None)
+        if not callable(run_with):
+            raise SpecError(f"model {spec.name!r} has no run(x, state)", field="model")
+        self._run_with = cast(RunWith, run_with)
+        self._in_shape = (spec.input_size,)
+        self._probe = finite_probe(spec.input_size)
         use_fast = self._fast_enabled and self._device.type == "cpu"
         self._fast = _FastNet(spec, checked) if use_fast else None
         self._spec = spec
@@ -319,9 +365,18 @@ class TorchBackend:
         :raises BackendError: On a wrong type, dtype, shape or a NaN/Inf value; the state
             is then unchanged.
         """
-        checked = check_frame(frame, self.spec.input_size)
+        if self._spec is None:
+            raise BackendError("no model loaded; call load(spec, arrays) first")
+        return self.step_unchecked(fast_check_frame(frame, self._in_shape, self._probe))
+
+    def step_unchecked(self, frame: FloatArray) -> FloatArray:
+        """:meth:`step` without the frame check: ``frame`` is float32, ``(in_size,)``, finite.
+
+        See :func:`kelly_runtime.backends.step_unchecked`.
+        """
         if self._fast is not None:
-            return self._fast.step(checked)
+            return self._fast.step(frame)
+        checked = frame
         step_with = cast(StepWith, self._step_with)
         with torch.inference_mode():
             x = torch.from_numpy(checked).to(self._device)
@@ -329,14 +384,27 @@ class TorchBackend:
             return cast(FloatArray, y.to("cpu").numpy().astype(np.float32, copy=True))
 
     def run(self, frames: FloatArray) -> FloatArray:
-        """Step through ``frames`` ``(T, in_size)``; return ``(T, out_size)``, state carried.
+        """Run ``frames`` ``(T, in_size)`` through the module's sequence forward (one
+        ``nn.LSTM`` call over all frames, batched dense layers); return ``(T, out_size)``.
+
+        Starts from the current state and keeps the final one, like calling :meth:`step`
+        on each frame (same numbers within float32 rounding).
 
         :raises BackendError: On a wrong shape, dtype or a non-finite value (state unchanged).
         """
         checked = check_frames(frames, self.spec.input_size)
-        out = np.empty((checked.shape[0], self.spec.output_size), dtype=np.float32)
-        for t in range(checked.shape[0]):
-            out[t] = self.step(checked[t])
+        if checked.shape[0] == 0:
+            return np.zeros((0, self.spec.output_size), dtype=np.float32)
+        run_with = cast(RunWith, self._run_with)
+        state = self._fast.module_state() if self._fast is not None else self._state
+        with torch.inference_mode():
+            x = torch.from_numpy(checked).to(self._device).unsqueeze(0)
+            y, new_state = run_with(x, state)
+            out = y.squeeze(0).to("cpu").numpy().astype(np.float32, copy=True)
+        if self._fast is not None:
+            self._fast.set_module_state(new_state)
+        else:
+            self._state = new_state
         return out
 
     def reset(self) -> None:

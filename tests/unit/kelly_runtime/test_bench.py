@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import io
 import json
+from functools import partial
 
+import numpy as np
 import pytest
 
 from kelly_core.catalog import MODEL_SPECS
@@ -13,16 +15,21 @@ from kelly_core.records import LoadedModel
 from kelly_runtime._reference import REFERENCE_MACHINE_US
 from kelly_runtime.bench import (
     BASELINE_NAME,
+    PIPELINE,
     BackendBench,
     Latency,
     baseline_keys,
     bench_baseline,
     estimate_reference_us,
+    measure_interleaved,
+    throughput,
+    usable_backends,
     write_baseline,
 )
 from kelly_runtime.commands import BenchCommand
 from kelly_runtime.pipeline import STAGES
-from tests.unit.kelly_runtime.helpers import random_arrays
+from kelly_runtime.select import PREFERENCE
+from tests.unit.kelly_runtime.helpers import random_arrays, runtime_registry
 
 
 def _models() -> dict[str, LoadedModel]:
@@ -77,6 +84,7 @@ def test_baseline_keys_and_text() -> None:
 def test_command_json_keeps_keys_and_adds_baseline(capsys: pytest.CaptureFixture[str]) -> None:
     """--json: the existing keys are unchanged, the baseline keys are added."""
     argv = ["--backend", "numpy", "--steps", "10", "--warmup", "1", "--no-async", "--json"]
+    argv += ["--run-frames", "0"]
     assert _run(argv) == 0
     document = json.loads(capsys.readouterr().out)
     assert {"backend", "models", "pipeline", "ratio"} <= set(document)
@@ -92,10 +100,69 @@ def test_command_json_keeps_keys_and_adds_baseline(capsys: pytest.CaptureFixture
 
 def test_command_no_baseline(capsys: pytest.CaptureFixture[str]) -> None:
     """--no-baseline skips it: no baseline keys, no baseline lines."""
-    argv = ["--backend", "numpy", "--steps", "5", "--warmup", "1", "--no-async"]
+    argv = [
+        "--backend",
+        "numpy",
+        "--steps",
+        "5",
+        "--warmup",
+        "1",
+        "--no-async",
+        "--run-frames",
+        "0",
+    ]
     assert _run([*argv, "--json", "--no-baseline"]) == 0
     assert "baseline" not in json.loads(capsys.readouterr().out)
     assert _run([*argv, "--no-baseline"]) == 0
     assert "baseline" not in capsys.readouterr().out
     assert _run(argv) == 0
     assert "estimated on the reference machine" in capsys.readouterr().out
+
+
+def test_measure_interleaved_takes_turns() -> None:
+    """Each call runs warm-up + steps times; timed calls alternate in blocks."""
+    order: list[str] = []
+    calls = {name: (lambda name=name: order.append(name)) for name in ("a", "b")}
+    timed = measure_interleaved(calls, steps=5, warmup=1, block=2)
+    assert {name: lat.calls for name, lat in timed.items()} == {"a": 5, "b": 5}
+    assert "".join(order) == "ab" + "aabbaabbab"
+
+
+def test_throughput_is_frames_over_time() -> None:
+    """Per stage frames/s of one run over the frames; the pipeline's is frames over the
+    five runs' total time, so its inverse is the sum of the stages' inverses."""
+    shapes: dict[str, tuple[int, ...]] = {}
+
+    def runner(stage: str, frames: np.ndarray) -> object:
+        shapes[stage] = frames.shape
+        return np.tanh(frames @ np.ones((frames.shape[1], 50), np.float32))
+
+    rates = throughput({s: partial(runner, s) for s in STAGES}, frames=300)
+    assert shapes == {s: (300, MODEL_SPECS[s].input_size) for s in STAGES}
+    assert 1 / rates[PIPELINE] == pytest.approx(sum(1 / rates[s] for s in STAGES), rel=1e-6)
+    assert all(rates[PIPELINE] < rates[s] for s in STAGES)
+
+
+def test_usable_backends_in_preference_order() -> None:
+    """Every usable backend, preference order first: the default set of ``kelly bench``."""
+    names = usable_backends(runtime_registry())
+    assert names == [n for n in PREFERENCE if n in names]
+    assert {"numpy", "torch", "fallback"} <= set(names)
+
+
+def test_command_every_backend_with_throughput(capsys: pytest.CaptureFixture[str]) -> None:
+    """No --backend: every usable backend, each with per-model ratios and frames/s."""
+    argv = ["--steps", "5", "--warmup", "1", "--no-async", "--run-frames", "40", "--json"]
+    assert _run(argv) == 0
+    documents = json.loads(capsys.readouterr().out)
+    assert [d["backend"] for d in documents] == usable_backends(runtime_registry())
+    for document in documents:
+        assert set(document["models_ratio_to_baseline"]) == set(STAGES)
+        assert set(document["throughput_fps"]) == {*STAGES, PIPELINE}
+        assert document["throughput_fps"][PIPELINE] > 0
+        assert document["p99_over_median"] >= 1.0
+    assert set(documents[0]["baseline"]["throughput_fps"]) == {*STAGES, PIPELINE}
+    assert _run([*argv[:-1]]) == 0
+    text = capsys.readouterr().out
+    assert "offline run(), frames/s" in text
+    assert "pipeline p99 / median" in text

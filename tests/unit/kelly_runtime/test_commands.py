@@ -71,7 +71,10 @@ class TestBench:
     def test_json(self, capsys: pytest.CaptureFixture[str]) -> None:
         """--json prints one object per backend with median and p99 for each model."""
         command = BenchCommand()
-        args = _args(command, ["--backend", "numpy", "--steps", "20", "--warmup", "2", "--json"])
+        args = _args(
+            command,
+            ["--backend", "numpy", "--steps", "20", "--warmup", "2", "--run-frames", "0", "--json"],
+        )
         assert command.run(args) == 0
         document = json.loads(capsys.readouterr().out)
         assert document["backend"] == "numpy"
@@ -84,6 +87,7 @@ class TestBench:
         """The table names both backends and the ratio to the first."""
         command = BenchCommand()
         argv = ["--backend", "numpy", "--backend", "fallback", "--steps", "10", "--no-async"]
+        argv += ["--run-frames", "0"]
         assert command.run(_args(command, argv)) == 0
         text = capsys.readouterr().out
         assert "pipeline median relative to numpy" in text

@@ -15,8 +15,11 @@ from tests.strategies import model_specs
 from tests.unit.kelly_runtime.helpers import random_arrays, random_frames, runtime_registry
 
 REGISTRY = runtime_registry()
-WEIGHT_BACKENDS = tuple(n for n in REGISTRY.names("backend") if n != "fallback")
-"""Backends that run weights (the fallback ignores them by design)."""
+WEIGHT_BACKENDS = tuple(
+    sorted({r.entry.name for r in REGISTRY.entries("backend") if r.usable} - {"fallback"})
+)
+"""Usable backends that run weights (the fallback ignores them by design; numba is an
+optional dependency and drops out where it is missing)."""
 PAIRS = list(itertools.combinations(WEIGHT_BACKENDS, 2))
 
 

@@ -79,16 +79,46 @@ class TestStep:
             backend.step(np.full(spec.input_size, np.nan, dtype=np.float32))
         np.testing.assert_array_equal(backend.step(frames[1]), expected)
 
-    def test_run_equals_steps(self) -> None:
-        """run() equals stepping each frame."""
-        spec = MODEL_SPECS["MelodyTransformer"]
-        a = TorchBackend(device="cpu", registry=runtime_registry())
-        b = TorchBackend(device="cpu", registry=runtime_registry())
+    @pytest.mark.parametrize("fast", [True, False])
+    @pytest.mark.parametrize("name", ["MelodyTransformer", "EmotionRecognizer"])
+    def test_run_equals_steps(self, name: str, fast: bool) -> None:
+        """run() (the module's sequence forward) equals stepping each frame, within float32
+        rounding, and carries the state both ways: run after steps, steps after run."""
+        spec = MODEL_SPECS[name]
+        a = TorchBackend(device="cpu", registry=runtime_registry(), fast=fast)
+        b = TorchBackend(device="cpu", registry=runtime_registry(), fast=fast)
         arrays = random_arrays(spec, 3)
         a.load(spec, arrays)
         b.load(spec, arrays)
-        frames = random_frames(spec.input_size, 5, 3)
-        np.testing.assert_array_equal(a.run(frames), np.stack([b.step(f) for f in frames]))
+        frames = random_frames(spec.input_size, 9, 3)
+        stepped = np.stack([b.step(f) for f in frames])
+        a.step(frames[0])
+        got = np.concatenate([a.run(frames[1:4]), a.run(frames[4:6])])
+        rest = np.stack([a.step(f) for f in frames[6:]])
+        np.testing.assert_allclose(got, stepped[1:6], atol=2e-6, rtol=0)
+        np.testing.assert_allclose(rest, stepped[6:], atol=2e-6, rtol=0)
+        assert a.run(frames[:0]).shape == (0, spec.output_size)
+
+    def test_run_generic_layers(self) -> None:
+        """A spec no registered model has runs on generic layers, run() equal to steps."""
+        spec = ModelSpec(
+            name="Odd",
+            input_size=5,
+            layers=(
+                LayerSpec(kind="lstm", size=6),
+                LayerSpec(kind="dense", size=3, activation="elu"),
+            ),
+        )
+        arrays = random_arrays(spec, 4)
+        a = TorchBackend(device="cpu", registry=runtime_registry())
+        b = TorchBackend(device="cpu", registry=runtime_registry(), fast=False)
+        a.load(spec, arrays)
+        b.load(spec, arrays)
+        assert not a.uses_registered_model
+        frames = random_frames(5, 7, 4)
+        stepped = np.stack([b.step(f) for f in frames])
+        np.testing.assert_allclose(a.run(frames), stepped, atol=2e-6, rtol=0)
+        np.testing.assert_allclose(b.run(frames[:2]), a.run(frames[:2]), atol=2e-6, rtol=0)
 
 
 class TestSequence:

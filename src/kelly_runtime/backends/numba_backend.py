@@ -1,0 +1,159 @@
+"""A compiled backend: one model step is one native call (numba, ``cache=True``).
+
+:meth:`NumbaBackend.load` packs the state arrays into one float32 weight arena, a layer
+table and one float32 buffer for activations and recurrent state (layout:
+:mod:`kelly_runtime.backends._numba_kernels`). :meth:`NumbaBackend.step` checks the frame
+cheaply in Python (type, dtype, shape: three comparisons) and makes one call into machine
+code, which checks the values are finite, runs every layer with fused activations and
+returns a new output array. The numpy backend makes about 13 native calls for the same
+step, each with its dispatch cost.
+
+Outputs agree with :class:`~kelly_runtime.backends.numpy_backend.NumpyBackend` within
+1e-6 on the five models (both compute in float32; the sums are ordered differently and
+``tanh`` is a rational approximation within 3.5e-7).
+
+:meth:`NumbaBackend.load` warms ``step`` and ``run`` up on a scratch buffer, so the
+compile (first use in a fresh environment: seconds) or the load from numba's cache
+(``cache=True``, later processes: numba's fixed start-up cost, about a second) happens
+there, never in the first :meth:`step` or :meth:`run` (measured: docs/benchmarks.md,
+"First-call cost").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, cast, final
+
+import numpy as np
+
+from kelly_core.arrays import FloatArray, check_frame, check_state_arrays
+from kelly_core.errors import BackendError
+from kelly_core.specs import ModelSpec
+from kelly_runtime.backends import _numba_kernels as kernels
+from kelly_runtime.backends._checks import check_frames
+
+__all__ = ["NumbaBackend", "pack"]
+
+_FLOAT32: Final = np.dtype(np.float32)
+
+
+def pack(spec: ModelSpec, arrays: Mapping[str, FloatArray]) -> tuple[FloatArray, np.ndarray, int]:
+    """Return ``(weights, table, buffer size)`` for checked ``arrays`` of ``spec``."""
+    parts: list[FloatArray] = []
+    rows: list[list[int]] = []
+    offset = 0
+    x = 0
+    cells = spec.input_size + sum(layer.size for layer in spec.layers)  # after activations
+    for index, (layer, in_size) in enumerate(zip(spec.layers, spec.layer_input_sizes, strict=True)):
+        prefix = f"layers.{index}."
+        if layer.kind == "dense":
+            kernel = arrays[prefix + "weight"]
+            bias = arrays[prefix + "bias"]
+            kind, cell = kernels.KIND_DENSE, 0
+        else:
+            kernel = np.concatenate([arrays[prefix + "weight_ih"], arrays[prefix + "weight_hh"]], 1)
+            summed = arrays[prefix + "bias_ih"].astype(np.float64) + arrays[prefix + "bias_hh"]
+            bias = summed.astype(np.float32)
+            kind, cell = kernels.KIND_LSTM, cells
+            cells += 5 * layer.size
+        rows.append(
+            [
+                kind,
+                kernels.ACTIVATION_CODES[layer.activation],
+                in_size,
+                layer.size,
+                offset,
+                offset + kernel.size,
+                x,
+                cell,
+            ]
+        )
+        parts += [kernel.ravel(), bias]
+        offset += kernel.size + bias.size
+        x += in_size
+    weights = np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+    return weights, np.array(rows, dtype=np.int64), cells
+
+
+@final
+class NumbaBackend:
+    """Runs one model as compiled code: one native call per step, no allocation but the
+    result. Needs ``numba`` (the ``fast`` extra)."""
+
+    def __init__(self) -> None:
+        self._spec: ModelSpec | None = None
+        self._in_shape: tuple[int, ...] = ()
+        self._weights: FloatArray = np.zeros(0, dtype=np.float32)
+        self._table: np.ndarray = np.zeros((0, kernels.COLUMNS), dtype=np.int64)
+        self._buffer: FloatArray = np.zeros(0, dtype=np.float32)
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The loaded model's spec.
+
+        :raises BackendError: If nothing is loaded.
+        """
+        if self._spec is None:
+            raise BackendError("no model loaded; call load(spec, arrays) first")
+        return self._spec
+
+    def load(self, spec: ModelSpec, arrays: Mapping[str, FloatArray]) -> None:
+        """Load state arrays (PyTorch layout, see :mod:`kelly_core.specs`); resets the state.
+
+        :raises SpecError: If names or shapes do not match ``spec`` or a value is not finite.
+        """
+        checked = check_state_arrays(spec, arrays)
+        weights, table, size = pack(spec, checked)
+        self._weights, self._table = weights, table
+        self._buffer = np.zeros(size, dtype=np.float32)
+        self._in_shape = (spec.input_size,)
+        self._spec = spec
+        # Warm-up on a scratch buffer: compiles (or loads from numba's cache) here, so the
+        # first real step does not stall; the state stays zero.
+        scratch = np.zeros_like(self._buffer)
+        kernels.step_frame(weights, table, scratch, np.zeros(spec.input_size, np.float32))
+        kernels.run_frames(weights, table, scratch, np.zeros((1, spec.input_size), np.float32))
+
+    def step(self, frame: FloatArray) -> FloatArray:
+        """Map one frame ``(in_size,)`` to a new output array ``(out_size,)``.
+
+        :raises BackendError: On a wrong type, dtype, shape or a NaN/Inf value; the state
+            is then unchanged.
+        """
+        if not (
+            type(frame) is np.ndarray
+            and frame.dtype is _FLOAT32
+            and frame.shape == self._in_shape
+            and frame.flags.c_contiguous
+        ):
+            frame = np.ascontiguousarray(check_frame(frame, self.spec.input_size))
+        out = cast(FloatArray, kernels.step_frame(self._weights, self._table, self._buffer, frame))
+        if out.shape[0] == 0:
+            check_frame(frame, self.spec.input_size)  # raises the precise error
+        return out
+
+    def step_unchecked(self, frame: FloatArray) -> FloatArray:
+        """:meth:`step` for a frame the caller made: float32, ``(in_size,)``, contiguous.
+
+        Only the finite check (done in the compiled code, free) remains.
+        """
+        out = cast(FloatArray, kernels.step_frame(self._weights, self._table, self._buffer, frame))
+        if out.shape[0] == 0:
+            check_frame(frame, self.spec.input_size)
+        return out
+
+    def run(self, frames: FloatArray) -> FloatArray:
+        """Step through ``frames`` ``(T, in_size)``; return ``(T, out_size)``, state carried.
+
+        One native call for the whole sequence.
+
+        :raises BackendError: On a wrong shape, dtype or a non-finite value (state unchanged).
+        """
+        checked = check_frames(frames, self.spec.input_size)
+        return cast(
+            FloatArray, kernels.run_frames(self._weights, self._table, self._buffer, checked)
+        )
+
+    def reset(self) -> None:
+        """Zero every LSTM's ``h`` and ``c`` (and the scratch buffers)."""
+        self._buffer.fill(0.0)
