@@ -46,7 +46,9 @@ class TestRejections:
         _layer(document, 0)["activation"] = "linear"
         problems = validate_document(document)
         assert [p.field for p in problems] == ["layers[0].activation"]
-        assert "'linear' is not one of" in problems[0].reason
+        assert problems[0].reason == (
+            "expected one of '', 'tanh', 'relu', 'sigmoid', 'softmax', 'elu', got 'linear'"
+        )
 
     def test_transposed_kernel(self) -> None:
         """A PyTorch-layout (OUT×IN) kernel is reported as transposed."""
