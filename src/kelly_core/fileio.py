@@ -30,6 +30,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "check_output_path",
+    "input_problem",
     "is_temp_name",
     "remove_stale_temp_files",
 ]
@@ -219,3 +220,26 @@ def atomic_write_json(
     """
     text = json.dumps(document, allow_nan=False, indent=indent)
     return atomic_write_text(path, text + "\n")
+
+
+def input_problem(
+    path: str | os.PathLike[str], *, kind: Literal["file", "folder"], what: str
+) -> str | None:
+    """Return why ``path`` cannot be read as a ``kind`` (``what`` names it), or ``None``.
+
+    The wording tells the three cases apart: ``"no such folder of model files"``,
+    ``"is a file; expected a folder of model files"``, ``"is a folder; expected a model
+    file"``.
+    """
+    target = Path(path)
+    try:
+        exists = target.exists()
+    except (OSError, ValueError) as exc:
+        return f"not a usable path: {exc}"
+    if not exists:
+        return f"no such {what}"
+    if kind == "file" and target.is_dir():
+        return f"is a folder; expected a {what}"
+    if kind == "folder" and not target.is_dir():
+        return f"is a file; expected a {what}"
+    return None

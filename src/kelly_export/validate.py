@@ -222,7 +222,7 @@ def _validate(
     try:
         document = load_document(path)
     except ExportError as exc:
-        return [Problem(reason=exc.reason, path=path, field="$")]
+        return [Problem(reason=exc.reason, path=path, field=exc.field or "$")]
     if skip_non_models and not looks_like_model(document):
         return None
     return validate_document(document, source=path, known_specs=known_specs)
@@ -253,7 +253,9 @@ def collect_files(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
     for path in paths:
         if Path(path).is_dir():
             files.extend(
-                (p, False) for p in sorted(Path(path).rglob("*.json")) if p.is_file()
+                (p, False)
+                for p in sorted(Path(path).rglob("*.json"))
+                if p.is_file() and not any(part.startswith(".") for part in p.parts[-1:])
             )
         else:
             files.append((Path(path), True))

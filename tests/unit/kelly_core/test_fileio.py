@@ -131,7 +131,7 @@ class TestOutputErrors:
         (tmp_path / "plain").write_text("x")
         with pytest.raises(OutputError, match=r"plain is a file, not a folder"):
             check_output_path(tmp_path / "plain" / "sub" / "out.json")
-        with pytest.raises(OutputError, match="cannot create the folder|cannot write"):
+        with pytest.raises(OutputError, match=r"cannot create the folder|cannot write"):
             atomic_write_text(tmp_path / "plain" / "out.json", "{}")
 
     def test_wrong_kinds(self, tmp_path: Path) -> None:
