@@ -102,7 +102,10 @@ class HelpFormatter(argparse.HelpFormatter):
         text = action.help or ""
         if (
             "default" in text
-            or action.default in (None, False, argparse.SUPPRESS)
+            or action.default is None
+            or action.default is False
+            or action.default == argparse.SUPPRESS
+            or action.default == []
             or action.option_strings == []
             or action.required
         ):

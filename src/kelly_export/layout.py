@@ -39,7 +39,8 @@ FromRTNeural: TypeAlias = Callable[[Sequence[FloatArray]], list[FloatArray]]
 
 
 def _f32(array: object) -> FloatArray:
-    return np.ascontiguousarray(array, dtype=np.float32)
+    with np.errstate(over="ignore"):  # callers check finiteness and name the layer
+        return np.ascontiguousarray(array, dtype=np.float32)
 
 
 def dense_to_rtneural(weight: FloatArray, bias: FloatArray) -> list[FloatArray]:
