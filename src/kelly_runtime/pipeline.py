@@ -1,4 +1,4 @@
-"""The five-model streaming pipeline (DESIGN.md §4, §7), one backend per stage.
+"""The five-model streaming pipeline (docs/runtime.md), one backend per stage.
 
 Two clocks drive it:
 
