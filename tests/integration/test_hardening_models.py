@@ -6,6 +6,7 @@ never a traceback; the legacy layout of the original design converts exactly.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from collections.abc import Mapping
@@ -16,8 +17,10 @@ import pytest
 
 from kelly_core.catalog import MODEL_NAMES, MODEL_SPECS
 from kelly_core.cli import main
+from kelly_core.entries import BackendEntry
 from kelly_core.errors import ExportError
 from kelly_core.fileio import TEMP_SUFFIX
+from kelly_core.hookspecs import hookimpl
 from kelly_core.specs import ModelSpec
 from kelly_export.rtneural import RTNeuralExporter
 from kelly_export.validate import MAX_BYTES_ENV
@@ -451,3 +454,67 @@ class TestResumeFallback:
         manager = CheckpointManager(tmp_path)
         assert not stale.exists()
         assert manager.checkpoints() == []
+
+
+class EinsumBackend:
+    """A third party's backend: exactly the ``Backend`` protocol, no ``spec`` attribute."""
+
+    def __init__(self) -> None:
+        self._layers: list[tuple[np.ndarray, np.ndarray, str]] = []
+
+    def load(self, spec: ModelSpec, arrays: Mapping[str, np.ndarray]) -> None:
+        self._layers = [
+            (arrays[f"layers.{i}.weight"], arrays[f"layers.{i}.bias"], layer.activation)
+            for i, layer in enumerate(spec.layers)
+        ]
+
+    def step(self, frame: np.ndarray) -> np.ndarray:
+        x = frame
+        for weight, bias, activation in self._layers:
+            x = np.einsum("oi,i->o", weight, x) + bias
+            x = np.tanh(x) if activation == "tanh" else x
+        return x.astype(np.float32)
+
+    def run(self, frames: np.ndarray) -> np.ndarray:
+        return np.stack([self.step(f) for f in frames])
+
+    def reset(self) -> None:
+        return None
+
+
+class _EinsumPlugin:
+    """Registers :class:`EinsumBackend` as backend ``einsum``."""
+
+    @staticmethod
+    @hookimpl
+    def kelly_backends() -> list[BackendEntry]:
+        return [
+            BackendEntry(
+                name="einsum", factory="tests.integration.test_hardening_models:EinsumBackend"
+            )
+        ]
+
+
+def test_third_party_backend_with_only_the_protocol_runs_in_infer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from kelly_core.registry import Registry
+    from kelly_runtime import commands
+
+    own = [importlib.import_module(m) for m in ("kelly_export.plugin", "kelly_runtime.plugin")]
+    registry = Registry(plugins=[*own, _EinsumPlugin()])
+    monkeypatch.setattr(commands, "default_registry", lambda: registry)
+    spec = MODEL_SPECS["GroovePredictor"]
+    arrays = _arrays(spec)
+    model = RTNeuralExporter().export(spec, arrays, tmp_path / "groovepredictor.json")
+    frames = np.random.default_rng(2).uniform(-1, 1, (4, 64)).astype(np.float32)
+    np.save(tmp_path / "x.npy", frames)
+    out = tmp_path / "y.npy"
+    argv = ["--backend", "einsum", "--input", str(tmp_path / "x.npy"), "-o", str(out)]
+    parser = argparse.ArgumentParser()
+    commands.InferCommand().configure(parser)
+    assert commands.InferCommand().run(parser.parse_args([str(model), *argv])) == 0
+    expected = load_backend(model, "numpy").run(frames)
+    np.testing.assert_allclose(np.load(out), expected, atol=1e-5)
