@@ -110,9 +110,13 @@ class DataCommand:
     """The ``kelly data`` command (sub-action ``inspect``)."""
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
-        """Add ``inspect NAME [ROOT] [--json] [-o KEY=VALUE ...]``."""
+        """Add ``inspect NAME [ROOT] [--json] [-O KEY=VALUE ...]``."""
         actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        inspect = actions.add_parser("inspect", help="count items, list skipped files, shapes")
+        inspect = actions.add_parser(
+            "inspect",
+            help="count items, list skipped files, shapes",
+            formatter_class=parser.formatter_class,
+        )
         inspect.add_argument("name", help="dataset name (see `kelly plugins`)")
         inspect.add_argument(
             "root", nargs="?", default=None, help="dataset folder ('-' or omitted: none)"
