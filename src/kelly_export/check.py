@@ -268,6 +268,7 @@ def _check_matrix(
                         len(row),
                     )
                     break
+            _huge_integer(out, where, value)
         return 0
     if array.ndim != 2:
         out.add(
@@ -319,9 +320,29 @@ def _check_matrix(
     return 0
 
 
+def _huge_integer(out: _Checker, where: str, value: list[object]) -> None:
+    """Report the first integer beyond float32 in a list (or list of lists) that numpy
+    could not turn into a float array; a Python caller can pass ``10**400``."""
+    for r, row in enumerate(value):
+        items = list(enumerate(row)) if type(row) is list else [(None, row)]
+        for c, item in items:
+            if type(item) is int and not abs(item) <= FLOAT32_MAX:
+                field = f"{where}[{r}]" + ("" if c is None else f"[{c}]")
+                digits = f"about {int(item.bit_length() * math.log10(2)) + 1}"  # no str()
+                out.add(
+                    field,
+                    f"expected a finite float32 number, got an integer of {digits} digits",
+                    "finite",
+                    "integer",
+                )
+                return
+
+
 def _check_vector(out: _Checker, where: str, value: object, size: int, what: str) -> int:
     array = numeric_array(value)
     if array is None:
+        if isinstance(value, list):
+            _huge_integer(out, where, value)
         return 0
     if array.shape != (size,):
         out.add(

@@ -221,3 +221,15 @@ class TestElementTypes:
         assert numeric_array([10**400]) is None
         assert numeric_array([[1.0], [1.0, 2.0]]) is None
         assert numeric_array([[[1.0]]]) is None
+
+
+class TestHugeIntegers:
+    def test_python_caller_integers_beyond_float32(self) -> None:
+        """A document built in Python may hold ``10**4500``: a problem, not a traceback."""
+        document = small_document("DynamicsEngine")
+        _weights(document, 0)[1][4] = 10**4500  # type: ignore[index]  # test data
+        problem = _only(validate_document(document))
+        assert problem.field == "layers[0].weights[1][4]"
+        assert problem.reason == (
+            "expected a finite float32 number, got an integer of about 4501 digits"
+        )
