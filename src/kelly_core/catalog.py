@@ -1,4 +1,4 @@
-"""The five models of the Kelly plugin as plain data (DESIGN.md §2)."""
+"""The five models of the Kelly plugin as plain data (docs/models.md)."""
 
 from __future__ import annotations
 

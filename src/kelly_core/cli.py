@@ -2,20 +2,28 @@
 
 Only the chosen subcommand's module is imported, so ``kelly --help`` and
 ``kelly plugins`` stay fast and never import torch.
+
+Output conventions: an error is one line ``kelly: error: ...`` (exit 2); a Kelly warning
+is one line ``kelly: warning: ...`` on stderr (never Python's warning format with a
+source line); a plugin that fails to load is one such line, shown unless ``-q``
+(``kelly plugins`` lists it in full). ``-o`` always means ``--output``, and every
+subcommand's ``--help`` shows each option's default.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
-from collections.abc import Sequence
-from typing import cast
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import TextIO, cast
 
 from kelly_core import __version__
 from kelly_core.entries import CommandEntry, DatasetEntry, Entry, ExporterEntry, ModelEntry
-from kelly_core.errors import KellyError
+from kelly_core.errors import KellyError, KellyPluginWarning, KellyWarning
 from kelly_core.registry import ENTRY_KINDS, Registered, Registry, default_registry
 
 __all__ = ["main", "plugin_rows"]
@@ -87,6 +95,65 @@ def _print_plugins(registry: Registry, as_json: bool) -> int:
     return 0
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Adds ``(default: X)`` to every option whose help does not state its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if (
+            "default" in text
+            or action.default is None
+            or action.default is False
+            or action.default == argparse.SUPPRESS
+            or action.default == []
+            or action.option_strings == []
+            or action.required
+        ):
+            return text
+        return f"{text} (default: {action.default})" if text else f"(default: {action.default})"
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Show Kelly warnings as one ``kelly: warning:`` line through logging (``-q`` hides
+    plugin warnings, not others); other warnings keep Python's format."""
+    original = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, KellyPluginWarning):
+            logger.info("kelly: warning: %s (see `kelly plugins`)", message)
+        elif issubclass(category, KellyWarning):
+            logger.warning("kelly: warning: %s", message)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = original
+
+
+def _log_level(args: Sequence[str]) -> int:
+    """``-v``/``-q`` from the options before the subcommand (read before plugins load)."""
+    level = logging.INFO
+    for arg in args:
+        if not arg.startswith("-"):
+            break
+        if arg in ("-v", "--verbose"):
+            level = logging.DEBUG
+        elif arg in ("-q", "--quiet"):
+            level = logging.WARNING
+    return level
+
+
 def _build_parser(registry: Registry) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kelly",
@@ -115,11 +182,20 @@ def _build_parser(registry: Registry) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``kelly`` command line; return the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    registry = default_registry()
-    parser = _build_parser(registry)
-    known, _ = parser.parse_known_args(args_list)
-    level = logging.DEBUG if known.verbose else logging.WARNING if known.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(level=_log_level(args_list), format="%(message)s", stream=sys.stderr)
+    with _warnings_as_lines(), warnings.catch_warnings():
+        warnings.simplefilter("default", KellyWarning)
+        return _main(args_list)
+
+
+def _main(args_list: list[str]) -> int:
+    try:
+        registry = default_registry()
+        parser = _build_parser(registry)
+        known, _ = parser.parse_known_args(args_list)
+    except KellyError as exc:
+        sys.stderr.write(f"kelly: error: {exc}\n")
+        return 2
     try:
         if known.command is None:
             parser.print_help()
@@ -131,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub = argparse.ArgumentParser(
             prog=f"kelly {known.command}",
             description=cast(CommandEntry, registry.resolve("command", known.command).entry).help,
+            formatter_class=HelpFormatter,
         )
         command.configure(sub)
         index = args_list.index(known.command)

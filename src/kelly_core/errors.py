@@ -19,6 +19,7 @@ __all__ = [
     "KellyPluginWarning",
     "KellyWarning",
     "MissingDependencyError",
+    "OutputError",
     "PluginError",
     "SpecError",
     "UnknownNameError",
@@ -72,6 +73,10 @@ class DatasetError(KellyError, ValueError):
     """A dataset's index file or layout is missing or malformed."""
 
 
+class OutputError(KellyError, OSError):
+    """An output path cannot be written (read-only, under a file, wrong kind, disk full)."""
+
+
 class BackendError(KellyError, RuntimeError):
     """A backend cannot load or run a model, or was given a bad frame."""
 
@@ -86,10 +91,10 @@ class UnknownNameError(KellyError, LookupError):
         self.name = name
         self.available = tuple(available)
         self.suggestion = suggestion
-        hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
         names = ", ".join(self.available) if self.available else "(none)"
         super().__init__(
-            f"unknown {kind} {name!r}{hint} available: {names}",
+            f"unknown {kind} {name!r}{hint}; available: {names}",
             expected=self.available,
             got=name,
         )

@@ -1,6 +1,12 @@
 """Atomic file writes: a temp file in the same folder, fsync, then ``os.replace``.
 
 A reader never sees a half-written file, and a crash mid-write leaves the old file.
+Temp files are named ``.<target name>.<pid>-<random>.kelly-tmp``: hidden, and ending in
+:data:`TEMP_SUFFIX`, so no reader's pattern (``*.pt``, ``*.json``, ``*.npz``, ``step-*``)
+matches them. One left by a killed process (``kill -9``) is removed by
+:func:`remove_stale_temp_files`, which writers call on the folders they own. Every
+failure to write raises :class:`~kelly_core.errors.OutputError` naming the path;
+:func:`check_output_path` finds most such failures before any work starts.
 """
 
 from __future__ import annotations
@@ -8,11 +14,120 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Final, Literal
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_json", "atomic_write_text"]
+from kelly_core.errors import OutputError
+
+__all__ = [
+    "TEMP_SUFFIX",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "check_output_path",
+    "input_problem",
+    "is_temp_name",
+    "remove_stale_temp_files",
+]
+
+TEMP_SUFFIX: Final = ".kelly-tmp"
+"""How every temp file of :func:`atomic_path` ends."""
+_TEMP_NAME: Final = re.compile(r"^\..+\.(\d+)-[^.]+\.kelly-tmp$")
+_OLD_TEMP_NAME: Final = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp(\.[A-Za-z0-9]+)?$")
+"""Temp names of Kelly before 0.2 (``.step-1.pt.ab12cd34.tmp.pt``), removed as stale."""
+_OLD_TEMP_AGE_S: Final = 60.0
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is a temp file of :func:`atomic_path` (this or an older version)."""
+    return bool(_TEMP_NAME.match(name) or _OLD_TEMP_NAME.match(name))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove temp files in ``folder`` left by processes that no longer run; return them.
+
+    A temp file of a live process (this one included) is kept; one of an older Kelly (no
+    process id in the name) is removed once it is a minute old.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        stale = False
+        if match is not None:
+            stale = not _alive(int(match.group(1)))
+        elif _OLD_TEMP_NAME.match(entry.name):
+            try:
+                stale = now - entry.stat(follow_symlinks=False).st_mtime > _OLD_TEMP_AGE_S
+            except OSError:
+                stale = False
+        if stale and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def check_output_path(
+    path: str | os.PathLike[str], *, kind: Literal["file", "folder"] = "file"
+) -> Path:
+    """Check, before any work starts, that ``path`` can be written as a ``kind``.
+
+    Missing parent folders are fine (writers create them); nothing is created here. A
+    probe file is created and removed in the nearest existing folder, which finds a
+    read-only file system or missing permissions.
+
+    :raises OutputError: If ``path`` (or the folder it goes into) exists as the other
+        kind, a parent is a regular file, or the nearest existing folder is not writable.
+    """
+    target = Path(path)
+    if target.exists():
+        if kind == "file" and target.is_dir():
+            raise OutputError("is a folder; expected a file name to write", path=target)
+        if kind == "folder" and not target.is_dir():
+            raise OutputError("is an existing file; expected a folder to write into", path=target)
+    existing = target if kind == "folder" and target.is_dir() else target.parent
+    while not existing.exists():
+        if existing.is_symlink():
+            raise OutputError("a parent is a broken symbolic link", path=existing)
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"cannot write {target}: {existing} is a file, not a folder", path=target)
+    try:
+        fd, probe = tempfile.mkstemp(
+            prefix=f".kelly-probe.{os.getpid()}-", suffix=TEMP_SUFFIX, dir=existing
+        )
+    except OSError as exc:
+        raise OutputError(f"cannot write into {existing}: {_reason(exc)}", path=target) from exc
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    return target
 
 
 def _default_mode() -> int:
@@ -40,14 +155,29 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
 
     For libraries that write by file name (``torch.save``, ``PrettyMIDI.write``,
-    ``savefig``). If the body raises, the temp file is removed and ``path`` is untouched.
-    Parent folders are created.
+    ``savefig``; give ``savefig`` a ``format``: the temp name has no image suffix). If
+    the body raises, the temp file is removed and ``path`` is untouched. Parent folders
+    are created.
+
+    :raises OutputError: If the folder cannot be created, the temp file cannot be
+        written (an ``OSError`` in the body, e.g. a full disk) or cannot replace ``path``.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent
-    )
+    try:
+        if target.is_dir():
+            raise OutputError("is a folder; expected a file name to write", path=target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}-", suffix=TEMP_SUFFIX, dir=target.parent
+        )
+    except FileExistsError as exc:
+        raise OutputError(
+            f"cannot create the folder: {exc.filename} is a file", path=target
+        ) from exc
+    except OSError as exc:
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(f"cannot write: {_reason(exc)}", path=target) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -58,6 +188,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(f"cannot write: {_reason(exc)}", path=target) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -85,3 +220,26 @@ def atomic_write_json(
     """
     text = json.dumps(document, allow_nan=False, indent=indent)
     return atomic_write_text(path, text + "\n")
+
+
+def input_problem(
+    path: str | os.PathLike[str], *, kind: Literal["file", "folder"], what: str
+) -> str | None:
+    """Return why ``path`` cannot be read as a ``kind`` (``what`` names it), or ``None``.
+
+    The wording tells the three cases apart: ``"no such folder of model files"``,
+    ``"is a file; expected a folder of model files"``, ``"is a folder; expected a model
+    file"``.
+    """
+    target = Path(path)
+    try:
+        exists = target.exists()
+    except (OSError, ValueError) as exc:
+        return f"not a usable path: {exc}"
+    if not exists:
+        return f"no such {what}"
+    if kind == "file" and target.is_dir():
+        return f"is a folder; expected a {what}"
+    if kind == "folder" and not target.is_dir():
+        return f"is a file; expected a {what}"
+    return None

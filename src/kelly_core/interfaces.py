@@ -45,7 +45,12 @@ class Model(Protocol):
 
 @runtime_checkable
 class Backend(Protocol):
-    """Runs one model a frame at a time, carrying recurrent state between steps."""
+    """Runs one model a frame at a time, carrying recurrent state between steps.
+
+    These four methods are all Kelly ever uses: commands and pipelines take the spec from
+    the model file they read, never from the backend, so a class with only these methods
+    works everywhere a built-in backend does (``kelly infer`` included).
+    """
 
     def load(self, spec: ModelSpec, arrays: Mapping[str, FloatArray]) -> None:
         """Load weights given as state arrays; resets the state.

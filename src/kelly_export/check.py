@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import cast
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,10 @@ from kelly_core.specs import ACTIVATIONS, LAYER_KINDS, Activation, LayerKind, La
 from kelly_export.metadata import spec_metadata
 from kelly_export.problems import Problem
 
-__all__ = ["check_document", "infer_spec", "numeric_array", "table_spec"]
+__all__ = ["FLOAT32_MAX", "check_document", "infer_spec", "integral", "numeric_array", "table_spec"]
+
+NO_SPEC_REASON: Final = "no spec in metadata, and the layer table matches no known model"
+"""Start of the note given when a file names no model; dropped when the schema fails."""
 
 _COUNT_KEYS = (
     "parameter_count",
@@ -35,29 +38,73 @@ _COUNT_KEYS = (
 )
 
 
+FLOAT32_MAX: Final = float(np.finfo(np.float32).max)
+"""The largest finite float32; RTNeural reads anything beyond it as inf."""
+
+
 def numeric_array(value: object) -> npt.NDArray[np.float64] | None:
     """Return ``value`` as a float64 array if it is a list of JSON numbers, or a
-    rectangular list of such lists; else ``None``. Booleans and strings are not numbers."""
+    rectangular list of such lists; else ``None``. Booleans and strings are not numbers.
+
+    The element types are checked on the array numpy builds (one C pass), not per Python
+    element: numpy infers a float or integer dtype only when every element is a number
+    or a boolean, and a boolean can hide only where the array holds exactly 0 or 1, so
+    only those positions are looked at in Python.
+    """
     if not isinstance(value, list):
         return None
-    if all(type(v) is float or type(v) is int for v in value):
-        return np.asarray(value, dtype=np.float64)
-    if not all(isinstance(row, list) for row in value):
+    if not value:
+        return np.zeros(0, dtype=np.float64)
+    try:
+        array = np.array(value)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        return None  # ragged rows, deep nesting, or an integer beyond int64 and float64
+    if array.dtype.kind not in "fi" or array.ndim not in (1, 2):
         return None
+    if array.ndim == 2 and not all(type(row) is list for row in value):
+        return None  # a tuple or array row from a Python caller is not JSON
+    if _hides_bool(value, array):
+        return None
+    return array.astype(np.float64, copy=False)
+
+
+def _hides_bool(value: list[object], array: npt.NDArray[np.generic]) -> bool:
+    candidates = np.flatnonzero((array == 0) | (array == 1))
+    if array.ndim == 1:
+        return any(type(value[i]) is bool for i in candidates.tolist())
+    width = array.shape[1]
     rows = cast(list[list[object]], value)
-    width = len(rows[0]) if rows else 0
-    for row in rows:
-        if len(row) != width or not all(type(v) is float or type(v) is int for v in row):
-            return None
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), width)
+    return any(type(rows[i // width][i % width]) is bool for i in candidates.tolist())
+
+
+def integral(value: object) -> int | None:
+    """Return a JSON integer as an int; ``32.0`` counts as 32 (RTNeural reads it so)."""
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return None
 
 
 def _size(shape: object) -> int | None:
     if isinstance(shape, list) and shape:
-        last = shape[-1]
-        if type(last) is int and last > 0:
+        last = integral(shape[-1])
+        if last is not None and last > 0:
             return last
     return None
+
+
+def _check_integer_shape(out: _Checker, where: str, shape: object) -> None:
+    """Report a size written as a float (``32.0``): the schema's ``integer`` accepts it."""
+    if isinstance(shape, list) and shape and type(shape[-1]) is float:
+        size = _size(shape)
+        if size is not None:
+            out.add(
+                f"{where}[{len(shape) - 1}]",
+                f"expected an integer, got {shape[-1]!r} (write {size})",
+                "integer",
+                shape[-1],
+            )
 
 
 def table_spec(document: object, name: str = "Inferred") -> ModelSpec | None:
@@ -139,8 +186,7 @@ def _reference(
     if inferred is None:
         out.add(
             "metadata.spec",
-            "no spec in metadata, and the layer table matches no known model "
-            f"({', '.join(known)}); checking the file against itself only",
+            f"{NO_SPEC_REASON} ({', '.join(known)}); checking the file against itself only",
         )
     return inferred
 
@@ -196,7 +242,9 @@ def _check_against_spec(doc: Mapping[str, object], spec: ModelSpec, out: _Checke
     if isinstance(meta, Mapping):
         derived = spec_metadata(spec)
         for key in _COUNT_KEYS:
-            if key in meta and meta[key] != derived[key]:
+            if key in meta and (
+                meta[key] != derived[key] or type(meta[key]) is not type(derived[key])
+            ):
                 out.add(
                     f"metadata.{key}",
                     f"expected {derived[key]!r} (from the spec), got {meta[key]!r}",
@@ -220,6 +268,7 @@ def _check_matrix(
                         len(row),
                     )
                     break
+            _huge_integer(out, where, value)
         return 0
     if array.ndim != 2:
         out.add(
@@ -232,6 +281,15 @@ def _check_matrix(
     got = array.shape
     if got == (rows, cols):
         return _finite(out, where, array)
+    if got[0] == rows and got[1] != cols and not gates:
+        out.add(
+            where,
+            f"expected {rows}×{cols} ({what}), got {got[0]}×{got[1]}: {cols} columns "
+            f"(the layer's size) expected, got {got[1]}",
+            (rows, cols),
+            got,
+        )
+        return 0
     if gates and got[0] == rows and got[1] % max(cols // gates, 1) == 0 and got[1] != cols:
         hidden = cols // gates
         out.add(
@@ -262,9 +320,29 @@ def _check_matrix(
     return 0
 
 
+def _huge_integer(out: _Checker, where: str, value: list[object]) -> None:
+    """Report the first integer beyond float32 in a list (or list of lists) that numpy
+    could not turn into a float array; a Python caller can pass ``10**400``."""
+    for r, row in enumerate(value):
+        items = list(enumerate(row)) if type(row) is list else [(None, row)]
+        for c, item in items:
+            if type(item) is int and not abs(item) <= FLOAT32_MAX:
+                field = f"{where}[{r}]" + ("" if c is None else f"[{c}]")
+                digits = f"about {int(item.bit_length() * math.log10(2)) + 1}"  # no str()
+                out.add(
+                    field,
+                    f"expected a finite float32 number, got an integer of {digits} digits",
+                    "finite",
+                    "integer",
+                )
+                return
+
+
 def _check_vector(out: _Checker, where: str, value: object, size: int, what: str) -> int:
     array = numeric_array(value)
     if array is None:
+        if isinstance(value, list):
+            _huge_integer(out, where, value)
         return 0
     if array.shape != (size,):
         out.add(
@@ -279,22 +357,27 @@ def _check_vector(out: _Checker, where: str, value: object, size: int, what: str
 
 
 def _finite(out: _Checker, where: str, array: npt.NDArray[np.float64]) -> int:
-    bad = np.argwhere(~np.isfinite(array))
+    """Report the first value that is not a finite float32 (what RTNeural stores)."""
+    bad = np.argwhere(~(np.abs(array) <= FLOAT32_MAX))  # NaN compares False too
     if len(bad):
         index = "".join(f"[{i}]" for i in bad[0])
         value = float(array[tuple(bad[0])])
-        out.add(
-            f"{where}{index}",
-            f"expected a finite number, got {value} ({len(bad)} non-finite values in this array)",
-            "finite",
-            value,
-        )
+        count = f"{len(bad)} such values in this array"
+        if math.isfinite(value):
+            reason = (
+                f"expected a finite float32 number (at most {FLOAT32_MAX:.8g} in size), got "
+                f"{value:.8g}, which RTNeural reads as inf ({count})"
+            )
+        else:
+            reason = f"expected a finite number, got {value} ({count})"
+        out.add(f"{where}{index}", reason, "finite", value)
     return int(array.size)
 
 
 def _check_weights(doc: Mapping[str, object], out: _Checker) -> int | None:
     """Check every layer's weights against the declared, chained sizes; return the count."""
     in_size = _size(doc.get("in_shape"))
+    _check_integer_shape(out, "in_shape", doc.get("in_shape"))
     layers = doc.get("layers")
     if not isinstance(layers, list):
         return None
@@ -305,6 +388,8 @@ def _check_weights(doc: Mapping[str, object], out: _Checker) -> int | None:
         size = _size(raw.get("shape")) if isinstance(raw, Mapping) else None
         weights = raw.get("weights") if isinstance(raw, Mapping) else None
         kind = raw.get("type") if isinstance(raw, Mapping) else None
+        if isinstance(raw, Mapping):
+            _check_integer_shape(out, f"layers[{index}].shape", raw.get("shape"))
         if (
             in_size is None
             or size is None

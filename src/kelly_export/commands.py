@@ -8,7 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
-from kelly_core.errors import KellyError
+from kelly_core.errors import ExportError, KellyError
+from kelly_core.fileio import check_output_path
 from kelly_export.legacy import WEIGHT_LAYOUTS, read_legacy
 from kelly_export.problems import Problem
 from kelly_export.rtneural import RTNeuralExporter
@@ -68,7 +69,9 @@ class ConvertCommand:
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add the source, ``--output``, ``--name`` and ``--weights-layout``."""
         parser.add_argument("source", type=Path, help="a file in the legacy layout")
-        parser.add_argument("--output", type=Path, required=True, help="RTNeural file to write")
+        parser.add_argument(
+            "-o", "--output", type=Path, required=True, help="RTNeural file to write"
+        )
         parser.add_argument("--name", help="model name, if the file has none and is not known")
         parser.add_argument(
             "--weights-layout",
@@ -78,12 +81,22 @@ class ConvertCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         """Convert, write atomically, then validate the result; return 0 if it is valid."""
+        check_output_path(args.output)
         loaded = read_legacy(args.source, name=args.name, weights_layout=args.weights_layout)
         exporter = RTNeuralExporter()
-        written = exporter.export(
-            loaded.spec, loaded.arrays, args.output,
-            metadata={"converted_from": str(args.source)},
-        )  # fmt: skip
+        try:
+            written = exporter.export(
+                loaded.spec, loaded.arrays, args.output,
+                metadata={"converted_from": str(args.source)},
+            )  # fmt: skip
+        except ExportError as exc:  # a converted value is wrong: the source file holds it
+            raise ExportError(
+                f"{exc.reason} (after conversion; nothing written to {args.output})",
+                path=args.source,
+                field=exc.field,
+                expected=exc.expected,
+                got=exc.got,
+            ) from exc
         problems = exporter.check(written)
         for problem in problems:
             sys.stderr.write(f"{problem}\n")

@@ -1,7 +1,7 @@
 """Pure numpy layout conversions between PyTorch state arrays and RTNeural weights.
 
 One function per layer kind and direction, picked from the :data:`TO_RTNEURAL` and
-:data:`FROM_RTNEURAL` tables (DESIGN.md §6):
+:data:`FROM_RTNEURAL` tables (docs/rtneural-format.md):
 
 - dense: torch ``weight (OUT, IN)``, ``bias (OUT,)`` <-> RTNeural
   ``[kernel (IN, OUT), bias (OUT,)]``: the kernel is the weight transposed.
@@ -39,7 +39,8 @@ FromRTNeural: TypeAlias = Callable[[Sequence[FloatArray]], list[FloatArray]]
 
 
 def _f32(array: object) -> FloatArray:
-    return np.ascontiguousarray(array, dtype=np.float32)
+    with np.errstate(over="ignore"):  # callers check finiteness and name the layer
+        return np.ascontiguousarray(array, dtype=np.float32)
 
 
 def dense_to_rtneural(weight: FloatArray, bias: FloatArray) -> list[FloatArray]:

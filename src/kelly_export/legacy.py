@@ -1,7 +1,21 @@
 """Reads model files in the legacy layout of the original design text, to convert them.
 
-That layout does not load in RTNeural (DESIGN.md §6); ``kelly convert`` turns it into a
-correct RTNeural file. Accepted layout (docs/rtneural-format.md has the full table)::
+That layout does not load in RTNeural (no ``in_shape``; separate biases; OUT×IN dense
+weights); ``kelly convert`` turns it into a correct RTNeural file. Two forms are read
+(docs/rtneural-format.md has the full table). The original design's, exactly::
+
+    {"layers": [
+       {"type": "dense", "in_size": 32, "out_size": 128, "activation": "relu",
+        "weights": [[...] * 32] * 128, "bias": [...] * 128},          # OUT×IN
+       {"type": "lstm", "in_size": 256, "out_size": 128,
+        "weights_ih": [Wi, Wf, Wg, Wo], "weights_hh": [...],          # each H×IN, H×H
+        "bias_ih": [bi, bf, bg, bo], "bias_hh": [...]}],              # each H
+     "metadata": {"model_name": "DynamicsEngine", "framework": "pytorch",
+                  "export_version": 1, "parameter_count": 13520, "memory_bytes": 54080,
+                  "input_size": 32, "output_size": 16}}
+
+(the model from ``metadata.model_name``, the sizes from the layers), and Kelly's earlier
+variant with the sizes and name on top::
 
     {"model_name": "DynamicsEngine",        # optional
      "in_size": 32, "out_size": 16,
@@ -22,6 +36,7 @@ disagree, and a square dense weight whose orientation neither the file
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, Literal, NoReturn, TypeAlias, cast
@@ -34,8 +49,8 @@ from kelly_core.catalog import MODEL_SPECS
 from kelly_core.errors import ExportError, SpecError
 from kelly_core.records import LoadedModel
 from kelly_core.specs import ACTIVATIONS, Activation, LayerSpec, ModelSpec
-from kelly_export.check import numeric_array
-from kelly_export.validate import load_document
+from kelly_export.check import FLOAT32_MAX, numeric_array
+from kelly_export.validate import parse_json, read_text
 
 __all__ = ["LEGACY_ACTIVATIONS", "WEIGHT_LAYOUTS", "WeightsLayout", "read_legacy"]
 
@@ -47,7 +62,14 @@ LEGACY_ACTIVATIONS: Final[Mapping[str, Activation]] = {
 }
 """Legacy activation names -> RTNeural's; ``"linear"`` (which crashes RTNeural) is ``""``."""
 
-_TOP_KEYS: Final = frozenset({"model_name", "in_size", "out_size", "weights_layout", "layers"})
+_TOP_KEYS: Final = frozenset(
+    {"model_name", "in_size", "out_size", "weights_layout", "layers", "metadata"}
+)
+_META_KEYS: Final = frozenset(
+    {"model_name", "framework", "export_version", "parameter_count", "memory_bytes",
+     "input_size", "output_size"}
+)  # fmt: skip
+_HEAD_BYTES: Final = 4096
 _DENSE_KEYS: Final = frozenset(
     {"type", "activation", "in_size", "out_size", "weights", "bias", "weights_layout"}
 )
@@ -85,9 +107,14 @@ class _Reader:
 
     def array(self, value: object, where: str, ndim: int) -> npt.NDArray[np.float64]:
         array = numeric_array(value)
-        if array is None or array.ndim != ndim or array.size == 0 or not np.isfinite(array).all():
+        if array is None or array.ndim != ndim or array.size == 0:
             kind = "vector" if ndim == 1 else "rectangular matrix"
-            self.fail(where, f"expected a non-empty {kind} of finite numbers")
+            self.fail(where, f"expected a non-empty {kind} of numbers")
+        bad = np.flatnonzero(~(np.abs(array) <= FLOAT32_MAX))
+        if bad.size:
+            value = float(array.flat[bad[0]])
+            self.fail(where, f"expected finite float32 numbers, got {value:.8g} "
+                      f"({bad.size} such values)", "finite", value)  # fmt: skip
         return array
 
 
@@ -192,21 +219,40 @@ def read_legacy(
     :raises ExportError: On anything ambiguous or inconsistent, naming the JSON path.
     """
     path = source if isinstance(source, Path) else None
-    data = load_document(source) if isinstance(source, Path) else source
     reader = _Reader(path)
+    if isinstance(source, Path):
+        text = read_text(source)
+        if _RTNEURAL_HEAD.match(text[:_HEAD_BYTES]):
+            reader.fail("in_shape", _ALREADY)
+        data = parse_json(text, path=source)
+    else:
+        data = source
     if not isinstance(data, Mapping):
-        reader.fail("$", "expected a JSON object")
+        reader.fail("$", f"expected a JSON object, got {type(data).__name__}")
     doc = cast(Mapping[str, object], data)
     if "in_shape" in doc:
-        reader.fail("in_shape", "this is already an RTNeural file; use kelly validate")
+        reader.fail("in_shape", _ALREADY)
     reader.keys(doc, _TOP_KEYS, "")
-    in_size = reader.size(doc, "in_size", "")
-    if in_size is None:
-        reader.fail("in_size", "missing key 'in_size'")
-    layout = _layout(doc.get("weights_layout"), reader, "weights_layout") or weights_layout
+    meta = _metadata(doc, reader)
     raw_layers = doc.get("layers")
     if not isinstance(raw_layers, list) or not raw_layers:
         reader.fail("layers", "expected a non-empty list of layers")
+    first = raw_layers[0]
+    in_size = reader.size(doc, "in_size", "")
+    if in_size is None and isinstance(first, Mapping):
+        in_size = reader.size(cast(Mapping[str, object], first), "in_size", "layers[0]")
+    if in_size is None:
+        in_size = reader.size(meta, "input_size", "metadata")
+    if in_size is None:
+        reader.fail("in_size", "missing the input size: expected 'in_size' on top or in "
+                    "layers[0], or metadata.input_size")  # fmt: skip
+    meta_in = reader.size(meta, "input_size", "metadata")
+    if meta_in is not None and meta_in != in_size:
+        reader.fail("metadata.input_size", f"expected {in_size} (the first layer's in_size), "
+                    f"got {meta_in}", in_size, meta_in)  # fmt: skip
+    layout = _layout(doc.get("weights_layout"), reader, "weights_layout") or weights_layout
+    if layout is None and meta:
+        layout = "out_in"  # the original design stores dense weights OUT×IN (PyTorch)
     layers: list[LayerSpec] = []
     arrays: list[FloatArray] = []
     size = in_size
@@ -230,23 +276,57 @@ def read_legacy(
         layers.append(layer)
         arrays.extend(converted)
         size = layer.size
-    out_size = reader.size(doc, "out_size", "")
-    if out_size is not None and out_size != size:
-        reader.fail(
-            "out_size", f"expected {size} (the last layer's size), got {out_size}", size, out_size
-        )
-    spec = _spec(doc, reader, in_size, layers, name, known_specs)
+    for where, holder, key in (("", doc, "out_size"), ("metadata", meta, "output_size")):
+        out_size = reader.size(holder, key, where)
+        if out_size is not None and out_size != size:
+            field = f"{where}.{key}" if where else key
+            reader.fail(
+                field, f"expected {size} (the last layer's size), got {out_size}", size, out_size
+            )
+    spec = _spec(doc, meta, reader, in_size, layers, name, known_specs)
+    count = meta.get("parameter_count")
+    if count is not None and count != spec.parameter_count:
+        reader.fail("metadata.parameter_count", f"expected {spec.parameter_count} (the "
+                    f"parameters of {spec.name!r}), got {count!r}", spec.parameter_count,
+                    count)  # fmt: skip
     named = dict(zip(spec.array_shapes(), arrays, strict=True))
     return LoadedModel(spec=spec, arrays=named, metadata={"converted_from": "legacy"}, path=path)
 
 
+_ALREADY: Final = (
+    "this is already an RTNeural file (it has 'in_shape'); check it with kelly validate"
+)
+_RTNEURAL_HEAD: Final = re.compile(r'\A\s*\{\s*"in_shape"\s*:')
+
+
+def _metadata(doc: Mapping[str, object], reader: _Reader) -> Mapping[str, object]:
+    raw = doc.get("metadata", {})
+    if not isinstance(raw, Mapping):
+        reader.fail("metadata", f"expected an object, got {type(raw).__name__}")
+    meta = cast(Mapping[str, object], raw)
+    reader.keys(meta, _META_KEYS, "metadata")
+    for key in ("parameter_count", "memory_bytes", "export_version"):
+        value = meta.get(key)
+        if value is not None and (type(value) is not int or value < 0):
+            reader.fail(f"metadata.{key}", f"expected a non-negative integer, got {value!r}")
+    for key in ("model_name", "framework"):
+        value = meta.get(key)
+        if value is not None and not isinstance(value, str):
+            reader.fail(f"metadata.{key}", f"expected a string, got {value!r}")
+    return meta
+
+
 def _spec(
-    doc: Mapping[str, object], reader: _Reader, in_size: int, layers: list[LayerSpec],
-    name: str | None, known_specs: Mapping[str, ModelSpec],
+    doc: Mapping[str, object], meta: Mapping[str, object], reader: _Reader, in_size: int,
+    layers: list[LayerSpec], name: str | None, known_specs: Mapping[str, ModelSpec],
 ) -> ModelSpec:  # fmt: skip
     file_name = doc.get("model_name")
     if file_name is not None and not isinstance(file_name, str):
         reader.fail("model_name", f"expected a string, got {file_name!r}")
+    meta_name = meta.get("model_name")
+    if file_name is not None and meta_name is not None and file_name != meta_name:
+        reader.fail("metadata.model_name", f"the file says both {file_name!r} and {meta_name!r}")
+    file_name = cast(str | None, file_name if file_name is not None else meta_name)
     if name is not None and file_name is not None and name != file_name:
         reader.fail("model_name", f"the file says {file_name!r}, the caller {name!r}")
     chosen = name or file_name

@@ -1,4 +1,4 @@
-"""The RTNeural JSON format (DESIGN.md §6): spec + state arrays <-> document <-> file.
+"""The RTNeural JSON format (docs/rtneural-format.md): spec + state arrays <-> document <-> file.
 
 Order on export: convert (:mod:`.layout`), validate (:mod:`.schema` + :mod:`.check`),
 write atomically with strict JSON (NaN and Inf refused). Reading validates first, then

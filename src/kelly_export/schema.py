@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import reprlib
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -90,6 +91,56 @@ def _prune(document: object) -> object:
     return {**document, "layers": pruned_layers}
 
 
+_JSON_TYPES: Final = {
+    dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+    int: "an integer", float: "a number", type(None): "null",
+}  # fmt: skip
+_MAX_SHOWN: Final = 60
+_SHORT: Final = reprlib.Repr()
+_SHORT.maxlist = _SHORT.maxdict = 3
+_SHORT.maxlevel = 2
+_SHORT.maxstring = 20
+
+
+def _show(value: object) -> str:
+    """A short description of a JSON value: its repr if short, else its type and size."""
+    if isinstance(value, (dict, list)):
+        kind = _JSON_TYPES[type(value)]
+        count = f"{len(value)} {'keys' if isinstance(value, dict) else 'items'}"
+        text = _SHORT.repr(value)
+        return text if len(text) <= _MAX_SHOWN else f"{kind} of {count}"
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _kind(value: object) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    """One short line per violation; never the whole offending value (it may be 14 MB)."""
+    value, rule, instance = error.validator_value, error.validator, error.instance
+    if rule == "type":
+        wanted = value if isinstance(value, str) else " or ".join(map(str, cast(list[str], value)))
+        return f"expected {wanted}, got {_kind(instance)} {_show(instance)}"
+    if rule in ("enum", "const"):
+        options = cast(list[object], value) if rule == "enum" else [value]
+        listed = ", ".join(_show(o) for o in options[:12])
+        return f"expected one of {listed}, got {_show(instance)}"
+    if rule in ("minItems", "maxItems", "items") and isinstance(instance, list):
+        if rule == "minItems":
+            return f"expected at least {value} items, got {len(instance)}"
+        if rule == "maxItems":
+            return f"expected at most {value} items, got {len(instance)}"
+        return f"too many items: got {len(instance)}"
+    if rule == "additionalProperties" and isinstance(instance, dict):
+        return f"unexpected keys; this object has {_show(sorted(instance))}"
+    if rule in ("minimum", "maximum", "pattern"):
+        return f"{rule} {_show(value)}: got {_show(instance)}"
+    text = error.message
+    return text if len(text) <= 2 * _MAX_SHOWN else text[: 2 * _MAX_SHOWN - 3] + "..."
+
+
 def schema_problems(document: object, *, source: str | Path | None = None) -> list[Problem]:
     """Return one problem per schema violation, each naming its JSON path, sorted by path."""
     errors = sorted(
@@ -99,7 +150,7 @@ def schema_problems(document: object, *, source: str | Path | None = None) -> li
     for error in errors:
         problems.append(
             Problem(
-                reason=error.message,
+                reason=_message(error),
                 path=source,
                 field=json_path(error.absolute_path),
                 expected=error.validator

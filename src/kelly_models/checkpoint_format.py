@@ -10,10 +10,17 @@ A checkpoint is a plain dict that ``torch.load(path, weights_only=True)`` reads:
 
 Files are written atomically (:func:`kelly_core.fileio.atomic_path`). This is the format
 ``kelly init`` writes and ``kelly export`` reads; training may write the same files.
+
+Integrity: ``torch.save`` writes a zip archive whose members carry CRC-32 checksums, but
+``torch.load`` does not verify them, so a file with flipped bytes loads with changed
+weights. :func:`verify_checkpoint_file` reads every member and checks its CRC (and the
+file size limit) before ``torch.load`` sees the file.
 """
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
@@ -24,7 +31,7 @@ import torch
 from kelly_core import __version__
 from kelly_core.arrays import FloatArray
 from kelly_core.catalog import MODEL_SPECS
-from kelly_core.errors import ExportError, SpecError
+from kelly_core.errors import ExportError, OutputError, SpecError
 from kelly_core.fileio import atomic_path
 from kelly_core.records import LoadedModel
 from kelly_core.specs import ModelSpec
@@ -34,14 +41,63 @@ from kelly_models.network import SpecNetwork
 
 __all__ = [
     "CHECKPOINT_KEYS",
+    "MAX_CHECKPOINT_BYTES",
     "CheckpointExporter",
     "load_checkpoint",
     "read_checkpoint",
     "save_checkpoint",
+    "verify_checkpoint_file",
 ]
 
 CHECKPOINT_KEYS: Final = ("model", "spec", "state_dict", "kelly_version")
 """Keys every checkpoint has; ``metadata`` is optional."""
+MAX_CHECKPOINT_BYTES: Final = 1024 * 1024 * 1024
+"""Largest checkpoint read (1 GiB; a training checkpoint of the largest model is ~8 MB)."""
+_CHUNK: Final = 1 << 20
+
+
+def verify_checkpoint_file(path: Path, *, max_bytes: int = MAX_CHECKPOINT_BYTES) -> None:
+    """Check that ``path`` is an intact torch zip archive: size, structure, every CRC-32.
+
+    :raises ExportError: Missing, a folder, too large, not a zip archive, truncated, or
+        a member whose bytes do not match its checksum (the member is named).
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError as exc:
+        raise ExportError("no such file", path=path) from exc
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"cannot read: {exc}", path=path) from exc
+    if path.is_dir():
+        raise ExportError("is a folder; expected a .pt checkpoint file", path=path)
+    if size > max_bytes:
+        raise ExportError(
+            f"file is {size:,} bytes, over the {max_bytes:,}-byte limit for a checkpoint",
+            path=path,
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                crc = 0
+                with archive.open(info) as member:
+                    while chunk := member.read(_CHUNK):
+                        crc = zlib.crc32(chunk, crc)
+                if crc != info.CRC:
+                    raise ExportError(
+                        f"damaged checkpoint: member {info.filename!r} fails its CRC-32 check "
+                        "(bytes changed on disk or in transfer)",
+                        path=path,
+                        field=info.filename,
+                    )
+    except zipfile.BadZipFile as exc:
+        reason = str(exc)
+        hint = "damaged checkpoint" if "CRC" in reason else "not a torch checkpoint (zip)"
+        raise ExportError(f"{hint}: {reason}", path=path) from exc
+    except (OSError, EOFError, ValueError, NotImplementedError, zlib.error) as exc:
+        raise ExportError(
+            f"damaged or truncated checkpoint: {type(exc).__name__}: {exc}", path=path
+        ) from exc
 
 
 def _write(
@@ -60,8 +116,16 @@ def _write(
         "metadata": dict(metadata or {}),
     }
     with atomic_path(path) as tmp:
-        torch.save(document, tmp)
+        try:
+            torch.save(document, tmp)
+        except RuntimeError as exc:  # torch's writer reports a full disk this way
+            raise OutputError(f"cannot write checkpoint: {_first_line(exc)}", path=path) from exc
     return Path(path)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def save_checkpoint(
@@ -76,13 +140,14 @@ def save_checkpoint(
 
 
 def _load_raw(path: Path) -> dict[str, object]:
+    verify_checkpoint_file(path)
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:
         raise ExportError("no such file", path=path) from exc
     except Exception as exc:  # torch raises many types for a corrupt or foreign file
         raise ExportError(
-            f"not a torch checkpoint: {type(exc).__name__}: {exc}", path=path
+            f"not a torch checkpoint: {type(exc).__name__}: {_first_line(exc)}", path=path
         ) from exc
     if not isinstance(raw, dict):
         raise ExportError(

@@ -13,6 +13,7 @@ from typing import cast
 
 from kelly_core.entries import ExporterEntry
 from kelly_core.errors import KellyError
+from kelly_core.fileio import check_output_path, is_temp_name, remove_stale_temp_files
 from kelly_core.registry import Registry, default_registry
 from kelly_models.build import build_model
 from kelly_models.checkpoint_format import read_checkpoint, save_checkpoint
@@ -31,12 +32,15 @@ class InitCommand:
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add ``--seed``, ``--output`` and ``--models``."""
         parser.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
-        parser.add_argument("--output", type=Path, required=True, help="folder to write into")
+        parser.add_argument(
+            "-o", "--output", type=Path, required=True, help="folder to write into"
+        )
         parser.add_argument("--models", nargs="+", metavar="NAME", help="default: all five")
 
     def run(self, args: argparse.Namespace) -> int:
         """Write ``DIR/<lowercase name>.pt`` for each model; return 0."""
         registry = self._registry or default_registry()
+        check_output_path(args.output, kind="folder")
         names = list(args.models) if args.models else list(registry.model_names())
         order = registry.model_names()
         for name in names:
@@ -63,14 +67,29 @@ class ExportCommand:
         parser.add_argument(
             "checkpoints", type=Path, help="folder of *.pt checkpoints (or one file)"
         )
-        parser.add_argument("--output", type=Path, required=True, help="folder to write into")
+        parser.add_argument(
+            "-o", "--output", type=Path, required=True, help="folder to write into"
+        )
         parser.add_argument("--format", default="rtneural", help="exporter name (default rtneural)")
 
     def run(self, args: argparse.Namespace) -> int:
         """Export each checkpoint, then check each written file; 0 if all are valid."""
         registry = self._registry or default_registry()
         source = Path(args.checkpoints)
-        paths = [source] if source.is_file() else sorted(source.glob("*.pt"))
+        if not source.exists():
+            raise KellyError("no such file or folder", path=source)
+        check_output_path(args.output, kind="folder")
+        if source.is_dir():
+            remove_stale_temp_files(source)
+        paths = (
+            [source]
+            if source.is_file()
+            else sorted(  # hidden names (temp files of an interrupted write) are not models
+                p
+                for p in source.glob("*.pt")
+                if not p.name.startswith(".") and not is_temp_name(p.name) and p.is_file()
+            )
+        )
         if not paths:
             raise KellyError("no *.pt checkpoints found", path=source)
         entry = cast(ExporterEntry, registry.resolve("exporter", args.format).entry)

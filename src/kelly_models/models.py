@@ -1,4 +1,4 @@
-"""The five named models of DESIGN.md §2: thin :class:`SpecNetwork` subclasses.
+"""The five named models (docs/models.md): thin :class:`SpecNetwork` subclasses.
 
 Each takes its architecture from :data:`kelly_core.catalog.MODEL_SPECS`, so every size
 and count comes from the one spec.

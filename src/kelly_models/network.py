@@ -4,7 +4,7 @@
 LSTM over the time axis (batch first). ``step`` runs one frame at a time, carrying the
 LSTM state between calls, either inside the module (``step``, ``reset``) or explicitly
 (``step_with``). Stepping a sequence frame by frame equals the sequence forward
-(DESIGN.md §3).
+(docs/training.md).
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ as they are, ``W @ x + b`` per dense layer, each LSTM's gates as
 ``W_ih @ x + W_hh @ h + b_ih + b_hh`` split into ``i, f, g, o``, ``1 / (1 + exp(-x))``
 for the sigmoid, and new arrays on every step. It is not used to run models; it gives
 ``kelly bench`` a yardstick measured in the same process as the backends, so their
-timings can be quoted as ratios that survive a loaded machine. The issue quotes this
-version at about :data:`REFERENCE_MACHINE_US` per five-model step on a quiet machine.
+timings can be quoted as ratios that survive a loaded machine. On a quiet reference
+machine this version takes about :data:`REFERENCE_MACHINE_US` per five-model step.
 
 It checks nothing (no frame or array validation): callers pass float32 frames of the
 right size and arrays already checked by a backend or the registry. For ``x < -88``,

@@ -47,7 +47,7 @@ class BeatOutput:
     beat_in_bar: int
     """0..3; the GroovePredictor steps when it is 0."""
     emotion: FloatArray = attrs.field(eq=False)
-    """Emotion code ``(64,)`` in [-1, 1] (DESIGN.md §4)."""
+    """Emotion code ``(64,)`` in [-1, 1] (docs/encodings.md)."""
     valence: float
     """Decoded valence in [-1, 1]."""
     arousal: float

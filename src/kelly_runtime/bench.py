@@ -24,6 +24,7 @@ import numpy as np
 from kelly_core.arrays import FloatArray
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.errors import MissingDependencyError, SpecError
+from kelly_core.fileio import input_problem
 from kelly_core.interfaces import Backend
 from kelly_core.records import LoadedModel
 from kelly_core.registry import Registry
@@ -178,8 +179,9 @@ def models_from_directory(folder: Path, registry: Registry) -> tuple[dict[str, L
 
     :raises SpecError: If the folder or a model file is missing.
     """
-    if not folder.is_dir():
-        raise SpecError("not a folder", path=folder, expected="a folder of model files")
+    problem = input_problem(folder, kind="folder", what="folder of model files")
+    if problem is not None:
+        raise SpecError(problem, path=folder, field="--models", expected="a folder of model files")
     models: dict[str, LoadedModel] = {}
     for name in STAGES:
         stem = MODEL_SPECS[name].file_stem

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import sys
@@ -12,8 +13,10 @@ import numpy as np
 
 from kelly_core.arrays import FloatArray
 from kelly_core.errors import BackendError
-from kelly_core.fileio import atomic_path
-from kelly_core.registry import default_registry
+from kelly_core.fileio import atomic_path, check_output_path
+from kelly_core.interfaces import Backend
+from kelly_core.records import LoadedModel
+from kelly_core.registry import Registry, default_registry
 from kelly_runtime.bench import (
     BackendBench,
     baseline_keys,
@@ -26,11 +29,11 @@ from kelly_runtime.bench import (
     write_baseline,
     write_table,
 )
-from kelly_runtime.loading import load_backend
+from kelly_runtime.loading import load_backend, read_model
 from kelly_runtime.pipeline import STAGES
 from kelly_runtime.select import select_backend_name
 
-__all__ = ["BenchCommand", "InferCommand", "read_frames"]
+__all__ = ["BenchCommand", "InferCommand", "backend_with_options", "read_frames"]
 
 
 logger = logging.getLogger(__name__)
@@ -69,6 +72,53 @@ def read_frames(path: Path, size: int) -> FloatArray:
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
+def _accepts(factory: object, option: str) -> bool:
+    try:
+        parameters = inspect.signature(factory).parameters.values()  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # a builtin or C callable: cannot tell, let it try
+        return True
+    return any(p.name == option or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def backend_with_options(
+    loaded: LoadedModel,
+    name: str | None,
+    registry: Registry,
+    *,
+    device: str | None = None,
+) -> Backend:
+    """Create backend ``name`` with ``--device`` (if given) and load ``loaded`` into it.
+
+    :raises BackendError: If the backend takes no ``device`` option, or cannot use the
+        device (CUDA asked of a CPU-only torch, say), as one line naming the flag.
+    """
+    chosen = select_backend_name(name, registry=registry)
+    options: dict[str, object] = {}
+    if device is not None:
+        if not _accepts(registry.factory("backend", chosen), "device"):
+            raise BackendError(
+                f"backend {chosen!r} runs on the CPU only and takes no --device; "
+                "--device is for the torch backend",
+                field="--device",
+                got=device,
+            )
+        options["device"] = device
+    try:
+        return load_backend(loaded, chosen, model=None, registry=registry, **options)
+    except (AssertionError, RuntimeError, TypeError) as exc:
+        if isinstance(exc, BackendError):
+            raise
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BackendError(
+            f"backend {chosen!r} cannot run on --device {device!r}: {first}"
+            if device is not None
+            else f"backend {chosen!r} cannot load the model: {first}",
+            path=loaded.path,
+            field="--device" if device is not None else None,
+            got=device,
+        ) from exc
+
+
 class InferCommand:
     """``kelly infer MODEL_FILE --input X.npy --output Y.npy``."""
 
@@ -81,21 +131,26 @@ class InferCommand:
         )
         parser.add_argument("--device", help="torch device (torch backend only)")
         parser.add_argument("--input", type=Path, required=True, help="frames (T, in) .npy")
-        parser.add_argument("--output", type=Path, required=True, help="outputs (T, out) .npy")
+        parser.add_argument(
+            "-o",
+            "--output",
+            type=Path,
+            required=True,
+            help="outputs (T, out) .npy; missing parent folders are created",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
-        """Step the frames through the model one at a time (state carried); write outputs."""
-        args.backend = select_backend_name(args.backend)
-        if args.device is not None:
-            backend = load_backend(
-                args.model_file, args.backend, model=args.model, device=args.device
-            )
-        else:
-            backend = load_backend(args.model_file, args.backend, model=args.model)
-        spec = getattr(backend, "spec", None)
-        if spec is None:
-            raise BackendError(f"backend {args.backend!r} does not expose the loaded spec")
+        """Step the frames through the model one at a time (state carried); write outputs.
+
+        The spec comes from the model file, not from the backend: any object that
+        implements the ``Backend`` protocol (load, step, run, reset) works here.
+        """
+        check_output_path(args.output)
+        registry = default_registry()
+        loaded = read_model(args.model_file, model=args.model, registry=registry)
+        spec = loaded.spec
         frames = read_frames(args.input, spec.input_size)
+        backend = backend_with_options(loaded, args.backend, registry, device=args.device)
         outputs = np.empty((frames.shape[0], spec.output_size), dtype=np.float32)
         for t in range(frames.shape[0]):
             outputs[t] = backend.step(frames[t])

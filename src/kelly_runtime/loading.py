@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kelly_core.errors import BackendError, SpecError
+from kelly_core.fileio import input_problem
 from kelly_core.interfaces import Backend
 from kelly_core.records import LoadedModel
 from kelly_core.registry import Registry, default_registry
@@ -25,8 +26,9 @@ def read_model(
     """
     registry = registry if registry is not None else default_registry()
     path = Path(path)
-    if not path.is_file():
-        raise SpecError("no such model file", path=path, expected="an existing file")
+    problem = input_problem(path, kind="file", what="model file")
+    if problem is not None:
+        raise SpecError(problem, path=path, expected="an existing file")
     loaded = registry.exporter_for(path).read(path)
     if model is not None and loaded.spec.name != model:
         raise SpecError(

@@ -1,4 +1,4 @@
-"""The five-model streaming pipeline (DESIGN.md §4, §7), one backend per stage.
+"""The five-model streaming pipeline (docs/runtime.md), one backend per stage.
 
 Two clocks drive it:
 
@@ -39,6 +39,7 @@ from kelly_core.encodings import (
     melody_pitch_classes,
 )
 from kelly_core.errors import BackendError, KellyError, KellyWarning, SpecError
+from kelly_core.fileio import input_problem
 from kelly_core.interfaces import Backend
 from kelly_core.registry import Registry, default_registry
 from kelly_runtime.backends import step_unchecked
@@ -138,8 +139,9 @@ class Pipeline:
         :raises MissingDependencyError: If a named backend needs a missing module.
         """
         folder = Path(models_dir)
-        if not folder.is_dir():
-            raise SpecError("not a folder", path=folder, expected="a folder of model files")
+        problem = input_problem(folder, kind="folder", what="folder of model files")
+        if problem is not None:
+            raise SpecError(problem, path=folder, expected="a folder of model files")
         registry = registry if registry is not None else default_registry()
         chosen = dict(backends or {})
         unknown = sorted(set(chosen) - set(STAGES))

@@ -36,7 +36,7 @@ def kelly_backends() -> list[BackendEntry]:
         BackendEntry(
             name="fallback",
             factory="kelly_runtime.backends.fallback:FallbackBackend",
-            description="rule-based neutral outputs, no weights (DESIGN.md §5)",
+            description="rule-based neutral outputs, no weights (docs/runtime.md)",
         ),
     ]
 

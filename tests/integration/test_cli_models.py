@@ -52,7 +52,7 @@ def test_validate_reports_and_fails(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["validate", str(path)]) == 1
     out = capsys.readouterr().out
     assert f"FAIL  {path}" in out
-    assert f"{path}: layers[0].activation: 'linear' is not one of" in out
+    assert f"{path}: layers[0].activation: expected one of '', 'tanh'" in out
 
 
 def test_convert_legacy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

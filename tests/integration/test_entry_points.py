@@ -185,3 +185,25 @@ class TestBrokenDistribution:
         assert "broken plugins:" in result.stdout
         assert "kelly_broken" in result.stdout
         assert "cannot start" in result.stdout
+
+
+class TestBrokenPluginLine:
+    def test_one_line_that_quiet_hides(self, broken_site: Path) -> None:
+        """A broken plugin is one ``kelly: warning:`` line (no Python source line), and
+        ``-q`` hides it; the command itself still works."""
+        env = {**os.environ, "PYTHONPATH": str(broken_site)}
+        env.pop("KELLY_DISABLE_PLUGIN_AUTOLOAD", None)
+        run = [sys.executable, "-m", "kelly_core.cli"]
+        loud = subprocess.run([*run, "validate", "--help"], capture_output=True, text=True, env=env)
+        assert loud.returncode == 0
+        lines = loud.stderr.strip().splitlines()
+        assert len(lines) == 1, loud.stderr
+        assert lines[0].startswith("kelly: warning: kelly plugin 'kelly_broken' (kelly_broken 2.0)")
+        assert "RuntimeError: cannot start" in lines[0]
+        assert "warnings.warn" not in loud.stderr
+        assert ".py:" not in loud.stderr
+        quiet = subprocess.run(
+            [*run, "-q", "validate", "--help"], capture_output=True, text=True, env=env
+        )
+        assert quiet.returncode == 0
+        assert quiet.stderr == ""

@@ -1,6 +1,6 @@
 """The 64-class chord vocabulary and a total reduction of chord symbols onto it.
 
-Classes (DESIGN.md §4, documented in ``docs/encodings.md``):
+Classes (documented in ``docs/encodings.md``):
 
 - ``5 * root + q`` for ``root`` in 0..11 (pitch class, C = 0) and ``q`` in
   ``QUALITIES = ("maj", "min", "dim", "aug", "7")``: 60 classes;

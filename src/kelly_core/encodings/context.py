@@ -1,4 +1,4 @@
-"""Model inputs assembled from other encodings (DESIGN.md §4)."""
+"""Model inputs assembled from other encodings (docs/encodings.md)."""
 
 from __future__ import annotations
 

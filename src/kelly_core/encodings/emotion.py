@@ -1,6 +1,6 @@
 """Emotion population codes: a (valence, arousal) point in [-1, 1]² as 64 or 16 numbers.
 
-The 64-value code (DESIGN.md §4) is an 8×8 grid of Gaussian bumps. Bump ``k = 8*i + j``
+The 64-value code (docs/encodings.md) is an 8×8 grid of Gaussian bumps. Bump ``k = 8*i + j``
 sits at ``(valence, arousal) = (CENTERS[i], CENTERS[j])`` with ``CENTERS =
 linspace(-1, 1, 8)`` (valence is the slow axis, arousal the fast one); its activation
 ``g = exp(-d² / (2 σ²))`` with ``σ = 0.3`` (a little over one grid spacing, 2/7) is mapped to

@@ -1,4 +1,4 @@
-"""Expression per beat: 16 performance values in [0, 1] (DESIGN.md §4).
+"""Expression per beat: 16 performance values in [0, 1] (docs/encodings.md).
 
 Fields, in vector order, each in [0, 1] (clipped), with their unit:
 

@@ -1,4 +1,4 @@
-"""Groove: one 4/4 bar of drums on a sixteenth grid as 32 numbers (DESIGN.md §4).
+"""Groove: one 4/4 bar of drums on a sixteenth grid as 32 numbers (docs/encodings.md).
 
 ``vector[:16]`` are micro-timing offsets (GrooVAE convention: offset / step length in
 [-0.5, 0.5], times 2, so in [-1, 1]; 0 where there is no hit) and ``vector[16:]`` are

@@ -1,4 +1,4 @@
-"""Log-mel features, offline and streaming, with identical numbers (DESIGN.md §4).
+"""Log-mel features, offline and streaming, with identical numbers (docs/encodings.md).
 
 librosa conventions: sr 22050, n_fft 2048, hop 512, 128 Slaney-normalised mel bands
 (``librosa.filters.mel(htk=False, norm="slaney")``, recomputed here in numpy and checked
@@ -35,7 +35,7 @@ __all__ = [
 
 @attrs.frozen(kw_only=True)
 class LogMelConfig:
-    """Settings of the log-mel front end (the defaults are DESIGN.md §4's)."""
+    """Settings of the log-mel front end (the defaults are listed in docs/encodings.md)."""
 
     sr: int = 22050
     """Sample rate in Hz."""

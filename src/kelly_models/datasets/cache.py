@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import struct
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -88,6 +89,40 @@ def _load_refs(target: Path) -> list[ExampleRef] | None:
     return _refs(target, meta)
 
 
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def skip_reason(error: BaseException) -> str:
+    """Say what was wrong with a file a worker could not read, in words.
+
+    Parsers raise bare ``EOFError``, ``IndexError`` or ``KeyError`` on damaged files; the
+    reason names the damage instead of only the exception type.
+    """
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if isinstance(error, EOFError):
+        return "truncated file: it ends in the middle of a record" + (
+            f" ({detail})" if detail else ""
+        )
+    if isinstance(error, FileNotFoundError):
+        return "file not found"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, IsADirectoryError):
+        return "is a folder, not a file"
+    if isinstance(error, MemoryError):
+        return "too large to read into memory"
+    if isinstance(error, (IndexError, KeyError, struct.error, TypeError, AttributeError)):
+        return (
+            f"malformed file: the parser failed ({type(error).__name__}: {detail or 'no detail'})"
+        )
+    if isinstance(error, (ValueError, OSError)) and detail:
+        return detail
+    return f"{type(error).__name__}: {detail or 'no detail'}"
+
+
 def _run_one(worker: Worker, path: Path, options: Mapping[str, object]) -> list[Example]:
     return worker(path, options)
 
@@ -109,6 +144,7 @@ def process_files(
     use_cache: bool = True,
     workers: int | None = None,
     splits: Mapping[Path, Split] | None = None,
+    report: bool = True,
 ) -> tuple[list[Example | ExampleRef], list[SkippedFile]]:
     """Run ``worker`` on every file (cached), returning examples and skipped files.
 
@@ -122,6 +158,8 @@ def process_files(
     :param workers: Processes (default: CPU count); 1 runs in this process.
     :param splits: Split per file, overriding what the worker set (official split
         columns live in index files, not in the cached examples).
+    :param report: Log the skipped count (a reader that skips more afterwards logs the
+        total itself).
     """
     folder = (cache_dir or default_cache_dir()) / f"{reader}-{_digest([version, dict(options)])}"
     results: dict[int, list[Example | ExampleRef]] = {}
@@ -131,8 +169,8 @@ def process_files(
         if use_cache:
             try:
                 refs = _load_refs(folder / f"{_file_key(path)}.npz")
-            except OSError as exc:
-                skipped[i] = SkippedFile(path=path, reason=f"cannot stat file: {exc}")
+            except (OSError, ValueError) as exc:
+                skipped[i] = SkippedFile(path=path, reason=f"cannot read file: {_why(exc)}")
                 continue
             if refs is not None:
                 results[i] = list(refs)
@@ -146,8 +184,7 @@ def process_files(
     def finish(i: int, examples: list[Example] | None, error: BaseException | None) -> None:
         bar.update(1)  # type: ignore[attr-defined]  # tqdm
         if error is not None:
-            reason = f"{type(error).__name__}: {error}".strip()
-            skipped[i] = SkippedFile(path=files[i], reason=reason)
+            skipped[i] = SkippedFile(path=files[i], reason=skip_reason(error))
             return
         examples = examples or []
         if use_cache:
@@ -183,7 +220,7 @@ def process_files(
         for item in results.get(i, [])
     ]
     skipped_list = [skipped[i] for i in sorted(skipped)]
-    if skipped_list:
+    if skipped_list and report:
         logger.warning(
             "%s: skipped %d of %d files (see Dataset.skipped)",
             reader,

@@ -32,6 +32,7 @@ from kelly_core.records import Example, Split
 from kelly_models.datasets.base import SPLITS, ArrayDataset, hash_split
 from kelly_models.datasets.cache import process_files
 from kelly_models.datasets.common import require_root
+from kelly_models.datasets.paths import inside_root
 
 __all__ = ["MOOD_TAGS", "READER_VERSION", "open_chords", "progression_example"]
 
@@ -120,7 +121,8 @@ def open_chords(
 ) -> ArrayDataset:
     """Open a folder of chord-progression JSON files."""
     folder = require_root(root, "chords")
-    files = sorted(folder.rglob("*.json"))[:limit]
+    files, refused = inside_root(folder, sorted(folder.rglob("*.json")))
+    files = files[:limit]
     items, skipped = process_files(
         files,
         read_chords_file,
@@ -131,4 +133,4 @@ def open_chords(
         use_cache=use_cache,
         workers=workers,
     )
-    return ArrayDataset("HarmonyPredictor", items, skipped, name="chords")
+    return ArrayDataset("HarmonyPredictor", items, refused + skipped, name="chords")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kelly_core.errors import DatasetError
 
-__all__ = ["opt_int", "opt_str", "require_root"]
+__all__ = ["empty_dataset_error", "opt_int", "opt_str", "require_root"]
 
 
 def require_root(root: Path | None, name: str) -> Path:
@@ -18,6 +18,17 @@ def require_root(root: Path | None, name: str) -> Path:
     if not path.is_dir():
         raise DatasetError(f"dataset {name!r}: folder not found", path=path, field="root")
     return path
+
+
+def empty_dataset_error(name: str, root: Path | None, skipped: int) -> DatasetError:
+    """The error for a dataset with no items: names the dataset, the folder, the skips."""
+    where = f"in {root}" if root is not None else "(generated)"
+    why = (
+        f"all {skipped} files were skipped (see `kelly data inspect {name} {root or '-'}`)"
+        if skipped
+        else "no files of its layout were found"
+    )
+    return DatasetError(f"dataset {name!r} {where} has no items: {why}", path=root)
 
 
 def opt_int(options: Mapping[str, object], key: str) -> int:

@@ -28,6 +28,7 @@ Split: sha1 of the song id, 80/10/10 (DEAM has no official split).
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,6 +49,7 @@ from kelly_core.records import Example, SkippedFile
 from kelly_models.datasets.base import ArrayDataset, ExampleRef, hash_split, read_csv_index
 from kelly_models.datasets.cache import process_files
 from kelly_models.datasets.common import require_root
+from kelly_models.datasets.paths import inside_root
 
 __all__ = ["READER_VERSION", "STATIC_COLUMNS", "open_deam", "read_dynamic", "read_static"]
 
@@ -58,6 +60,7 @@ STATIC_FILES: Final = (
     "static_annotations_averaged_songs_2000_2058.csv",
 )
 WINDOW_S: Final = 0.5
+logger = logging.getLogger(__name__)
 
 
 def read_static(path: Path) -> dict[str, tuple[float, float]]:
@@ -100,9 +103,18 @@ def read_dynamic(path: Path) -> dict[str, dict[int, float]]:
                     f"unexpected column {column!r}; expected sample_<t>ms", path=path, field=column
                 )
             try:
-                series[int(column[len("sample_") : -2])] = float(cell)
+                value = float(cell)
+                series[int(column[len("sample_") : -2])] = value
             except ValueError as exc:
                 raise DatasetError(f"line {line}: {exc}", path=path, field=column) from exc
+            if not -1.0 <= value <= 1.0:  # NaN fails too
+                raise DatasetError(
+                    f"line {line}: dynamic rating {cell} outside [-1, 1]",
+                    path=path,
+                    field=column,
+                    expected=(-1.0, 1.0),
+                    got=value,
+                )
         out[_song(row["song_id"])] = series
     return out
 
@@ -177,22 +189,30 @@ def open_deam(
         raise DatasetError(f"unannotated must be 'trim' or 'static', got {unannotated!r}")
     folder = require_root(root, "deam")
     static: dict[str, tuple[float, float]] = {}
-    static_files = [p for name in STATIC_FILES for p in _find(folder, name)]
+    static_files, refused = inside_root(
+        folder, [p for name in STATIC_FILES for p in _find(folder, name)]
+    )
     if not static_files:
         raise DatasetError(f"no static annotations; expected {STATIC_FILES[0]}", path=folder)
     for path in static_files:
         static.update(read_static(path))
-    arousal_files = _find(folder, "arousal.csv", under="dynamic")
-    valence_files = _find(folder, "valence.csv", under="dynamic")
+    arousal_files, outside_a = inside_root(folder, _find(folder, "arousal.csv", under="dynamic"))
+    valence_files, outside_v = inside_root(folder, _find(folder, "valence.csv", under="dynamic"))
+    refused += outside_a + outside_v
     arousal = read_dynamic(arousal_files[0]) if arousal_files else {}
     valence = read_dynamic(valence_files[0]) if valence_files else {}
     audio_dirs = sorted(p for p in folder.rglob("MEMD_audio") if p.is_dir())
     if not audio_dirs:
         raise DatasetError("no MEMD_audio folder with the songs' .mp3 files", path=folder)
-    audio = sorted(
-        (p for d in audio_dirs for p in d.iterdir() if p.suffix.lower() in (".mp3", ".wav")),
-        key=lambda p: (len(p.stem), p.stem),
-    )[:limit]
+    audio, outside = inside_root(
+        folder,
+        sorted(
+            (p for d in audio_dirs for p in d.iterdir() if p.suffix.lower() in (".mp3", ".wav")),
+            key=lambda p: (len(p.stem), p.stem),
+        ),
+    )
+    refused += outside
+    audio = audio[:limit]
     items, skipped = process_files(
         audio,
         read_deam_audio,
@@ -202,7 +222,9 @@ def open_deam(
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
+        report=False,
     )
+    skipped = refused + skipped
     examples: list[Example] = []
     for item in items:
         features = _inputs(item)
@@ -222,6 +244,12 @@ def open_deam(
                 source=features.source,
                 split=hash_split(song),
             )
+        )
+    if skipped:
+        logger.warning(
+            "deam: skipped %d of %d files (see Dataset.skipped)",
+            len(skipped),
+            len(audio) + len(refused),
         )
     return ArrayDataset("EmotionRecognizer", examples, skipped, name="deam")
 

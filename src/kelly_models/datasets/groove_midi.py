@@ -26,12 +26,13 @@ import numpy as np
 
 from kelly_core.encodings.emotion import encode_emotions
 from kelly_core.encodings.groove import groove_from_hits
-from kelly_core.records import Example, Split
+from kelly_core.records import Example, SkippedFile, Split
 from kelly_models.datasets.base import ArrayDataset, as_split, read_csv_index
 from kelly_models.datasets.cache import process_files
 from kelly_models.datasets.common import require_root
 from kelly_models.datasets.labeller import beat_emotions
 from kelly_models.datasets.midi import load_score
+from kelly_models.datasets.paths import index_path
 
 __all__ = ["COLUMNS", "READER_VERSION", "open_groove"]
 
@@ -82,12 +83,16 @@ def open_groove(
         index, COLUMNS, nonempty=("beat_type", "time_signature", "midi_filename", "split")
     )
     files: list[Path] = []
+    refused: list[SkippedFile] = []
     split_of: dict[Path, Split] = {}
     for line, row in enumerate(rows, start=2):
         if row["beat_type"] != "beat" or row["time_signature"] != "4-4":
             continue
         split = as_split(row["split"], path=index, line_hint=f"line {line}: ")
-        path = folder / row["midi_filename"]
+        path, reason = index_path(folder, row["midi_filename"], where=f"info.csv line {line}: ")
+        if path is None:
+            refused.append(SkippedFile(path=index, reason=reason))
+            continue
         files.append(path)
         split_of[path] = split
     files = files[:limit]
@@ -102,4 +107,4 @@ def open_groove(
         workers=workers,
         splits=split_of,
     )
-    return ArrayDataset("GroovePredictor", items, skipped, name="groove")
+    return ArrayDataset("GroovePredictor", items, refused + skipped, name="groove")

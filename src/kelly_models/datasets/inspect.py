@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import inspect as pyinspect
 import json
 import sys
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
 from kelly_core.errors import DatasetError
 from kelly_core.interfaces import Dataset
-from kelly_core.registry import default_registry
+from kelly_core.registry import Registry, default_registry
+from kelly_models.datasets.common import empty_dataset_error
 
 __all__ = ["DataCommand", "describe"]
 
@@ -58,21 +61,70 @@ def describe(name: str, dataset: Dataset) -> dict[str, object]:
     }
 
 
+def open_with_options(
+    registry: Registry, name: str, root: Path | None, options: dict[str, object]
+) -> Dataset:
+    """Open dataset ``name`` with ``-O`` options checked against its factory's parameters.
+
+    :raises DatasetError: On an option the reader does not take (its options are listed)
+        or a value it refuses, naming the option.
+    """
+    factory = registry.factory("dataset", name)
+    try:
+        parameters = dict(pyinspect.signature(factory).parameters)
+    except (TypeError, ValueError):
+        parameters = {}
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    accepted = [
+        n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY and n != "root"
+    ]
+    if parameters and not takes_any:
+        for key in options:
+            if key not in accepted:
+                raise DatasetError(
+                    f"dataset {name!r} has no option {key!r}; its options: "
+                    + (", ".join(accepted) or "(none)"),
+                    field=f"--option {key}",
+                    expected=tuple(accepted),
+                    got=key,
+                )
+        for key, value in options.items():
+            default = parameters[key].default
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise DatasetError(f"option {key!r}: expected true or false, got {value!r}",
+                                   field=f"--option {key}")  # fmt: skip
+            if isinstance(default, int) and not isinstance(default, bool) and (
+                type(value) is not int
+            ):
+                raise DatasetError(f"option {key!r}: expected an integer, got {value!r}",
+                                   field=f"--option {key}")  # fmt: skip
+    try:
+        return cast(Dataset, factory(root, **options))
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, DatasetError):
+            raise
+        raise DatasetError(f"dataset {name!r}: bad option value: {exc}", path=root) from exc
+
+
 class DataCommand:
     """The ``kelly data`` command (sub-action ``inspect``)."""
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
-        """Add ``inspect NAME [ROOT] [--json] [-o KEY=VALUE ...]``."""
+        """Add ``inspect NAME [ROOT] [--json] [-O KEY=VALUE ...]``."""
         actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        inspect = actions.add_parser("inspect", help="count items, list skipped files, shapes")
+        inspect = actions.add_parser(
+            "inspect",
+            help="count items, list skipped files, shapes",
+            formatter_class=parser.formatter_class,
+        )
         inspect.add_argument("name", help="dataset name (see `kelly plugins`)")
         inspect.add_argument(
             "root", nargs="?", default=None, help="dataset folder ('-' or omitted: none)"
         )
         inspect.add_argument("--json", action="store_true", help="print one JSON object")
         inspect.add_argument(
-            "-o", "--option", action="append", default=[], metavar="KEY=VALUE",
-            help="reader option, e.g. -o items=50 -o workers=1 (repeatable)",
+            "-O", "--option", action="append", default=[], metavar="KEY=VALUE",
+            help="reader option, e.g. -O items=50 -O workers=1 (repeatable)",
         )  # fmt: skip
 
     def run(self, args: argparse.Namespace) -> int:
@@ -86,7 +138,12 @@ class DataCommand:
         if "cache_dir" in options:
             options["cache_dir"] = Path(str(options["cache_dir"]))
         root = None if args.root in (None, "-") else Path(args.root)
-        dataset = default_registry().dataset(args.name, root, **options)
+        registry = default_registry()
+        dataset = open_with_options(registry, args.name, root, options)
+        if len(dataset) == 0:
+            for skip in dataset.skipped:
+                sys.stderr.write(f"  skipped {skip.path}: {skip.reason}\n")
+            raise empty_dataset_error(args.name, root, len(dataset.skipped))
         summary = describe(args.name, dataset)
         if args.json:
             sys.stdout.write(json.dumps(summary) + "\n")

@@ -32,6 +32,7 @@ from kelly_models.datasets.cache import process_files
 from kelly_models.datasets.common import opt_int, require_root
 from kelly_models.datasets.labeller import beat_emotions
 from kelly_models.datasets.midi import MidiTrack, load_score
+from kelly_models.datasets.paths import inside_root
 
 __all__ = ["READER_VERSION", "open_lakh", "pick_melody", "skyline"]
 
@@ -123,7 +124,8 @@ def open_lakh(
     :param limit: Read only the first ``limit`` files (sorted), for quick runs.
     """
     folder = require_root(root, "lakh")
-    files = find_midi_files(folder)[:limit]
+    files, refused = inside_root(folder, find_midi_files(folder))
+    files = files[:limit]
     items, skipped = process_files(
         files,
         read_lakh_file,
@@ -134,4 +136,4 @@ def open_lakh(
         use_cache=use_cache,
         workers=workers,
     )
-    return ArrayDataset("MelodyTransformer", items, skipped, name="lakh")
+    return ArrayDataset("MelodyTransformer", items, refused + skipped, name="lakh")

@@ -27,12 +27,13 @@ from kelly_core.encodings.emotion import encode_emotions
 from kelly_core.encodings.expression import expressions_for_beats, pedal_intervals
 from kelly_core.encodings.melody import notes_to_multihot, pitch_class_profile
 from kelly_core.errors import DatasetError
-from kelly_core.records import Example, Split
+from kelly_core.records import Example, SkippedFile, Split
 from kelly_models.datasets.base import ArrayDataset, as_split, read_csv_index
 from kelly_models.datasets.cache import process_files
 from kelly_models.datasets.common import require_root
 from kelly_models.datasets.labeller import beat_emotions
 from kelly_models.datasets.midi import load_score, notes_in
+from kelly_models.datasets.paths import index_path
 
 __all__ = ["COLUMNS", "READER_VERSION", "find_index", "open_maestro"]
 
@@ -95,12 +96,16 @@ def open_maestro(
     rows = read_csv_index(index, COLUMNS, nonempty=("split", "midi_filename"))
     wanted = set(splits) if splits is not None else None
     files: list[Path] = []
+    refused: list[SkippedFile] = []
     split_of: dict[Path, Split] = {}
     for line, row in enumerate(rows, start=2):
         split = as_split(row["split"], path=index, line_hint=f"line {line}: ")
         if wanted is not None and split not in wanted:
             continue
-        path = folder / row["midi_filename"]
+        path, reason = index_path(folder, row["midi_filename"], where=f"{index.name} line {line}: ")
+        if path is None:
+            refused.append(SkippedFile(path=index, reason=reason))
+            continue
         files.append(path)
         split_of[path] = split
     files = files[:limit]
@@ -115,4 +120,4 @@ def open_maestro(
         use_cache=use_cache,
         workers=workers,
     )
-    return ArrayDataset("DynamicsEngine", items, skipped, name="maestro")
+    return ArrayDataset("DynamicsEngine", items, refused + skipped, name="maestro")

@@ -24,9 +24,10 @@ from kelly_core.encodings.chords import NO_CHORD, chord_one_hot, classify
 from kelly_core.encodings.context import harmony_context
 from kelly_core.encodings.emotion import encode_emotions
 from kelly_core.errors import DatasetError
-from kelly_core.records import Example
+from kelly_core.records import Example, SkippedFile
 from kelly_models.datasets.base import ArrayDataset, hash_split
 from kelly_models.datasets.cache import process_files
+from kelly_models.datasets.paths import inside_root
 
 __all__ = ["READER_VERSION", "corpus_rntxt_files", "open_rntxt"]
 
@@ -79,12 +80,13 @@ def open_rntxt(
     workers: int | None = None,
 ) -> ArrayDataset:
     """Open ``.rntxt`` analyses below ``root`` (``None``: music21's corpus)."""
+    refused: list[SkippedFile] = []
     if root is None:
         files = corpus_rntxt_files()
     else:
         if not Path(root).is_dir():
             raise DatasetError("dataset 'music21-chords': folder not found", path=root)
-        files = sorted(Path(root).rglob("*.rntxt"))
+        files, refused = inside_root(Path(root), sorted(Path(root).rglob("*.rntxt")))
     items, skipped = process_files(
         files[:limit],
         read_rntxt_file,
@@ -95,4 +97,4 @@ def open_rntxt(
         use_cache=use_cache,
         workers=workers,
     )
-    return ArrayDataset("HarmonyPredictor", items, skipped, name="music21-chords")
+    return ArrayDataset("HarmonyPredictor", items, refused + skipped, name="music21-chords")

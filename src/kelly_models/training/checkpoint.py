@@ -13,7 +13,12 @@ to run pickled code. It holds everything a resumed run needs to continue bit for
 
 Files live in one folder per model: ``step-00000042.pt`` (named by optimizer step, so
 names sort by age) and ``best.pt``. Every write goes through
-:func:`kelly_core.fileio.atomic_path`: a crash while saving leaves the previous files.
+:func:`kelly_core.fileio.atomic_path`: a crash while saving leaves the previous files,
+and its temp files (``.step-00000042.pt.<pid>-<random>.kelly-tmp``) match neither
+``step-*.pt`` nor ``*.pt``; the manager removes those left by a killed run when it
+starts. Every file read is verified first (zip CRC-32 of each member,
+:func:`kelly_models.checkpoint_format.verify_checkpoint_file`); on resume a damaged
+newest file is passed over, with a warning, for the previous good one.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from typing import Final, TypeVar
 import numpy as np
 import torch
 
-from kelly_core.errors import KellyError, KellyWarning
-from kelly_core.fileio import atomic_path
+from kelly_core.errors import ExportError, KellyError, KellyWarning, OutputError
+from kelly_core.fileio import atomic_path, remove_stale_temp_files
+from kelly_models.checkpoint_format import verify_checkpoint_file
 
 __all__ = ["CheckpointManager", "capture_rng", "read_number", "restore_rng"]
 
@@ -125,6 +131,8 @@ class CheckpointManager:
             raise ValueError(f"keep_last must be at least 1, got {keep_last}")
         self.folder = Path(folder)
         self.keep_last = keep_last
+        for stale in remove_stale_temp_files(self.folder):
+            logger.info("removed a temp file left by an interrupted run: %s", stale)
 
     def save(self, state: Mapping[str, object], *, step: int) -> Path:
         """Write ``state`` as ``step-<step>.pt`` atomically, then prune older files."""
@@ -158,9 +166,14 @@ class CheckpointManager:
         :raises KellyError: If the file cannot be read or is not a checkpoint.
         """
         try:
+            verify_checkpoint_file(path)
+        except ExportError as exc:
+            raise KellyError(exc.reason, path=path) from exc
+        try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises many kinds for a damaged file
-            raise KellyError(f"cannot read checkpoint: {exc}", path=path) from exc
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise KellyError(f"cannot read checkpoint: {first}", path=path) from exc
         if not isinstance(state, dict) or "module" not in state:
             raise KellyError("not a Kelly checkpoint (no 'module' key)", path=path)
         return state
@@ -174,10 +187,15 @@ class CheckpointManager:
             try:
                 return path, self.load(path)
             except KellyError as exc:
-                warnings.warn(f"skipping damaged checkpoint: {exc}", KellyWarning, stacklevel=2)
+                message = f"skipping damaged checkpoint, resuming from an older one: {exc}"
+                warnings.warn(message, KellyWarning, stacklevel=2)
         return None
 
     def _write(self, state: Mapping[str, object], path: Path) -> None:
         with atomic_path(path) as tmp:
-            torch.save(dict(state), tmp)
+            try:
+                torch.save(dict(state), tmp)
+            except RuntimeError as exc:  # torch's writer reports a full disk this way
+                first = (str(exc).strip().splitlines() or ["RuntimeError"])[0]
+                raise OutputError(f"cannot write checkpoint: {first}", path=path) from exc
         logger.debug("checkpoint written: %s", path)

@@ -15,6 +15,7 @@ import torch
 
 from kelly_core.catalog import MODEL_NAMES
 from kelly_core.errors import KellyError
+from kelly_core.fileio import check_output_path
 from kelly_core.registry import Registry, default_registry
 from kelly_models.training.config import DEVICES, SCHEDULES, TrainConfig
 from kelly_models.training.run import RunOptions, pick_device, train_models
@@ -43,6 +44,15 @@ def resolve_model_names(registry: Registry, requested: list[str] | None) -> list
         if name not in chosen:
             chosen.append(name)
     return chosen
+
+
+_FLAGS = {
+    "epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--lr",
+    "seed": "--seed", "val_split": "--val-split", "window": "--window",
+    "schedule": "--schedule", "patience": "--patience",
+    "steps_per_epoch": "--steps-per-epoch", "checkpoint_every": "--checkpoint-every",
+    "keep_last": "--keep-last",
+}  # fmt: skip
 
 
 class TrainCommand:
@@ -201,6 +211,7 @@ class TrainCommand:
         A model that does not beat its baseline is warned about, not failed.
         """
         registry = self._registry or default_registry()
+        check_output_path(args.output, kind="folder")
         try:
             config = TrainConfig(
                 epochs=args.epochs,
@@ -216,7 +227,10 @@ class TrainCommand:
                 keep_last=args.keep_last,
             )
         except (ValueError, TypeError) as exc:
-            raise KellyError(f"invalid option: {exc}") from exc
+            message = str(exc)
+            for name, flag in _FLAGS.items():  # attrs names the field; the user typed the flag
+                message = message.replace(f"'{name}'", flag)
+            raise KellyError(f"invalid option: {message}") from exc
         if args.max_items < 0:
             raise KellyError("--max-items must be >= 0", field="--max-items", got=args.max_items)
         if args.threads > 0:

@@ -23,6 +23,7 @@ import attrs
 
 from kelly_core.entries import DatasetEntry
 from kelly_core.errors import DatasetError, KellyError
+from kelly_core.fileio import input_problem
 from kelly_core.registry import Registry
 
 __all__ = ["DatasetChoice", "find_dataset", "synthetic_dataset"]
@@ -80,8 +81,9 @@ def find_dataset(
     if synthetic or datasets_dir is None:
         why = "--synthetic" if synthetic else "no --datasets-dir"
         return DatasetChoice(name=synthetic_dataset(registry, model), root=None, reason=why)
-    if not datasets_dir.is_dir():
-        raise DatasetError("datasets folder does not exist", path=datasets_dir)
+    problem = input_problem(datasets_dir, kind="folder", what="datasets folder")
+    if problem is not None:
+        raise DatasetError(problem, path=datasets_dir, field="--datasets-dir")
     folders = sorted(p for p in datasets_dir.iterdir() if p.is_dir())
     by_lower = {p.name.lower(): p for p in folders}
     readers = [e for e in _entries_for(registry, model) if not e.name.startswith(SYNTHETIC_PREFIX)]

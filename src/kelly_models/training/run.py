@@ -31,6 +31,7 @@ from kelly_core.entries import ExporterEntry
 from kelly_core.errors import ExportError, KellyError
 from kelly_core.fileio import atomic_write_json
 from kelly_core.registry import Registry
+from kelly_models.datasets.common import empty_dataset_error
 from kelly_models.training.adapter import as_module
 from kelly_models.training.checkpoint import CheckpointManager
 from kelly_models.training.config import DeviceName, TrainConfig
@@ -179,6 +180,8 @@ def train_model(
     spec = registry.spec(name)
     dataset = registry.dataset(choice.name, choice.root, **_seed_option(registry, choice, config))
     examples = load_examples(dataset, spec, max_items=options.max_items)
+    if not examples:
+        raise empty_dataset_error(choice.name, choice.root, len(dataset.skipped))
     splits = split_examples(examples, val_split=config.val_split, seed=config.seed)
     train, val, test = (
         SequenceSet.from_examples(splits[s]) for s in ("train", "validation", "test")

@@ -1,4 +1,4 @@
-"""Rule-based stand-ins for the five models (DESIGN.md §5): no weights, always available.
+"""Rule-based stand-ins for the five models (docs/runtime.md): no weights, always available.
 
 Each model name maps to one constant answer, so a stage whose model file is missing or
 invalid still produces musically neutral output:

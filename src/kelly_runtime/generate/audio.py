@@ -24,7 +24,7 @@ __all__ = ["SAMPLE_RATE", "AudioClip", "read_audio", "resample", "to_mono"]
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE: Final = 22050
-"""Sample rate of the log-mel features (DESIGN.md §4), in Hz."""
+"""Sample rate of the log-mel features (docs/encodings.md), in Hz."""
 
 
 @attrs.frozen(kw_only=True, eq=False)

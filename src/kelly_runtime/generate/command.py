@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import final
 
+from kelly_core.fileio import check_output_path
 from kelly_runtime.generate.api import generate
 from kelly_runtime.generate.errors import GenerateOptionError
 from kelly_runtime.generate.options import DEFAULT_RANGE, DEFAULT_TEMPO, GenerateOptions
@@ -107,6 +108,9 @@ class GenerateCommand:
                 field="output",
                 got=output.suffix,
             )
+        for path in (output, args.emotion_csv, args.emotion_json, args.plot):
+            if path is not None:
+                check_output_path(path)
         result = generate(args.audio, models_dir=args.models, options=options)
         if result.fallback_stages:
             # a notice the user must see whatever the log level: written like cli.py's errors

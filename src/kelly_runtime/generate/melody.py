@@ -1,7 +1,7 @@
 """Choosing melody pitches from the MelodyTransformer's note probabilities.
 
 Each beat's output is the probability that each MIDI pitch sounds in the melody during
-that beat (DESIGN.md §4). A pitch is drawn from the pitches allowed by the key and the
+that beat (docs/encodings.md). A pitch is drawn from the pitches allowed by the key and the
 range with weights ``softmax((log p + prior) / temperature)``, where the prior gently
 favours small steps from the previous note (``-LEAP_COST`` per semitone) and the register
 the DynamicsEngine asks for (a Gaussian around it). The draw uses a seeded

@@ -12,7 +12,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kelly_core.fileio import atomic_path, atomic_write_bytes, atomic_write_json, atomic_write_text
+from kelly_core.errors import OutputError
+from kelly_core.fileio import (
+    TEMP_SUFFIX,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    check_output_path,
+    is_temp_name,
+    remove_stale_temp_files,
+)
 
 
 class TestAtomicPath:
@@ -36,7 +46,10 @@ class TestAtomicPath:
         target = tmp_path / "sub" / "out.mid"
         with atomic_path(target) as tmp:
             assert tmp.parent == target.parent
-            assert tmp.suffix == ".mid"
+            assert tmp.name.startswith(".out.mid.")
+            assert tmp.name.endswith(TEMP_SUFFIX)
+            assert not tmp.match("*.mid")
+            assert is_temp_name(tmp.name)
             tmp.write_bytes(b"MThd")
         assert target.read_bytes() == b"MThd"
 
@@ -88,3 +101,69 @@ class TestAtomicWrite:
         doc = {"in_shape": [None, None, 4], "layers": [{"type": "dense"}]}
         atomic_write_json(tmp_path / "m.json", doc, indent=1)
         assert json.loads((tmp_path / "m.json").read_text(encoding="utf-8")) == doc
+
+
+class TestTempFiles:
+    def test_stale_temp_of_a_dead_process_is_removed(self, tmp_path: Path) -> None:
+        """A temp file named for a process that no longer runs goes; a live one stays."""
+        dead = tmp_path / f".step-00000001.pt.{2**22 + 12345}-abcd1234{TEMP_SUFFIX}"
+        live = tmp_path / f".step-00000002.pt.{os.getpid()}-abcd1234{TEMP_SUFFIX}"
+        old = tmp_path / ".step-00000003.pt.ab12cd34.tmp.pt"  # an older Kelly's name
+        for path in (dead, live, old):
+            path.write_bytes(b"")
+        os.utime(old, (1, 1))
+        assert sorted(p.name for p in remove_stale_temp_files(tmp_path)) == sorted(
+            [dead.name, old.name]
+        )
+        assert [p.name for p in tmp_path.iterdir()] == [live.name]
+
+    def test_interrupted_write_leaves_no_file_a_glob_finds(self, tmp_path: Path) -> None:
+        """Even while the body runs, no ``*.pt`` name but the target's exists."""
+        with atomic_path(tmp_path / "best.pt") as tmp:
+            tmp.write_bytes(b"x")
+            assert sorted(tmp_path.glob("*.pt")) == []
+            assert sorted(tmp_path.glob("step-*")) == []
+        assert [p.name for p in tmp_path.iterdir()] == ["best.pt"]
+
+
+class TestOutputErrors:
+    def test_path_under_a_regular_file(self, tmp_path: Path) -> None:
+        (tmp_path / "plain").write_text("x")
+        with pytest.raises(OutputError, match=r"plain is a file, not a folder"):
+            check_output_path(tmp_path / "plain" / "sub" / "out.json")
+        with pytest.raises(OutputError, match=r"cannot create the folder|cannot write"):
+            atomic_write_text(tmp_path / "plain" / "out.json", "{}")
+
+    def test_wrong_kinds(self, tmp_path: Path) -> None:
+        (tmp_path / "file.json").write_text("x")
+        with pytest.raises(OutputError, match="is a folder; expected a file name"):
+            check_output_path(tmp_path, kind="file")
+        with pytest.raises(OutputError, match="is an existing file; expected a folder"):
+            check_output_path(tmp_path / "file.json", kind="folder")
+        with pytest.raises(OutputError, match="is a folder"):
+            atomic_write_text(tmp_path, "{}")
+        assert check_output_path(tmp_path / "new" / "deeper", kind="folder") == (
+            tmp_path / "new" / "deeper"
+        )
+        assert not (tmp_path / "new").exists()  # the check creates nothing
+
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores permissions")
+    def test_read_only_folder(self, tmp_path: Path) -> None:
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        folder.chmod(0o500)
+        try:
+            with pytest.raises(OutputError, match=r"cannot write into .*ro: Permission denied"):
+                check_output_path(folder / "out.npy")
+        finally:
+            folder.chmod(0o700)
+
+    def test_disk_full_in_the_body_names_the_target(self, tmp_path: Path) -> None:
+        """An OSError while writing (ENOSPC) becomes one OutputError; no temp file stays."""
+        target = tmp_path / "out.bin"
+        with (
+            pytest.raises(OutputError, match=r"out\.bin: cannot write: No space left on device"),
+            atomic_path(target),
+        ):
+            raise OSError(28, "No space left on device")
+        assert list(tmp_path.iterdir()) == []

@@ -101,7 +101,7 @@ class TestResolve:
         assert info.value.available == ("numpy", "torch")
         assert (
             str(info.value)
-            == "unknown backend 'nunpy'; did you mean 'numpy'? available: numpy, torch"
+            == "unknown backend 'nunpy' (did you mean 'numpy'?); available: numpy, torch"
         )
 
     def test_unknown_name_without_close_match(self) -> None:

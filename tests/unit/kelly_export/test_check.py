@@ -46,7 +46,9 @@ class TestRejections:
         _layer(document, 0)["activation"] = "linear"
         problems = validate_document(document)
         assert [p.field for p in problems] == ["layers[0].activation"]
-        assert "'linear' is not one of" in problems[0].reason
+        assert problems[0].reason == (
+            "expected one of '', 'tanh', 'relu', 'sigmoid', 'softmax', 'elu', got 'linear'"
+        )
 
     def test_transposed_kernel(self) -> None:
         """A PyTorch-layout (OUT×IN) kernel is reported as transposed."""
@@ -168,3 +170,66 @@ class TestHelpers:
         document = small_document("MelodyTransformer")
         del document["metadata"]
         assert infer_spec(document) == MODEL_SPECS["MelodyTransformer"]
+
+
+class TestDenseColumns:
+    """A dense kernel with the right rows and a wrong column count: RTNeural would zero-fill
+    the missing columns, so it is invalid (each dense layer of each catalog model)."""
+
+    @pytest.mark.parametrize(
+        ("name", "index"),
+        [
+            (name, index)
+            for name, spec in MODEL_SPECS.items()
+            for index, layer in enumerate(spec.layers)
+            if layer.kind == "dense"
+        ],
+    )
+    @pytest.mark.parametrize("delta", [-1, 1])
+    def test_wrong_column_count(self, name: str, index: int, delta: int) -> None:
+        document = small_document(name)
+        weights = _weights(document, index)
+        kernel = weights[0]
+        assert isinstance(kernel, list)
+        rows, cols = len(kernel), len(kernel[0])
+        weights[0] = [row[:-1] if delta < 0 else [*row, 0.5] for row in kernel]
+        problem = _only(validate_document(document))
+        assert problem.field == f"layers[{index}].weights[0]"
+        assert problem.expected == (rows, cols)
+        assert problem.got == (rows, cols + delta)
+        assert f"{cols} columns (the layer's size) expected, got {cols + delta}" in problem.reason
+
+    def test_one_short_row(self) -> None:
+        """Only one row cut: the array is ragged; the row is named."""
+        document = small_document("DynamicsEngine")
+        kernel = _weights(document, 1)[0]
+        assert isinstance(kernel, list)
+        kernel[7] = kernel[7][:-1]
+        problem = _only(validate_document(document))
+        assert problem.field == "layers[1].weights[0][7]"
+        assert problem.reason == "expected 64 values (dense kernel columns), got 63"
+
+
+class TestElementTypes:
+    def test_bool_among_numbers_is_found_on_the_array(self) -> None:
+        """A boolean can hide only where the array is exactly 0 or 1; both are looked at."""
+        assert numeric_array([[0.5, True], [1.0, 0.0]]) is None
+        assert numeric_array([0.0, False]) is None
+        array = numeric_array([[0.5, 1], [1.0, 0.0]])
+        assert array is not None
+        assert array.tolist() == [[0.5, 1.0], [1.0, 0.0]]
+        assert numeric_array([10**400]) is None
+        assert numeric_array([[1.0], [1.0, 2.0]]) is None
+        assert numeric_array([[[1.0]]]) is None
+
+
+class TestHugeIntegers:
+    def test_python_caller_integers_beyond_float32(self) -> None:
+        """A document built in Python may hold ``10**4500``: a problem, not a traceback."""
+        document = small_document("DynamicsEngine")
+        _weights(document, 0)[1][4] = 10**4500  # type: ignore[index]  # test data
+        problem = _only(validate_document(document))
+        assert problem.field == "layers[0].weights[1][4]"
+        assert problem.reason == (
+            "expected a finite float32 number, got an integer of about 4501 digits"
+        )

@@ -146,7 +146,7 @@ class TestFallback:
 
     def test_not_a_folder(self, tmp_path: Path) -> None:
         """A missing models folder is an error, not five fallbacks."""
-        with pytest.raises(SpecError, match="not a folder"):
+        with pytest.raises(SpecError, match="no such folder of model files"):
             Pipeline.from_directory(tmp_path / "nope", registry=REGISTRY)
 
     def test_unknown_stage(self, tmp_path: Path) -> None:

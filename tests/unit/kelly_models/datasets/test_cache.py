@@ -47,7 +47,7 @@ class TestProcessFiles:
         items, skipped = process_files(files, parse_numbers, **kwargs)  # type: ignore[arg-type]  # kwargs
         assert len(items) == 3
         assert [s.path.name for s in skipped] == ["2.txt"]
-        assert "ValueError" in skipped[0].reason
+        assert skipped[0].reason.startswith("could not convert string to float")
         log = tmp_path / "data" / "calls.log"
         log.unlink()
         items2, skipped2 = process_files(files, parse_numbers, **kwargs)  # type: ignore[arg-type]  # kwargs

@@ -14,7 +14,7 @@ from tests.unit.kelly_models.datasets.helpers import write_maestro
 class TestInspect:
     def test_synthetic_json(self, capsys: pytest.CaptureFixture[str]) -> None:
         """--json prints one object with counts and shapes; '-' means no root."""
-        assert main(["data", "inspect", "synthetic-groove", "-", "-o", "items=4", "--json"]) == 0
+        assert main(["data", "inspect", "synthetic-groove", "-", "-O", "items=4", "--json"]) == 0
         summary = json.loads(capsys.readouterr().out)
         assert summary["dataset"] == "synthetic-groove"
         assert summary["items"] == 4
@@ -26,8 +26,8 @@ class TestInspect:
     def test_reader_lists_skipped(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A real layout: the corrupt file is listed with its reason."""
         write_maestro(tmp_path)
-        argv = ["data", "inspect", "maestro", str(tmp_path), "-o", "workers=1"]
-        argv += ["-o", f"cache_dir={tmp_path / 'cache'}"]
+        argv = ["data", "inspect", "maestro", str(tmp_path), "-O", "workers=1"]
+        argv += ["-O", f"cache_dir={tmp_path / 'cache'}"]
         assert main(argv) == 0
         out = capsys.readouterr().out
         assert "2 items" in out

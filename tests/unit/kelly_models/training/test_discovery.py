@@ -52,8 +52,11 @@ class TestFindDataset:
 
     def test_missing_folder(self, tmp_path: Path) -> None:
         """A --datasets-dir that does not exist is an error, not a silent fallback."""
-        with pytest.raises(DatasetError, match="does not exist"):
+        with pytest.raises(DatasetError, match="no such datasets folder"):
             find_dataset(REGISTRY, "HarmonyPredictor", tmp_path / "nope")
+        (tmp_path / "file").write_text("x")
+        with pytest.raises(DatasetError, match="is a file; expected a datasets folder"):
+            find_dataset(REGISTRY, "HarmonyPredictor", tmp_path / "file")
 
     def test_no_synthetic(self) -> None:
         """A model without any synthetic dataset raises DatasetError."""
