@@ -61,7 +61,7 @@ def test_nan_is_refused() -> None:
 
 
 def test_2d_layout_is_nested_rows() -> None:
-    array = np.arange(6, dtype=np.float32).reshape(2, 3) / 4
+    array = (np.arange(6, dtype=np.float32).reshape(2, 3) / 4).astype(np.float32)
     assert float32_json(array) == "[[0.0,0.25,0.5],[0.75,1.0,1.25]]"
 
 
