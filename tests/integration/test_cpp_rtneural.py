@@ -81,6 +81,7 @@ def test_parity_vectors_through_rtneural(built: tuple[Path, Path, Path]) -> None
 
 
 def test_per_beat_outputs_match_python_pipeline(built: tuple[Path, Path, Path]) -> None:
+    from kelly_runtime.generate.api import generate
     from kelly_runtime.generate.audio import read_audio
     from kelly_runtime.generate.options import GenerateOptions
     from kelly_runtime.generate.stages import run_stages
@@ -113,6 +114,16 @@ def test_per_beat_outputs_match_python_pipeline(built: tuple[Path, Path, Path]) 
             np.testing.assert_allclose(beat["groove"], python.groove[b // 4], atol=1e-4, rtol=0)
         else:
             assert beat["groove"] is None
+    # what `kelly generate` writes per beat (--emotion-json): time, valence, arousal, chord
+    summary = generate(audio, models, GenerateOptions(tempo=TEMPO)).summary()
+    records = summary["beats"]
+    assert isinstance(records, list)
+    assert len(records) == len(beats)
+    for record, beat in zip(records, beats, strict=True):
+        assert beat["time"] == pytest.approx(record["time"], abs=1e-9)
+        assert beat["valence"] == pytest.approx(record["valence"], abs=1e-4)
+        assert beat["arousal"] == pytest.approx(record["arousal"], abs=1e-4)
+        assert beat["chord_label"] == record["chord"]
 
 
 def test_mismatched_file_is_refused_and_runs_on_fallback(
