@@ -28,8 +28,9 @@
 //                     handoff, and BeatVector, the 309-float beat layout of Kelly's Python
 //                     async pipeline.
 //
-// Everything except the constructors of StreamingLogMel is allocation-free and can run
-// on the audio thread. The companion is checked against vectors Kelly's Python writes
+// Everything except StreamingLogMel's constructor, mel_filterbank() and chord_label()
+// (which return std::vector / std::string) is allocation-free and can run on the audio
+// thread. The companion is checked against vectors Kelly's Python writes
 // (tests/integration/test_cpp_companion.py): log-mel within 1e-4, decode within 1e-5,
 // contexts exact. Kelly ships this file as package data; `kelly cpp` writes it out.
 #pragma once
@@ -407,6 +408,7 @@ constexpr const char* kRootNames[12] = {"C", "C#", "D", "Eb", "E", "F",
 constexpr const char* kQualities[5] = {"maj", "min", "dim", "aug", "7"};
 
 /// "C:maj", "A:min", "N", "C#:dim7" for class 0..63 (empty string out of range).
+/// Returns a std::string (allocates): for display, off the audio thread.
 inline std::string chord_label(int index) {
     if (index < 0 || index >= kNumChords) return {};
     if (index == kNoChord) return "N";
