@@ -225,3 +225,46 @@ def test_spsc_queue_hands_over_in_order(check_binary: Path) -> None:
     )
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip() == "spsc 20000 items, 0 out of order, empty 1"
+
+
+SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+
+
+def render_chorale(folder: Path, seconds: float = 12.0) -> Path:
+    """Render music21's Bach chorale BWV 66.6 with fluidsynth (GM piano) to a 22050 Hz WAV.
+
+    Skips when music21, fluidsynth or the FluidR3 GM SoundFont is missing.
+    """
+    if shutil.which("fluidsynth") is None or not SOUNDFONT.is_file():
+        pytest.skip("fluidsynth or the FluidR3 GM SoundFont is not installed")
+    corpus = pytest.importorskip("music21.corpus")
+    score = corpus.parse("bach/bwv66.6")
+    mid = folder / "bwv66_6.mid"
+    score.write("midi", fp=str(mid))
+    wav = folder / "bwv66_6.wav"
+    subprocess.run(
+        ["fluidsynth", "-ni", "-q", "-r", "22050", "-F", str(wav), str(SOUNDFONT), str(mid)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    sf = pytest.importorskip("soundfile")
+    data, rate = sf.read(str(wav), dtype="float32", always_2d=True)
+    assert rate == 22050
+    sf.write(str(wav), data[: int(seconds * rate)], rate, subtype="PCM_16")
+    return wav
+
+
+def test_log_mel_on_real_music_matches_python(run: Runner, tmp_path: Path) -> None:
+    from kelly_runtime.generate.audio import read_audio
+
+    clip = read_audio(render_chorale(tmp_path))
+    expected = offline_log_mel(clip.samples, 22050)
+    got = run("logmel", clip.samples, 128, "1024")
+    assert got.shape == expected.shape
+    assert len(got) > 400
+    assert float(np.abs(got - expected).max()) < 1e-4
+    windows = run("windows", got, 128)
+    np.testing.assert_allclose(
+        windows, WindowAverager(frames_per_window()).push(expected), atol=1e-6, rtol=0
+    )

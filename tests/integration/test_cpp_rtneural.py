@@ -3,9 +3,10 @@
 Runs only when ``RTNEURAL_DIR`` points at a checkout of RTNeural (with its vendored Eigen
 under ``modules/Eigen``); skipped, saying so, otherwise. Kelly never downloads RTNeural.
 Builds ``kelly cpp``'s example once (about a minute), then checks, with models exported
-by Kelly: every model's parity vectors through RTNeural, per-beat outputs against Kelly's
-Python pipeline computed here on the same audio, and that the checking loader refuses a
-mismatched file (naming the field) and runs that stage on the fallback.
+by Kelly and a Bach chorale rendered with fluidsynth (a synthetic clip without it):
+every model's parity vectors through RTNeural, per-beat outputs against Kelly's Python
+pipeline and ``kelly generate`` computed here on the same audio, and that the checking
+loader refuses a mismatched file (naming the field) and runs that stage on the fallback.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from kelly_core.encodings import C_MAJOR, decode_emotion
 from kelly_export.cpp_command import write_cpp
 from kelly_export.rtneural import RTNeuralExporter
 from kelly_models.build import build_model
+from tests.integration.test_cpp_companion import render_chorale
 
 RTNEURAL_DIR = os.environ.get("RTNEURAL_DIR", "")
 pytestmark = pytest.mark.skipif(
@@ -53,14 +55,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     for seed, name in enumerate(MODEL_NAMES):
         model = build_model(name, seed=seed + 7)
         RTNeuralExporter().export(model.spec, model.state_arrays(), models)
-    audio = root / "song.wav"
-    sf = pytest.importorskip("soundfile")
-    sr = 22050
-    t = np.arange(int(7.3 * sr)) / sr
-    rng = np.random.default_rng(0)
-    x = 0.3 * np.sin(2 * np.pi * 220 * t) * np.exp(-(t % 1.0) * 3)
-    x += 0.2 * np.sin(2 * np.pi * 330 * t) * (t > 3) + 0.05 * rng.standard_normal(len(t))
-    sf.write(str(audio), x.astype(np.float32), sr, subtype="PCM_16")
+    try:  # real music where fluidsynth and music21 are installed, else a synthetic clip
+        audio = render_chorale(root)
+    except pytest.skip.Exception:
+        audio = root / "song.wav"
+        sf = pytest.importorskip("soundfile")
+        sr = 22050
+        t = np.arange(int(7.3 * sr)) / sr
+        rng = np.random.default_rng(0)
+        x = 0.3 * np.sin(2 * np.pi * 220 * t) * np.exp(-(t % 1.0) * 3)
+        x += 0.2 * np.sin(2 * np.pi * 330 * t) * (t > 3) + 0.05 * rng.standard_normal(len(t))
+        sf.write(str(audio), x.astype(np.float32), sr, subtype="PCM_16")
     return binary, models, audio
 
 
@@ -94,7 +99,8 @@ def test_per_beat_outputs_match_python_pipeline(built: tuple[Path, Path, Path]) 
     count = GenerateOptions(tempo=TEMPO).beats_for(clip.duration)
     python = run_stages(clip, models_dir=models, backend="numpy", beats=count, tempo=TEMPO)
     assert python.fallback_stages == ()
-    assert len(beats) == count == 12
+    assert len(beats) == count == max(1, round(clip.duration * TEMPO / 60))
+    assert count >= 12
     for b, beat in enumerate(beats):
         valence, arousal = decode_emotion(python.beat_emotion[b])
         assert beat["valence"] == pytest.approx(valence, abs=1e-4)
