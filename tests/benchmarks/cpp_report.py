@@ -59,6 +59,16 @@ def companion(work: Path, compiler: str) -> None:
     rng = np.random.default_rng(0)
     audio = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * (300 + 400 * t) * t)
     audio = (audio + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+    try:
+        from kelly_runtime.generate.audio import read_audio
+        from tests.integration.test_cpp_companion import render_chorale
+
+        chorale = read_audio(render_chorale(work)).samples
+        got = _run(binary, "logmel", chorale, 128, work)
+        diff = np.abs(got - offline_log_mel(chorale, sr)).max()
+        print(f"log-mel     Bach chorale (fluidsynth) {len(got)} frames  max abs diff {diff:.2e}")
+    except BaseException as exc:  # pytest.skip raises a BaseException
+        print(f"log-mel     Bach chorale not rendered ({exc})")
     frames = _run(binary, "logmel", audio, 128, work)
     print(
         f"log-mel     {frames.shape[0]} frames  max abs diff "
@@ -146,6 +156,7 @@ def rtneural(work: Path, compiler: str, models: Path, rtn: Path) -> None:
         [str(binary), str(models), str(wav), "--beats", "1", "--parity", "1", "--bench", "20000"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
+    _per_beat(binary, models, work)
     cpp_us = {}
     for line in result.stderr.splitlines():
         parts = line.split()
@@ -167,6 +178,40 @@ def rtneural(work: Path, compiler: str, models: Path, rtn: Path) -> None:
             f"step        {name:18s} C++ median {median:7.2f} us  p99 {p99:8.2f} us   "
             f"numpy backend median {numpy_us:7.2f} us  ratio {numpy_us / median:5.1f}x"
         )
+
+
+def _per_beat(binary: Path, models: Path, work: Path) -> None:
+    from kelly_runtime.generate.audio import read_audio
+    from kelly_runtime.generate.stages import run_stages
+    from tests.integration.test_cpp_companion import render_chorale
+
+    try:
+        wav = render_chorale(work)
+    except BaseException as exc:  # pytest.skip raises a BaseException
+        print(f"per-beat    not measured ({exc})")
+        return
+    tempo = 100.0
+    out = subprocess.run(
+        [str(binary), str(models), str(wav), "--tempo", str(tempo)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    beats = [json.loads(line) for line in out.splitlines()]
+    py = run_stages(
+        read_audio(wav), models_dir=models, backend="numpy", beats=len(beats), tempo=tempo
+    )
+    for key, ref in (
+        ("note_probs", py.notes),
+        ("chord_probs", py.chords),
+        ("expression", py.expression),
+    ):
+        diff = max(
+            float(np.abs(np.array(b[key]) - r).max()) for b, r in zip(beats, ref, strict=True)
+        )
+        print(
+            f"per-beat    {key:11s} C++ vs Python max abs diff {diff:.2e} over {len(beats)} beats"
+        )
+    same = sum(b["chord"] == int(np.argmax(r)) for b, r in zip(beats, py.chords, strict=True))
+    print(f"per-beat    chord labels equal on {same} of {len(beats)} beats")
 
 
 def main() -> None:
