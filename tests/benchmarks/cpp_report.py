@@ -2,6 +2,7 @@
 
     .venv/bin/python -m tests.benchmarks.cpp_report            # companion + file sizes
     RTNEURAL_DIR=/path/to/RTNeural .venv/bin/python -m tests.benchmarks.cpp_report
+    KELLY_CXXFLAGS="-O3 -march=native" RTNEURAL_DIR=... .venv/bin/python -m tests.benchmarks.cpp_report
 
 Builds tests/cpp/companion_check.cpp with the system compiler and prints the largest
 absolute difference to Python per function; writes the five models (seeded, untrained:
@@ -144,7 +145,9 @@ def rtneural(work: Path, compiler: str, models: Path, rtn: Path) -> None:
     cpp = work / "cpp"
     write_cpp(cpp)
     binary = work / "kelly_pipeline"
-    flags = ["-std=c++17", "-O2", "-DRTNEURAL_USE_EIGEN=1", "-DRTNEURAL_DEFAULT_ALIGNMENT=16"]
+    optimise = os.environ.get("KELLY_CXXFLAGS", "-O2").split()  # e.g. "-O3 -march=native"
+    print(f"compiler    {compiler} {' '.join(optimise)} (KELLY_CXXFLAGS)")
+    flags = ["-std=c++17", *optimise, "-DRTNEURAL_USE_EIGEN=1", "-DRTNEURAL_DEFAULT_ALIGNMENT=16"]
     flags += [f"-I{cpp}", f"-I{rtn}", f"-I{rtn / 'modules' / 'Eigen'}"]
     source = cpp / "example" / "kelly_pipeline.cpp"
     subprocess.run([compiler, *flags, str(source), "-o", str(binary)], check=True)
