@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.benchmarks.cpp_report            # companion + file sizes
     RTNEURAL_DIR=/path/to/RTNeural .venv/bin/python -m tests.benchmarks.cpp_report
-    KELLY_CXXFLAGS="-O3 -march=native" RTNEURAL_DIR=... .venv/bin/python -m tests.benchmarks.cpp_report
+    (KELLY_CXXFLAGS="-O3 -march=native" before it: other optimisation flags)
 
 Builds tests/cpp/companion_check.cpp with the system compiler and prints the largest
 absolute difference to Python per function; writes the five models (seeded, untrained:

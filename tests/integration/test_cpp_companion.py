@@ -53,7 +53,10 @@ Runner = Callable[..., np.ndarray]
 
 
 def _compiler() -> str | None:
-    return os.environ.get("CXX") or shutil.which("g++") or shutil.which("clang++")
+    named = os.environ.get("CXX")
+    if named:
+        return shutil.which(named)
+    return shutil.which("g++") or shutil.which("clang++")
 
 
 @pytest.fixture(scope="module")
