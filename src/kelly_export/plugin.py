@@ -1,4 +1,4 @@
-"""Registers the ``rtneural`` exporter and the ``validate``/``convert`` commands.
+"""Registers the ``rtneural`` exporter and the ``validate``/``convert``/``cpp`` commands.
 
 Importing this module imports neither jsonschema nor numpy: factories are strings.
 """
@@ -27,7 +27,7 @@ def kelly_exporters() -> list[ExporterEntry]:
 
 @hookimpl
 def kelly_commands() -> list[CommandEntry]:
-    """Return ``kelly validate`` and ``kelly convert``."""
+    """Return ``kelly validate``, ``kelly convert`` and ``kelly cpp``."""
     return [
         CommandEntry(
             name="validate",
@@ -38,5 +38,11 @@ def kelly_commands() -> list[CommandEntry]:
             name="convert",
             factory="kelly_export.commands:ConvertCommand",
             help="convert a legacy-layout model file to a correct RTNeural file",
+        ),
+        CommandEntry(
+            name="cpp",
+            factory="kelly_export.cpp_command:CppCommand",
+            help="write kelly_models.h (RTNeural model types + checking loader), the C++ "
+            "companion and an example pipeline",
         ),
     ]

@@ -21,8 +21,10 @@ from kelly_core.fileio import atomic_write_text
 from kelly_core.records import LoadedModel
 from kelly_core.specs import ModelSpec
 from kelly_export.check import infer_spec
+from kelly_export.float_text import float32_json
 from kelly_export.layout import FROM_RTNEURAL, TO_RTNEURAL
 from kelly_export.metadata import EXPORT_VERSION, FRAMEWORK, METADATA_KEYS, file_name, spec_metadata
+from kelly_export.parity import PARITY_FRAMES, parity_path, parity_text
 from kelly_export.problems import Problem
 from kelly_export.validate import load_document, validate_document, validate_file
 
@@ -31,9 +33,11 @@ __all__ = [
     "FRAMEWORK",
     "METADATA_KEYS",
     "RTNeuralExporter",
+    "document_text",
     "document_to_loaded",
     "file_name",
     "load_document",
+    "rtneural_weights",
     "spec_metadata",
     "to_document",
 ]
@@ -56,22 +60,45 @@ def to_document(
     :raises ExportError: If names or shapes do not fit ``spec``, values are not finite, or
         ``metadata`` contradicts the spec.
     """
+    return _document(spec, rtneural_weights(spec, arrays), metadata)
+
+
+def rtneural_weights(spec: ModelSpec, arrays: Mapping[str, FloatArray]) -> list[list[FloatArray]]:
+    """Return each layer's RTNeural weights (float32): dense ``[kernel, bias]``, lstm
+    ``[kernel, recurrent, bias]``.
+
+    :raises ExportError: If names or shapes do not fit ``spec`` or values are not finite.
+    """
     try:
         arrays = check_state_arrays(spec, arrays)
     except SpecError as exc:
         raise ExportError(exc.reason, field=exc.field, expected=exc.expected, got=exc.got) from exc
-    layers: list[dict[str, object]] = []
+    out: list[list[FloatArray]] = []
     for index, (layer, in_size) in enumerate(zip(spec.layers, spec.layer_input_sizes, strict=True)):
         names = layer.array_shapes(in_size, f"layers.{index}")
         converted = TO_RTNEURAL[layer.kind]([arrays[n] for n in names])
         if not all(np.isfinite(a).all() for a in converted):  # a float32 bias sum can overflow
             raise ExportError("expected finite values after conversion", field=f"layers[{index}]")
+        out.append(converted)
+    return out
+
+
+def _document(
+    spec: ModelSpec,
+    weights: list[list[FloatArray]],
+    metadata: Mapping[str, object] | None,
+    *,
+    as_lists: bool = True,
+) -> dict[str, object]:
+    """Build the document; with ``as_lists=False`` each layer's weights stay arrays."""
+    layers: list[dict[str, object]] = []
+    for layer, converted in zip(spec.layers, weights, strict=True):
         layers.append(
             {
                 "type": layer.kind,
                 "activation": layer.activation,
                 "shape": _shape(layer.size),
-                "weights": [a.tolist() for a in converted],
+                "weights": [a.tolist() for a in converted] if as_lists else converted,
             }
         )
     meta: dict[str, object] = dict(metadata or {})
@@ -85,6 +112,35 @@ def to_document(
             )
         meta[key] = value
     return {"in_shape": _shape(spec.input_size), "layers": layers, "metadata": meta}
+
+
+def document_text(
+    spec: ModelSpec,
+    weights: list[list[FloatArray]],
+    metadata: Mapping[str, object] | None = None,
+    *,
+    indent: int | None = None,
+) -> str:
+    """Return the file's JSON text, each weight as its shortest float32 round-trip text.
+
+    Everything but the weights goes through ``json.dumps`` (strict: no NaN or Infinity);
+    with ``indent=None`` the text is compact (no spaces). Reading it back with any float64
+    JSON parser and rounding to float32 gives the arrays bit for bit.
+    """
+    document = _document(spec, weights, metadata, as_lists=False)
+    texts: list[str] = []
+    for layer in cast(list[dict[str, object]], document["layers"]):
+        arrays = cast(list[FloatArray], layer["weights"])
+        layer["weights"] = f"@@kelly-weights-{len(texts)}@@"
+        texts.append("[" + ",".join(float32_json(a) for a in arrays) + "]")
+    separators = (",", ":") if indent is None else None
+    try:
+        text = json.dumps(document, allow_nan=False, indent=indent, separators=separators)
+    except ValueError as exc:  # unreachable after the finiteness checks; kept strict
+        raise ExportError(f"not strict JSON: {exc}") from exc
+    for index, weights_text in enumerate(texts):
+        text = text.replace(f'"@@kelly-weights-{index}@@"', weights_text, 1)
+    return text + "\n"
 
 
 def document_to_loaded(
@@ -150,13 +206,20 @@ class RTNeuralExporter:
 
     :param known_specs: Specs to infer a model from when a file has no ``metadata.spec``.
     :param indent: JSON indentation (``None``: compact, the default; files are large).
+    :param parity_frames: Frames of parity vectors written beside each file as
+        ``<stem>.parity.json`` (:mod:`kelly_export.parity`); 0 writes none.
     """
 
     def __init__(
-        self, known_specs: Mapping[str, ModelSpec] = MODEL_SPECS, *, indent: int | None = None
+        self,
+        known_specs: Mapping[str, ModelSpec] = MODEL_SPECS,
+        *,
+        indent: int | None = None,
+        parity_frames: int = PARITY_FRAMES,
     ) -> None:
         self._known = known_specs
         self._indent = indent
+        self._parity_frames = int(parity_frames)
 
     def export(
         self,
@@ -169,6 +232,8 @@ class RTNeuralExporter:
         """Write the model to ``path`` atomically; validate first; return the path.
 
         ``path`` may be a folder: the file is then ``<folder>/<lowercase name>.json``.
+        Its parity vectors go to ``<stem>.parity.json`` beside it (unless disabled).
+        Weights are written as the shortest text that reads back to the same float32.
 
         :raises ExportError: If the arrays do not fit ``spec``, are not finite, or the
             document fails validation (nothing is written).
@@ -177,7 +242,9 @@ class RTNeuralExporter:
         if path.is_dir():
             path = path / file_name(spec)
         try:
-            document = to_document(spec, arrays, metadata=metadata)
+            weights = rtneural_weights(spec, arrays)
+            document = _document(spec, weights, metadata)
+            text = document_text(spec, weights, metadata, indent=self._indent)
         except ExportError as exc:
             raise ExportError(
                 exc.reason, path=path, field=exc.field, expected=exc.expected, got=exc.got
@@ -185,11 +252,13 @@ class RTNeuralExporter:
         problems = validate_document(document, source=path, known_specs=self._known)
         if problems:
             _raise_first(problems, path)
-        try:
-            text = json.dumps(document, allow_nan=False, indent=self._indent)
-        except ValueError as exc:  # unreachable after the finiteness checks; kept strict
-            raise ExportError(f"not strict JSON: {exc}", path=path) from exc
-        return atomic_write_text(path, text + "\n")
+        written = atomic_write_text(path, text)
+        if self._parity_frames > 0:
+            atomic_write_text(
+                parity_path(path),
+                parity_text(spec, weights, model_file=path.name, frames=self._parity_frames),
+            )
+        return written
 
     def read(self, path: Path) -> LoadedModel:
         """Read an RTNeural file into spec, state arrays and metadata; raises ``ExportError``."""

@@ -124,4 +124,4 @@ class TestPlugin:
         registry = Registry(plugins=[plugin])
         assert isinstance(registry.exporter("rtneural"), Exporter)
         assert isinstance(registry.exporter_for(Path("m.json")), RTNeuralExporter)
-        assert set(registry.names("command")) == {"validate", "convert"}
+        assert set(registry.names("command")) == {"validate", "convert", "cpp"}

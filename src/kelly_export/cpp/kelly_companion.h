@@ -1,0 +1,624 @@
+// kelly_companion.h: everything around Kelly's five networks, for a C++17 plugin.
+//
+// Header-only, standard library only. It reproduces Kelly's Python reference
+// (kelly_core.encodings and kelly_runtime.backends.fallback) so a plugin computes the
+// same model inputs and reads the same outputs as `kelly generate`:
+//
+//   StreamingLogMel   22050 Hz, n_fft 2048, hop 512, periodic Hann, no centring, power 2,
+//                     128 Slaney mel bands (librosa's filterbank), 10*log10(max(p, 1e-8)),
+//                     then (dB + 20) / 60. Frame k covers samples [k*512, k*512 + 2048).
+//                     FFT: an iterative radix-2 complex FFT in double precision written
+//                     here (tables built in the constructor; no allocation afterwards).
+//   WindowAverager    mean of the frames starting in each 0.5 s window (21.533 frames);
+//                     frame k belongs to window floor(k / 21.533...).
+//   encode_emotion / decode_emotion / coarse_emotion
+//                     the 8x8 (sigma 0.3) and 4x4 (sigma 0.6) Gaussian-bump codes; decode
+//                     is the same 3x3 centroid start and 12 damped Gauss-Newton steps.
+//   harmony_context (128) and compact_context (32), melody_pitch_classes.
+//   chord vocabulary  64 classes: 5*root + {maj, min, dim, aug, 7}, 60 = N, 61..63 dim7;
+//                     chord_label(), chord_pitch_classes().
+//   key-relative vectors: tonic_shift(), transpose_pitches(), transpose_pitch_classes(),
+//                     transpose_chord(), transpose_chords() (melody, chord and pitch-class
+//                     vectors of files whose metadata.tonal_reference is "tonic" are
+//                     relative to the key's tonic; move them up by tonic_shift(tonic)).
+//   Expression (16 named fields), decode_groove (offsets, velocities).
+//   fallback_* outputs of the rule-based stand-ins for a model that failed to load.
+//   SpscQueue         lock-free single-producer/single-consumer ring (atomics, fixed
+//                     capacity, no allocation after construction) for the audio thread's
+//                     handoff, and BeatVector, the 309-float beat layout of Kelly's Python
+//                     async pipeline.
+//
+// Everything except StreamingLogMel's constructor, mel_filterbank() and chord_label()
+// (which return std::vector / std::string) is allocation-free and can run on the audio
+// thread. The companion is checked against vectors Kelly's Python writes
+// (tests/integration/test_cpp_companion.py): log-mel within 1e-4, decode within 1e-5,
+// contexts exact. Kelly ships this file as package data; `kelly cpp` writes it out.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kelly {
+
+// ---------------------------------------------------------------- log-mel front end
+constexpr int kSampleRate = 22050;
+constexpr int kFftSize = 2048;
+constexpr int kHop = 512;
+constexpr int kMels = 128;
+constexpr int kBins = kFftSize / 2 + 1;
+constexpr double kAmin = 1e-8;
+constexpr double kRefPower = 1.0;
+constexpr double kDbCenter = -20.0;
+constexpr double kDbHalfRange = 60.0;
+constexpr double kWindowSeconds = 0.5;
+/// Frames starting in one 0.5 s analysis window: 0.5 * 22050 / 512 = 21.533203125.
+constexpr double kFramesPerWindow = kWindowSeconds * kSampleRate / kHop;
+
+namespace detail {
+constexpr double kPi = 3.14159265358979323846;
+
+inline double hz_to_mel(double hz) {
+    const double f_sp = 200.0 / 3.0, min_log_hz = 1000.0, min_log_mel = min_log_hz / f_sp;
+    const double logstep = std::log(6.4) / 27.0;
+    return hz >= min_log_hz ? min_log_mel + std::log(hz / min_log_hz) / logstep : hz / f_sp;
+}
+
+inline double mel_to_hz(double mel) {
+    const double f_sp = 200.0 / 3.0, min_log_hz = 1000.0, min_log_mel = min_log_hz / f_sp;
+    const double logstep = std::log(6.4) / 27.0;
+    return mel >= min_log_mel ? min_log_hz * std::exp(logstep * (mel - min_log_mel)) : f_sp * mel;
+}
+
+/// numpy.linspace(start, stop, num)[i]
+inline double linspace(double start, double stop, int num, int i) {
+    if (i == num - 1) return stop;
+    const double step = (stop - start) / (num - 1);
+    return start + step * i;
+}
+}  // namespace detail
+
+/// Radix-2 complex FFT of a fixed power-of-two size, double precision, in place.
+/// Tables are built once; transform() allocates nothing.
+class Fft {
+public:
+    explicit Fft(int n) : n_(n), cos_(n / 2), sin_(n / 2), rev_(n) {
+        int bits = 0;
+        while ((1 << bits) < n) ++bits;
+        for (int i = 0; i < n; ++i) {
+            int r = 0;
+            for (int b = 0; b < bits; ++b) r |= ((i >> b) & 1) << (bits - 1 - b);
+            rev_[i] = r;
+        }
+        for (int k = 0; k < n / 2; ++k) {
+            cos_[k] = std::cos(2.0 * detail::kPi * k / n);
+            sin_[k] = -std::sin(2.0 * detail::kPi * k / n);
+        }
+    }
+    int size() const noexcept { return n_; }
+    /// Forward DFT X[k] = sum_t x[t] exp(-2 pi i k t / n), in place on (re, im).
+    void transform(double* re, double* im) const noexcept {
+        for (int i = 0; i < n_; ++i) {
+            const int j = rev_[i];
+            if (j > i) {
+                std::swap(re[i], re[j]);
+                std::swap(im[i], im[j]);
+            }
+        }
+        for (int len = 2; len <= n_; len <<= 1) {
+            const int half = len / 2, stride = n_ / len;
+            for (int start = 0; start < n_; start += len) {
+                for (int k = 0; k < half; ++k) {
+                    const double wr = cos_[k * stride], wi = sin_[k * stride];
+                    const int a = start + k, b = a + half;
+                    const double tr = re[b] * wr - im[b] * wi, ti = re[b] * wi + im[b] * wr;
+                    re[b] = re[a] - tr;
+                    im[b] = im[a] - ti;
+                    re[a] += tr;
+                    im[a] += ti;
+                }
+            }
+        }
+    }
+
+private:
+    int n_;
+    std::vector<double> cos_, sin_;
+    std::vector<int> rev_;
+};
+
+/// The (128, 1025) Slaney mel filterbank, as librosa.filters.mel(sr=22050, n_fft=2048,
+/// n_mels=128, htk=False, norm="slaney"); row-major.
+inline std::vector<double> mel_filterbank() {
+    std::vector<double> weights(static_cast<std::size_t>(kMels) * kBins, 0.0);
+    std::array<double, kMels + 2> hz{};
+    const double mel_lo = detail::hz_to_mel(0.0), mel_hi = detail::hz_to_mel(kSampleRate / 2.0);
+    for (int i = 0; i < kMels + 2; ++i)
+        hz[i] = detail::mel_to_hz(detail::linspace(mel_lo, mel_hi, kMels + 2, i));
+    for (int m = 0; m < kMels; ++m) {
+        const double lower_d = hz[m + 1] - hz[m], upper_d = hz[m + 2] - hz[m + 1];
+        const double enorm = 2.0 / (hz[m + 2] - hz[m]);
+        for (int k = 0; k < kBins; ++k) {
+            const double f = k * (1.0 / (kFftSize * (1.0 / kSampleRate)));  // numpy.fft.rfftfreq
+            const double lower = -(hz[m] - f) / lower_d, upper = (hz[m + 2] - f) / upper_d;
+            weights[static_cast<std::size_t>(m) * kBins + k] =
+                std::max(0.0, std::min(lower, upper)) * enorm;
+        }
+    }
+    return weights;
+}
+
+/// Streaming log-mel: push samples (22050 Hz mono, in [-1, 1]) in chunks of any size;
+/// each completed frame is handed to a callback as 128 floats. Identical frames to
+/// Kelly's offline_log_mel for the same audio, whatever the chunking.
+class StreamingLogMel {
+public:
+    StreamingLogMel()
+        : fft_(kFftSize), filters_(mel_filterbank()), window_(kFftSize), buffer_(kFftSize),
+          re_(kFftSize), im_(kFftSize), power_(kBins) {
+        for (int n = 0; n < kFftSize; ++n)
+            window_[n] = 0.5 - 0.5 * std::cos(2.0 * detail::kPi * n / kFftSize);  // periodic
+        // the first and last non-zero bin of each band, to skip the zeros
+        for (int m = 0; m < kMels; ++m) {
+            int lo = kBins, hi = 0;
+            for (int k = 0; k < kBins; ++k)
+                if (filters_[static_cast<std::size_t>(m) * kBins + k] != 0.0) {
+                    lo = std::min(lo, k);
+                    hi = k + 1;
+                }
+            band_[m] = {lo, std::max(lo, hi)};
+        }
+    }
+
+    /// Append n samples; call on_frame(const float* frame /*128*/) per completed frame.
+    template <typename OnFrame>
+    void push(const float* samples, std::size_t n, OnFrame&& on_frame) {
+        for (std::size_t i = 0; i < n; ++i) {
+            buffer_[fill_++] = static_cast<double>(samples[i]);
+            if (fill_ == kFftSize) {
+                compute(frame_.data());
+                on_frame(static_cast<const float*>(frame_.data()));
+                std::copy(buffer_.begin() + kHop, buffer_.end(), buffer_.begin());
+                fill_ = kFftSize - kHop;
+            }
+        }
+    }
+
+    /// Forget buffered samples (a new stream).
+    void reset() noexcept { fill_ = 0; }
+
+    /// Compute the features of one full frame of kFftSize samples (no streaming state).
+    void frame_features(const double* samples, float* out) {
+        std::copy(samples, samples + kFftSize, buffer_.begin());
+        compute(out);
+    }
+
+private:
+    void compute(float* out) {
+        for (int n = 0; n < kFftSize; ++n) {
+            re_[n] = buffer_[n] * window_[n];
+            im_[n] = 0.0;
+        }
+        fft_.transform(re_.data(), im_.data());
+        for (int k = 0; k < kBins; ++k) power_[k] = re_[k] * re_[k] + im_[k] * im_[k];
+        for (int m = 0; m < kMels; ++m) {
+            double mel = 0.0;
+            const double* row = filters_.data() + static_cast<std::size_t>(m) * kBins;
+            for (int k = band_[m].first; k < band_[m].second; ++k) mel += power_[k] * row[k];
+            const double db = 10.0 * std::log10(std::max(mel, kAmin) / kRefPower);
+            out[m] = static_cast<float>((db - kDbCenter) / kDbHalfRange);
+        }
+    }
+
+    Fft fft_;
+    std::vector<double> filters_, window_, buffer_, re_, im_, power_;
+    std::array<std::pair<int, int>, kMels> band_{};
+    std::array<float, kMels> frame_{};
+    int fill_ = 0;
+};
+
+/// Streaming window means: push frames, get each completed 0.5 s window's mean.
+template <int Width = kMels>
+class WindowAverager {
+public:
+    explicit WindowAverager(double frames_per_window = kFramesPerWindow)
+        : per_window_(frames_per_window) {}
+
+    /// Add one frame; returns true and writes the window mean to out when it completes one.
+    bool push(const float* frame, float* out) noexcept {
+        for (int i = 0; i < Width; ++i) sum_[i] += static_cast<double>(frame[i]);
+        ++count_;
+        ++seen_;
+        const long end = static_cast<long>(std::ceil((window_ + 1) * per_window_ - 1e-9));
+        if (seen_ != end) return false;
+        for (int i = 0; i < Width; ++i) out[i] = static_cast<float>(sum_[i] / count_);
+        sum_.fill(0.0);
+        count_ = 0;
+        ++window_;
+        return true;
+    }
+    void reset() noexcept {
+        sum_.fill(0.0);
+        count_ = 0;
+        seen_ = 0;
+        window_ = 0;
+    }
+
+private:
+    double per_window_;
+    std::array<double, Width> sum_{};
+    long count_ = 0, seen_ = 0, window_ = 0;
+};
+
+// ---------------------------------------------------------------- emotion codes
+constexpr int kEmotionGrid = 8;
+constexpr int kEmotionSize = 64;
+constexpr double kEmotionSigma = 0.3;
+constexpr int kCoarseGrid = 4;
+constexpr int kCoarseSize = 16;
+constexpr double kCoarseSigma = 0.6;
+
+struct Emotion {
+    float valence = 0.0f;  ///< in [-1, 1]
+    float arousal = 0.0f;  ///< in [-1, 1]
+};
+
+namespace detail {
+inline double center(int grid, int i) { return linspace(-1.0, 1.0, grid, i); }
+inline double clip(double x, double lo, double hi) { return std::min(std::max(x, lo), hi); }
+
+template <int Grid>
+inline void encode_bumps(double valence, double arousal, double sigma, float* out) {
+    const double v = clip(valence, -1.0, 1.0), a = clip(arousal, -1.0, 1.0);
+    std::array<double, Grid> ev{}, ea{};
+    for (int i = 0; i < Grid; ++i) {
+        const double dv = v - center(Grid, i), da = a - center(Grid, i);
+        ev[i] = std::exp(-(dv * dv) / (2 * (sigma * sigma)));
+        ea[i] = std::exp(-(da * da) / (2 * (sigma * sigma)));
+    }
+    for (int i = 0; i < Grid; ++i)
+        for (int j = 0; j < Grid; ++j) out[Grid * i + j] = static_cast<float>(2.0 * (ev[i] * ea[j]) - 1.0);
+}
+
+/// Solve the 4x4 system a x = b by Gaussian elimination with partial pivoting.
+inline void solve4(std::array<std::array<double, 4>, 4> a, std::array<double, 4> b, double* x) {
+    for (int col = 0; col < 4; ++col) {
+        int pivot = col;
+        for (int r = col + 1; r < 4; ++r)
+            if (std::fabs(a[r][col]) > std::fabs(a[pivot][col])) pivot = r;
+        std::swap(a[col], a[pivot]);
+        std::swap(b[col], b[pivot]);
+        for (int r = col + 1; r < 4; ++r) {
+            const double f = a[r][col] / a[col][col];
+            for (int c = col; c < 4; ++c) a[r][c] -= f * a[col][c];
+            b[r] -= f * b[col];
+        }
+    }
+    for (int r = 3; r >= 0; --r) {
+        double s = b[r];
+        for (int c = r + 1; c < 4; ++c) s -= a[r][c] * x[c];
+        x[r] = s / a[r][r];
+    }
+}
+}  // namespace detail
+
+/// The 64-value code of (valence, arousal), each clipped to [-1, 1]: 8x8 bumps, sigma 0.3.
+inline void encode_emotion(double valence, double arousal, float* out64) {
+    detail::encode_bumps<kEmotionGrid>(valence, arousal, kEmotionSigma, out64);
+}
+
+/// The coarse 16-value code: 4x4 bumps, sigma 0.6 (the DynamicsEngine's context).
+inline void coarse_emotion(double valence, double arousal, float* out16) {
+    detail::encode_bumps<kCoarseGrid>(valence, arousal, kCoarseSigma, out16);
+}
+
+/// Decode a 64-value code (exact or a network's noisy output) to (valence, arousal).
+inline Emotion decode_emotion(const float* code64) noexcept {
+    constexpr int G = kEmotionGrid;
+    std::array<double, kEmotionSize> g{};
+    double gmin = std::numeric_limits<double>::infinity(), gmax = -gmin;
+    for (int k = 0; k < kEmotionSize; ++k) {
+        double x = static_cast<double>(code64[k]);
+        if (std::isnan(x)) x = -1.0;
+        if (std::isinf(x)) x = x > 0 ? 1.0 : -1.0;
+        g[k] = detail::clip((x + 1.0) / 2.0, 0.0, 1.0);
+        gmin = std::min(gmin, g[k]);
+        gmax = std::max(gmax, g[k]);
+    }
+    std::array<double, G> c{};
+    for (int i = 0; i < G; ++i) c[i] = detail::center(G, i);
+    // start: centroid of the 3x3 neighbourhood of the strongest bump (edges repeat)
+    int best = 0;
+    for (int k = 1; k < kEmotionSize; ++k)
+        if (g[k] > g[best]) best = k;
+    const int iv = best / G, ia = best % G;
+    int rows[3], cols[3];
+    for (int d = 0; d < 3; ++d) {
+        rows[d] = std::min(std::max(iv + d - 1, 0), G - 1);
+        cols[d] = std::min(std::max(ia + d - 1, 0), G - 1);
+    }
+    double w[3][3], total = 0.0;
+    for (int r = 0; r < 3; ++r)
+        for (int q = 0; q < 3; ++q) {
+            w[r][q] = g[G * rows[r] + cols[q]] + 1e-9;
+            total += w[r][q];
+        }
+    double v = 0.0, a = 0.0;
+    for (int r = 0; r < 3; ++r) {
+        double row_sum = 0.0;
+        for (int q = 0; q < 3; ++q) row_sum += w[r][q];
+        v += row_sum * c[rows[r]];
+    }
+    for (int q = 0; q < 3; ++q) {
+        double col_sum = 0.0;
+        for (int r = 0; r < 3; ++r) col_sum += w[r][q];
+        a += col_sum * c[cols[q]];
+    }
+    v /= total;
+    a /= total;
+    double scale = 1.0, offset = 0.0;
+    const double s2 = kEmotionSigma * kEmotionSigma, damping = 1e-6;
+    for (int step = 0; step < 12; ++step) {
+        std::array<double, G> ev{}, ea{};
+        for (int i = 0; i < G; ++i) {
+            ev[i] = std::exp(-((v - c[i]) * (v - c[i])) / (2 * s2));
+            ea[i] = std::exp(-((a - c[i]) * (a - c[i])) / (2 * s2));
+        }
+        std::array<std::array<double, 4>, 4> jtj{};
+        std::array<double, 4> jtr{};
+        for (int i = 0; i < G; ++i)
+            for (int j = 0; j < G; ++j) {
+                const double m = ev[i] * ea[j];
+                const double row[4] = {scale * (m * ((c[i] - v) / s2)),
+                                       scale * (m * ((c[j] - a) / s2)), m, 1.0};
+                const double resid = g[G * i + j] - (scale * m + offset);
+                for (int p = 0; p < 4; ++p) {
+                    jtr[p] += row[p] * resid;
+                    for (int q = 0; q < 4; ++q) jtj[p][q] += row[p] * row[q];
+                }
+            }
+        for (int p = 0; p < 4; ++p) jtj[p][p] += damping;
+        double delta[4];
+        detail::solve4(jtj, jtr, delta);
+        delta[0] = detail::clip(delta[0], -0.25, 0.25);
+        delta[1] = detail::clip(delta[1], -0.25, 0.25);
+        v = detail::clip(v + delta[0], -1.0, 1.0);
+        a = detail::clip(a + delta[1], -1.0, 1.0);
+        scale = detail::clip(scale + delta[2], 1e-3, 2.0);
+        offset = detail::clip(offset + delta[3], -1.0, 1.0);
+    }
+    if (gmax - gmin < 1e-3) return {};  // a constant code: the neutral point
+    return {static_cast<float>(v), static_cast<float>(a)};
+}
+
+// ---------------------------------------------------------------- chords
+constexpr int kNumChords = 64;
+constexpr int kNoChord = 60;
+constexpr int kCMajor = 0;
+constexpr int kDim7Base = 61;
+constexpr const char* kRootNames[12] = {"C", "C#", "D", "Eb", "E", "F",
+                                        "F#", "G", "Ab", "A", "Bb", "B"};
+constexpr const char* kQualities[5] = {"maj", "min", "dim", "aug", "7"};
+
+/// "C:maj", "A:min", "N", "C#:dim7" for class 0..63 (empty string out of range).
+/// Returns a std::string (allocates): for display, off the audio thread.
+inline std::string chord_label(int index) {
+    if (index < 0 || index >= kNumChords) return {};
+    if (index == kNoChord) return "N";
+    if (index > kNoChord) return std::string(kRootNames[index - kDim7Base]) + ":dim7";
+    return std::string(kRootNames[index / 5]) + ":" + kQualities[index % 5];
+}
+
+/// Sorted pitch classes of a chord class; returns how many (0 for N) written to out[4].
+inline int chord_pitch_classes(int index, int* out) {
+    static constexpr int kIntervals[5][4] = {{0, 4, 7, -1}, {0, 3, 7, -1}, {0, 3, 6, -1},
+                                             {0, 4, 8, -1}, {0, 4, 7, 10}};
+    if (index < 0 || index >= kNumChords || index == kNoChord) return 0;
+    int n = 0;
+    if (index > kNoChord) {
+        for (int i : {0, 3, 6, 9}) out[n++] = (index - kDim7Base + i) % 12;
+    } else {
+        for (int i : kIntervals[index % 5])
+            if (i >= 0) out[n++] = (index / 5 + i) % 12;
+    }
+    for (int i = 1; i < n; ++i)  // insertion sort of at most 4 values
+        for (int k = i; k > 0 && out[k - 1] > out[k]; --k) std::swap(out[k - 1], out[k]);
+    return n;
+}
+
+/// Index of the largest value (the first of equal ones), as numpy.argmax.
+inline int argmax(const float* values, int n) noexcept {
+    int best = 0;
+    for (int i = 1; i < n; ++i)
+        if (values[i] > values[best]) best = i;
+    return best;
+}
+
+// ---------------------------------------------------------------- key-relative vectors
+/// Transposition from C to the tonic (pitch class), nearest in register: -5..+6.
+inline int tonic_shift(int tonic) noexcept {
+    const int pc = ((tonic % 12) + 12) % 12;
+    return pc > 6 ? pc - 12 : pc;
+}
+
+/// out[p + s] = in[p] over n pitches; pitches moved out of range drop, vacated ones are 0.
+inline void transpose_pitches(const float* in, float* out, int n, int semitones) noexcept {
+    for (int p = 0; p < n; ++p) out[p] = 0.0f;
+    for (int p = 0; p < n; ++p) {
+        const int q = p + semitones;
+        if (q >= 0 && q < n) out[q] = in[p];
+    }
+}
+
+/// Rotate a 12-value pitch-class vector up by semitones (index 0 = C).
+inline void transpose_pitch_classes(const float* in, float* out, int semitones) noexcept {
+    for (int p = 0; p < 12; ++p) out[(((p + semitones) % 12) + 12) % 12] = in[p];
+}
+
+/// Chord class with its root moved up by semitones (N stays N; dim7 stays among dim7s).
+inline int transpose_chord(int index, int semitones) noexcept {
+    if (index < 0 || index >= kNumChords || index == kNoChord) return index;
+    if (index > kNoChord) return kNoChord + 1 + (((index - kNoChord - 1 + semitones) % 3) + 3) % 3;
+    return 5 * ((((index / 5) + semitones) % 12 + 12) % 12) + index % 5;
+}
+
+/// Move a 64-value chord distribution's mass up by semitones.
+inline void transpose_chords(const float* in, float* out, int semitones) noexcept {
+    for (int i = 0; i < kNumChords; ++i) out[i] = 0.0f;
+    for (int i = 0; i < kNumChords; ++i) out[transpose_chord(i, semitones)] = in[i];
+}
+
+// ---------------------------------------------------------------- contexts
+constexpr int kBeatsPerBar = 4;
+constexpr int kNumPitches = 128;
+
+/// HarmonyPredictor input (128): [emotion code (64) | previous chord distribution (64)].
+inline void harmony_context(const float* emotion64, const float* previous_chords64, float* out128) {
+    std::copy(emotion64, emotion64 + 64, out128);
+    std::copy(previous_chords64, previous_chords64 + 64, out128 + 64);
+}
+
+/// Binary 12-value profile: pitch class pc is 1 when a pitch of it has prob >= threshold.
+inline void melody_pitch_classes(const float* probs128, float* out12, double threshold = 0.5) {
+    for (int i = 0; i < 12; ++i) out12[i] = 0.0f;
+    for (int p = 0; p < kNumPitches; ++p)
+        if (static_cast<double>(probs128[p]) >= threshold) out12[p % 12] = 1.0f;
+}
+
+/// DynamicsEngine input (32): [coarse code of the decoded emotion (16) | beat-in-bar
+/// one-hot (4) | pitch-class profile (12)].
+inline void compact_context(const float* emotion64, int beat_in_bar, const float* pitch_classes12,
+                            float* out32) {
+    const Emotion e = decode_emotion(emotion64);
+    coarse_emotion(static_cast<double>(e.valence), static_cast<double>(e.arousal), out32);
+    for (int i = 0; i < kBeatsPerBar; ++i) out32[16 + i] = 0.0f;
+    out32[16 + ((beat_in_bar % kBeatsPerBar) + kBeatsPerBar) % kBeatsPerBar] = 1.0f;
+    std::copy(pitch_classes12, pitch_classes12 + 12, out32 + 20);
+}
+
+// ---------------------------------------------------------------- expression and groove
+constexpr int kExpressionSize = 16;
+constexpr const char* kExpressionFields[kExpressionSize] = {
+    "velocity_mean", "velocity_spread", "accent_1",      "accent_2",
+    "accent_3",      "accent_4",        "articulation",  "timing_offset",
+    "timing_spread", "sustain_pedal",   "soft_pedal",    "density",
+    "register",      "register_span",   "polyphony",     "velocity_trend"};
+
+/// The DynamicsEngine's 16 values by name, each clipped to [0, 1] (units in Kelly's
+/// docs/encodings.md: velocity_mean * 127 is a MIDI velocity, timing_offset 0.5 is on
+/// the grid, ...).
+struct Expression {
+    double velocity_mean, velocity_spread, accent_1, accent_2, accent_3, accent_4,
+        articulation, timing_offset, timing_spread, sustain_pedal, soft_pedal, density,
+        register_, register_span, polyphony, velocity_trend;
+
+    static Expression from_vector(const float* v16) noexcept {
+        double c[kExpressionSize];
+        for (int i = 0; i < kExpressionSize; ++i)
+            c[i] = detail::clip(static_cast<double>(v16[i]), 0.0, 1.0);
+        return {c[0], c[1], c[2],  c[3],  c[4],  c[5],  c[6],  c[7],
+                c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]};
+    }
+    void to_vector(float* out16) const noexcept {
+        const double c[kExpressionSize] = {
+            velocity_mean, velocity_spread, accent_1,      accent_2,      accent_3,  accent_4,
+            articulation,  timing_offset,   timing_spread, sustain_pedal, soft_pedal, density,
+            register_,     register_span,   polyphony,     velocity_trend};
+        for (int i = 0; i < kExpressionSize; ++i) out16[i] = static_cast<float>(c[i]);
+    }
+};
+
+constexpr int kGrooveSteps = 16;
+constexpr int kGrooveSize = 32;
+
+/// Decode a 32-value groove: offsets (in steps, [-0.5, 0.5]; 0 where silent) and
+/// velocities (0..127, rounded half to even as numpy.rint).
+inline void decode_groove(const float* groove32, float* offsets16, float* velocities16) noexcept {
+    for (int s = 0; s < kGrooveSteps; ++s) {
+        const double raw = (static_cast<double>(groove32[kGrooveSteps + s]) + 1.0) * 127.0 / 2.0;
+        const double vel = detail::clip(std::nearbyint(raw), 0.0, 127.0);
+        velocities16[s] = static_cast<float>(vel);
+        offsets16[s] = vel > 0 ? static_cast<float>(
+                                     detail::clip(static_cast<double>(groove32[s]) / 2.0, -0.5, 0.5))
+                               : 0.0f;
+    }
+}
+
+// ---------------------------------------------------------------- fallback heuristics
+/// EmotionRecognizer fallback: the code of the neutral point (0, 0).
+inline void fallback_emotion(float* out64) { encode_emotion(0.0, 0.0, out64); }
+/// MelodyTransformer fallback: 1/128 for every pitch.
+inline void fallback_melody(float* out128) { std::fill(out128, out128 + 128, 1.0f / 128.0f); }
+/// HarmonyPredictor fallback: one-hot C major.
+inline void fallback_harmony(float* out64) {
+    std::fill(out64, out64 + 64, 0.0f);
+    out64[kCMajor] = 1.0f;
+}
+/// DynamicsEngine fallback: velocity 80 with a mild downbeat accent, on the grid.
+inline void fallback_expression(float* out16) {
+    const double v[kExpressionSize] = {80.0 / 127, 8.0 / 64,  90.0 / 127, 75.0 / 127,
+                                       82.0 / 127, 75.0 / 127, 0.45,      0.5,
+                                       0.0,        0.0,        0.0,       2.0 / 16,
+                                       (64.0 - 21) / 87, 12.0 / 87, 2.0 / 10, 0.5};
+    for (int i = 0; i < kExpressionSize; ++i) out16[i] = static_cast<float>(v[i]);
+}
+/// GroovePredictor fallback: a straight rock bar (kick 100, snare 110, hats 70), no offsets.
+inline void fallback_groove(float* out32) {
+    constexpr int vel[kGrooveSteps] = {100, 0, 70, 0, 110, 0, 70, 0, 100, 0, 70, 0, 110, 0, 70, 0};
+    for (int s = 0; s < kGrooveSteps; ++s) {
+        out32[s] = 0.0f;
+        out32[kGrooveSteps + s] = static_cast<float>(2.0 * vel[s] / 127.0 - 1.0);
+    }
+}
+
+// ---------------------------------------------------------------- audio-thread handoff
+/// Lock-free single-producer/single-consumer ring of Capacity items. One thread calls
+/// try_push, one other thread calls try_pop; neither blocks or allocates.
+template <typename T, std::size_t Capacity>
+class SpscQueue {
+    static_assert(Capacity >= 1, "capacity must be at least 1");
+
+public:
+    bool try_push(const T& item) noexcept {
+        const std::size_t tail = tail_.load(std::memory_order_relaxed);
+        const std::size_t next = (tail + 1) % (Capacity + 1);
+        if (next == head_.load(std::memory_order_acquire)) return false;  // full
+        slots_[tail] = item;
+        tail_.store(next, std::memory_order_release);
+        return true;
+    }
+    bool try_pop(T& item) noexcept {
+        const std::size_t head = head_.load(std::memory_order_relaxed);
+        if (head == tail_.load(std::memory_order_acquire)) return false;  // empty
+        item = slots_[head];
+        head_.store((head + 1) % (Capacity + 1), std::memory_order_release);
+        return true;
+    }
+    bool empty() const noexcept {
+        return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
+    }
+    static constexpr std::size_t capacity() noexcept { return Capacity; }
+
+private:
+    std::array<T, Capacity + 1> slots_{};
+    alignas(64) std::atomic<std::size_t> head_{0};
+    alignas(64) std::atomic<std::size_t> tail_{0};
+};
+
+/// One beat as 309 floats, the layout of Kelly's async pipeline:
+/// [emotion 64 | notes 128 | chords 64 | expression 16 | groove 32 |
+///  beat, beat_in_bar, has_groove, valence, arousal].
+constexpr int kBeatVectorSize = 64 + 128 + 64 + 16 + 32 + 5;
+using BeatVector = std::array<float, kBeatVectorSize>;
+namespace beat_offset {
+constexpr int emotion = 0, notes = 64, chords = 192, expression = 256, groove = 272, meta = 304;
+}
+
+}  // namespace kelly

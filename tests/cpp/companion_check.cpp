@@ -1,0 +1,147 @@
+// Runs one function of kelly_companion.h over float32 rows read from a file and writes
+// the float32 results; tests/integration/test_cpp_companion.py compares them to Python.
+//
+//   companion_check MODE IN.f32 OUT.f32 [CHUNK]
+//
+// Files are raw little-endian float32, rows of a fixed width per mode.
+#include "kelly_companion.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+std::vector<float> read_floats(const char* path) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<float> out(bytes.size() / sizeof(float));
+    std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
+    return out;
+}
+
+void write_floats(const char* path, const std::vector<float>& values) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(values.data()),
+              static_cast<std::streamsize>(values.size() * sizeof(float)));
+}
+
+template <typename F>
+std::vector<float> rows(const std::vector<float>& in, int width, int out_width, F&& f) {
+    const std::size_t n = in.size() / width;
+    std::vector<float> out(n * out_width);
+    for (std::size_t r = 0; r < n; ++r) f(in.data() + r * width, out.data() + r * out_width);
+    return out;
+}
+
+int spsc_check() {
+    kelly::SpscQueue<kelly::BeatVector, 8> queue;
+    constexpr int kCount = 20000;
+    std::thread producer([&] {
+        kelly::BeatVector beat{};
+        for (int i = 0; i < kCount; ++i) {
+            beat[0] = static_cast<float>(i);
+            beat[kelly::kBeatVectorSize - 1] = static_cast<float>(-i);
+            while (!queue.try_push(beat)) std::this_thread::yield();
+        }
+    });
+    kelly::BeatVector got{};
+    int expected = 0, bad = 0;
+    while (expected < kCount) {
+        if (!queue.try_pop(got)) {
+            std::this_thread::yield();
+            continue;
+        }
+        if (got[0] != static_cast<float>(expected) ||
+            got[kelly::kBeatVectorSize - 1] != static_cast<float>(-expected))
+            ++bad;
+        ++expected;
+    }
+    producer.join();
+    std::cout << "spsc " << expected << " items, " << bad << " out of order, empty "
+              << queue.empty() << "\n";
+    return bad == 0 && queue.empty() ? 0 : 1;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 2 && std::string(argv[1]) == "spsc") return spsc_check();
+    if (argc >= 2 && std::string(argv[1]) == "labels") {
+        for (int i = 0; i < kelly::kNumChords; ++i) {
+            int pcs[4];
+            const int n = kelly::chord_pitch_classes(i, pcs);
+            std::cout << kelly::chord_label(i);
+            for (int k = 0; k < n; ++k) std::cout << " " << pcs[k];
+            std::cout << "\n";
+        }
+        return 0;
+    }
+    if (argc < 4) {
+        std::cerr << "usage: companion_check MODE IN.f32 OUT.f32 [CHUNK]\n";
+        return 2;
+    }
+    const std::string mode = argv[1];
+    const std::vector<float> in = read_floats(argv[2]);
+    std::vector<float> out;
+    if (mode == "logmel") {
+        const std::size_t chunk = argc > 4 ? std::stoul(argv[4]) : 512;
+        kelly::StreamingLogMel extractor;
+        for (std::size_t start = 0; start < in.size(); start += chunk) {
+            const std::size_t n = std::min(chunk, in.size() - start);
+            extractor.push(in.data() + start, n,
+                           [&](const float* frame) { out.insert(out.end(), frame, frame + 128); });
+        }
+    } else if (mode == "windows") {
+        kelly::WindowAverager<> averager;
+        float mean[128];
+        for (std::size_t r = 0; r + 128 <= in.size(); r += 128)
+            if (averager.push(in.data() + r, mean)) out.insert(out.end(), mean, mean + 128);
+    } else if (mode == "encode") {
+        out = rows(in, 2, 64, [](const float* x, float* y) { kelly::encode_emotion(x[0], x[1], y); });
+    } else if (mode == "coarse") {
+        out = rows(in, 2, 16, [](const float* x, float* y) { kelly::coarse_emotion(x[0], x[1], y); });
+    } else if (mode == "decode") {
+        out = rows(in, 64, 2, [](const float* x, float* y) {
+            const kelly::Emotion e = kelly::decode_emotion(x);
+            y[0] = e.valence;
+            y[1] = e.arousal;
+        });
+    } else if (mode == "harmony") {
+        out = rows(in, 128, 128, [](const float* x, float* y) { kelly::harmony_context(x, x + 64, y); });
+    } else if (mode == "compact") {  // emotion 64 | beat 1 | pitch classes 12
+        out = rows(in, 77, 32, [](const float* x, float* y) {
+            kelly::compact_context(x, static_cast<int>(x[64]), x + 65, y);
+        });
+    } else if (mode == "pcs") {
+        out = rows(in, 128, 12, [](const float* x, float* y) { kelly::melody_pitch_classes(x, y); });
+    } else if (mode == "transpose") {  // notes 128 | pcs 12 | chords 64 | shift 1
+        out = rows(in, 205, 205, [](const float* x, float* y) {
+            const int s = static_cast<int>(x[204]);
+            kelly::transpose_pitches(x, y, 128, s);
+            kelly::transpose_pitch_classes(x + 128, y + 128, s);
+            kelly::transpose_chords(x + 140, y + 140, s);
+            y[204] = static_cast<float>(kelly::tonic_shift(s));
+        });
+    } else if (mode == "groove") {
+        out = rows(in, 32, 32, [](const float* x, float* y) { kelly::decode_groove(x, y, y + 16); });
+    } else if (mode == "expression") {
+        out = rows(in, 16, 16, [](const float* x, float* y) {
+            kelly::Expression::from_vector(x).to_vector(y);
+        });
+    } else if (mode == "fallback") {
+        out.resize(64 + 128 + 64 + 16 + 32);
+        kelly::fallback_emotion(out.data());
+        kelly::fallback_melody(out.data() + 64);
+        kelly::fallback_harmony(out.data() + 192);
+        kelly::fallback_expression(out.data() + 256);
+        kelly::fallback_groove(out.data() + 272);
+    } else {
+        std::cerr << "unknown mode " << mode << "\n";
+        return 2;
+    }
+    write_floats(argv[3], out);
+    return 0;
+}

@@ -1,0 +1,273 @@
+"""The C++ companion (kelly_companion.h) against Kelly's Python reference.
+
+The system C++ compiler builds tests/cpp/companion_check.cpp once per session; each test
+writes reference inputs from Python, runs one companion function over them and compares:
+log-mel within 1e-4, decode within 1e-5, contexts, vocabulary, transposition, groove,
+expression and fallbacks exactly. Without a compiler the tests skip, saying so, unless
+``KELLY_REQUIRE_CXX=1`` (``.ci/run`` sets it), where a missing compiler fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kelly_core.encodings import (
+    CHORD_VOCABULARY,
+    DEFAULT_EXPRESSION,
+    chord_pitch_classes,
+    compact_context,
+    decode_emotions,
+    decode_groove,
+    encode_emotions,
+    harmony_context,
+    melody_pitch_classes,
+)
+from kelly_core.encodings.emotion import coarse_emotions
+from kelly_core.encodings.expression import Expression
+from kelly_core.encodings.logmel import (
+    StreamingLogMel,
+    WindowAverager,
+    frames_per_window,
+    offline_log_mel,
+)
+from kelly_core.encodings.tonal import (
+    tonic_shift,
+    transpose_chords,
+    transpose_pitch_classes,
+    transpose_pitches,
+)
+from kelly_export.cpp_files import companion_header
+from kelly_runtime.backends.fallback import FALLBACK_OUTPUTS
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECK_SOURCE = ROOT / "tests" / "cpp" / "companion_check.cpp"
+
+Runner = Callable[..., np.ndarray]
+
+
+def _compiler() -> str | None:
+    named = os.environ.get("CXX")
+    if named:
+        return shutil.which(named)
+    return shutil.which("g++") or shutil.which("clang++")
+
+
+@pytest.fixture(scope="module")
+def check_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    compiler = _compiler()
+    if compiler is None:
+        if os.environ.get("KELLY_REQUIRE_CXX") == "1":
+            pytest.fail("KELLY_REQUIRE_CXX=1 but no C++ compiler (g++, clang++ or $CXX)")
+        pytest.skip("no C++ compiler (g++, clang++ or $CXX) to build the C++ companion")
+    out = tmp_path_factory.mktemp("cpp") / "companion_check"
+    include = companion_header().parent
+    command = [compiler, "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"]
+    command += ["-pthread", f"-I{include}", str(CHECK_SOURCE), "-o", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture
+def run(check_binary: Path, tmp_path: Path) -> Runner:
+    def _run(mode: str, rows: np.ndarray, width: int, *extra: str) -> np.ndarray:
+        src, dst = tmp_path / f"{mode}.in", tmp_path / f"{mode}.out"
+        np.ascontiguousarray(rows, dtype="<f4").tofile(src)
+        subprocess.run([str(check_binary), mode, str(src), str(dst), *extra], check=True)
+        return np.fromfile(dst, dtype="<f4").reshape(-1, width)
+
+    return _run
+
+
+def _audio(seconds: float = 3.0) -> np.ndarray:
+    """Tones, a chirp, noise, silence and a full-scale burst: every regime of the dB map."""
+    sr = 22050
+    t = np.arange(int(seconds * sr)) / sr
+    rng = np.random.default_rng(3)
+    x = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * (300 + 900 * t) * t)
+    x += 0.05 * rng.standard_normal(len(t))
+    x[sr : sr + sr // 4] = 0.0  # digital silence: the -80 dB floor
+    x[2 * sr : 2 * sr + 2048] = np.sign(np.sin(2 * np.pi * 1000 * t[:2048]))  # loud square
+    return x.astype(np.float32)
+
+
+@pytest.mark.parametrize("chunk", ["512", "777", "100000"])
+def test_log_mel_matches_python(run: Runner, chunk: str) -> None:
+    audio = _audio()
+    expected = offline_log_mel(audio, 22050)
+    got = run("logmel", audio, 128, chunk)
+    assert got.shape == expected.shape == (126, 128)
+    assert float(np.abs(got - expected).max()) < 1e-4
+    assert expected.min() == pytest.approx(-1.0)  # the floor is exercised
+
+
+def test_window_means_match_python_streaming(run: Runner) -> None:
+    frames = StreamingLogMel().push(_audio(5.0))
+    expected = WindowAverager(frames_per_window()).push(frames)
+    got = run("windows", frames, 128)
+    assert got.shape == expected.shape == (9, 128)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_emotion_codes_match_python(run: Runner) -> None:
+    points = np.random.default_rng(0).uniform(-1.3, 1.3, size=(500, 2)).astype(np.float32)
+    fine, coarse = run("encode", points, 64), run("coarse", points, 16)
+    assert float(np.abs(fine - encode_emotions(points)).max()) <= 1e-7
+    assert float(np.abs(coarse - coarse_emotions(points)).max()) <= 1e-7
+
+
+def test_decode_matches_python_within_1e_5(run: Runner) -> None:
+    rng = np.random.default_rng(1)
+    points = rng.uniform(-1, 1, size=(300, 2))
+    exact = encode_emotions(points)
+    noisy = np.clip(exact + rng.normal(0, 0.2, exact.shape), -1, 1)
+    faint = 0.2 * exact - 0.7
+    network = np.tanh(rng.standard_normal((300, 64)))
+    special = np.stack([np.zeros(64), np.full(64, 0.3), np.where(np.arange(64) == 5, np.nan, -1.0)])
+    codes = np.concatenate([exact, noisy, faint, network, special]).astype(np.float32)
+    got = run("decode", codes, 2)
+    expected = decode_emotions(codes)
+    assert float(np.abs(got - expected).max()) < 1e-5
+    assert float(np.abs(got[:300] - points).max()) < 1e-3  # exact codes decode to their point
+    np.testing.assert_array_equal(got[-3:-1], 0.0)  # constant codes: the neutral point
+
+
+def test_contexts_match_python(run: Runner) -> None:
+    rng = np.random.default_rng(2)
+    emotions = np.tanh(rng.standard_normal((100, 64))).astype(np.float32)
+    chords = rng.dirichlet(np.ones(64), size=100).astype(np.float32)
+    harmony = run("harmony", np.concatenate([emotions, chords], axis=1), 128)
+    np.testing.assert_array_equal(
+        harmony, np.stack([harmony_context(e, c) for e, c in zip(emotions, chords, strict=True)])
+    )
+    beats = rng.integers(0, 9, size=(100, 1)).astype(np.float32)
+    pcs = (rng.random((100, 12)) < 0.3).astype(np.float32)
+    compact = run("compact", np.concatenate([emotions, beats, pcs], axis=1), 32)
+    expected = np.stack(
+        [compact_context(e, int(b[0]), p) for e, b, p in zip(emotions, beats, pcs, strict=True)]
+    )
+    np.testing.assert_array_equal(compact[:, 16:], expected[:, 16:])  # beat one-hot, profile
+    assert float(np.abs(compact[:, :16] - expected[:, :16]).max()) < 1e-5  # via decode
+
+
+def test_melody_pitch_classes_match_python(run: Runner) -> None:
+    probs = np.random.default_rng(4).random((200, 128)).astype(np.float32) ** 4
+    probs[0] = 0.5  # exactly the threshold counts
+    expected = np.stack([melody_pitch_classes(p) for p in probs])
+    np.testing.assert_array_equal(run("pcs", probs, 12), expected)
+    assert expected[0].tolist() == [1.0] * 12
+
+
+def test_transposition_matches_tonal_module(run: Runner) -> None:
+    rng = np.random.default_rng(5)
+    shifts = np.arange(-12, 13, dtype=np.float32)[:, None]
+    notes = rng.random((len(shifts), 128)).astype(np.float32)
+    pcs = rng.random((len(shifts), 12)).astype(np.float32)
+    chords = rng.dirichlet(np.ones(64), size=len(shifts)).astype(np.float32)
+    got = run("transpose", np.concatenate([notes, pcs, chords, shifts], axis=1), 205)
+    for row, s in enumerate(shifts[:, 0].astype(int)):
+        np.testing.assert_array_equal(got[row, :128], transpose_pitches(notes[row], s))
+        np.testing.assert_array_equal(got[row, 128:140], transpose_pitch_classes(pcs[row], s))
+        np.testing.assert_array_equal(got[row, 140:204], transpose_chords(chords[row], s))
+        assert got[row, 204] == tonic_shift(s)
+
+
+def test_chord_vocabulary_matches_python(check_binary: Path) -> None:
+    lines = subprocess.run(
+        [str(check_binary), "labels"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert len(lines) == 64
+    for index, line in enumerate(lines):
+        label, *pcs = line.split()
+        assert label == CHORD_VOCABULARY[index]
+        assert tuple(int(p) for p in pcs) == chord_pitch_classes(index)
+
+
+def test_groove_and_expression_decoding_match_python(run: Runner) -> None:
+    rng = np.random.default_rng(6)
+    grooves = np.tanh(2 * rng.standard_normal((200, 32))).astype(np.float32)
+    grooves[0, 16:] = (2 * np.arange(16) + 0.5) / 127 - 1  # halfway cases: round half to even
+    got = run("groove", grooves, 32)
+    for row, vector in enumerate(grooves):
+        offsets, velocities = decode_groove(vector)
+        np.testing.assert_array_equal(got[row, :16], offsets)
+        np.testing.assert_array_equal(got[row, 16:], velocities)
+    values = rng.uniform(-0.5, 1.5, size=(100, 16)).astype(np.float32)
+    expected = np.stack([Expression.from_vector(v).to_vector() for v in values])
+    np.testing.assert_array_equal(run("expression", values, 16), expected)
+
+
+def test_fallbacks_match_python(run: Runner) -> None:
+    got = run("fallback", np.zeros(0, dtype=np.float32), 304)[0]
+    expected = np.concatenate(
+        [
+            FALLBACK_OUTPUTS[name]()
+            for name in (
+                "EmotionRecognizer",
+                "MelodyTransformer",
+                "HarmonyPredictor",
+                "DynamicsEngine",
+                "GroovePredictor",
+            )
+        ]
+    )
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(got[256:272], DEFAULT_EXPRESSION.to_vector())
+
+
+def test_spsc_queue_hands_over_in_order(check_binary: Path) -> None:
+    result = subprocess.run(
+        [str(check_binary), "spsc"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip() == "spsc 20000 items, 0 out of order, empty 1"
+
+
+SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+
+
+def render_chorale(folder: Path, seconds: float = 12.0) -> Path:
+    """Render music21's Bach chorale BWV 66.6 with fluidsynth (GM piano) to a 22050 Hz WAV.
+
+    Skips when music21, fluidsynth or the FluidR3 GM SoundFont is missing.
+    """
+    if shutil.which("fluidsynth") is None or not SOUNDFONT.is_file():
+        pytest.skip("fluidsynth or the FluidR3 GM SoundFont is not installed")
+    corpus = pytest.importorskip("music21.corpus")
+    score = corpus.parse("bach/bwv66.6")
+    mid = folder / "bwv66_6.mid"
+    score.write("midi", fp=str(mid))
+    wav = folder / "bwv66_6.wav"
+    subprocess.run(
+        ["fluidsynth", "-ni", "-q", "-r", "22050", "-F", str(wav), str(SOUNDFONT), str(mid)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    sf = pytest.importorskip("soundfile")
+    data, rate = sf.read(str(wav), dtype="float32", always_2d=True)
+    assert rate == 22050
+    sf.write(str(wav), data[: int(seconds * rate)], rate, subtype="PCM_16")
+    return wav
+
+
+def test_log_mel_on_real_music_matches_python(run: Runner, tmp_path: Path) -> None:
+    from kelly_runtime.generate.audio import read_audio
+
+    clip = read_audio(render_chorale(tmp_path))
+    expected = offline_log_mel(clip.samples, 22050)
+    got = run("logmel", clip.samples, 128, "1024")
+    assert got.shape == expected.shape
+    assert len(got) > 400
+    assert float(np.abs(got - expected).max()) < 1e-4
+    windows = run("windows", got, 128)
+    np.testing.assert_allclose(
+        windows, WindowAverager(frames_per_window()).push(expected), atol=1e-6, rtol=0
+    )
