@@ -319,7 +319,10 @@ class TestCheckpoints:
         assert all(
             np.array_equal(exported.arrays[k], original[k]) for k in original if "weight" in k
         )
-        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["groovepredictor.json"]
+        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+            "groovepredictor.json",
+            "groovepredictor.parity.json",
+        ]
         assert not any(p.name.endswith(TEMP_SUFFIX) for p in folder.iterdir())  # stale: removed
 
 
