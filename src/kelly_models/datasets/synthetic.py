@@ -48,8 +48,7 @@ from typing import Final
 import numpy as np
 
 from kelly_core.encodings.chords import reduce_roman
-from kelly_core.encodings.context import compact_contexts
-from kelly_core.encodings.emotion import encode_emotions
+from kelly_core.encodings.emotion import coarse_emotions, encode_emotions
 from kelly_core.encodings.expression import expressions_for_beats, pedal_intervals
 from kelly_core.encodings.groove import groove_from_hits
 from kelly_core.encodings.logmel import (
@@ -58,7 +57,7 @@ from kelly_core.encodings.logmel import (
     offline_log_mel,
     window_means,
 )
-from kelly_core.encodings.melody import notes_to_multihot, pitch_class_profile
+from kelly_core.encodings.melody import notes_to_multihot
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile, Split
 from kelly_models.datasets.chords import progression_example
@@ -319,39 +318,72 @@ def _harmony_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.
 
 # ----------------------------------------------------------------------------- dynamics
 def _dynamics_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Piano notes in C (major when valence > 0, else harmonic minor), one beat at a time.
+
+    Arousal sets notes per beat, loudness, legato and push; the register (the mean pitch)
+    is drawn per 8-beat segment independently of the emotion. Vectorised over notes.
+    """
     labels = _segments(rng, steps, 8)
     beat = 0.5
-    tonic = int(rng.integers(0, 12))
-    notes: list[tuple[int, float, float, int]] = []
-    sustain_events: list[tuple[float, int]] = []
-    soft_events: list[tuple[float, int]] = []
-    for b, (valence, arousal) in enumerate(labels):
-        scale = MAJOR if valence > 0 else MINOR
-        count = int(np.clip(round(1 + 2.5 * (arousal + 1) + rng.normal(0, 0.5)), 1, 8))
-        level = 40 + 35 * (arousal + 1) + rng.normal(0, 4)
-        legato = 1.1 - 0.35 * (arousal + 1)
-        lag = 0.15 * (0.0 - arousal) / 4  # laid back when calm, pushing when excited
-        register = 60 + round(8 * valence)
-        for k in range(count):
-            position = k / count
-            slot_accent = (1 + 0.3 * (arousal + 1)) if (k == 0 and b % 4 == 0) else 1.0
-            velocity = int(np.clip(level * slot_accent + rng.normal(0, 5), 1, 127))
-            start = (b + position + lag / 4 + rng.normal(0, 0.01)) * beat
-            length = beat / count * legato
-            degree = int(rng.integers(0, 7))
-            pitch = register + scale[degree] - 12 * int(rng.random() < 0.3) + tonic % 3
-            notes.append((int(pitch), max(start, 0.0), max(start, 0.0) + length, velocity))
-        pedal_down = arousal < 0.0 and rng.random() < 0.8
-        sustain_events += [(b * beat + 0.01, 100 if pedal_down else 0)]
-        soft_events += [(b * beat + 0.01, 100 if (arousal < -0.5 and valence < 0) else 0)]
-    bounds = np.arange(steps + 1) * beat
-    targets = expressions_for_beats(
-        notes, bounds, sustain=pedal_intervals(sustain_events), soft=pedal_intervals(soft_events)
+    valence, arousal = labels[:, 0], labels[:, 1]
+    count = np.clip(np.round(1 + 2.5 * (arousal + 1) + rng.normal(0, 0.5, steps)), 1, 8).astype(
+        np.intp
     )
-    codes = encode_emotions(labels)
-    sounding = notes_to_multihot([(p, s, e) for p, s, e, _ in notes], bounds)
-    profiles = np.stack([pitch_class_profile(np.nonzero(row)[0]) for row in sounding])
-    return compact_contexts(codes, np.arange(steps) % 4, profiles), targets
+    level = 40 + 35 * (arousal + 1) + rng.normal(0, 4, steps)
+    legato = 1.1 - 0.35 * (arousal + 1)
+    lag = 0.15 * (0.0 - arousal) / 4  # laid back when calm, pushing when excited
+    register = np.repeat(rng.integers(52, 72, size=-(-steps // 8)), 8)[:steps]
+    b = np.repeat(np.arange(steps), count)  # beat of each note
+    k = np.arange(len(b)) - np.repeat(np.cumsum(count) - count, count)  # index in its beat
+    position = k / count[b]
+    downbeat = (k == 0) & (b % 4 == 0)
+    accent = np.where(downbeat, 1 + 0.3 * (arousal[b] + 1), 1.0)
+    velocity = np.clip(level[b] * accent + rng.normal(0, 5, len(b)), 1, 127).astype(np.intp)
+    start = np.maximum((b + position + lag[b] / 4 + rng.normal(0, 0.01, len(b))) * beat, 0.0)
+    end = start + beat / count[b] * legato[b]
+    scale = np.where(valence[b, None] > 0, np.array(MAJOR), np.array(MINOR))
+    degree = rng.integers(0, 7, size=len(b))
+    pitch = register[b] + scale[np.arange(len(b)), degree] - 12 * (rng.random(len(b)) < 0.3)
+    notes = list(zip(pitch.tolist(), start.tolist(), end.tolist(), velocity.tolist(), strict=True))
+    pedal_down = (arousal < 0.0) & (rng.random(steps) < 0.8)
+    soft_down = (arousal < -0.5) & (valence < 0)
+    times = (np.arange(steps) * beat + 0.01).tolist()
+    sustain = pedal_intervals(list(zip(times, (100 * pedal_down).tolist(), strict=True)))
+    soft = pedal_intervals(list(zip(times, (100 * soft_down).tolist(), strict=True)))
+    bounds = np.arange(steps + 1) * beat
+    targets = expressions_for_beats(notes, bounds, sustain=sustain, soft=soft)
+    sounding = sounding_multihot(pitch, start, end, bounds)
+    profiles = (sounding @ _PITCH_CLASS_FOLD > 0).astype(np.float32)
+    one_hot = np.eye(4, dtype=np.float32)[np.arange(steps) % 4]
+    return np.concatenate([coarse_emotions(labels), one_hot, profiles], axis=1), targets
+
+
+def sounding_multihot(
+    pitch: np.ndarray, start: np.ndarray, end: np.ndarray, bounds: np.ndarray
+) -> np.ndarray:
+    """Vectorised :func:`~kelly_core.encodings.melody.notes_to_multihot` (same result).
+
+    A note marks its pitch in every beat it overlaps by more than 1 ms.
+    """
+    beats = len(bounds) - 1
+    out = np.zeros((beats, 128), dtype=np.float32)
+    pitch = np.asarray(pitch, dtype=np.intp)
+    ok = (pitch >= 0) & (pitch < 128) & (end > start)
+    pitch, start, end = pitch[ok], start[ok], end[ok]
+    first = np.searchsorted(bounds[1:], start, side="right")
+    last = np.minimum(np.searchsorted(bounds[:-1], end, side="left"), beats)
+    spans = np.maximum(last - first, 0)
+    row = np.repeat(np.arange(len(pitch)), spans)
+    beat = first[row] + np.arange(len(row)) - np.repeat(np.cumsum(spans) - spans, spans)
+    overlap = np.minimum(end[row], bounds[beat + 1]) - np.maximum(start[row], bounds[beat])
+    keep = overlap > 1e-3
+    out[beat[keep], pitch[row][keep]] = 1.0
+    return out
+
+
+_PITCH_CLASS_FOLD: Final = (np.arange(128)[:, None] % 12 == np.arange(12)[None, :]).astype(
+    np.float32
+)
 
 
 # ----------------------------------------------------------------------------- groove

@@ -6,12 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.encodings.emotion import decode_emotions
+from kelly_core.encodings.melody import notes_to_multihot
 from kelly_core.errors import DatasetError
 from kelly_models.datasets.labeller import mode_score
 from kelly_models.datasets.synthetic import (
+    sounding_multihot,
     synthetic_dynamics,
     synthetic_emotion,
     synthetic_groove,
@@ -174,3 +178,23 @@ class TestLearnable:
             minor = np.isin(chords % 5, (1, 2)) & (chords < 60)
             correct += int((minor.mean() > 0.4) == (valence < 0))
         assert correct / 60 > 0.7
+
+
+class TestVectorised:
+    @settings(max_examples=100, deadline=None)
+    @given(
+        notes=st.lists(
+            st.tuples(st.integers(-2, 130), st.floats(-1.0, 9.0), st.floats(0.0, 2.0)),
+            max_size=30,
+        ),
+        lengths=st.lists(st.floats(0.05, 1.0), min_size=1, max_size=16),
+    )
+    def test_sounding_multihot(
+        self, notes: list[tuple[int, float, float]], lengths: list[float]
+    ) -> None:
+        """The vectorised sounding-pitch grid equals notes_to_multihot's loop."""
+        bounds = np.concatenate([[0.0], np.cumsum(lengths)])
+        triples = [(p, s, s + d) for p, s, d in notes]
+        table = np.array(triples, dtype=np.float64).reshape(len(triples), 3)
+        got = sounding_multihot(table[:, 0].astype(int), table[:, 1], table[:, 2], bounds)
+        np.testing.assert_array_equal(got, notes_to_multihot(triples, bounds))
