@@ -57,9 +57,9 @@ from kelly_core.encodings.logmel import (
     offline_log_mel,
     window_means,
 )
-from kelly_core.encodings.melody import notes_to_multihot
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile, Split
+from kelly_models.datasets.augment import apply_gain, random_gain_db
 from kelly_models.datasets.chords import progression_example
 
 __all__ = [
@@ -144,77 +144,212 @@ def _is_major(rng: np.random.Generator, valence: float) -> bool:
     return bool(rng.random() < 1.0 / (1.0 + np.exp(-6.0 * valence)))
 
 
-def _subdivision(arousal: float) -> int:
-    return 1 if arousal < -0.33 else 2 if arousal < 0.33 else 4
-
-
 # ----------------------------------------------------------------------------- emotion
+EMOTION_GAIN_DB: Final = 15.0
+"""Each synthetic emotion segment is scaled by a gain uniform in ±15 dB (after levelling)."""
+_LEVEL_RMS: Final = 0.1  # every segment is levelled to -20 dBFS RMS before its random gain
 _TABLE_SIZE: Final = 4096
+_MAJ, _MIN, _DIM, _DOM7, _DIM7, _HDIM7 = (
+    (0, 4, 7), (0, 3, 7), (0, 3, 6), (0, 4, 7, 10), (0, 3, 6, 9), (0, 3, 6, 10),
+)  # fmt: skip
+Chord = tuple[int, tuple[int, ...]]  # (root in semitones above the tonic, intervals)
+_I, _ii, _iii, _IV, _V, _vi = (0, _MAJ), (2, _MIN), (4, _MIN), (5, _MAJ), (7, _MAJ), (9, _MIN)
+_i, _iio, _III, _iv, _VI, _VII = (0, _MIN), (2, _DIM), (3, _MAJ), (5, _MIN), (8, _MAJ), (10, _MAJ)
+_EMOTION_PROGRESSIONS: Final[dict[bool, tuple[tuple[Chord, ...], ...]]] = {
+    True: (
+        (_I, _IV, _V, _I), (_I, _vi, _IV, _V), (_I, _V, _vi, _IV),
+        (_ii, _V, _I, _I), (_I, _iii, _IV, _V), (_IV, _I, _V, _I),
+    ),
+    False: (
+        (_i, _iv, _V, _i), (_i, _VI, _III, _VII), (_i, _iv, _VII, _III),
+        (_i, _VI, _iv, _V), (_i, _iio, _V, _i), (_i, _VII, _VI, _V),
+    ),
+}  # fmt: skip
 
 
-@functools.lru_cache(maxsize=16)
-def _wavetable(harmonics: int) -> np.ndarray:
-    """One period of a harmonic tone (partials ``1/k**1.2``), for fast rendering."""
-    x = np.arange(_TABLE_SIZE) / _TABLE_SIZE
-    k = np.arange(1, harmonics + 1)[:, None]
-    table: np.ndarray = (np.sin(2 * np.pi * k * x[None, :]) / k**1.2).sum(axis=0).astype(np.float32)
-    return table
+def _tense(chord: Chord, rng: np.random.Generator, tension: float) -> Chord:
+    """Add harmonic tension: dominant sevenths, half-diminished ii, diminished sevenths."""
+    if rng.random() >= tension:
+        return chord
+    root, intervals = chord
+    if root == 7:
+        return (11, _DIM7) if rng.random() < 0.4 else (7, _DOM7)
+    if intervals == _DIM:
+        return (root, _HDIM7)
+    if rng.random() < 0.5:  # a minor second above a chord tone
+        return (root, (*intervals, intervals[1] + 1))
+    return chord
 
 
-def _tone(freq: float, length: int, harmonics: int, decay_s: float, amp: float) -> np.ndarray:
-    n = np.arange(length, dtype=np.int64)
-    index = (n * round(freq * _TABLE_SIZE * 64 / SR) // 64) % _TABLE_SIZE
-    t = n.astype(np.float32) / np.float32(SR)
-    envelope = np.minimum(t / np.float32(0.005), 1.0) * np.exp(-t / np.float32(decay_s))
-    out: np.ndarray = np.float32(amp) * _wavetable(harmonics)[index] * envelope
+@functools.lru_cache(maxsize=512)
+def _wavetable(weights: tuple[float, ...]) -> np.ndarray:
+    """One period of a harmonic tone with partial amplitudes ``weights``, peak 1."""
+    spectrum = np.zeros(_TABLE_SIZE // 2 + 1, dtype=np.complex128)
+    spectrum[1 : len(weights) + 1] = -1j * np.asarray(weights)  # sines
+    table = np.fft.irfft(spectrum, n=_TABLE_SIZE)
+    out: np.ndarray = (table / max(float(np.abs(table).max()), 1e-12)).astype(np.float32)
     return out
 
 
-def _render_segment(
+class _Timbre:
+    """A random instrument: partials, attack, decay (or sustain), release, bright onset.
+
+    The onset has more upper partials than the body (they fade with ``bright_s``), as in
+    struck and plucked instruments, so the share of time near onsets, hence the density
+    of notes, shows in the spectrum whatever the level.
+    """
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        count = int(rng.integers(4, 15))
+        k = np.arange(1, count + 1)
+        weights = k ** -rng.uniform(0.8, 2.4) * np.exp(rng.normal(0, 0.3, count))
+        weights[1::2] *= rng.uniform(0.15, 1.0)  # even partials (clarinet-like when weak)
+        self.body = tuple(float(round(w, 3)) for w in weights)
+        bright = k ** -rng.uniform(0.3, 0.9) * np.exp(rng.normal(0, 0.3, count))
+        self.onset = tuple(float(round(w, 3)) for w in bright)
+        self.bright_s = float(rng.uniform(0.03, 0.2))
+        self.attack = float(rng.uniform(0.002, 0.04))
+        self.decay = float(rng.uniform(0.2, 1.5)) if rng.random() < 0.6 else 6.0
+        self.release = float(rng.uniform(0.02, 0.12))
+
+    def tone(self, midi: int, seconds: float) -> np.ndarray:
+        """A note of ``seconds`` (plus the release) at MIDI pitch ``midi``, peak about 1."""
+        freq = 440.0 * 2.0 ** ((midi - 69) / 12)
+        partials = max(1, min(len(self.body), int(10000 // freq)))
+        hold, tail = int(seconds * SR), int(self.release * SR)
+        n = np.arange(hold + tail, dtype=np.int64)
+        index = (n * round(freq * _TABLE_SIZE * 64 / SR) // 64) % _TABLE_SIZE
+        t = n.astype(np.float32) / np.float32(SR)
+        fade = np.exp(-t / np.float32(self.bright_s))
+        body = _wavetable(self.body[:partials])[index]
+        wave = body + fade * (_wavetable(self.onset[:partials])[index] - body)
+        envelope = np.minimum(t / np.float32(self.attack), 1.0) * np.exp(
+            -t / np.float32(self.decay)
+        )
+        envelope[hold:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)
+        out: np.ndarray = wave * envelope
+        return out
+
+
+def _segment_notes(
     rng: np.random.Generator, valence: float, arousal: float, seconds: float
+) -> tuple[int, bool, list[tuple[int, int, float, float, float]]]:
+    """Melody, chords and bass for one emotion: tonic pitch class, whether major, and
+    ``(voice, pitch, start, length, amp)`` per note.
+
+    Valence: the mode (major with probability ``sigmoid(8 v)``) and harmonic tension
+    (below ``v = 0.2``: sevenths, diminished chords, added seconds). Arousal: tempo
+    (60..180 BPM), notes per beat and articulation (legato to staccato). Key, register,
+    texture and chord rhythm are drawn independently of the emotion.
+    """
+    major = _is_major(rng, valence * 8 / 6)
+    scale = MAJOR if major else MINOR
+    tension = float(np.clip((0.2 - valence) / 1.2, 0.0, 1.0))
+    trng = np.random.default_rng(rng.integers(0, 2**63))  # tension: its own stream
+    beat = 60.0 / (60.0 * 3.0 ** ((arousal + 1) / 2) * float(np.exp(rng.normal(0, 0.06))))
+    level = arousal + rng.normal(0, 0.25)
+    sub = 1 if level < -0.33 else 2 if level < 0.33 else 4
+    melody_sub = min(4, sub * int(rng.choice((1, 2))))
+    legato = float(np.clip(1.05 - 0.35 * (arousal + 1) + rng.normal(0, 0.08), 0.25, 1.1))
+    tonic = int(rng.integers(0, 12))
+    top = tonic + 12 * int(rng.integers(5, 7))  # the tune's tonic: MIDI 60..83
+    texture = str(rng.choice(("block", "arpeggio", "held")))
+    chord_beats = int(rng.choice((1, 2)))
+    progression = _EMOTION_PROGRESSIONS[major][int(rng.integers(6))]
+    notes: list[tuple[int, int, float, float, float]] = []
+    degree = int(rng.integers(0, 5))
+    for c, start in enumerate(np.arange(0.0, seconds, beat * chord_beats)):
+        root, intervals = _tense(progression[c % 4], trng, tension)
+        span = beat * chord_beats
+        chord = [top - 12 + root + i for i in intervals]
+        chord = [p - 12 if p >= top else p for p in chord]  # close position below the tune
+        notes.append((1, top - 24 + root - 12 * int(root > 6), start, span * legato, 0.8))
+        if texture == "held":
+            notes += [(1, p, start, span * max(legato, 0.9), 0.5) for p in chord]
+        else:
+            for slot, t in enumerate(np.arange(start, start + span - 1e-9, beat / sub)):
+                picked = chord if texture == "block" else [chord[slot % len(chord)]]
+                notes += [(1, p, t, beat / sub * legato, 0.5) for p in picked]
+        for t in np.arange(start, start + span - 1e-9, beat / melody_sub):
+            degree = int(np.clip(degree + rng.integers(-2, 3), -2, 9))
+            pitch = top + 12 * (degree // 7) + scale[degree % 7]
+            if t == start:  # a chord tone where the chord changes
+                pitch = min(chord, key=lambda p: abs(p + 12 - pitch)) + 12
+            notes.append((0, pitch, t, beat / melody_sub * legato, 1.0))
+    return tonic, major, [n for n in notes if n[2] < seconds]
+
+
+def flip_mode(pitches: Sequence[int], tonic: int, major: bool) -> list[int]:
+    """The parallel mode's pitches: major's 3rd and 6th degrees a semitone down, or
+    (from harmonic minor) up; the leading tone stays."""
+    if major:
+        return [p - int((p - tonic) % 12 in (4, 9)) for p in pitches]
+    return [p + int((p - tonic) % 12 in (3, 8)) for p in pitches]
+
+
+def _render_segment(
+    rng: np.random.Generator, valence: float, arousal: float, seconds: float, *, flip: bool
 ) -> np.ndarray:
+    """Render one segment, levelled, then scaled by a random gain.
+
+    ``flip``: the same notes (timbres, gain) with the mode flipped (:func:`flip_mode`).
+    """
     n = int(seconds * SR)
-    out = np.zeros(n + SR)
-    scale = MAJOR if _is_major(rng, valence) else MINOR
-    tonic = 50 + int(rng.integers(0, 7)) + round(9 * valence)
-    bpm = 70 + 60 * (arousal + 1)
-    beat = 60.0 / bpm
-    sub = _subdivision(arousal)
-    amp = 0.05 + 0.12 * (arousal + 1) / 2
-    harmonics = 1 + round(6 * (valence + 1) / 2 + 2 * (arousal + 1) / 2)
-    decay = 0.6 - 0.45 * (arousal + 1) / 2
-    for chord_pc in (0, 2, 4):  # tonic-triad drone carries the mode
-        midi = tonic - 12 + scale[chord_pc]
-        out[:n] += _tone(440 * 2 ** ((midi - 69) / 12), n, 3, seconds * 2, 0.03)
-    degree, time = 0, 0.0
-    while time < seconds:
-        degree = int(np.clip(degree + rng.integers(-2, 3), -3, 10))
-        midi = tonic + 12 * (degree // 7) + scale[degree % 7] + 12
-        length = int(min(beat / sub * 1.5, seconds - time + 0.3) * SR)
-        start = int(time * SR)
-        out[start : start + length] += _tone(
-            440 * 2 ** ((midi - 69) / 12), length, harmonics, decay, amp
-        )[: len(out) - start]
-        if arousal > -0.5 and rng.random() < 0.5 + 0.5 * arousal:  # noise percussion
-            hit = int(0.03 * SR)
-            out[start : start + hit] += (
-                amp * 0.8 * rng.normal(size=hit) * np.exp(-np.arange(hit) / (0.008 * SR))
-            )
-        time += beat / sub
-    return out[:n]
+    out = np.zeros(n + 2 * SR, dtype=np.float32)
+    voices = (_Timbre(rng), _Timbre(rng))
+    balance = (1.0, float(10 ** (rng.uniform(-9, 0) / 20)))
+    cache: dict[tuple[int, int, int], np.ndarray] = {}
+    tonic, major, notes = _segment_notes(rng, valence, arousal, seconds)
+    if flip:
+        flipped = flip_mode([nt[1] for nt in notes], tonic, major)
+        notes = [(v, p, s, d, a) for (v, _, s, d, a), p in zip(notes, flipped, strict=True)]
+    for voice, pitch, start, length, amp in notes:
+        key = (voice, pitch, int(length * 200))
+        if key not in cache:
+            cache[key] = voices[voice].tone(pitch, max(key[2], 1) / 200)
+        wave = cache[key]
+        first = int(start * SR)
+        gain = amp * balance[voice] * float(np.exp(rng.normal(0, 0.15)))
+        out[first : first + len(wave)] += np.float32(gain) * wave[: len(out) - first]
+    clip = out[:n]
+    rms = float(np.sqrt(np.mean(clip.astype(np.float64) ** 2)))
+    levelled = clip * np.float32(_LEVEL_RMS / max(rms, 1e-9))
+    return apply_gain(levelled, random_gain_db(rng, EMOTION_GAIN_DB))
+
+
+_MODE_PAIRS: Final = 0.5
+"""Share of two-segment items whose second half repeats the first in the other mode."""
 
 
 def _emotion_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """One or two emotion segments of audio; window means of log-mel -> emotion codes.
+
+    Half the items have two segments; in half of those (:data:`_MODE_PAIRS`) the second
+    is the first's notes, timbres and gain in the parallel mode, labelled with the
+    opposite valence and the same arousal: the only difference the model can hear is
+    the mode.
+    """
     per = frames_per_window(DEFAULT_LOG_MEL, 0.5)
     labels = _segments(rng, steps, steps if rng.random() < 0.5 else -(-steps // 2))
     change = int(np.argmax(np.any(labels != labels[0], axis=1))) or steps
     bounds = [0, change, steps] if change < steps else [0, steps]
+    paired = change < steps and rng.random() < _MODE_PAIRS
+    seeds = rng.integers(0, 2**63, size=2)
+    if paired:
+        labels[change:] = (-labels[0, 0], labels[0, 1])
+        seeds[1] = seeds[0]
+    first = (float(labels[0, 0]), float(labels[0, 1]))
     audio = np.concatenate(
         [
-            _render_segment(rng, float(labels[a, 0]), float(labels[a, 1]), (b - a) * 0.5)
-            for a, b in itertools.pairwise(bounds)
+            _render_segment(
+                np.random.default_rng(seeds[k]),
+                *(first if paired else (float(labels[a, 0]), float(labels[a, 1]))),
+                (b - a) * 0.5,
+                flip=paired and k == 1,
+            )
+            for k, (a, b) in enumerate(itertools.pairwise(bounds))
         ]
-        + [np.zeros(DEFAULT_LOG_MEL.n_fft)]
+        + [np.zeros(DEFAULT_LOG_MEL.n_fft, dtype=np.float32)]
     )
     windows = window_means(offline_log_mel(audio, SR), per)[:steps]
     return windows, encode_emotions(labels[: len(windows)])
@@ -240,12 +375,10 @@ _VARIATION: Final = 0.15  # chance a bar uses the other motif of its density
 _ORNAMENT: Final = 0.08  # chance a (non-first) note becomes its upper or lower neighbour
 
 
-def _melody_style(valence: float, arousal: float) -> tuple[int, int, int]:
-    """Return (tonic pitch, notes per beat, motif index) for one phrase's emotion."""
+def _melody_style(arousal: float) -> tuple[int, int]:
+    """Return (notes per beat, motif index) for one phrase's arousal."""
     level = min(int((arousal + 1.0) * 3.0), 5)  # six arousal bands of width 1/3
-    shift = 0.7 * valence + 0.3 * arousal
-    octave = -1 if shift < -0.4 else 1 if shift > 0.4 else 0
-    return REFERENCE_TONIC + 12 * octave, (1, 1, 2, 2, 4, 4)[level], level % 2
+    return (1, 1, 2, 2, 4, 4)[level], level % 2
 
 
 def _melody_notes(
@@ -256,7 +389,8 @@ def _melody_notes(
     for first in range(0, len(labels), PHRASE_BEATS):
         valence, arousal = (float(x) for x in labels[first])
         scale = MAJOR if _is_major(rng, valence) else MINOR
-        tonic, sub, choice = _melody_style(valence, arousal)
+        tonic = REFERENCE_TONIC
+        sub, choice = _melody_style(arousal)
         degrees: list[int | None] = []
         for root in _PHRASE_CHORDS:
             motif = _MOTIFS[sub][choice if rng.random() >= _VARIATION else 1 - choice]
@@ -282,7 +416,9 @@ def _melody_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.n
     labels = _segments(rng, steps, PHRASE_BEATS)
     notes = _melody_notes(rng, labels)
     bounds = np.arange(steps + 1) * 0.5
-    return encode_emotions(labels), notes_to_multihot([(p, s, e) for p, s, e, _ in notes], bounds)
+    table = np.array([n[:3] for n in notes], dtype=np.float64).reshape(len(notes), 3)
+    sounding = sounding_multihot(table[:, 0].astype(np.intp), table[:, 1], table[:, 2], bounds)
+    return encode_emotions(labels), sounding
 
 
 # ----------------------------------------------------------------------------- harmony
@@ -294,21 +430,27 @@ _MINOR_PROGRESSIONS: Final = (
     ("i", "iv", "V", "i"), ("i", "VI", "III", "VII"), ("i", "iv", "VII", "III"),
     ("i", "VI", "iv", "V"), ("i", "iio", "V", "i"), ("i", "VII", "VI", "V"),
 )  # fmt: skip
-_KEYS: Final = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 
 def _harmony_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """A progression in C major or C minor (key-relative chord classes).
+
+    Valence: the mode (major with probability ``sigmoid(6 v)``) and harmonic tension
+    (below ``v = 0.2`` dominant sevenths, ii7 / half-diminished ii and iv7 grow likelier,
+    and V may become the leading-tone diminished seventh). Arousal: harmonic rhythm
+    (chords held two steps when calm).
+    """
     valence, arousal = rng.uniform(-1, 1, size=2)
     major = _is_major(rng, float(valence))
-    key = str(rng.choice(_KEYS))
-    key = key if major else key.lower()
+    key = "C" if major else "c"
     table = _MAJOR_PROGRESSIONS if major else _MINOR_PROGRESSIONS
+    tension = float(np.clip((0.2 - valence) / 1.2, 0.0, 1.0))
     repeat = 2 if arousal < -0.33 else 1
     classes: list[int] = []
     while len(classes) < steps:
         for numeral in table[int(rng.integers(len(table)))]:
-            if arousal > 0.2 and numeral in ("V", "ii", "iv") and rng.random() < 0.7:
-                numeral += "7"
+            if numeral in ("V", "ii", "iio", "iv") and rng.random() < 0.8 * tension:
+                numeral = "viio7" if numeral == "V" and rng.random() < 0.3 else numeral + "7"
             classes.extend([reduce_roman(numeral, key)] * repeat)
     example = progression_example(
         classes[:steps], float(valence), float(arousal), source="synthetic", split="train"
