@@ -87,7 +87,10 @@ def chorale_notes(count: int, max_beats: float) -> list[tuple[str, int, list[Not
 
 def to_minor(notes: Sequence[Note], tonic: int) -> list[Note]:
     """Lower the 3rd and 6th degrees of the major key on ``tonic`` (harmonic minor)."""
-    return [(p - int((p - tonic) % 12 in (4, 9)), s, e, v) for p, s, e, v in notes]
+    from kelly_models.datasets.synthetic import flip_mode
+
+    pitches = flip_mode([n[0] for n in notes], tonic, True)
+    return [(p, s, e, v) for p, (_, s, e, v) in zip(pitches, notes, strict=True)]
 
 
 def shift(notes: Sequence[Note], semitones: int) -> list[Note]:

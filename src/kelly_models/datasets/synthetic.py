@@ -1,38 +1,44 @@
 """Structured synthetic data for every model: seeded, emotion-conditioned, musical.
 
-Not noise: each item draws (valence, arousal) segments and renders music whose features
-follow them the way the labeller and the literature say they should, so a model trained
-here learns something measurable (a test checks simple classifiers separate high from
-low arousal and major from minor well above chance):
+Each item draws (valence, arousal) segments and renders music whose features follow
+them the way the music-psychology literature and the labeller say they should, and
+nothing else does (no shortcut a model could learn instead):
 
-- valence → mode (major vs. minor scales and progressions; major with probability
-  ``sigmoid(6 v)``), register (higher when positive), brightness (more harmonics), swing;
-- arousal → tempo (70–190 BPM), note density (1, 2 or 4 notes per beat), loudness /
-  velocity, articulation (staccato when high), drum pattern busyness, pedal use.
+- valence → mode (major vs. harmonic minor) and harmonic tension (sevenths, diminished
+  chords, added seconds grow likelier below ``v = 0.2``);
+- arousal → tempo (60–180 BPM), notes per beat, articulation (legato to staccato);
+- drawn independently of both: the key of the audio, the register, the timbre
+  (partials, attack, decay, bright onsets), the balance of the voices and, for the
+  audio, the level (each segment is levelled to -20 dBFS RMS, then scaled by a random
+  gain in ±:data:`EMOTION_GAIN_DB` dB, :mod:`kelly_models.datasets.augment`).
+
+Symbolic data is in C (C major or C harmonic minor), the key-relative convention of
+:mod:`kelly_core.encodings.tonal`; the audio is absolute, in a random key.
 
 Datasets (``DatasetEntry`` names ``synthetic-<kind>``), factory
-``(root=None, *, seed=0, items=200, steps=...)``; item ``i`` uses
+``(root=None, *, seed=0, items=..., steps=...)``; item ``i`` uses
 ``numpy.random.default_rng([seed, i])`` and ``i % 10 == 8`` is validation, ``== 9`` test:
 
-- ``emotion``: audio rendered by a small additive synth (harmonic tones, a tonic-triad
-  drone, noise percussion), then :func:`offline_log_mel` and 0.5 s window means;
-  inputs ``(steps, 128)``, targets ``(steps, 64)`` (default steps 20 = 10 s);
-- ``melody``: inputs ``(steps, 64)``, targets ``(steps, 128)`` (default steps 64). Absolute
-  pitches around a fixed reference tonic, C (:data:`REFERENCE_TONIC`; the model outputs
-  absolute pitches, ``kelly generate`` later constrains them to the user's key): C major
-  or C harmonic minor (parallel modes, so the mode changes the pitch set). One emotion
-  segment per 16-beat phrase of four 4/4 bars over I-IV-V-I (i-iv-V-i); each bar plays
-  a one-bar stock motif transposed to its chord (arpeggio, stepwise descent, neighbour
-  figure + run, broken chord, scale run: :data:`_MOTIFS`). Arousal picks notes per beat
-  (1, 2, 4) and the motif (six bands of width 1/3); ``0.7 v + 0.3 a`` picks the octave
-  (below -0.4 down, above 0.4 up); valence the mode (``sigmoid(6 v)``). Seeded noise:
-  15 % of bars take the band's other motif, 8 % of notes (not a bar's first) become a
-  neighbour tone. Every phrase ends on the tonic, held for the whole last beat. So the
-  notes are predictable from emotion and beat position alone (what the model sees),
-  not from the emotion alone;
-- ``harmony``: common progressions in random keys, ``(steps, 128)`` -> ``(steps, 64)``;
-- ``dynamics``: generated piano notes and pedals through the real expression extractor,
-  ``(steps, 32)`` -> ``(steps, 16)``;
+- ``emotion`` (400 items of 20 windows = 10 s): melody, close-position chords (block,
+  arpeggiated or held) and bass from a progression of the mode, rendered by a small
+  additive synth (two random instruments), then :func:`offline_log_mel` and 0.5 s window
+  means; inputs ``(steps, 128)``, targets ``(steps, 64)``. Half the items change emotion
+  halfway; half of those repeat the first half's notes, timbres and gain in the parallel
+  mode (:func:`flip_mode`) with the valence negated, so the mode is the only difference;
+- ``melody``: inputs ``(steps, 64)``, targets ``(steps, 128)`` (default steps 64), in C
+  around C4 (:data:`REFERENCE_TONIC`, one register whatever the emotion): C major or C
+  harmonic minor (major with probability ``sigmoid(6 v)``). One emotion segment per
+  16-beat phrase of four 4/4 bars over I-IV-V-I (i-iv-V-i); each bar plays a one-bar
+  stock motif transposed to its chord (arpeggio, stepwise descent, neighbour figure +
+  run, broken chord, scale run: :data:`_MOTIFS`). Arousal picks notes per beat (1, 2, 4)
+  and the motif (six bands of width 1/3). Seeded noise: 15 % of bars take the band's
+  other motif, 8 % of notes (not a bar's first) become a neighbour tone. Every phrase
+  ends on the tonic, held for the whole last beat. So the notes are predictable from
+  emotion and beat position (what the model sees), not from the emotion alone;
+- ``harmony``: progressions in C major or C minor, valence → mode and tension, arousal →
+  harmonic rhythm, ``(steps, 128)`` -> ``(steps, 64)``;
+- ``dynamics``: generated piano notes in C (register drawn per 8 beats) and pedals
+  through the real expression extractor, ``(steps, 32)`` -> ``(steps, 16)``;
 - ``groove``: drum patterns with swing and humanised timing through
   :func:`groove_from_hits`, ``(steps, 64)`` -> ``(steps, 32)``.
 """
@@ -247,13 +253,13 @@ def _segment_notes(
     tension = float(np.clip((0.2 - valence) / 1.2, 0.0, 1.0))
     trng = np.random.default_rng(rng.integers(0, 2**63))  # tension: its own stream
     beat = 60.0 / (60.0 * 3.0 ** ((arousal + 1) / 2) * float(np.exp(rng.normal(0, 0.06))))
-    level = arousal + rng.normal(0, 0.25)
+    level = arousal + rng.normal(0, 0.1)
     sub = 1 if level < -0.33 else 2 if level < 0.33 else 4
-    melody_sub = min(4, sub * int(rng.choice((1, 2))))
-    legato = float(np.clip(1.05 - 0.35 * (arousal + 1) + rng.normal(0, 0.08), 0.25, 1.1))
+    melody_sub = sub
+    legato = float(np.clip(1.1 - 0.4 * (arousal + 1) + rng.normal(0, 0.05), 0.25, 1.1))
     tonic = int(rng.integers(0, 12))
     top = tonic + 12 * int(rng.integers(5, 7))  # the tune's tonic: MIDI 60..83
-    texture = str(rng.choice(("block", "arpeggio", "held")))
+    texture = str(rng.choice(("block", "arpeggio")))
     chord_beats = int(rng.choice((1, 2)))
     progression = _EMOTION_PROGRESSIONS[major][int(rng.integers(6))]
     notes: list[tuple[int, int, float, float, float]] = []
@@ -357,7 +363,7 @@ def _emotion_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.
 
 # ----------------------------------------------------------------------------- melody
 REFERENCE_TONIC: Final = 60
-"""MIDI pitch of the synthetic melodies' tonic (C4) before the register shift."""
+"""MIDI pitch of the synthetic melodies' tonic (C4)."""
 PHRASE_BEATS: Final = 16
 """Beats per phrase (four 4/4 bars); one (valence, arousal) segment per phrase."""
 _PHRASE_CHORDS: Final = (0, 3, 4, 0)  # bar roots as scale degrees: I-IV-V-I / i-iv-V-i
@@ -572,10 +578,14 @@ def _groove_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.n
 
 
 def _factory(
-    model: str, kind: str, generate: Generator, default_steps: int
+    model: str, kind: str, generate: Generator, default_steps: int, default_items: int = 200
 ) -> Callable[..., SyntheticDataset]:
     def factory(
-        root: Path | None = None, *, seed: int = 0, items: int = 200, steps: int = default_steps
+        root: Path | None = None,
+        *,
+        seed: int = 0,
+        items: int = default_items,
+        steps: int = default_steps,
     ) -> SyntheticDataset:
         if root is not None and str(root) not in ("-", ""):
             raise DatasetError(f"synthetic-{kind} takes no root folder (use '-')", path=root)
@@ -590,7 +600,7 @@ def _factory(
     return factory
 
 
-synthetic_emotion = _factory("EmotionRecognizer", "emotion", _emotion_item, 20)
+synthetic_emotion = _factory("EmotionRecognizer", "emotion", _emotion_item, 20, 400)
 synthetic_melody = _factory("MelodyTransformer", "melody", _melody_item, 64)
 synthetic_harmony = _factory("HarmonyPredictor", "harmony", _harmony_item, 32)
 synthetic_dynamics = _factory("DynamicsEngine", "dynamics", _dynamics_item, 64)
