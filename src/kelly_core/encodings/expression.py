@@ -336,7 +336,7 @@ def _onset_fields(
     sxx = _segment_sums(dx * dx, count)
     sxy = _segment_sums(dx * (vel - mean_vel[group]), count)
     t_span = np.maximum.reduceat(start, offsets) - np.minimum.reduceat(start, offsets)
-    sloped = (count >= 2) & (t_span > 0)
+    sloped = (count >= 2) & (t_span > 0) & (sxx > 0)  # sxx underflows only for ~1e-150 s
     trend = np.where(sloped, sxy / np.where(sloped, sxx, 1.0), 0.0)
     p_lo, p_hi = np.minimum.reduceat(pitch, offsets), np.maximum.reduceat(pitch, offsets)
     c = _COL

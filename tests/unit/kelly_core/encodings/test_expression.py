@@ -79,7 +79,10 @@ class TestExtract:
 _notes = st.lists(
     st.tuples(
         st.integers(21, 108),
-        st.one_of(st.floats(-1.0, 9.0), st.integers(0, 36).map(lambda q: q * 0.25)),
+        st.one_of(
+            st.integers(-4096, 36864).map(lambda q: q / 4096),  # any 1/4096 s
+            st.integers(0, 36).map(lambda q: q * 0.25),  # on the sixteenth grid
+        ),
         st.one_of(st.just(0.0), st.floats(0.0, 3.0)),
         st.integers(1, 127),
     ).map(lambda n: (n[0], n[1], n[1] + n[2], n[3])),
