@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kelly_core.encodings.expression import (
@@ -99,3 +99,59 @@ class TestExtract:
             ).to_vector()
             np.testing.assert_allclose(batch[b], single, atol=1e-6)
         assert np.all((batch >= 0) & (batch <= 1))
+
+
+_notes = st.lists(
+    st.tuples(
+        st.integers(21, 108),
+        st.one_of(
+            st.integers(-4096, 36864).map(lambda q: q / 4096),  # any 1/4096 s
+            st.integers(0, 36).map(lambda q: q * 0.25),  # on the sixteenth grid
+        ),
+        st.one_of(st.just(0.0), st.floats(0.0, 3.0)),
+        st.integers(1, 127),
+    ).map(lambda n: (n[0], n[1], n[1] + n[2], n[3])),
+    max_size=40,
+)
+
+
+class TestVectorised:
+    @settings(max_examples=150, deadline=None)
+    @given(
+        notes=_notes,
+        lengths=st.lists(st.floats(0.1, 1.0), max_size=20),
+        offset=st.floats(0.0, 1.0),
+        events=st.lists(st.tuples(st.floats(0.0, 10.0), st.sampled_from((0, 100))), max_size=6),
+    )
+    def test_equals_beat_by_beat(
+        self,
+        notes: list[tuple[int, float, float, int]],
+        lengths: list[float],
+        offset: float,
+        events: list[tuple[float, int]],
+    ) -> None:
+        """The vectorised batch equals expression_for_beat exactly, beat by beat.
+
+        Notes start anywhere (also on the sixteenth grid and before the first beat), may
+        have zero length, beats have uneven lengths, pedals may stay down to the end.
+        """
+        bounds = offset + np.concatenate([[0.0], np.cumsum(lengths)])
+        sustain = pedal_intervals(events)
+        soft = pedal_intervals(events[::-1][:2])
+        batch = expressions_for_beats(notes, bounds, sustain=sustain, soft=soft)
+        ordered = sorted(notes, key=lambda n: n[1])
+        onsets = [n[1] for n in ordered]
+        expected = [
+            expression_for_beat(
+                ordered, bounds[b], bounds[b + 1], sustain=sustain, soft=soft, next_onsets=onsets
+            ).to_vector()
+            for b in range(len(lengths))
+        ]
+        assert batch.shape == (len(lengths), 16)
+        if expected:
+            np.testing.assert_allclose(batch, np.stack(expected), rtol=0, atol=1e-6)
+
+    def test_bad_beat(self) -> None:
+        """A beat of zero length is refused with the beat named."""
+        with pytest.raises(ValueError, match=r"1\.0\.\.1\.0"):
+            expressions_for_beats([(60, 0.0, 1.0, 80)], [0.0, 1.0, 1.0])

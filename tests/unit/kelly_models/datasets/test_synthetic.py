@@ -6,12 +6,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.encodings.emotion import decode_emotions
+from kelly_core.encodings.melody import notes_to_multihot
 from kelly_core.errors import DatasetError
+from kelly_core.records import Example
 from kelly_models.datasets.labeller import mode_score
 from kelly_models.datasets.synthetic import (
+    MAJOR,
+    MINOR,
+    _segment_notes,
+    flip_mode,
+    sounding_multihot,
     synthetic_dynamics,
     synthetic_emotion,
     synthetic_groove,
@@ -28,16 +37,11 @@ FACTORIES = [
 ]
 
 
-def _logistic_accuracy(x: np.ndarray, y: np.ndarray, train: np.ndarray) -> float:
-    mu, sd = x[train].mean(0), x[train].std(0) + 1e-6
-    z = (x - mu) / sd
-    w, b = np.zeros(z.shape[1]), 0.0
-    for _ in range(300):
-        p = 1 / (1 + np.exp(-(z[train] @ w + b)))
-        g = p - y[train]
-        w -= 0.1 * (z[train].T @ g / len(g) + 1e-3 * w)
-        b -= 0.1 * g.mean()
-    return float((((z[~train] @ w + b) > 0) == y[~train]).mean())
+@pytest.fixture(scope="module")
+def emotion_items() -> list[Example]:
+    """Sixty synthetic emotion items of ten windows (5 s), generated once."""
+    ds = synthetic_emotion(items=60, steps=10)
+    return [ds[i] for i in range(60)]
 
 
 class TestShapes:
@@ -64,14 +68,56 @@ class TestShapes:
 
 
 class TestLearnable:
-    def test_emotion_audio(self) -> None:
-        """Logistic regression on log-mel windows separates high/low arousal and valence."""
-        ds = synthetic_emotion(items=60, steps=10)
-        x = np.concatenate([ds[i].inputs for i in range(60)])
-        y = np.concatenate([decode_emotions(ds[i].targets) for i in range(60)])
-        train = np.repeat(np.arange(60), 10) < 45
-        assert _logistic_accuracy(x, y[:, 1] > 0, train) > 0.75
-        assert _logistic_accuracy(x, y[:, 0] > 0, train) > 0.7
+    def test_emotion_no_level_or_register_shortcut(self, emotion_items: list[Example]) -> None:
+        """Level is random (levelled, then ±15 dB) and the register is drawn apart from
+        the emotion: neither the mean level nor the spectral centroid of a window tracks
+        arousal or valence."""
+        x = np.concatenate([e.inputs for e in emotion_items]).astype(np.float64)
+        y = np.concatenate([decode_emotions(e.targets) for e in emotion_items])
+        level = x.mean(axis=1)
+        power = 10 ** (3 * x)  # back to (relative) power per band
+        centroid = (power * np.arange(128)).sum(axis=1) / power.sum(axis=1)
+        for feature in (level, centroid):
+            assert abs(np.corrcoef(feature, y[:, 1])[0, 1]) < 0.25
+        assert abs(np.corrcoef(level, y[:, 0])[0, 1]) < 0.2
+        assert abs(np.corrcoef(centroid, y[:, 0])[0, 1]) < 0.2
+        assert np.ptp(level) > 0.3  # the level does vary (about ±15 dB = ±0.25)
+
+    def test_emotion_arousal_audible(self, emotion_items: list[Example]) -> None:
+        """Ridge regression on four consecutive windows predicts arousal on held-out items
+        (tempo, notes per beat and articulation are audible whatever the level)."""
+        rows, target, item = [], [], []
+        for i, example in enumerate(emotion_items):
+            x, y = example.inputs, decode_emotions(example.targets)
+            for t in range(3, len(x)):
+                rows.append(x[t - 3 : t + 1].ravel())
+                target.append(y[t, 1])
+                item.append(i)
+        z, a, train = np.array(rows), np.array(target), np.array(item) < 45
+        mu, sd = z[train].mean(0), z[train].std(0) + 1e-6
+        z = np.c_[(z - mu) / sd, np.ones(len(z))]
+        w = np.linalg.solve(z[train].T @ z[train] + 30 * np.eye(z.shape[1]), z[train].T @ a[train])
+        assert np.corrcoef(z[~train] @ w, a[~train])[0, 1] > 0.4
+
+    def test_emotion_mode_carries_valence(self) -> None:
+        """The notes of a segment are in major when valence is high, minor when low."""
+        agree = 0
+        for k in range(80):
+            valence = 0.8 if k % 2 else -0.8
+            rng = np.random.default_rng(k)
+            _, major, notes = _segment_notes(rng, valence, float(rng.uniform(-1, 1)), 5.0)
+            pcs = [p % 12 for _, p, _, _, _ in notes]
+            hist = np.bincount(pcs, weights=[d for *_, d, _ in notes], minlength=12)
+            agree += int(major == (valence > 0)) + int((mode_score(hist[None])[0] > 0) == major)
+        assert agree / 160 > 0.85
+
+    def test_flip_mode(self) -> None:
+        """The parallel-mode flip maps C major's scale to C harmonic minor and back."""
+        major = [60 + d for d in MAJOR] + [72 + 4]
+        minor = flip_mode(major, 0, True)
+        assert minor == [60 + d for d in MINOR] + [72 + 3]
+        assert flip_mode(minor, 0, False) == major
+        assert flip_mode([62 + d for d in MAJOR], 2, True) == [62 + d for d in MINOR]
 
     def test_melody_mode(self) -> None:
         """The key-profile labeller finds major vs minor in clearly valenced segments."""
@@ -174,3 +220,23 @@ class TestLearnable:
             minor = np.isin(chords % 5, (1, 2)) & (chords < 60)
             correct += int((minor.mean() > 0.4) == (valence < 0))
         assert correct / 60 > 0.7
+
+
+class TestVectorised:
+    @settings(max_examples=100, deadline=None)
+    @given(
+        notes=st.lists(
+            st.tuples(st.integers(-2, 130), st.floats(-1.0, 9.0), st.floats(0.0, 2.0)),
+            max_size=30,
+        ),
+        lengths=st.lists(st.floats(0.05, 1.0), min_size=1, max_size=16),
+    )
+    def test_sounding_multihot(
+        self, notes: list[tuple[int, float, float]], lengths: list[float]
+    ) -> None:
+        """The vectorised sounding-pitch grid equals notes_to_multihot's loop."""
+        bounds = np.concatenate([[0.0], np.cumsum(lengths)])
+        triples = [(p, s, s + d) for p, s, d in notes]
+        table = np.array(triples, dtype=np.float64).reshape(len(triples), 3)
+        got = sounding_multihot(table[:, 0].astype(int), table[:, 1], table[:, 2], bounds)
+        np.testing.assert_array_equal(got, notes_to_multihot(triples, bounds))
