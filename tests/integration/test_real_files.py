@@ -12,7 +12,7 @@ import pytest
 
 from kelly_core.encodings.emotion import decode_emotions
 from kelly_models.datasets.lakh import open_lakh
-from kelly_models.datasets.midi import load_score
+from kelly_models.datasets.midi import load_score, piece_key
 
 miditoolkit = pytest.importorskip("miditoolkit")
 EXAMPLE = Path(miditoolkit.__file__).parent / "midi" / "examples_data" / "1390.mid"
@@ -37,14 +37,25 @@ class TestLakhOnRealMidi:
         assert len(dataset) == 1
         assert list(dataset.skipped) == []
         example = dataset[0]
-        tracks = {t.name: t for t in load_score(EXAMPLE).tracks}
-        melody_pitches = {n[0] for n in tracks["melody"].notes}
+        score = load_score(EXAMPLE)
+        shift = piece_key(score).shift  # the reader moves the piece to C
+        tracks = {t.name: t for t in score.tracks}
+        melody_pitches = {n[0] + shift for n in tracks["melody"].notes}
         sounding = set(np.nonzero(example.targets.any(axis=0))[0].tolist())
         assert sounding
         assert sounding <= melody_pitches
         assert len(sounding) >= 0.9 * len(melody_pitches)  # the melody, not a fragment of it
-        piano_only = {n[0] for n in tracks["piano"].notes} - melody_pitches
+        piano_only = {n[0] + shift for n in tracks["piano"].notes} - melody_pitches
         assert piano_only  # the test would be vacuous if the tracks shared every pitch
+
+    def test_key_relative_melody(self, lakh_root: Path) -> None:
+        """The melody is moved to the tonic C; key_relative=False keeps the written pitches."""
+        score = load_score(EXAMPLE)
+        key = piece_key(score)
+        relative = open_lakh(lakh_root, use_cache=False, workers=1)[0].targets
+        absolute = open_lakh(lakh_root, key_relative=False, use_cache=False, workers=1)[0].targets
+        assert key.shift != 0  # the file is not in C, so the test moves something
+        assert np.array_equal(np.roll(absolute, key.shift, axis=1), relative)
 
     def test_shapes_and_labels(self, lakh_root: Path) -> None:
         """One step per beat of the real tempo map; emotion labels decode inside the square."""
