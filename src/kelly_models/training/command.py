@@ -18,7 +18,12 @@ from kelly_core.errors import KellyError
 from kelly_core.registry import Registry, default_registry
 from kelly_models.training.config import DEVICES, SCHEDULES, TrainConfig
 from kelly_models.training.run import RunOptions, pick_device, train_models
-from kelly_models.training.summary import format_table, write_summary
+from kelly_models.training.summary import (
+    baseline_table,
+    format_table,
+    verdict_line,
+    write_summary,
+)
 
 __all__ = ["TrainCommand", "resolve_model_names"]
 
@@ -234,7 +239,9 @@ class TrainCommand:
         reports = train_models(registry, names, config, options)
         write_summary(reports, options.output)
         sys.stdout.write(format_table(reports))
-        losers = [r.model for r in reports if not r.beats_baseline]
-        if losers:
-            logger.warning("not better than the trivial baseline: %s", ", ".join(losers))
+        sys.stdout.write("\n" + baseline_table(reports))
+        verdict = verdict_line(reports)
+        sys.stdout.write(f"\n{verdict}\n")
+        if any(not r.beats_baseline for r in reports):
+            logger.warning("%s", verdict)
         return 0

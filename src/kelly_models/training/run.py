@@ -35,11 +35,11 @@ from kelly_models.training.adapter import as_module
 from kelly_models.training.checkpoint import CheckpointManager
 from kelly_models.training.config import DeviceName, TrainConfig
 from kelly_models.training.discovery import DatasetChoice, find_dataset
-from kelly_models.training.evaluate import evaluate
+from kelly_models.training.evaluate import EMOTION_COLUMNS, evaluate, shuffle_emotion
 from kelly_models.training.loop import Callback, Trainer
 from kelly_models.training.plots import plot_history
 from kelly_models.training.sequences import SequenceSet, load_examples, split_examples
-from kelly_models.training.tasks import Baseline, task_for
+from kelly_models.training.tasks import Baseline, Task, task_for
 
 __all__ = ["ModelReport", "RunOptions", "pick_device", "train_model", "train_models"]
 
@@ -103,6 +103,10 @@ class ModelReport:
     test: Mapping[str, float]
     """Test-split metrics with ``baseline_*`` beside each (see :class:`~.tasks.Task`)."""
     headline: str
+    baseline: str = "mean"
+    """Name of the strongest baseline (see :mod:`.baselines`), whose values are ``baseline_*``."""
+    baselines: tuple[str, ...] = ()
+    """Every baseline scored, in order."""
     parameters: int
     file: Path
     file_bytes: int
@@ -135,6 +139,17 @@ class ModelReport:
             "metric_value": _json_float(self.test.get(self.headline, math.nan)),
             "baseline_metric_value": _json_float(
                 self.test.get(f"baseline_{self.headline}", math.nan)
+            ),
+            "baseline": self.baseline,
+            "baselines": {
+                name: {
+                    "loss": _json_float(self.test.get(f"{name}_loss", math.nan)),
+                    self.headline: _json_float(self.test.get(f"{name}_{self.headline}", math.nan)),
+                }
+                for name in self.baselines
+            },
+            "emotion_shuffled_metric_value": _json_float(
+                self.test.get(f"shuffled_{self.headline}", math.nan)
             ),
             "beats_baseline": self.beats_baseline,
             "parameters": self.parameters,
@@ -210,12 +225,15 @@ def train_model(
         progress=options.progress,
     )
     result = trainer.fit(train, val, resume=options.resume)
-    baseline = Baseline.fit(train.stacked_targets())
+    baseline = Baseline.fit(train.stacked_targets(), train.stacked_inputs(), kind=task.kind)
     scores = evaluate(
         module, task, test, baseline, device=options.device, batch_size=config.batch_size
     )
+    scores.update(_shuffled(module, task, spec.name, test, baseline, options, config))
+    atomic_write_json(metrics_dir / f"{stem}_baseline.json", baseline.to_dict())
     module.to("cpu")
-    path = _export(registry, model, options, config, choice, scores)
+    reference = getattr(dataset, "tonal_reference", None)
+    path = _export(registry, model, options, config, choice, scores, reference)
     series = result.history.series
     plot_history(
         result.history,
@@ -234,6 +252,8 @@ def train_model(
         val_loss=result.best_val_loss,
         test=scores,
         headline=task.headline,
+        baseline=task.strongest_baseline(scores),
+        baselines=tuple(task.baseline_names(scores)),
         parameters=spec.parameter_count,
         file=path,
         file_bytes=path.stat().st_size,
@@ -270,6 +290,26 @@ def train_model(
     return report
 
 
+def _shuffled(
+    module: torch.nn.Module,
+    task: Task,
+    name: str,
+    test: SequenceSet,
+    baseline: Baseline,
+    options: RunOptions,
+    config: TrainConfig,
+) -> dict[str, float]:
+    """The ablation: test metrics with the emotion input shuffled across sequences."""
+    columns = EMOTION_COLUMNS.get(name, 0)
+    if not columns or len(test) < 2:
+        return {}
+    shuffled = shuffle_emotion(test, columns, seed=config.seed)
+    scores = evaluate(
+        module, task, shuffled, baseline, device=options.device, batch_size=config.batch_size
+    )
+    return {f"shuffled_{k}": v for k, v in scores.items() if k in ("loss", task.headline)}
+
+
 def _export(
     registry: Registry,
     model: object,
@@ -277,6 +317,7 @@ def _export(
     config: TrainConfig,
     choice: DatasetChoice,
     scores: Mapping[str, float],
+    tonal_reference: str | None = None,
 ) -> Path:
     from kelly_core.interfaces import Model
 
@@ -285,7 +326,7 @@ def _export(
     entry = cast(ExporterEntry, registry.resolve("exporter", options.export_format).entry)
     exporter = registry.exporter(options.export_format)
     target = options.output / f"{model.spec.file_stem}{entry.suffix}"
-    metadata = {
+    metadata: dict[str, object] = {
         "training": {
             "dataset": choice.name,
             "synthetic": choice.synthetic,
@@ -295,6 +336,8 @@ def _export(
             "kelly_version": __version__,
         }
     }
+    if tonal_reference is not None:
+        metadata["tonal_reference"] = tonal_reference
     path = exporter.export(model.spec, model.state_arrays(), target, metadata=metadata)
     problems = exporter.check(path)
     if problems:

@@ -59,6 +59,15 @@ class SequenceSet:
         """Every target frame, ``(frames, out)``."""
         return np.concatenate(self.targets, axis=0)
 
+    def stacked_inputs(self) -> FloatArray:
+        """Every input frame, ``(frames, in)``."""
+        return np.concatenate(self.inputs, axis=0)
+
+    @property
+    def lengths(self) -> list[int]:
+        """Steps of each sequence, in order."""
+        return [x.shape[0] for x in self.inputs]
+
     @classmethod
     def from_examples(cls, examples: Sequence[Example]) -> SequenceSet:
         """Collect the arrays of ``examples``."""
