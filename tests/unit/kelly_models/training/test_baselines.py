@@ -39,7 +39,8 @@ class TestHarmonyBaselines:
         assert row.sum() == pytest.approx(1.0, abs=1e-6)
         task = task_for(MODEL_SPECS["HarmonyPredictor"])
         test_in, test_targets = _harmony([0, 35, 0, 35])
-        scores = task.evaluate(test_targets * 0.5 + 1 / 128, test_targets, base, inputs=test_in)
+        guess = (test_targets * 0.5 + 1 / 128).astype(np.float32)
+        scores = task.evaluate(guess, test_targets, base, inputs=test_in)
         # test pairs: N->0, 0->35, 35->0, 0->35; the bigram gets all four
         assert scores["bigram_top1"] == 1.0
         assert scores["unigram_top1"] == 0.5  # always chord 0 (4 of 8 in training)
