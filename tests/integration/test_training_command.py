@@ -46,6 +46,7 @@ class TestTrainCommand:
             assert REGISTRY.exporter("rtneural").check(exported) == []
             loaded = REGISTRY.exporter("rtneural").read(exported)
             assert loaded.spec == REGISTRY.spec(name)
+            assert loaded.metadata["tonal_reference"] == "tonic"  # both are key-relative models
             training = loaded.metadata["training"]
             assert isinstance(training, dict)
             assert training["dataset"] == DATASETS[name]
@@ -76,6 +77,19 @@ class TestTrainCommand:
         assert "| HarmonyPredictor |" in markdown
         assert "| HarmonyPredictor | bigram" in markdown
         assert "strongest baseline" in markdown
+
+    def test_folds_and_key_augmentation(self, tmp_path: Path) -> None:
+        """--folds 2 reports the mean and spread of two folds; --augment-keys exports absolute."""
+        assert _train(tmp_path, "--folds", "2", "--augment-keys") == 0
+        metrics = json.loads((tmp_path / "metrics" / "harmonypredictor_metrics.json").read_text())
+        assert [f["fold"] for f in metrics["folds"]] == [1, 2]
+        tops = [f["test"]["top1"] for f in metrics["folds"]]
+        assert metrics["test"]["top1"] == pytest.approx(sum(tops) / 2)
+        assert metrics["test_std"]["top1"] == pytest.approx(abs(tops[0] - tops[1]) / 2)
+        assert (tmp_path / "checkpoints" / "harmonypredictor" / "fold-2" / "best.pt").is_file()
+        loaded = REGISTRY.exporter("rtneural").read(tmp_path / "harmonypredictor.json")
+        assert loaded.metadata["tonal_reference"] == "absolute"
+        assert "2 folds" in (tmp_path / "summary.md").read_text()
 
     def test_resume_finished_run_reproduces(self, tmp_path: Path) -> None:
         """--resume on a finished run re-exports the same best weights."""

@@ -155,6 +155,34 @@ class TrainCommand:
             f"(default {_DEFAULTS.patience}; 0 disables)",
         )
         parser.add_argument(
+            "--min-epochs",
+            type=int,
+            default=_DEFAULTS.min_epochs,
+            help="early stopping: epochs always trained, none before kept as the best "
+            f"(default {_DEFAULTS.min_epochs})",
+        )
+        parser.add_argument(
+            "--smooth-epochs",
+            type=int,
+            default=_DEFAULTS.smooth_epochs,
+            help="early stopping: validation losses averaged into the criterion "
+            f"(default {_DEFAULTS.smooth_epochs}; 1: the raw loss)",
+        )
+        parser.add_argument(
+            "--folds",
+            type=int,
+            default=_DEFAULTS.folds,
+            metavar="K",
+            help="K-fold cross-validation by file: K models, metrics as mean and spread over "
+            "the folds; the exported model is fold 1's (default 1: one split)",
+        )
+        parser.add_argument(
+            "--augment-keys",
+            action="store_true",
+            help="also train on every sequence transposed into the 11 other keys (for "
+            "absolute-pitch data; the exported file says tonal_reference 'absolute')",
+        )
+        parser.add_argument(
             "--max-items",
             type=int,
             default=0,
@@ -213,6 +241,10 @@ class TrainCommand:
                 window=args.window,
                 schedule=args.schedule,
                 patience=args.patience,
+                min_epochs=args.min_epochs,
+                smooth_epochs=args.smooth_epochs,
+                folds=args.folds,
+                augment_keys=bool(args.augment_keys),
                 steps_per_epoch=args.steps_per_epoch,
                 checkpoint_every=args.checkpoint_every,
                 keep_last=args.keep_last,

@@ -28,6 +28,12 @@ def _number(value: object, digits: int = 4) -> str:
     return "n/a" if value is None else f"{float(value):.{digits}f}"  # type: ignore[arg-type]  # JSON number
 
 
+def _spread(report: ModelReport) -> str:
+    if report.folds <= 1:
+        return ""
+    return f" ± {report.spread.get(report.headline, 0.0):.3f} ({report.folds} folds)"
+
+
 def _rows(reports: Sequence[ModelReport]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for report in reports:
@@ -42,7 +48,7 @@ def _rows(reports: Sequence[ModelReport]) -> list[tuple[str, ...]]:
                 epochs,
                 _number(row["val_loss"]),
                 f"{_number(row['test_loss'])} ({_number(row['baseline_test_loss'])})",
-                f"{report.headline}: {_number(row['metric_value'], 3)} "
+                f"{report.headline}: {_number(row['metric_value'], 3)}{_spread(report)} "
                 f"({report.baseline} {_number(row['baseline_metric_value'], 3)}){mark}",
                 _number(row["emotion_shuffled_metric_value"], 3)
                 if row["emotion_shuffled_metric_value"] is not None
