@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -80,19 +82,98 @@ def build_tunes(root: Path, limit: int = 400) -> Path:
     return folder
 
 
+_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
+    "HarmonyPredictor": (
+        ("model", "top1"), ("model", "top3"), ("model", "nll"),
+        ("unigram", "top1"), ("unigram", "top3"), ("unigram", "nll"),
+        ("bigram", "top1"), ("bigram", "top3"), ("bigram", "nll"),
+        ("emotion shuffled", "top1"), ("emotion shuffled", "loss"),
+    ),
+    "MelodyTransformer": (
+        ("model", "note_f1"), ("model", "loss"), ("model", "distinct_top1"),
+        ("prior", "note_f1"), ("prior", "loss"),
+        ("emotion_bin", "note_f1"), ("emotion_bin", "loss"),
+        ("emotion shuffled", "note_f1"), ("emotion shuffled", "loss"),
+    ),
+}  # fmt: skip
+
+
+def _key(predictor: str, metric: str) -> str:
+    if predictor == "model":
+        return metric
+    if predictor == "emotion shuffled":
+        return f"shuffled_{metric}"
+    return f"{predictor}_{metric}"
+
+
+def _table(model: str, folds: list[dict[str, float]]) -> tuple[str, dict[str, object]]:
+    lines = [f"{model}: {len(folds)} folds by file (mean ± std over folds)"]
+    out: dict[str, object] = {}
+    for predictor, metric in _ROWS[model]:
+        values = [f[_key(predictor, metric)] for f in folds if _key(predictor, metric) in f]
+        if not values:
+            continue
+        mean = sum(values) / len(values)
+        std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+        out[f"{predictor}/{metric}"] = {"mean": mean, "std": std, "folds": values}
+        lines.append(f"  {predictor:<17} {metric:<14} {mean:8.4f} ± {std:.4f}")
+    return "\n".join(lines) + "\n", out
+
+
+def _measure(
+    model: str, dataset: str, root: Path, output: Path, epochs: int, folds: int, max_items: int = 0
+) -> tuple[str, dict[str, object]]:
+    from kelly_core.registry import default_registry
+    from kelly_models.training.config import TrainConfig
+    from kelly_models.training.discovery import DatasetChoice
+    from kelly_models.training.run import RunOptions, train_model
+
+    registry = default_registry()
+    config = TrainConfig(epochs=epochs, folds=folds, patience=5, seed=0)
+    options = RunOptions(output=output, progress=False, max_items=max_items)
+    choice = DatasetChoice(name=dataset, root=root, reason="real-music benchmark")
+    report = train_model(registry, model, choice, config, options)
+    metrics = json.loads((output / "metrics" / f"{report.model.lower()}_metrics.json").read_text())
+    return _table(model, [f["test"] for f in metrics["folds"]])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the corpus, run both measurements, print the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    import logging
+
+    from kelly_models.datasets.rntxt import corpus_rntxt_files
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/kelly-real"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--tunes", type=int, default=400)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--only", choices=("harmony", "melody", "corpus"), default=None)
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     args.work.mkdir(parents=True, exist_ok=True)
-    lakh = build_tunes(args.work, args.tunes)
-    files = sorted(lakh.rglob("*.mid"))
-    sys.stdout.write(f"{len(files)} tunes in {lakh}\n")
+    results: dict[str, object] = {}
+    text = ""
+    if args.only in (None, "corpus", "melody"):
+        lakh = build_tunes(args.work, args.tunes)
+        sys.stdout.write(f"{len(list(lakh.rglob('*.mid')))} tunes in {lakh}\n")
+    if args.only in (None, "harmony"):
+        chorales = next(p.parent for p in corpus_rntxt_files() if "choraleAnalyses" in str(p))
+        table, results["HarmonyPredictor"] = _measure(
+            "HarmonyPredictor", "music21-chords", chorales, args.work / "harmony",
+            args.epochs, args.folds,
+        )  # fmt: skip
+        text += table
+        sys.stdout.write(table)
+    if args.only in (None, "melody"):
+        table, results["MelodyTransformer"] = _measure(
+            "MelodyTransformer", "lakh", args.work / "lmd_full", args.work / "melody",
+            args.epochs, args.folds,
+        )  # fmt: skip
+        text += table
+        sys.stdout.write(table)
+    if results:
+        (args.work / "real_music.json").write_text(json.dumps(results, indent=1) + "\n")
     return 0
 
 
