@@ -121,7 +121,7 @@ def _table(model: str, folds: list[dict[str, float]]) -> tuple[str, dict[str, ob
 
 
 def _measure(
-    model: str, dataset: str, root: Path, output: Path, epochs: int, folds: int, max_items: int = 0
+    model: str, dataset: str, root: Path, output: Path, epochs: int, folds: int, batch_size: int = 8
 ) -> tuple[str, dict[str, object]]:
     from kelly_core.registry import default_registry
     from kelly_models.training.config import TrainConfig
@@ -129,8 +129,8 @@ def _measure(
     from kelly_models.training.run import RunOptions, train_model
 
     registry = default_registry()
-    config = TrainConfig(epochs=epochs, folds=folds, patience=5, seed=0)
-    options = RunOptions(output=output, progress=False, max_items=max_items)
+    config = TrainConfig(epochs=epochs, folds=folds, patience=4, seed=0, batch_size=batch_size)
+    options = RunOptions(output=output, progress=False)
     choice = DatasetChoice(name=dataset, root=root, reason="real-music benchmark")
     report = train_model(registry, model, choice, config, options)
     metrics = json.loads((output / "metrics" / f"{report.model.lower()}_metrics.json").read_text())
@@ -147,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/kelly-real"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--tunes", type=int, default=400)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=30, help="harmony epochs")
+    parser.add_argument("--melody-folds", type=int, default=3)
+    parser.add_argument("--melody-epochs", type=int, default=12)
     parser.add_argument("--only", choices=("harmony", "melody", "corpus"), default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "melody"):
         table, results["MelodyTransformer"] = _measure(
             "MelodyTransformer", "lakh", args.work / "lmd_full", args.work / "melody",
-            args.epochs, args.folds,
+            args.melody_epochs, args.melody_folds, 16,
         )  # fmt: skip
         text += table
         sys.stdout.write(table)
