@@ -88,3 +88,21 @@ class TestMusic21Analyses:
             common = np.bincount(chords, minlength=64).argmax()
             assert common != NO_CHORD
             assert chord_label(int(common)).split(":")[1] in ("maj", "min")
+
+    def test_chorales_key_relative_centre_on_the_tonic(self) -> None:
+        """Real chorales in several keys: the tonic triad (C, or Cm in minor) and the
+        dominant (G, G7) are the commonest chords once read relative to the tonic."""
+        pytest.importorskip("music21")
+        from kelly_core.encodings.chords import chord_index
+        from kelly_models.datasets.rntxt import corpus_rntxt_files, open_rntxt
+
+        chorales = next(p.parent for p in corpus_rntxt_files() if "choraleAnalyses" in str(p))
+        relative = open_rntxt(chorales, limit=4, use_cache=False, workers=1)
+        absolute = open_rntxt(chorales, limit=4, key_relative=False, use_cache=False, workers=1)
+        core = [chord_index(0, "maj"), chord_index(0, "min"), chord_index(7, "maj"),
+                chord_index(7, "7")]  # fmt: skip
+        rel = np.concatenate([e.targets for e in relative]).argmax(axis=1)
+        ab = np.concatenate([e.targets for e in absolute]).argmax(axis=1)
+        assert np.isin(rel, core).mean() > 0.4
+        assert np.isin(rel, core).mean() > np.isin(ab, core).mean() + 0.1
+        assert len(set(rel.tolist())) < len(set(ab.tolist()))  # fewer distinct classes
