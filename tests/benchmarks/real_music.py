@@ -175,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         text += table
         sys.stdout.write(table)
     if results:
-        (args.work / "real_music.json").write_text(json.dumps(results, indent=1) + "\n")
+        target = args.work / "real_music.json"
+        previous = json.loads(target.read_text()) if target.is_file() else {}
+        target.write_text(json.dumps({**previous, **results}, indent=1) + "\n")
     return 0
 
 
