@@ -6,12 +6,23 @@ metadata travels with the weights at no cost to the plugin.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from kelly_core import __version__
+from kelly_core.encodings.tonal import KEY_RELATIVE_MODELS, TONAL_REFERENCES, TonalReference
+from kelly_core.errors import ExportError
 from kelly_core.specs import ModelSpec
 
-__all__ = ["EXPORT_VERSION", "FRAMEWORK", "METADATA_KEYS", "file_name", "spec_metadata"]
+__all__ = [
+    "EXPORT_VERSION",
+    "FRAMEWORK",
+    "METADATA_KEYS",
+    "default_tonal_reference",
+    "file_name",
+    "spec_metadata",
+    "tonal_reference",
+]
 
 EXPORT_VERSION: Final = 1
 """Version of Kelly's RTNeural file layout (the ``metadata.export_version`` field)."""
@@ -53,3 +64,30 @@ def spec_metadata(spec: ModelSpec) -> dict[str, object]:
         "spec_hash": spec.spec_hash,
         "spec": spec.to_dict(),
     }
+
+
+def default_tonal_reference(spec: ModelSpec) -> TonalReference:
+    """``"tonic"`` for the key-relative models (:data:`KEY_RELATIVE_MODELS`), else absolute."""
+    return "tonic" if spec.name in KEY_RELATIVE_MODELS else "absolute"
+
+
+def tonal_reference(spec: ModelSpec, metadata: Mapping[str, object]) -> TonalReference:
+    """Return the ``metadata.tonal_reference`` an export writes.
+
+    The caller's value (a model trained on absolute or transposition-augmented data says
+    ``"absolute"``), else :func:`default_tonal_reference`.
+
+    :raises ExportError: If the caller's value is not one of :data:`TONAL_REFERENCES`.
+    """
+    value = metadata.get("tonal_reference")
+    if value is None:
+        return default_tonal_reference(spec)
+    for reference in TONAL_REFERENCES:
+        if value == reference:
+            return reference
+    raise ExportError(
+        "unknown tonal reference",
+        field="metadata.tonal_reference",
+        expected=TONAL_REFERENCES,
+        got=value,
+    )

@@ -23,7 +23,14 @@ from kelly_core.specs import ModelSpec
 from kelly_export.check import infer_spec
 from kelly_export.float_text import float32_json
 from kelly_export.layout import FROM_RTNEURAL, TO_RTNEURAL
-from kelly_export.metadata import EXPORT_VERSION, FRAMEWORK, METADATA_KEYS, file_name, spec_metadata
+from kelly_export.metadata import (
+    EXPORT_VERSION,
+    FRAMEWORK,
+    METADATA_KEYS,
+    file_name,
+    spec_metadata,
+    tonal_reference,
+)
 from kelly_export.parity import PARITY_FRAMES, parity_path, parity_text
 from kelly_export.problems import Problem
 from kelly_export.validate import load_document, validate_document, validate_file
@@ -111,6 +118,7 @@ def _document(
                 got=meta[key],
             )
         meta[key] = value
+    meta["tonal_reference"] = tonal_reference(spec, meta)
     return {"in_shape": _shape(spec.input_size), "layers": layers, "metadata": meta}
 
 

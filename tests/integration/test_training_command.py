@@ -46,12 +46,18 @@ class TestTrainCommand:
             assert REGISTRY.exporter("rtneural").check(exported) == []
             loaded = REGISTRY.exporter("rtneural").read(exported)
             assert loaded.spec == REGISTRY.spec(name)
+            assert loaded.metadata["tonal_reference"] == "tonic"  # both are key-relative models
             training = loaded.metadata["training"]
             assert isinstance(training, dict)
             assert training["dataset"] == DATASETS[name]
             metrics = json.loads((tmp_path / "metrics" / f"{stem}_metrics.json").read_text())
             assert len(metrics["train_loss"]) == len(metrics["val_loss"]) == 3
-            assert metrics["test"]["loss"] < metrics["test"]["baseline_loss"]
+            # three epochs beat the input-free baseline; the bigram is the main job's bar
+            plain = "unigram" if name == "HarmonyPredictor" else "mean"
+            assert metrics["test"]["loss"] < metrics["test"][f"{plain}_loss"]
+            assert metrics["test"]["baseline_loss"] <= metrics["test"][f"{plain}_loss"]
+            baseline = json.loads((tmp_path / "metrics" / f"{stem}_baseline.json").read_text())
+            assert len(baseline["mean"]) == REGISTRY.spec(name).output_size
             png = (tmp_path / "metrics" / f"{stem}_metrics.png").read_bytes()
             assert png.startswith(b"\x89PNG")
             assert (tmp_path / "checkpoints" / stem / "best.pt").is_file()
@@ -60,9 +66,30 @@ class TestTrainCommand:
         assert [row["model"] for row in summary["models"]] == list(MODELS)
         harmony = summary["models"][1]
         assert harmony["metric"] == "top1"
-        assert harmony["metric_value"] > harmony["baseline_metric_value"]
+        assert harmony["metric_value"] > harmony["baselines"]["unigram"]["top1"]
+        assert set(harmony["baselines"]) == {"unigram", "bigram"}
+        assert harmony["baseline_metric_value"] == max(
+            b["top1"] for b in harmony["baselines"].values()
+        )
+        assert harmony["emotion_shuffled_metric_value"] is not None
         assert harmony["parameters"] == REGISTRY.spec("HarmonyPredictor").parameter_count
-        assert "| HarmonyPredictor |" in (tmp_path / "summary.md").read_text()
+        markdown = (tmp_path / "summary.md").read_text()
+        assert "| HarmonyPredictor |" in markdown
+        assert "| HarmonyPredictor | bigram" in markdown
+        assert "strongest baseline" in markdown
+
+    def test_folds_and_key_augmentation(self, tmp_path: Path) -> None:
+        """--folds 2 reports the mean and spread of two folds; --augment-keys exports absolute."""
+        assert _train(tmp_path, "--folds", "2", "--augment-keys") == 0
+        metrics = json.loads((tmp_path / "metrics" / "harmonypredictor_metrics.json").read_text())
+        assert [f["fold"] for f in metrics["folds"]] == [1, 2]
+        tops = [f["test"]["top1"] for f in metrics["folds"]]
+        assert metrics["test"]["top1"] == pytest.approx(sum(tops) / 2)
+        assert metrics["test_std"]["top1"] == pytest.approx(abs(tops[0] - tops[1]) / 2)
+        assert (tmp_path / "checkpoints" / "harmonypredictor" / "fold-2" / "best.pt").is_file()
+        loaded = REGISTRY.exporter("rtneural").read(tmp_path / "harmonypredictor.json")
+        assert loaded.metadata["tonal_reference"] == "absolute"
+        assert "2 folds" in (tmp_path / "summary.md").read_text()
 
     def test_resume_finished_run_reproduces(self, tmp_path: Path) -> None:
         """--resume on a finished run re-exports the same best weights."""

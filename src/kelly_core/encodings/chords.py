@@ -307,14 +307,15 @@ def reduce_chord(symbol: str) -> int:
     return _reduce_pop(text)
 
 
-def reduce_roman(numeral: str, key: str) -> int:
+def reduce_roman(numeral: str, key: str, *, key_relative: bool = False) -> int:
     """Reduce a Roman numeral in a key to its class (see :mod:`kelly_core.encodings.roman`).
 
     ``("V7", "C")`` → G:7, ``("ii", "C")`` → D:min, ``("bVII", "F")`` → Eb:maj,
-    ``("viio7", "a")`` → the dim7 class of G#. Lower-case keys are minor.
+    ``("viio7", "a")`` → the dim7 class of G#. Lower-case keys are minor. With
+    ``key_relative=True`` the root is relative to the tonic: ``("V7", "F")`` → G:7.
 
     :raises DatasetError: If the numeral or the key is not well formed.
     """
     from kelly_core.encodings.roman import reduce_roman as _reduce  # roman imports this module
 
-    return _reduce(numeral, key)
+    return _reduce(numeral, key, key_relative=key_relative)

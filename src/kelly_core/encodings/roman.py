@@ -14,6 +14,10 @@ Special chords: ``N``/``N6`` (Neapolitan: major on flat 2), ``It6``, ``Ger65``, 
 (augmented sixths: dominant-seventh sonority on flat 6), ``Cad64`` (the tonic).
 Keys: ``C``, ``c``, ``Bb``, ``f#``, ``B-`` (music21), ``C major``, ``a minor``, ``Am``;
 lower case or a minor suffix means minor.
+
+With ``key_relative=True`` the class is relative to the key's tonic (root 0 = tonic; the
+convention of :mod:`kelly_core.encodings.tonal`): ``V7`` is ``G:7`` in every major key and
+``i`` is ``C:min`` in every minor key.
 """
 
 from __future__ import annotations
@@ -117,12 +121,16 @@ def _chord(numeral: str, tonic: int, minor: bool, original: str, key: str) -> tu
     return classify(root, ivs), root
 
 
-def reduce_roman(numeral: str, key: str) -> int:
+def reduce_roman(numeral: str, key: str, *, key_relative: bool = False) -> int:
     """Reduce a Roman numeral in ``key`` to its chord class in 0..63.
 
+    :param key_relative: Return the class relative to the key's tonic (``V`` in any major
+        key → ``G:maj``) instead of in absolute pitch.
     :raises DatasetError: If the numeral or the key is not well formed.
     """
     tonic, minor = parse_key(key)
+    if key_relative:
+        tonic = 0
     text = re.sub(r"\[[^\]]*\]", "", numeral.strip())
     text = text.replace("/o", "ø")
     parts = text.split("/")

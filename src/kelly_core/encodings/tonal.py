@@ -23,15 +23,22 @@ from kelly_core.encodings.chords import NO_CHORD, NUM_CHORDS
 
 __all__ = [
     "KEY_RELATIVE_MODELS",
+    "KEY_TRUST_MARGIN",
+    "KK_MAJOR",
+    "KK_MINOR",
     "REFERENCE_TONIC",
     "TONAL_REFERENCES",
     "TonalReference",
     "chord_permutation",
+    "estimate_key",
+    "key_correlations",
+    "to_reference",
     "tonic_shift",
     "transpose_chord",
     "transpose_chords",
     "transpose_pitch_classes",
     "transpose_pitches",
+    "trusted_key",
 ]
 
 TonalReference: TypeAlias = Literal["tonic", "absolute"]
@@ -108,3 +115,67 @@ def transpose_chords(values: object, semitones: int) -> FloatArray:
     out = np.zeros_like(arr)
     out[..., chord_permutation(semitones)] = arr
     return out
+
+
+# --- key estimation ---------------------------------------------------------------------
+KK_MAJOR: Final = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+"""Krumhansl & Kessler (1982) probe-tone ratings of C major (tonic first)."""
+KK_MINOR: Final = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+"""Krumhansl & Kessler (1982) probe-tone ratings of C minor (tonic first)."""
+KEY_TRUST_MARGIN: Final = 0.1
+"""A stated key is trusted when its profile correlation is within this of the best key's."""
+
+
+def _unit_profiles(base: tuple[float, ...]) -> np.ndarray:
+    rolled = np.stack([np.roll(np.asarray(base, dtype=np.float64), k) for k in range(12)])
+    centred = rolled - rolled.mean(axis=1, keepdims=True)
+    normed: np.ndarray = centred / np.linalg.norm(centred, axis=1, keepdims=True)
+    return normed
+
+
+_KEY_PROFILES: Final = np.concatenate([_unit_profiles(KK_MAJOR), _unit_profiles(KK_MINOR)])
+
+
+def key_correlations(histogram: object) -> np.ndarray:
+    """Pearson correlation of pitch-class histograms with the 24 Krumhansl–Kessler keys.
+
+    :param histogram: ``(..., 12)`` duration-weighted pitch-class histogram (index 0 = C).
+    :returns: ``(..., 24)`` float64: C..B major, then C..B minor; 0 for an empty histogram.
+    """
+    hist = np.asarray(histogram, dtype=np.float64)
+    centred = hist - hist.mean(axis=-1, keepdims=True)
+    norm = np.linalg.norm(centred, axis=-1, keepdims=True)
+    unit = centred / np.where(norm > 1e-12, norm, 1.0)
+    result: np.ndarray = unit @ _KEY_PROFILES.T
+    return result
+
+
+def estimate_key(histogram: object) -> tuple[int, bool]:
+    """Estimate ``(tonic pitch class, is_minor)`` of a ``(12,)`` pitch-class histogram.
+
+    The Krumhansl–Schmuckler method: the key whose Krumhansl–Kessler profile correlates best
+    with the histogram (ties: major before minor, lower tonic first). An empty histogram
+    gives C major.
+    """
+    best = int(np.argmax(key_correlations(histogram)))
+    return best % 12, best >= 12
+
+
+def trusted_key(histogram: object, tonic: int, minor: bool) -> bool:
+    """Whether a stated key (a MIDI key signature) fits the notes.
+
+    True when the key's profile correlation is within :data:`KEY_TRUST_MARGIN` of the best
+    key's: sequencers write C major by default, which this rejects for music in other keys.
+    """
+    corr = key_correlations(histogram)
+    if not np.any(corr):
+        return True
+    return bool(corr[int(tonic) % 12 + (12 if minor else 0)] >= corr.max() - KEY_TRUST_MARGIN)
+
+
+def to_reference(tonic: int) -> int:
+    """Return the transposition that moves music in ``tonic`` to the reference tonic C.
+
+    ``-tonic_shift(tonic)``: G → +5, A → +3, F → −5 (the nearest C in register).
+    """
+    return -tonic_shift(tonic)

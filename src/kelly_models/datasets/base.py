@@ -49,8 +49,12 @@ class ArrayDataset:
         skipped: Sequence[SkippedFile] = (),
         *,
         name: str = "",
+        tonal_reference: str | None = None,
     ) -> None:
         self._model_name = model_name
+        self.tonal_reference = tonal_reference
+        """``"tonic"`` or ``"absolute"`` for pitch, chord or pitch-class data; None: not said
+        (training then assumes the model's convention)."""
         self._items = list(items)
         self._skipped = tuple(skipped)
         self.name = name

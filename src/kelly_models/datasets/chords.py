@@ -8,7 +8,14 @@ list of progressions; a progression is an object with
 - optional emotion: ``"valence"`` and ``"arousal"`` in [-1, 1]; else ``"mood"`` (a tag or
   a list of tags from :data:`MOOD_TAGS`, averaged); else derived from the chords
   (valence = 0.6 × (major − minor-family chords) / chords, arousal 0);
+- optional ``"key"`` for ``"chords"`` too (``"G"``, ``"e"``, ``"Bb major"``);
 - optional ``"split"`` (train/validation/test; default: sha1 of file name and position).
+
+Classes are **relative to the key's tonic** (root 0 = tonic; the convention of
+:mod:`kelly_core.encodings.tonal`): numerals directly, chord symbols moved from the given
+``"key"``, else from the Krumhansl–Schmuckler estimate over the chords' pitch classes
+(:func:`kelly_core.encodings.tonal.estimate_key`). ``key_relative=False`` keeps absolute
+roots.
 
 One example per progression, one step per chord: inputs ``(T, 128)`` =
 ``harmony_context(emotion code, one-hot of the previous chord)`` (``N`` before the first),
@@ -25,9 +32,17 @@ from typing import Final, cast
 
 import numpy as np
 
-from kelly_core.encodings.chords import NO_CHORD, chord_one_hot, reduce_chord, reduce_roman
+from kelly_core.encodings.chords import (
+    NO_CHORD,
+    chord_one_hot,
+    chord_pitch_classes,
+    reduce_chord,
+    reduce_roman,
+)
 from kelly_core.encodings.context import harmony_context
 from kelly_core.encodings.emotion import encode_emotion
+from kelly_core.encodings.roman import parse_key
+from kelly_core.encodings.tonal import estimate_key, transpose_chord
 from kelly_core.records import Example, Split
 from kelly_models.datasets.base import SPLITS, ArrayDataset, hash_split
 from kelly_models.datasets.cache import process_files
@@ -36,7 +51,7 @@ from kelly_models.datasets.paths import inside_root
 
 __all__ = ["MOOD_TAGS", "READER_VERSION", "open_chords", "progression_example"]
 
-READER_VERSION: Final = 1
+READER_VERSION: Final = 2
 MOOD_TAGS: Final[Mapping[str, tuple[float, float]]] = {
     "happy": (0.8, 0.5), "joyful": (0.8, 0.6), "uplifting": (0.7, 0.5),
     "triumphant": (0.7, 0.7), "energetic": (0.4, 0.8), "epic": (0.3, 0.8),
@@ -81,6 +96,19 @@ def _emotion(entry: Mapping[str, object], classes: Sequence[int]) -> tuple[float
     return 0.6 * (major - minor) / max(len(classes), 1), 0.0
 
 
+def _to_tonic(classes: Sequence[int], key: object) -> list[int]:
+    """Move absolute chord classes so that the tonic of ``key`` (or the estimate) is root 0."""
+    if key is not None:
+        tonic, _ = parse_key(str(key))
+    else:
+        histogram = np.zeros(12)
+        for c in classes:
+            for pc in chord_pitch_classes(c):
+                histogram[pc] += 1.0
+        tonic, _ = estimate_key(histogram)
+    return [transpose_chord(c, -tonic) for c in classes]
+
+
 def read_chords_file(path: Path, options: Mapping[str, object]) -> list[Example]:
     """Worker: one JSON file -> one example per progression."""
     document = json.loads(path.read_text(encoding="utf-8"))
@@ -91,10 +119,14 @@ def read_chords_file(path: Path, options: Mapping[str, object]) -> list[Example]
     for position, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise ValueError(f"progression {position} is not an object")
+        relative = bool(options.get("key_relative", True))
         if "chords" in entry:
             classes = [reduce_chord(str(s)) for s in entry["chords"]]
+            if relative and classes:
+                classes = _to_tonic(classes, entry.get("key"))
         elif "numerals" in entry and "key" in entry:
-            classes = [reduce_roman(str(n), str(entry["key"])) for n in entry["numerals"]]
+            key = str(entry["key"])
+            classes = [reduce_roman(str(n), key, key_relative=relative) for n in entry["numerals"]]
         else:
             raise ValueError(f"progression {position}: needs 'chords' or 'numerals' and 'key'")
         if not classes:
@@ -114,12 +146,16 @@ def read_chords_file(path: Path, options: Mapping[str, object]) -> list[Example]
 def open_chords(
     root: Path | None,
     *,
+    key_relative: bool = True,
     limit: int | None = None,
     cache_dir: Path | None = None,
     use_cache: bool = True,
     workers: int | None = None,
 ) -> ArrayDataset:
-    """Open a folder of chord-progression JSON files."""
+    """Open a folder of chord-progression JSON files.
+
+    :param key_relative: Chords relative to the key's tonic (default); False: absolute.
+    """
     folder = require_root(root, "chords")
     files, refused = inside_root(folder, sorted(folder.rglob("*.json")))
     files = files[:limit]
@@ -128,9 +164,15 @@ def open_chords(
         read_chords_file,
         reader="chords",
         version=READER_VERSION,
-        options={},
+        options={"key_relative": bool(key_relative)},
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
     )
-    return ArrayDataset("HarmonyPredictor", items, refused + skipped, name="chords")
+    return ArrayDataset(
+        "HarmonyPredictor",
+        items,
+        refused + skipped,
+        name="chords",
+        tonal_reference="tonic" if key_relative else "absolute",
+    )

@@ -24,6 +24,7 @@ from typing import Final
 import numpy as np
 
 from kelly_core.arrays import FloatArray, as_float32, check_shape
+from kelly_core.encodings import tonal
 
 __all__ = [
     "KK_MAJOR",
@@ -34,9 +35,9 @@ __all__ = [
     "piece_emotion",
 ]
 
-KK_MAJOR: Final = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MAJOR: Final = np.array(tonal.KK_MAJOR)
 """Krumhansl–Kessler major key profile (C major)."""
-KK_MINOR: Final = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+KK_MINOR: Final = np.array(tonal.KK_MINOR)
 """Krumhansl–Kessler minor key profile (C minor)."""
 
 

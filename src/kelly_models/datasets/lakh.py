@@ -6,7 +6,13 @@ below it is read. One example per file, one step per beat (pretty_midi beats):
 
 - inputs ``(B, 64)``: emotion code of the labeller's (valence, arousal) for a 16-beat
   window around each beat (:mod:`kelly_models.datasets.labeller`);
-- targets ``(B, 128)``: melody multi-hot per beat.
+- targets ``(B, 128)``: melody multi-hot per beat, **relative to the key's tonic**: the
+  piece is moved to C (major or minor, the mode is kept) by the nearest transposition
+  (:func:`kelly_core.encodings.tonal.to_reference`). The key is the file's first key
+  signature when it fits the notes (:func:`kelly_core.encodings.tonal.trusted_key`), else
+  the Krumhansl–Schmuckler estimate over every pitched note
+  (:func:`kelly_models.datasets.midi.piece_key`). ``key_relative=False`` keeps absolute
+  pitches.
 
 Melody track rule: among non-drum tracks with at least ``min_notes`` notes, prefer tracks
 whose name contains melody/vocal/voice/lead/solo; among those (or all, if none is named
@@ -31,12 +37,12 @@ from kelly_models.datasets.base import ArrayDataset, hash_split
 from kelly_models.datasets.cache import process_files
 from kelly_models.datasets.common import opt_int, require_root
 from kelly_models.datasets.labeller import beat_emotions
-from kelly_models.datasets.midi import MidiTrack, load_score
+from kelly_models.datasets.midi import MidiTrack, load_score, piece_key, transpose_notes
 from kelly_models.datasets.paths import inside_root
 
 __all__ = ["READER_VERSION", "open_lakh", "pick_melody", "skyline"]
 
-READER_VERSION: Final = 1
+READER_VERSION: Final = 2
 _NAMED: Final = re.compile(r"melod|vocal|voice|lead|solo", re.IGNORECASE)
 _MSD_ID: Final = re.compile(r"^TR[A-Z0-9]{16}$")
 
@@ -93,7 +99,8 @@ def read_lakh_file(path: Path, options: Mapping[str, object]) -> list[Example]:
     bounds = score.beat_bounds()
     if len(bounds) < 9:
         raise ValueError(f"too short: {max(len(bounds) - 1, 0)} beats, expected >= 8")
-    targets = notes_to_multihot(skyline(melody.notes), bounds)
+    shift = piece_key(score).shift if options.get("key_relative", True) else 0
+    targets = notes_to_multihot(skyline(transpose_notes(melody.notes, shift)), bounds)
     labels = beat_emotions(score.pitched_notes(), bounds)
     return [
         Example(
@@ -114,6 +121,7 @@ def open_lakh(
     root: Path | None,
     *,
     min_notes: int = 16,
+    key_relative: bool = True,
     limit: int | None = None,
     cache_dir: Path | None = None,
     use_cache: bool = True,
@@ -121,6 +129,8 @@ def open_lakh(
 ) -> ArrayDataset:
     """Open a Lakh MIDI folder (``lmd_full``, ``lmd_matched`` or their parent).
 
+    :param key_relative: Move every piece to the reference tonic C (default); False keeps
+        absolute pitches.
     :param limit: Read only the first ``limit`` files (sorted), for quick runs.
     """
     folder = require_root(root, "lakh")
@@ -131,9 +141,15 @@ def open_lakh(
         read_lakh_file,
         reader="lakh",
         version=READER_VERSION,
-        options={"min_notes": min_notes},
+        options={"min_notes": min_notes, "key_relative": bool(key_relative)},
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
     )
-    return ArrayDataset("MelodyTransformer", items, refused + skipped, name="lakh")
+    return ArrayDataset(
+        "MelodyTransformer",
+        items,
+        refused + skipped,
+        name="lakh",
+        tonal_reference="tonic" if key_relative else "absolute",
+    )

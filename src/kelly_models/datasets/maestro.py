@@ -9,7 +9,8 @@ tempo, so a "beat" is a fixed 0.5 s slice at 120 BPM, not a musical beat):
 
 - inputs ``(B, 32)``: compact context = coarse emotion of the labeller's (valence,
   arousal) around the beat, beat-in-bar one-hot (``b % 4``), binary pitch-class profile
-  of the notes sounding in the beat;
+  of the notes sounding in the beat, relative to the key's tonic (index 0 = tonic; key:
+  :func:`kelly_models.datasets.midi.piece_key`; ``key_relative=False`` keeps C = 0);
 - targets ``(B, 16)``: expression values (:mod:`kelly_core.encodings.expression`) with
   the sustain (CC64) and soft (CC67) pedals.
 """
@@ -26,18 +27,19 @@ from kelly_core.encodings.context import compact_contexts
 from kelly_core.encodings.emotion import encode_emotions
 from kelly_core.encodings.expression import expressions_for_beats, pedal_intervals
 from kelly_core.encodings.melody import notes_to_multihot, pitch_class_profile
+from kelly_core.encodings.tonal import transpose_pitch_classes
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile, Split
 from kelly_models.datasets.base import ArrayDataset, as_split, read_csv_index
 from kelly_models.datasets.cache import process_files
 from kelly_models.datasets.common import require_root
 from kelly_models.datasets.labeller import beat_emotions
-from kelly_models.datasets.midi import load_score, notes_in
+from kelly_models.datasets.midi import load_score, notes_in, piece_key
 from kelly_models.datasets.paths import index_path
 
 __all__ = ["COLUMNS", "READER_VERSION", "find_index", "open_maestro"]
 
-READER_VERSION: Final = 1
+READER_VERSION: Final = 2
 COLUMNS: Final = (
     "canonical_composer", "canonical_title", "split", "year", "midi_filename",
     "audio_filename", "duration",
@@ -71,8 +73,11 @@ def read_maestro_file(path: Path, options: Mapping[str, object]) -> list[Example
     soft = pedal_intervals(score.controls(67))
     targets = expressions_for_beats(notes, bounds, sustain=sustain, soft=soft)
     codes = encode_emotions(beat_emotions(notes, bounds))
+    shift = piece_key(score).shift if options.get("key_relative", True) else 0
     sounding = notes_to_multihot(notes_in(notes), bounds)
-    profiles = np.stack([pitch_class_profile(np.nonzero(row)[0]) for row in sounding])
+    profiles = transpose_pitch_classes(
+        np.stack([pitch_class_profile(np.nonzero(row)[0]) for row in sounding]), shift
+    )
     inputs = compact_contexts(codes, np.arange(len(profiles)) % 4, profiles)
     return [Example(inputs=inputs, targets=targets, source=str(path))]
 
@@ -81,6 +86,7 @@ def open_maestro(
     root: Path | None,
     *,
     splits: Sequence[str] | None = None,
+    key_relative: bool = True,
     limit: int | None = None,
     cache_dir: Path | None = None,
     use_cache: bool = True,
@@ -89,6 +95,7 @@ def open_maestro(
     """Open a MAESTRO folder (the one holding ``maestro-v3.0.0.csv``).
 
     :param splits: Keep only these official splits (default: all).
+    :param key_relative: Pitch classes relative to the key's tonic (default); False: C = 0.
     :raises DatasetError: If the CSV is missing or lacks a column (at once, naming both).
     """
     folder = require_root(root, "maestro")
@@ -114,10 +121,16 @@ def open_maestro(
         read_maestro_file,
         reader="maestro",
         version=READER_VERSION,
-        options={},
+        options={"key_relative": bool(key_relative)},
         splits=split_of,
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
     )
-    return ArrayDataset("DynamicsEngine", items, refused + skipped, name="maestro")
+    return ArrayDataset(
+        "DynamicsEngine",
+        items,
+        refused + skipped,
+        name="maestro",
+        tonal_reference="tonic" if key_relative else "absolute",
+    )

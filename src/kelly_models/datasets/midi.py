@@ -10,8 +10,17 @@ import attrs
 import numpy as np
 
 from kelly_core._optional import require
+from kelly_core.encodings.tonal import estimate_key, to_reference, trusted_key
 
-__all__ = ["MidiTrack", "Score", "load_score"]
+__all__ = [
+    "MidiTrack",
+    "PieceKey",
+    "Score",
+    "load_score",
+    "piece_key",
+    "pitch_class_histogram",
+    "transpose_notes",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -35,6 +44,8 @@ class Score:
     """Beat times in seconds (pretty_midi ``get_beats``, tempo changes honoured)."""
     downbeats: np.ndarray = attrs.field(eq=False)
     end_s: float
+    key_signatures: tuple[tuple[float, int, bool], ...] = ()
+    """``(time_s, tonic pitch class, is_minor)`` of each MIDI key-signature event."""
 
     def pitched_notes(self) -> list[tuple[int, float, float, int]]:
         """All non-drum notes, sorted by onset."""
@@ -74,6 +85,10 @@ def load_score(path: Path) -> Score:
         beats = np.asarray(pm.get_beats(), dtype=np.float64)
         downbeats = np.asarray(pm.get_downbeats(), dtype=np.float64)
         end_s = float(pm.get_end_time())
+        keys = tuple(
+            (float(k.time), int(k.key_number) % 12, int(k.key_number) >= 12)
+            for k in pm.key_signature_changes
+        )
     tracks = tuple(
         MidiTrack(
             name=str(inst.name),
@@ -88,7 +103,7 @@ def load_score(path: Path) -> Score:
         )
         for inst in pm.instruments
     )
-    return Score(tracks=tracks, beats=beats, downbeats=downbeats, end_s=end_s)
+    return Score(tracks=tracks, beats=beats, downbeats=downbeats, end_s=end_s, key_signatures=keys)
 
 
 def notes_in(
@@ -96,3 +111,48 @@ def notes_in(
 ) -> list[tuple[int, float, float]]:
     """Drop velocities: ``(pitch, start, end)`` for :func:`notes_to_multihot`."""
     return [(p, s, e) for p, s, e, _ in notes]
+
+
+@attrs.frozen(kw_only=True)
+class PieceKey:
+    """The key a piece is brought to the reference tonic from, and where it came from."""
+
+    tonic: int
+    minor: bool
+    source: str
+    """``"signature"`` (the file's first key signature, trusted) or ``"estimate"``."""
+
+    @property
+    def shift(self) -> int:
+        """Semitones that move the piece to the reference tonic (C), nearest in register."""
+        return to_reference(self.tonic)
+
+
+def pitch_class_histogram(notes: Sequence[tuple[int, float, float, int]]) -> np.ndarray:
+    """Duration-weighted ``(12,)`` pitch-class histogram of ``(pitch, start, end, velocity)``."""
+    hist = np.zeros(12)
+    for pitch, start, end, _ in notes:
+        hist[int(pitch) % 12] += max(end - start, 0.0)
+    return hist
+
+
+def piece_key(score: Score) -> PieceKey:
+    """Return the key of ``score``: its first key signature when that fits the notes
+    (:func:`kelly_core.encodings.tonal.trusted_key`), else the Krumhansl–Schmuckler
+    estimate from the duration-weighted pitch-class histogram of every pitched note.
+    """
+    hist = pitch_class_histogram(score.pitched_notes())
+    if score.key_signatures:
+        _, tonic, minor = score.key_signatures[0]
+        if trusted_key(hist, tonic, minor):
+            return PieceKey(tonic=tonic, minor=minor, source="signature")
+    tonic, minor = estimate_key(hist)
+    return PieceKey(tonic=tonic, minor=minor, source="estimate")
+
+
+def transpose_notes(
+    notes: Sequence[tuple[int, float, float, int]], semitones: int
+) -> list[tuple[int, float, float, int]]:
+    """Move every note by ``semitones``; notes moved outside 0..127 are dropped."""
+    moved = [(p + int(semitones), s, e, v) for p, s, e, v in notes]
+    return [n for n in moved if 0 <= n[0] <= 127]

@@ -3,10 +3,14 @@
 Root: a folder of ``.rntxt`` files, or ``None`` for music21's bundled corpus (the
 Riemenschneider Bach chorale and Monteverdi madrigal analyses). music21 resolves every
 numeral to pitches in its key; Kelly reduces them with
-:func:`kelly_core.encodings.chords.classify` (root + intervals). One example per file,
-one step per numeral. Emotion (documented, coarse: these analyses have no emotion
-labels): valence +0.6 while the local key is major, -0.6 while minor; arousal from the
-harmonic rhythm, ``clip((chords per measure - 2) / 2, -1, 1)`` over the piece.
+:func:`kelly_core.encodings.chords.classify` (root + intervals), **relative to the local
+key's tonic** (root 0 = tonic, mode kept: ``V7`` in G major and in D major are both
+``G:7``; a modulation to the dominant re-references the chords to the new tonic), the
+convention of :mod:`kelly_core.encodings.tonal`. ``key_relative=False`` keeps absolute
+roots. One example per file, one step per numeral. Emotion (documented, coarse: these
+analyses have no emotion labels): valence +0.6 while the local key is major, -0.6 while
+minor; arousal from the harmonic rhythm, ``clip((chords per measure - 2) / 2, -1, 1)``
+over the piece.
 Split: sha1 of the file name, 80/10/10.
 """
 
@@ -31,7 +35,7 @@ from kelly_models.datasets.paths import inside_root
 
 __all__ = ["READER_VERSION", "corpus_rntxt_files", "open_rntxt"]
 
-READER_VERSION: Final = 1
+READER_VERSION: Final = 2
 
 
 def corpus_rntxt_files() -> list[Path]:
@@ -44,6 +48,7 @@ def corpus_rntxt_files() -> list[Path]:
 def read_rntxt_file(path: Path, options: Mapping[str, object]) -> list[Example]:
     """Worker: one analysis -> one example."""
     music21 = require("music21", extra="music21", purpose="reading .rntxt analyses")
+    relative = bool(options.get("key_relative", True))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         score = music21.converter.parse(str(path), format="romanText")
@@ -56,10 +61,15 @@ def read_rntxt_file(path: Path, options: Mapping[str, object]) -> list[Example]:
             if root is None:
                 continue
             pcs = {int(pc) for pc in rn.pitchClasses}
+            key = getattr(rn, "key", None)
+            tonic = getattr(getattr(key, "tonic", None), "pitchClass", 0) if relative else 0
             classes.append(
-                classify(int(root.pitchClass), {(pc - int(root.pitchClass)) % 12 for pc in pcs})
+                classify(
+                    int(root.pitchClass) - int(tonic),
+                    {(pc - int(root.pitchClass)) % 12 for pc in pcs},
+                )
             )
-            mode = getattr(getattr(rn, "key", None), "mode", "major")
+            mode = getattr(key, "mode", "major")
             valence.append(-0.6 if mode == "minor" else 0.6)
     if len(classes) < 2:
         raise ValueError("fewer than two Roman numerals")
@@ -74,12 +84,17 @@ def read_rntxt_file(path: Path, options: Mapping[str, object]) -> list[Example]:
 def open_rntxt(
     root: Path | None = None,
     *,
+    key_relative: bool = True,
     limit: int | None = None,
     cache_dir: Path | None = None,
     use_cache: bool = True,
     workers: int | None = None,
 ) -> ArrayDataset:
-    """Open ``.rntxt`` analyses below ``root`` (``None``: music21's corpus)."""
+    """Open ``.rntxt`` analyses below ``root`` (``None``: music21's corpus).
+
+    :param key_relative: Chords relative to the local key's tonic (default); False keeps
+        absolute roots.
+    """
     refused: list[SkippedFile] = []
     if root is None:
         files = corpus_rntxt_files()
@@ -92,9 +107,15 @@ def open_rntxt(
         read_rntxt_file,
         reader="rntxt",
         version=READER_VERSION,
-        options={},
+        options={"key_relative": bool(key_relative)},
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
     )
-    return ArrayDataset("HarmonyPredictor", items, refused + skipped, name="music21-chords")
+    return ArrayDataset(
+        "HarmonyPredictor",
+        items,
+        refused + skipped,
+        name="music21-chords",
+        tonal_reference="tonic" if key_relative else "absolute",
+    )

@@ -19,7 +19,12 @@ from kelly_core.fileio import check_output_path
 from kelly_core.registry import Registry, default_registry
 from kelly_models.training.config import DEVICES, SCHEDULES, TrainConfig
 from kelly_models.training.run import RunOptions, pick_device, train_models
-from kelly_models.training.summary import format_table, write_summary
+from kelly_models.training.summary import (
+    baseline_table,
+    format_table,
+    verdict_line,
+    write_summary,
+)
 
 __all__ = ["TrainCommand", "resolve_model_names"]
 
@@ -160,6 +165,34 @@ class TrainCommand:
             f"(default {_DEFAULTS.patience}; 0 disables)",
         )
         parser.add_argument(
+            "--min-epochs",
+            type=int,
+            default=_DEFAULTS.min_epochs,
+            help="early stopping: epochs always trained, none before kept as the best "
+            f"(default {_DEFAULTS.min_epochs})",
+        )
+        parser.add_argument(
+            "--smooth-epochs",
+            type=int,
+            default=_DEFAULTS.smooth_epochs,
+            help="early stopping: validation losses averaged into the criterion "
+            f"(default {_DEFAULTS.smooth_epochs}; 1: the raw loss)",
+        )
+        parser.add_argument(
+            "--folds",
+            type=int,
+            default=_DEFAULTS.folds,
+            metavar="K",
+            help="K-fold cross-validation by file: K models, metrics as mean and spread over "
+            "the folds; the exported model is fold 1's (default 1: one split)",
+        )
+        parser.add_argument(
+            "--augment-keys",
+            action="store_true",
+            help="also train on every sequence transposed into the 11 other keys (for "
+            "absolute-pitch data; the exported file says tonal_reference 'absolute')",
+        )
+        parser.add_argument(
             "--max-items",
             type=int,
             default=0,
@@ -222,6 +255,10 @@ class TrainCommand:
                 window=args.window,
                 schedule=args.schedule,
                 patience=args.patience,
+                min_epochs=args.min_epochs,
+                smooth_epochs=args.smooth_epochs,
+                folds=args.folds,
+                augment_keys=bool(args.augment_keys),
                 steps_per_epoch=args.steps_per_epoch,
                 checkpoint_every=args.checkpoint_every,
                 keep_last=args.keep_last,
@@ -251,7 +288,9 @@ class TrainCommand:
         reports = train_models(registry, names, config, options)
         write_summary(reports, options.output)
         sys.stdout.write(format_table(reports))
-        losers = [r.model for r in reports if not r.beats_baseline]
-        if losers:
-            logger.warning("not better than the trivial baseline: %s", ", ".join(losers))
+        sys.stdout.write("\n" + baseline_table(reports))
+        verdict = verdict_line(reports)
+        sys.stdout.write(f"\n{verdict}\n")
+        if any(not r.beats_baseline for r in reports):
+            logger.warning("%s", verdict)
         return 0

@@ -51,6 +51,18 @@ class TrainConfig:
     """Early stopping: epochs without validation improvement before stopping (0: never)."""
     min_delta: float = attrs.field(default=1e-4, validator=attrs.validators.ge(0.0))
     """Early stopping: smallest decrease of the validation loss that counts."""
+    min_epochs: int = attrs.field(default=5, validator=_positive)
+    """Early stopping: epochs always trained; none before this is kept as the best (capped
+    at ``epochs``)."""
+    smooth_epochs: int = attrs.field(default=3, validator=_positive)
+    """Early stopping: validation losses averaged into the criterion (1: the raw loss)."""
+    folds: int = attrs.field(default=1, validator=_positive)
+    """K-fold cross-validation by file: train K models, each tested on one K-th of the
+    files; metrics are the mean (and spread) over the folds (1: one train/validation/test
+    split)."""
+    augment_keys: bool = False
+    """Train on every training sequence transposed into all 12 keys (HarmonyPredictor,
+    MelodyTransformer, DynamicsEngine); the exported file is then ``"absolute"``."""
     seed: int = attrs.field(default=0, validator=_non_negative)
     """Seeds weights, data order and the validation split."""
     val_split: float = attrs.field(

@@ -7,7 +7,8 @@ exactly as the plugin streams it after ``reset()``; padding steps are dropped.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Final
 
 import numpy as np
 import torch
@@ -17,7 +18,15 @@ from kelly_models.training.adapter import Outputs, forward_sequence
 from kelly_models.training.sequences import Batch, SequenceSet, collate
 from kelly_models.training.tasks import Baseline, Task
 
-__all__ = ["evaluate", "evaluate_loss", "predict"]
+__all__ = ["EMOTION_COLUMNS", "evaluate", "evaluate_loss", "predict", "shuffle_emotion"]
+
+EMOTION_COLUMNS: Final[Mapping[str, int]] = {
+    "MelodyTransformer": 64,
+    "GroovePredictor": 64,
+    "HarmonyPredictor": 64,
+    "DynamicsEngine": 16,
+}
+"""How many leading input columns of each model are its emotion conditioning."""
 
 
 def _batches(
@@ -85,7 +94,39 @@ def evaluate(
 ) -> dict[str, float]:
     """Return the task metrics on ``data`` with the baseline's beside them (see :class:`Task`)."""
     predictions = np.concatenate(predict(module, data, device=device, batch_size=batch_size))
-    scores = task.evaluate(predictions, data.stacked_targets(), baseline)
+    scores = task.evaluate(
+        predictions,
+        data.stacked_targets(),
+        baseline,
+        inputs=data.stacked_inputs(),
+        lengths=data.lengths,
+    )
     scores["frames"] = float(predictions.shape[0])
     scores["sequences"] = float(len(data))
     return scores
+
+
+def shuffle_emotion(data: SequenceSet, columns: int, *, seed: int = 0) -> SequenceSet:
+    """Return ``data`` with the first ``columns`` input columns taken from another sequence.
+
+    Sequence ``i`` gets the emotion input of sequence ``order[i]`` (a seeded permutation
+    with no fixed point when there are two or more sequences), stretched or shrunk to its
+    length by nearest-index resampling; every other column and every target is unchanged.
+    The ablation that shows whether a model's output depends on its emotion input.
+    """
+    count = len(data)
+    if count < 2 or columns <= 0:
+        return data
+    rng = np.random.default_rng(seed)
+    order = (np.arange(count) + int(rng.integers(1, count))) % count  # no sequence keeps its own
+    inputs = []
+    for i, x in enumerate(data.inputs):
+        donor = data.inputs[int(order[i])]
+        picks = np.minimum(
+            (np.arange(x.shape[0]) * donor.shape[0] / max(x.shape[0], 1)).astype(int),
+            donor.shape[0] - 1,
+        )
+        moved = np.array(x, dtype=np.float32, copy=True)
+        moved[:, :columns] = donor[picks, :columns]
+        inputs.append(moved)
+    return SequenceSet(inputs=tuple(inputs), targets=data.targets, sources=data.sources)

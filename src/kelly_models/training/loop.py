@@ -128,7 +128,12 @@ class Trainer:
             module.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
         )
         self.schedule = build_schedule(self.optimizer, config)
-        self.stopper = EarlyStopping(config.patience, config.min_delta)
+        self.stopper = EarlyStopping(
+            config.patience,
+            config.min_delta,
+            min_epochs=min(config.min_epochs, config.epochs),
+            window=config.smooth_epochs,
+        )
         self.history = History(spec.name)
         self.shuffle = np.random.default_rng(config.seed)
         self.epoch = 0
@@ -184,7 +189,7 @@ class Trainer:
             self.finished = self.stopper.should_stop or self.epoch >= self.config.epochs
             self.history.notes.update(
                 best_epoch=self.stopper.best_epoch,
-                best_val_loss=_finite_or_none(self.stopper.best),
+                best_val_loss=_finite_or_none(self.stopper.best_raw),
                 stopped_early=self.stopper.should_stop,
             )
             self._save()
@@ -193,7 +198,7 @@ class Trainer:
         return FitResult(
             epochs=self.epoch,
             best_epoch=self.stopper.best_epoch,
-            best_val_loss=self.stopper.best,
+            best_val_loss=self.stopper.best_raw,
             stopped_early=self.stopper.should_stop,
             resumed_from=resumed_from,
             steps=self.step,

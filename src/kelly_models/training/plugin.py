@@ -1,4 +1,4 @@
-"""Registers ``kelly train``; importing this module imports neither torch nor the loop."""
+"""Registers ``kelly train`` and ``kelly evaluate``; importing this imports no torch, no loop."""
 
 from __future__ import annotations
 
@@ -17,5 +17,12 @@ def kelly_commands() -> list[CommandEntry]:
             factory="kelly_models.training.command:TrainCommand",
             help="train the models (on datasets or synthetic data), export them, report metrics",
             requires=("torch", "matplotlib"),
-        )
+        ),
+        CommandEntry(
+            name="evaluate",
+            factory="kelly_models.training.evaluate_command:EvaluateCommand",
+            help="score exported models on a dataset beside their baselines, with an "
+            "emotion-shuffle ablation",
+            requires=("torch",),
+        ),
     ]

@@ -24,23 +24,31 @@ from pathlib import Path
 from typing import cast
 
 import attrs
+import numpy as np
 import torch
 
 from kelly_core import __version__
 from kelly_core.entries import ExporterEntry
 from kelly_core.errors import ExportError, KellyError
 from kelly_core.fileio import atomic_write_json
+from kelly_core.records import Example, Split
 from kelly_core.registry import Registry
 from kelly_models.datasets.common import empty_dataset_error
 from kelly_models.training.adapter import as_module
+from kelly_models.training.augment import AUGMENTABLE, augment_keys
 from kelly_models.training.checkpoint import CheckpointManager
 from kelly_models.training.config import DeviceName, TrainConfig
 from kelly_models.training.discovery import DatasetChoice, find_dataset
-from kelly_models.training.evaluate import evaluate
-from kelly_models.training.loop import Callback, Trainer
+from kelly_models.training.evaluate import EMOTION_COLUMNS, evaluate, shuffle_emotion
+from kelly_models.training.loop import Callback, FitResult, Trainer
 from kelly_models.training.plots import plot_history
-from kelly_models.training.sequences import SequenceSet, load_examples, split_examples
-from kelly_models.training.tasks import Baseline, task_for
+from kelly_models.training.sequences import (
+    SequenceSet,
+    fold_splits,
+    load_examples,
+    split_examples,
+)
+from kelly_models.training.tasks import Baseline, Task, task_for
 
 __all__ = ["ModelReport", "RunOptions", "pick_device", "train_model", "train_models"]
 
@@ -102,8 +110,17 @@ class ModelReport:
     train_loss: float
     val_loss: float
     test: Mapping[str, float]
-    """Test-split metrics with ``baseline_*`` beside each (see :class:`~.tasks.Task`)."""
+    """Test-split metrics with ``baseline_*`` beside each (see :class:`~.tasks.Task`); with
+    ``folds > 1`` the mean over the folds."""
+    spread: Mapping[str, float] = attrs.field(factory=dict)
+    """Standard deviation of each test metric over the folds (0 with one split)."""
+    folds: int = 1
+    """Folds trained (1: one train/validation/test split)."""
     headline: str
+    baseline: str = "mean"
+    """Name of the strongest baseline (see :mod:`.baselines`), whose values are ``baseline_*``."""
+    baselines: tuple[str, ...] = ()
+    """Every baseline scored, in order."""
     parameters: int
     file: Path
     file_bytes: int
@@ -134,8 +151,21 @@ class ModelReport:
             "baseline_test_loss": _json_float(self.test.get("baseline_loss", math.nan)),
             "metric": self.headline,
             "metric_value": _json_float(self.test.get(self.headline, math.nan)),
+            "metric_std": _json_float(self.spread.get(self.headline, math.nan)),
+            "folds": self.folds,
             "baseline_metric_value": _json_float(
                 self.test.get(f"baseline_{self.headline}", math.nan)
+            ),
+            "baseline": self.baseline,
+            "baselines": {
+                name: {
+                    "loss": _json_float(self.test.get(f"{name}_loss", math.nan)),
+                    self.headline: _json_float(self.test.get(f"{name}_{self.headline}", math.nan)),
+                }
+                for name in self.baselines
+            },
+            "emotion_shuffled_metric_value": _json_float(
+                self.test.get(f"shuffled_{self.headline}", math.nan)
             ),
             "beats_baseline": self.beats_baseline,
             "parameters": self.parameters,
@@ -182,50 +212,43 @@ def train_model(
     examples = load_examples(dataset, spec, max_items=options.max_items)
     if not examples:
         raise empty_dataset_error(choice.name, choice.root, len(dataset.skipped))
-    splits = split_examples(examples, val_split=config.val_split, seed=config.seed)
-    train, val, test = (
-        SequenceSet.from_examples(splits[s]) for s in ("train", "validation", "test")
-    )
-    logger.info(
-        "%s: %d training, %d validation, %d test sequences (%d training steps)",
-        name,
-        len(train),
-        len(val),
-        len(test),
-        train.frames,
-    )
-    model = registry.model(name, seed=config.seed)
-    module = as_module(model)
+    if config.folds > 1:
+        split_list = fold_splits(
+            examples, config.folds, val_split=config.val_split, seed=config.seed
+        )
+    else:
+        split_list = [split_examples(examples, val_split=config.val_split, seed=config.seed)]
     task = task_for(spec)
     stem = spec.file_stem
     metrics_dir = options.output / "metrics"
-    trainer = Trainer(
-        module,
-        spec,
-        task,
-        config,
-        device=options.device,
-        checkpoints=CheckpointManager(
-            options.output / "checkpoints" / stem, keep_last=config.keep_last
-        ),
-        history_path=metrics_dir / f"{stem}_history.json",
-        callbacks=callbacks,
-        progress=options.progress,
-    )
-    result = trainer.fit(train, val, resume=options.resume)
-    baseline = Baseline.fit(train.stacked_targets())
-    scores = evaluate(
-        module, task, test, baseline, device=options.device, batch_size=config.batch_size
-    )
-    module.to("cpu")
-    path = _export(registry, model, options, config, choice, scores)
+    folds = [
+        _fit_fold(
+            registry,
+            name,
+            task,
+            splits,
+            config,
+            options,
+            callbacks=callbacks,
+            fold=index if config.folds > 1 else None,
+        )
+        for index, splits in enumerate(split_list)
+    ]
+    first = folds[0]
+    scores, spread = _fold_mean([f.scores for f in folds])
+    atomic_write_json(metrics_dir / f"{stem}_baseline.json", first.baseline.to_dict())
+    reference = getattr(dataset, "tonal_reference", None)
+    if config.augment_keys and name in AUGMENTABLE:
+        reference = "absolute"
+    path = _export(registry, first.model, options, config, choice, scores, reference)
+    result = first.result
     series = result.history.series
     plot_history(
         result.history,
         metrics_dir / f"{stem}_metrics.png",
-        baseline_loss=scores.get("baseline_loss"),
+        baseline_loss=first.scores.get("baseline_loss"),
     )
-    epoch_times = series.get("epoch_seconds", [])
+    epoch_times = [t for f in folds for t in f.result.history.series.get("epoch_seconds", [])]
     report = ModelReport(
         model=name,
         dataset=choice.name,
@@ -236,7 +259,11 @@ def train_model(
         train_loss=series["train_loss"][result.best_epoch] if result.best_epoch >= 0 else math.nan,
         val_loss=result.best_val_loss,
         test=scores,
+        spread=spread,
+        folds=len(folds),
         headline=task.headline,
+        baseline=task.strongest_baseline(scores),
+        baselines=tuple(task.baseline_names(scores)),
         parameters=spec.parameter_count,
         file=path,
         file_bytes=path.stat().st_size,
@@ -252,9 +279,8 @@ def train_model(
                     "name": choice.name,
                     "root": str(choice.root) if choice.root else None,
                     "reason": choice.reason,
-                    "train": len(train),
-                    "validation": len(val),
-                    "test": len(test),
+                    "tonal_reference": reference,
+                    **first.sizes,
                 },
                 "config": config.to_dict(),
                 "train_loss": series.get("train_loss", []),
@@ -265,12 +291,127 @@ def train_model(
                 "stopped_early": result.stopped_early,
                 "task": task.kind,
                 "test": dict(scores),
+                "test_std": dict(spread),
+                "folds": [
+                    {
+                        "fold": i + 1,
+                        **f.sizes,
+                        "best_epoch": f.result.best_epoch + 1,
+                        "epochs": f.result.epochs,
+                        "test": dict(f.scores),
+                    }
+                    for i, f in enumerate(folds)
+                ]
+                if len(folds) > 1
+                else [],
                 "summary": report.to_dict(),
             }
         ),
         indent=1,
     )
     return report
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _Fold:
+    model: object
+    result: FitResult
+    scores: dict[str, float]
+    baseline: Baseline
+    sizes: dict[str, int]
+
+
+def _fit_fold(
+    registry: Registry,
+    name: str,
+    task: Task,
+    splits: Mapping[Split, Sequence[Example]],
+    config: TrainConfig,
+    options: RunOptions,
+    *,
+    callbacks: Sequence[Callback],
+    fold: int | None,
+) -> _Fold:
+    """Train a fresh model on one split (or fold), test it, score the baselines."""
+    spec = registry.spec(name)
+    train, val, test = (
+        SequenceSet.from_examples(splits[s]) for s in ("train", "validation", "test")
+    )
+    if config.augment_keys:
+        train = augment_keys(name, train)
+    label = name if fold is None else f"{name} fold {fold + 1}/{config.folds}"
+    logger.info(
+        "%s: %d training, %d validation, %d test sequences (%d training steps)",
+        label,
+        len(train),
+        len(val),
+        len(test),
+        train.frames,
+    )
+    model = registry.model(name, seed=config.seed)
+    module = as_module(model)
+    stem = spec.file_stem
+    suffix = "" if fold is None else f"_fold{fold + 1}"
+    checkpoint_dir = options.output / "checkpoints" / stem
+    if fold is not None:
+        checkpoint_dir = checkpoint_dir / f"fold-{fold + 1}"
+    trainer = Trainer(
+        module,
+        spec,
+        task,
+        config,
+        device=options.device,
+        checkpoints=CheckpointManager(checkpoint_dir, keep_last=config.keep_last),
+        history_path=options.output / "metrics" / f"{stem}{suffix}_history.json",
+        callbacks=callbacks,
+        progress=options.progress,
+    )
+    result = trainer.fit(train, val, resume=options.resume)
+    baseline = Baseline.fit(train.stacked_targets(), train.stacked_inputs(), kind=task.kind)
+    scores = evaluate(
+        module, task, test, baseline, device=options.device, batch_size=config.batch_size
+    )
+    scores.update(_shuffled(module, task, name, test, baseline, options, config))
+    module.to("cpu")
+    return _Fold(
+        model=model,
+        result=result,
+        scores=scores,
+        baseline=baseline,
+        sizes={"train": len(train), "validation": len(val), "test": len(test)},
+    )
+
+
+def _fold_mean(runs: Sequence[Mapping[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean and (population) standard deviation of each score over the folds."""
+    keys = [k for k in runs[0] if all(k in r for r in runs)]
+    mean: dict[str, float] = {}
+    spread: dict[str, float] = {}
+    for key in keys:
+        values = np.array([r[key] for r in runs], dtype=np.float64)
+        mean[key] = float(values.mean())
+        spread[key] = float(values.std()) if len(runs) > 1 else 0.0
+    return mean, spread
+
+
+def _shuffled(
+    module: torch.nn.Module,
+    task: Task,
+    name: str,
+    test: SequenceSet,
+    baseline: Baseline,
+    options: RunOptions,
+    config: TrainConfig,
+) -> dict[str, float]:
+    """The ablation: test metrics with the emotion input shuffled across sequences."""
+    columns = EMOTION_COLUMNS.get(name, 0)
+    if not columns or len(test) < 2:
+        return {}
+    shuffled = shuffle_emotion(test, columns, seed=config.seed)
+    scores = evaluate(
+        module, task, shuffled, baseline, device=options.device, batch_size=config.batch_size
+    )
+    return {f"shuffled_{k}": v for k, v in scores.items() if k in ("loss", task.headline)}
 
 
 def _export(
@@ -280,6 +421,7 @@ def _export(
     config: TrainConfig,
     choice: DatasetChoice,
     scores: Mapping[str, float],
+    tonal_reference: str | None = None,
 ) -> Path:
     from kelly_core.interfaces import Model
 
@@ -288,7 +430,7 @@ def _export(
     entry = cast(ExporterEntry, registry.resolve("exporter", options.export_format).entry)
     exporter = registry.exporter(options.export_format)
     target = options.output / f"{model.spec.file_stem}{entry.suffix}"
-    metadata = {
+    metadata: dict[str, object] = {
         "training": {
             "dataset": choice.name,
             "synthetic": choice.synthetic,
@@ -298,6 +440,8 @@ def _export(
             "kelly_version": __version__,
         }
     }
+    if tonal_reference is not None:
+        metadata["tonal_reference"] = tonal_reference
     path = exporter.export(model.spec, model.state_arrays(), target, metadata=metadata)
     problems = exporter.check(path)
     if problems:

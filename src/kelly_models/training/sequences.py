@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Final
 
 import attrs
 import numpy as np
@@ -21,7 +22,16 @@ from kelly_core.interfaces import Dataset
 from kelly_core.records import Example, Split
 from kelly_core.specs import ModelSpec
 
-__all__ = ["Batch", "SequenceSet", "collate", "load_examples", "split_examples"]
+__all__ = [
+    "MIN_SPLIT_FILES",
+    "Batch",
+    "SequenceSet",
+    "collate",
+    "file_of",
+    "fold_splits",
+    "load_examples",
+    "split_examples",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +68,15 @@ class SequenceSet:
     def stacked_targets(self) -> FloatArray:
         """Every target frame, ``(frames, out)``."""
         return np.concatenate(self.targets, axis=0)
+
+    def stacked_inputs(self) -> FloatArray:
+        """Every input frame, ``(frames, in)``."""
+        return np.concatenate(self.inputs, axis=0)
+
+    @property
+    def lengths(self) -> list[int]:
+        """Steps of each sequence, in order."""
+        return [x.shape[0] for x in self.inputs]
 
     @classmethod
     def from_examples(cls, examples: Sequence[Example]) -> SequenceSet:
@@ -138,16 +157,31 @@ def load_examples(dataset: Dataset, spec: ModelSpec, *, max_items: int = 0) -> l
     return examples
 
 
+MIN_SPLIT_FILES: Final = 3
+"""Fewest files a validation or test split should hold; fewer gets a warning."""
+
+
+def file_of(example: Example) -> str:
+    """The file an example comes from: its source up to a ``#`` (readers write ``path#n``)."""
+    return example.source.split("#", 1)[0]
+
+
+def _files(examples: Sequence[Example]) -> list[str]:
+    return list(dict.fromkeys(file_of(e) for e in examples))
+
+
 def split_examples(
     examples: Sequence[Example], *, val_split: float, seed: int
 ) -> dict[Split, list[Example]]:
-    """Split examples into train, validation and test.
+    """Split examples into train, validation and test, keeping each file in one split.
 
     When the dataset marks splits itself (any example not ``"train"``), they are kept;
-    a missing validation split is then carved from train (``val_split`` of it), and a
-    missing test split is the validation split.
-    Otherwise a seeded shuffle holds out ``val_split`` of the sequences for validation
-    and as many again for test (at least one each when there are three or more).
+    a missing validation split is then carved from train (``val_split`` of its files), and
+    a missing test split is the validation split. Otherwise a seeded shuffle of the files
+    holds out ``val_split`` of them for validation and as many again for test, at least
+    :data:`MIN_SPLIT_FILES` each when there are enough files (three times that).
+    A validation or test split of one or two files is warned about: its metrics are noise
+    (``--folds`` measures small corpora better).
 
     :raises DatasetError: If there are no training sequences left.
     """
@@ -168,19 +202,87 @@ def split_examples(
         splits["validation"] = splits["train"]
     if not splits["test"]:
         splits["test"] = splits["validation"]
+    _warn_small(splits)
     return splits
 
 
+def _warn_small(splits: Mapping[Split, Sequence[Example]]) -> None:
+    for name in ("validation", "test"):
+        held = splits[name]
+        files = len(_files(held))
+        if held is splits["train"]:
+            logger.warning(
+                "too few files to hold any out: %s is the training split; its metrics say "
+                "nothing about unseen music",
+                name,
+            )
+        elif files < MIN_SPLIT_FILES:
+            logger.warning(
+                "the %s split holds %d file%s: its metrics are noise; add files or use --folds K",
+                name,
+                files,
+                "" if files == 1 else "s",
+            )
+
+
+def fold_splits(
+    examples: Sequence[Example], folds: int, *, val_split: float, seed: int
+) -> list[dict[Split, list[Example]]]:
+    """K-fold cross-validation by file: fold ``i`` tests on the ``i``-th K-th of the files.
+
+    The files are shuffled (seeded) and dealt into ``folds`` groups; each fold trains on
+    the other groups less a validation carve (``val_split`` of their files, at least
+    :data:`MIN_SPLIT_FILES` when there are enough), and tests on its own group. Dataset
+    split marks are ignored.
+
+    :raises DatasetError: If there are fewer files than ``2 * folds``.
+    """
+    files = _files(examples)
+    if folds < 2 or len(files) < 2 * folds:
+        raise DatasetError(
+            f"--folds {folds} needs at least {2 * folds} files (two per fold), got {len(files)}",
+            field="folds",
+            expected=f">= 2 and <= {len(files) // 2}",
+            got=folds,
+        )
+    order = np.random.default_rng(seed).permutation(len(files))
+    group = {files[int(j)]: position % folds for position, j in enumerate(order)}
+    out: list[dict[Split, list[Example]]] = []
+    for fold in range(folds):
+        test = [e for e in examples if group[file_of(e)] == fold]
+        rest = [e for e in examples if group[file_of(e)] != fold]
+        validation, train = _carve(rest, val_split, seed + 1 + fold)
+        splits: dict[Split, list[Example]] = {
+            "train": train,
+            "validation": validation or train,
+            "test": test,
+        }
+        _warn_small(splits)
+        out.append(splits)
+    return out
+
+
 def _carve(examples: list[Example], share: float, seed: int) -> tuple[list[Example], list[Example]]:
-    """Return ``(held_out, rest)``: a seeded random ``share`` of ``examples`` and the rest."""
-    count = len(examples)
+    """Return ``(held_out, rest)``: a seeded random ``share`` of the files and the rest.
+
+    At least :data:`MIN_SPLIT_FILES` files are held out when there are three times that,
+    at least one when there are three or more, and never every file. Examples of fewer
+    than three files (one long file cut into many sequences) are carved one by one.
+    """
+    files = _files(examples)
+    by_file = len(files) >= 3
+    units = files if by_file else [str(i) for i in range(len(examples))]
+    count = len(units)
     held = round(count * share)
     if share > 0 and count >= 3:
         held = max(1, held)
+    if share > 0 and count >= 3 * MIN_SPLIT_FILES:
+        held = max(MIN_SPLIT_FILES, held)
     held = min(held, count - 1) if count > 1 else 0
     order = np.random.default_rng(seed).permutation(count)
-    held_set = set(order[:held].tolist())
+    held_units = {units[int(i)] for i in order[:held]}
+    keys = [file_of(e) if by_file else str(i) for i, e in enumerate(examples)]
     return (
-        [e for i, e in enumerate(examples) if i in held_set],
-        [e for i, e in enumerate(examples) if i not in held_set],
+        [e for e, k in zip(examples, keys, strict=True) if k in held_units],
+        [e for e, k in zip(examples, keys, strict=True) if k not in held_units],
     )

@@ -16,7 +16,8 @@ _HEADERS = (
     "epochs",
     "val loss",
     "test loss (baseline)",
-    "metric: test (baseline)",
+    "metric: test (strongest baseline)",
+    "emotion shuffled",
     "params",
     "bytes",
     "file",
@@ -25,6 +26,12 @@ _HEADERS = (
 
 def _number(value: object, digits: int = 4) -> str:
     return "n/a" if value is None else f"{float(value):.{digits}f}"  # type: ignore[arg-type]  # JSON number
+
+
+def _spread(report: ModelReport) -> str:
+    if report.folds <= 1:
+        return ""
+    return f" ± {report.spread.get(report.headline, 0.0):.3f} ({report.folds} folds)"
 
 
 def _rows(reports: Sequence[ModelReport]) -> list[tuple[str, ...]]:
@@ -41,8 +48,11 @@ def _rows(reports: Sequence[ModelReport]) -> list[tuple[str, ...]]:
                 epochs,
                 _number(row["val_loss"]),
                 f"{_number(row['test_loss'])} ({_number(row['baseline_test_loss'])})",
-                f"{report.headline}: {_number(row['metric_value'], 3)} "
-                f"({_number(row['baseline_metric_value'], 3)}){mark}",
+                f"{report.headline}: {_number(row['metric_value'], 3)}{_spread(report)} "
+                f"({report.baseline} {_number(row['baseline_metric_value'], 3)}){mark}",
+                _number(row["emotion_shuffled_metric_value"], 3)
+                if row["emotion_shuffled_metric_value"] is not None
+                else "-",
                 f"{report.parameters:,}",
                 f"{report.file_bytes:,}",
                 report.file.name,
@@ -54,7 +64,7 @@ def _rows(reports: Sequence[ModelReport]) -> list[tuple[str, ...]]:
 def format_table(reports: Sequence[ModelReport], *, markdown: bool = False) -> str:
     """Return the summary as an aligned text table, or a Markdown table.
 
-    A ``!`` after the metric marks a model that does not beat its baseline.
+    A ``!`` after the metric marks a model that does not beat its strongest baseline.
     """
     rows = _rows(reports)
     if markdown:
@@ -75,7 +85,65 @@ def write_summary(reports: Sequence[ModelReport], output: Path) -> tuple[Path, P
         output / "summary.json", {"models": [r.to_dict() for r in reports]}, indent=1
     )
     text = "# Training summary\n\n" + format_table(reports, markdown=True)
-    text += "\nTest loss and metric on the held-out test split; baseline in parentheses "
-    text += "(`!` marks a model that does not beat it).\n"
+    text += "\nTest loss and metric on the held-out test split; the strongest baseline fitted "
+    text += "on the training split in parentheses (`!` marks a model that does not beat it in "
+    text += "both loss and metric); *emotion shuffled*: the metric with the emotion input "
+    text += "shuffled across test sequences.\n\n" + baseline_table(reports, markdown=True)
+    verdict = verdict_line(reports)
+    text += f"\n{verdict}\n"
     md_path = atomic_write_text(output / "summary.md", text)
     return json_path, md_path
+
+
+def baseline_table(reports: Sequence[ModelReport], *, markdown: bool = False) -> str:
+    """Every baseline of every model: loss and headline metric beside the model's."""
+    lines: list[tuple[str, ...]] = [("model", "predictor", "test loss", "metric")]
+    for report in reports:
+        row = report.to_dict()
+        lines.append(
+            (
+                report.model,
+                "model",
+                _number(row["test_loss"]),
+                f"{report.headline}: {_number(row['metric_value'], 3)}",
+            )
+        )
+        baselines = row["baselines"]
+        assert isinstance(baselines, dict)
+        for name, values in baselines.items():
+            lines.append(
+                (
+                    report.model,
+                    f"{name}{' (strongest)' if name == report.baseline else ''}",
+                    _number(values["loss"]),
+                    f"{report.headline}: {_number(values[report.headline], 3)}",
+                )
+            )
+    if markdown:
+        out = ["| " + " | ".join(lines[0]) + " |", "|" + "---|" * len(lines[0])]
+        out += ["| " + " | ".join(line) + " |" for line in lines[1:]]
+        return "\n".join(out) + "\n"
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return (
+        "\n".join(
+            "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+            for line in lines
+        )
+        + "\n"
+    )
+
+
+def verdict_line(reports: Sequence[ModelReport]) -> str:
+    """One line: every model beats its strongest baseline, or which do not (and by what)."""
+    losers = [r for r in reports if not r.beats_baseline]
+    if not losers:
+        return "Every model beats its strongest baseline."
+    parts = []
+    for r in losers:
+        row = r.to_dict()
+        parts.append(
+            f"{r.model} ({r.headline} {_number(row['metric_value'], 3)} vs {r.baseline} "
+            f"{_number(row['baseline_metric_value'], 3)}, loss {_number(row['test_loss'])} vs "
+            f"{_number(row['baseline_test_loss'])})"
+        )
+    return "NOT better than the strongest baseline: " + "; ".join(parts)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from kelly_core.catalog import MODEL_NAMES, MODEL_SPECS
+from kelly_core.encodings.tonal import KEY_RELATIVE_MODELS
 from kelly_core.errors import ExportError
 from kelly_core.interfaces import Exporter
 from kelly_core.registry import Registry
@@ -96,6 +97,20 @@ class TestExportRead:
         with pytest.raises(ExportError) as info:
             to_document(spec, random_arrays(spec), metadata={"parameter_count": 1})
         assert info.value.field == "metadata.parameter_count"
+
+    def test_tonal_reference_written(self) -> None:
+        """Key-relative models say "tonic", others "absolute"; a caller's value is kept."""
+        for name in MODEL_NAMES:
+            spec = MODEL_SPECS[name]
+            meta = to_document(spec, random_arrays(spec))["metadata"]
+            expected = "tonic" if name in KEY_RELATIVE_MODELS else "absolute"
+            assert meta["tonal_reference"] == expected  # type: ignore[index]
+        spec = MODEL_SPECS["HarmonyPredictor"]
+        absolute = to_document(spec, random_arrays(spec), metadata={"tonal_reference": "absolute"})
+        assert absolute["metadata"]["tonal_reference"] == "absolute"  # type: ignore[index]
+        with pytest.raises(ExportError) as info:
+            to_document(spec, random_arrays(spec), metadata={"tonal_reference": "C"})
+        assert info.value.field == "metadata.tonal_reference"
 
     def test_read_without_metadata_infers_the_spec(self, tmp_path: Path) -> None:
         """A file without metadata is matched to a catalog model by its layer table."""

@@ -9,11 +9,15 @@ from hypothesis import strategies as st
 
 from kelly_core.encodings.chords import NO_CHORD, chord_pitch_classes, reduce_chord
 from kelly_core.encodings.tonal import (
+    estimate_key,
+    key_correlations,
+    to_reference,
     tonic_shift,
     transpose_chord,
     transpose_chords,
     transpose_pitch_classes,
     transpose_pitches,
+    trusted_key,
 )
 
 semitones = st.integers(-24, 24)
@@ -71,3 +75,35 @@ def test_transpose_pitch_classes_rotates() -> None:
     c_major[[0, 4, 7]] = 1.0
     a_major = transpose_pitch_classes(c_major, 9)
     assert set(np.flatnonzero(a_major)) == {9, 1, 4}
+
+
+def _scale_histogram(tonic: int, minor: bool) -> np.ndarray:
+    steps = (0, 2, 3, 5, 7, 8, 11) if minor else (0, 2, 4, 5, 7, 9, 11)
+    hist = np.zeros(12)
+    for weight, step in zip((3.0, 1, 1, 1, 2, 1, 1), steps, strict=True):
+        hist[(tonic + step) % 12] = weight  # tonic and fifth weighted as in real melodies
+    return hist
+
+
+@given(st.integers(0, 11), st.booleans())
+def test_estimate_key_finds_the_scale_of_a_weighted_histogram(tonic: int, minor: bool) -> None:
+    assert estimate_key(_scale_histogram(tonic, minor)) == (tonic, minor)
+
+
+def test_estimate_key_of_nothing_is_c_major() -> None:
+    assert estimate_key(np.zeros(12)) == (0, False)
+    assert not np.any(key_correlations(np.zeros(12)))
+
+
+def test_trusted_key_rejects_a_default_c_major_signature_on_a_minor_piece() -> None:
+    f_sharp_minor = _scale_histogram(6, True)
+    assert trusted_key(f_sharp_minor, 6, True)
+    assert not trusted_key(f_sharp_minor, 0, False)
+    # the relative major shares every pitch class and sits close in correlation
+    assert trusted_key(_scale_histogram(9, False), 9, False)
+
+
+def test_to_reference_undoes_tonic_shift() -> None:
+    assert [to_reference(t) for t in (0, 7, 9, 5, 6)] == [0, 5, 3, -5, -6]
+    for tonic in range(12):
+        assert (tonic + to_reference(tonic)) % 12 == 0

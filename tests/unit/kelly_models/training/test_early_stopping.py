@@ -61,3 +61,33 @@ class TestEarlyStopping:
         """Negative settings are refused."""
         with pytest.raises(ValueError, match="patience"):
             EarlyStopping(patience=-1)
+
+
+class TestGuards:
+    def test_min_epochs_ignores_a_lucky_first_epoch(self) -> None:
+        """A noisy low first loss is not kept when min_epochs is 3."""
+        stopper = EarlyStopping(patience=2, min_epochs=3)
+        for epoch, loss in enumerate([0.1, 0.9, 0.8, 0.7]):
+            stopper.update(loss, epoch)
+        assert stopper.best_epoch == 3
+        assert stopper.best_raw == 0.7
+
+    def test_smoothed_criterion(self) -> None:
+        """One low epoch among high ones does not beat a steadily lower window."""
+        stopper = EarlyStopping(patience=5, window=3)
+        losses = [1.0, 0.2, 1.0, 0.5, 0.5, 0.5]
+        best = [e for e, loss in enumerate(losses) if stopper.update(loss, e)]
+        # windows: 1.0, 0.6, 0.733, 0.567, 0.667, 0.5 -> bests at epochs 0, 1, 3, 5
+        assert best == [0, 1, 3, 5]
+        assert stopper.best == pytest.approx(0.5)
+
+    def test_state_round_trip_keeps_the_window(self) -> None:
+        stopper = EarlyStopping(patience=3, window=2)
+        stopper.update(0.5, 0)
+        stopper.update(0.4, 1)
+        other = EarlyStopping(patience=3, window=2)
+        other.load_state_dict(stopper.state_dict())
+        assert other.recent == [0.5, 0.4]
+        assert other.update(0.3, 2) == stopper.update(0.3, 2)
+        with pytest.raises(ValueError, match="min_epochs"):
+            EarlyStopping(patience=1, min_epochs=0)

@@ -106,10 +106,27 @@ class TestTrainer:
 
     def test_early_stopping(self) -> None:
         """A learning rate of ~0 never improves, so patience 1 stops after epoch 2."""
-        config = attrs.evolve(CONFIG, epochs=10, learning_rate=1e-12, patience=1, min_delta=1.0)
+        config = attrs.evolve(
+            CONFIG,
+            epochs=10,
+            learning_rate=1e-12,
+            patience=1,
+            min_delta=1.0,
+            min_epochs=1,
+            smooth_epochs=1,
+        )
         _, trainer = _fit(None, config)
         assert trainer.stopper.should_stop
         assert trainer.epoch == 2
+
+    def test_early_stopping_waits_for_min_epochs(self) -> None:
+        """With min_epochs 5 the same run trains 5 epochs, keeps epoch 5, stops after 6."""
+        config = attrs.evolve(
+            CONFIG, epochs=10, learning_rate=1e-12, patience=1, min_delta=1.0, min_epochs=5
+        )
+        _, trainer = _fit(None, config)
+        assert trainer.epoch == 6
+        assert trainer.stopper.best_epoch == 4
 
     def test_steps_per_epoch(self) -> None:
         """steps_per_epoch caps the batches; each batch takes ceil(T / window) steps."""

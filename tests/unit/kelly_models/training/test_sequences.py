@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import pytest
 import torch
 
 from kelly_core.errors import DatasetError
+from kelly_core.records import Example
 from kelly_models.training.sequences import (
+    MIN_SPLIT_FILES,
     SequenceSet,
     collate,
+    file_of,
+    fold_splits,
     load_examples,
     split_examples,
 )
@@ -70,7 +75,8 @@ class TestSplit:
         """A dataset with only train and test splits gets validation carved from train."""
         examples = [*tiny_examples(SPEC, 10), *tiny_examples(SPEC, 2, split="test")]
         splits = split_examples(examples, val_split=0.2, seed=0)
-        assert [len(splits[k]) for k in ("train", "validation", "test")] == [8, 2, 2]
+        # 20 % of 10 files is 2, raised to MIN_SPLIT_FILES (3) since there are >= 9
+        assert [len(splits[k]) for k in ("train", "validation", "test")] == [7, 3, 2]
 
     def test_tiny_dataset_reuses(self) -> None:
         """One sequence trains and also serves as validation and test."""
@@ -81,3 +87,37 @@ class TestSplit:
         """No examples at all raises DatasetError."""
         with pytest.raises(DatasetError, match="no training"):
             split_examples([], val_split=0.1, seed=0)
+
+
+class TestFileSplits:
+    def _by_file(self, files: int, per_file: int) -> list[Example]:
+        out = []
+        for f in range(files):
+            for ex in tiny_examples(SPEC, per_file):
+                out.append(attrs.evolve(ex, source=f"song{f}.json#{ex.source}"))
+        return out
+
+    def test_a_file_never_straddles_splits(self) -> None:
+        examples = self._by_file(12, 3)
+        splits = split_examples(examples, val_split=0.1, seed=0)
+        seen = [{file_of(e) for e in splits[k]} for k in ("train", "validation", "test")]
+        assert not seen[0] & seen[1]
+        assert not seen[0] & seen[2]
+        assert not seen[1] & seen[2]
+        assert len(seen[1]) == len(seen[2]) == MIN_SPLIT_FILES  # 10 % of 12 raised to 3
+
+    def test_warns_about_a_two_file_split(self, caplog: pytest.LogCaptureFixture) -> None:
+        examples = [*tiny_examples(SPEC, 6), *tiny_examples(SPEC, 2, split="test")]
+        split_examples(examples, val_split=0.3, seed=0)
+        assert "the test split holds 2 files" in caplog.text
+
+    def test_folds_cover_every_file_once(self) -> None:
+        examples = self._by_file(10, 2)
+        folds = fold_splits(examples, 5, val_split=0.15, seed=0)
+        tested = [file_of(e) for fold in folds for e in fold["test"]]
+        assert sorted(set(tested)) == sorted({file_of(e) for e in examples})
+        assert len(tested) == len(examples)
+        for fold in folds:
+            assert not {file_of(e) for e in fold["test"]} & {file_of(e) for e in fold["train"]}
+        with pytest.raises(DatasetError, match="needs at least 12 files"):
+            fold_splits(examples, 6, val_split=0.15, seed=0)
