@@ -77,15 +77,19 @@ class Evaluation:
 
 
 def find_model_files(paths: Sequence[Path], registry: Registry) -> list[Path]:
-    """Expand run folders to the model files in them (files whose suffix an exporter owns).
+    """Expand run folders to the model files in them.
+
+    In a folder, a model file is named ``<lower-case model name>.<suffix>`` with a suffix an
+    exporter owns; other files (``summary.json``, ``<stem>.parity.json``) are passed over.
 
     :raises KellyError: If a path does not exist or nothing to evaluate is found.
     """
+    stems = {registry.spec(name).file_stem for name in registry.model_names()}
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
             for candidate in sorted(path.iterdir()):
-                if candidate.is_file() and candidate.name not in ("summary.json",):
+                if candidate.is_file() and candidate.stem in stems:
                     try:
                         registry.exporter_for(candidate)
                     except KellyError:
