@@ -14,6 +14,7 @@ before key-relative training).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final, Literal, TypeAlias
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "TONAL_REFERENCES",
     "TonalReference",
     "chord_permutation",
+    "tonal_reference",
     "tonic_shift",
     "transpose_chord",
     "transpose_chords",
@@ -108,3 +110,16 @@ def transpose_chords(values: object, semitones: int) -> FloatArray:
     out = np.zeros_like(arr)
     out[..., chord_permutation(semitones)] = arr
     return out
+
+
+def tonal_reference(metadata: Mapping[str, object]) -> TonalReference:
+    """Return a model file's ``metadata.tonal_reference`` (``"absolute"`` when missing).
+
+    :raises ValueError: If the value is not one of :data:`TONAL_REFERENCES`.
+    """
+    value = metadata.get("tonal_reference", "absolute")
+    if value == "tonic":
+        return "tonic"
+    if value == "absolute":
+        return "absolute"
+    raise ValueError(f"metadata.tonal_reference must be one of {TONAL_REFERENCES}, got {value!r}")

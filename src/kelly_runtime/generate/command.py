@@ -52,9 +52,7 @@ class GenerateCommand:
             default=None,
             help="length in 4/4 bars (default: the audio's)",
         )
-        parser.add_argument(
-            "--backend", default=None, help="inference backend (default: numpy)"
-        )
+        parser.add_argument("--backend", default=None, help="inference backend (default: numpy)")
         parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
         parser.add_argument(
             "--key", default=None, help="melody key, e.g. C, Am, 'F# minor' (default: estimated)"
