@@ -3,8 +3,6 @@ by fluidsynth, and the generated MIDI measured against the source (short clips).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kelly_runtime.generate import GenerateOptions, generate

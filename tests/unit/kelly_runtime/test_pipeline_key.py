@@ -77,7 +77,7 @@ def _backends(models: Path, backend: str = "numpy") -> dict[str, object]:
 def _recording(models: Path, reference: str, tonic: int) -> tuple[Pipeline, dict[str, _Recorder]]:
     rec = {name: _Recorder(b) for name, b in _backends(models).items()}
     pipeline = Pipeline(
-        rec,  # type: ignore[arg-type]
+        rec,
         tonal_references={name: reference for name in STAGES},
         key_tonic=tonic,
     )
