@@ -4,6 +4,8 @@
   ``librosa.beat.beat_track``) on an onset-strength envelope computed from the same
   log-mel frames the EmotionRecognizer hears (hop 512 at 22050 Hz, 23 ms), so the audio
   goes through one FFT only.
+  On files longer than a minute the tempo is librosa's estimate per minute (the median),
+  so memory does not grow with a whole-file tempogram.
 - **Bars (downbeats)**: librosa has no downbeat tracker. Of the four ways to group the
   beats into 4/4 bars, the one whose first beats carry the most low-frequency onset
   energy (mel bands below ~300 Hz: kick drum, bass notes, chord changes in the bass) is
@@ -48,6 +50,8 @@ DEFAULT_TEMPO: Final = 120.0
 _LOW_BANDS: Final = 16
 """Mel bands (of 128, at 22050 Hz) counted as low-frequency for the downbeat estimate."""
 _MIN_LEAD_S: Final = 0.005
+TEMPO_BLOCK_S: Final = 60.0
+"""Seconds of onset envelope per tempo estimate on long files (memory stays bounded)."""
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -209,6 +213,24 @@ def downbeat_phase(frames: FloatArray, beat_frames: np.ndarray) -> int:
     return int(np.argmax(scores))
 
 
+def _global_tempo(env: FloatArray, *, sr: int, hop: int) -> float | None:
+    """librosa's tempo estimate, per :data:`TEMPO_BLOCK_S` block of the envelope; the median.
+
+    librosa's tempogram of a whole file holds ``384 × frames`` float64 values (150 MB for
+    20 minutes); blocks keep it bounded. None for a clip of one block: ``beat_track``
+    estimates it itself.
+    """
+    block = round(TEMPO_BLOCK_S * sr / hop)
+    if env.shape[0] <= block:
+        return None
+    feature = require("librosa.feature", extra="data", purpose="beat tracking")
+    tempi = [
+        float(feature.tempo(onset_envelope=env[start : start + block], sr=sr, hop_length=hop)[0])
+        for start in range(0, env.shape[0] - block // 2, block)
+    ]
+    return float(np.median(tempi))
+
+
 def detect_beats(
     frames: FloatArray,
     *,
@@ -230,7 +252,11 @@ def detect_beats(
         env = onset_envelope(frames, sr=sr, hop=hop)
         if float(env.max(initial=0.0)) > 0.0:
             _, beat_frames = beat_module.beat_track(
-                onset_envelope=env, sr=sr, hop_length=hop, units="frames"
+                onset_envelope=env,
+                sr=sr,
+                hop_length=hop,
+                units="frames",
+                bpm=_global_tempo(env, sr=sr, hop=hop),
             )
             beat_frames = np.asarray(beat_frames, dtype=np.int64)
             found = beat_frames.astype(np.float64) * hop / sr
