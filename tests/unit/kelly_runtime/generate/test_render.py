@@ -130,3 +130,14 @@ class TestRender:
         pytest.importorskip("matplotlib")
         path = render(outputs(), GenerateOptions(), audio_duration=4.0).plot(tmp_path / "p.png")
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class TestPlotSmoothing:
+    def test_smooth_keeps_constants_and_damps_noise(self) -> None:
+        """The moving average keeps a constant, and cuts white noise's variance by ~9x."""
+        from kelly_runtime.generate.plot import smooth
+
+        np.testing.assert_allclose(smooth(np.full(20, 0.3)), 0.3)
+        noise = np.random.default_rng(0).standard_normal(2000)
+        assert float(np.var(smooth(noise))) < 0.2 * float(np.var(noise))
+        assert smooth(np.zeros(0)).size == 0
