@@ -239,9 +239,17 @@ def detect_beats(
     duration: float,
     tempo: float | None = None,
     beats: int | None = None,
+    latency: float = 0.0,
 ) -> BeatGrid:
     """Detect the beat grid of audio given as log-mel ``frames`` ``(F, 128)``.
 
+    Frame ``k`` is at ``k × hop / sr + latency`` seconds. The frames are not centred, so
+    on isolated clicks the beats come ~35 ms before the clicks; on piano rendered by
+    fluidsynth the beat F-measure against the MIDI's beats was better with no shift (on
+    two 20 s chorales 0.89 and 0.90 with the frames' centres, at least 0.93 without), so
+    the default is 0.
+
+    :param latency: Seconds added to every detected beat.
     :param tempo: Use a steady grid at this BPM instead of the detected tempo.
     :param beats: Played beats wanted (``4 × --bars``); None = as long as the audio.
     """
@@ -259,7 +267,7 @@ def detect_beats(
                 bpm=_global_tempo(env, sr=sr, hop=hop),
             )
             beat_frames = np.asarray(beat_frames, dtype=np.int64)
-            found = beat_frames.astype(np.float64) * hop / sr
+            found = beat_frames.astype(np.float64) * hop / sr + latency
             phase = downbeat_phase(frames, beat_frames)
     if tempo is not None:
         start = float(found[0]) if found.size else 0.0

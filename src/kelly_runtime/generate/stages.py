@@ -93,6 +93,7 @@ class Analysis:
     """Window means ``(W, 128)``."""
     sr: int
     hop: int
+    n_fft: int
 
 
 def analyse(clip: AudioClip) -> Analysis:
@@ -111,6 +112,7 @@ def analyse(clip: AudioClip) -> Analysis:
         windows=np.stack(windows).astype(np.float32) if windows else empty,
         sr=extractor.config.sr,
         hop=extractor.config.hop,
+        n_fft=extractor.config.n_fft,
     )
 
 
