@@ -33,10 +33,29 @@ from kelly_core.arrays import FloatArray, check_frame
 from kelly_core.errors import BackendError
 from kelly_runtime.pipeline import Pipeline
 
-__all__ = ["AsyncPipeline", "AsyncStats", "Processor", "beat_processor"]
+__all__ = [
+    "BEAT_INPUT_SIZE",
+    "NO_BEAT",
+    "AsyncPipeline",
+    "AsyncStats",
+    "Processor",
+    "beat_frame",
+    "beat_processor",
+]
 
-Processor = Callable[[FloatArray, FloatArray], None]
-"""Worker-side function: read one input frame, write the result into the output slot."""
+Processor = Callable[[FloatArray, FloatArray], "bool | None"]
+"""Worker-side function: read one input frame, write the result into the output slot.
+
+Return ``False`` when the frame gave no result (nothing is published); ``None`` or
+``True`` publishes the slot.
+"""
+
+BEAT_INPUT_SIZE: Final = 130
+"""Values in a :func:`beat_frame`: ``[window mean 128 | has window | beat]``."""
+NO_BEAT: Final = -1.0
+"""The ``beat`` value of a frame that only pushes a window."""
+AUTO_BEAT: Final = 4.0
+"""The ``beat`` value of a beat whose bar position the pipeline counts itself."""
 
 _OUT_SLOTS: Final = 4
 _IDLE_WAIT_S: Final = 0.05
@@ -210,28 +229,71 @@ class AsyncPipeline:
                 except IndexError:
                     break
                 try:
-                    self._process(self._inputs[slot], self._outputs[sequence % _OUT_SLOTS])
+                    made = self._process(self._inputs[slot], self._outputs[sequence % _OUT_SLOTS])
                 except BaseException as exc:  # surfaced to the caller, never swallowed
                     self._error = exc
                     self._free.append(slot)
                     return
                 self._free.append(slot)
-                self._published = sequence
-                sequence += 1
                 self._processed += 1
+                if made is not False:
+                    self._published = sequence
+                    sequence += 1
+
+
+def beat_frame(
+    window: FloatArray | None = None, *, beat: bool = True, beat_in_bar: int | None = None
+) -> FloatArray:
+    """Build a :data:`BEAT_INPUT_SIZE` input frame for :func:`beat_processor`.
+
+    :param window: An analysis window's log-mel mean ``(128,)`` to push first, or None.
+    :param beat: Whether the frame steps a beat (the host's playhead crossed one).
+    :param beat_in_bar: The beat's position in its bar (0..3); None = counted in fours.
+    """
+    frame = np.zeros(BEAT_INPUT_SIZE, dtype=np.float32)
+    if window is not None:
+        frame[:128] = check_frame(window, 128, name="window")
+        frame[128] = 1.0
+    if not beat:
+        frame[129] = NO_BEAT
+    elif beat_in_bar is None:
+        frame[129] = AUTO_BEAT
+    else:
+        if not 0 <= beat_in_bar <= 3:
+            raise BackendError(
+                f"beat_in_bar must be in 0..3, got {beat_in_bar}",
+                field="beat_in_bar",
+                expected=(0, 3),
+                got=beat_in_bar,
+            )
+        frame[129] = float(beat_in_bar)
+    return frame
 
 
 def beat_processor(pipeline: Pipeline) -> Processor:
-    """Return a :data:`Processor` stepping ``pipeline`` one window and one beat per frame.
+    """Return a :data:`Processor` that streams ``pipeline`` at the host's tempo.
 
-    Each frame is one analysis window's log-mel mean ``(128,)`` (at 120 BPM a beat lasts
-    one 0.5 s window); the result is the beat as a ``BEAT_VECTOR_SIZE`` vector
-    (:meth:`kelly_runtime.beat.BeatOutput.from_vector` reads it back).
-
+    Frames of :data:`BEAT_INPUT_SIZE` values (made by :func:`beat_frame`) push a window
+    when they hold one and step a beat when they ask for one, so windows (every 0.5 s)
+    and beats (whenever the host's playhead crosses one, at any BPM) arrive
+    independently; a frame without a beat publishes nothing. A plain ``(128,)`` frame
+    pushes that window and steps one beat (one window per beat). The result is the beat
+    as a ``BEAT_VECTOR_SIZE`` vector (:meth:`kelly_runtime.beat.BeatOutput.from_vector`
+    reads it back).
     """
 
-    def process(frame: FloatArray, out: FloatArray) -> None:
-        pipeline.push_window(frame)
-        pipeline.step_beat().write_vector(out)
+    def process(frame: FloatArray, out: FloatArray) -> bool:
+        if frame.shape[0] != BEAT_INPUT_SIZE:
+            pipeline.push_window(frame)
+            pipeline.step_beat().write_vector(out)
+            return True
+        if frame[128] > 0.5:
+            pipeline.push_window(frame[:128])
+        code = float(frame[129])
+        if code < 0.0:
+            return False
+        position = None if code >= AUTO_BEAT else round(code)
+        pipeline.step_beat(position).write_vector(out)
+        return True
 
     return process

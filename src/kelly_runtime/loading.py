@@ -1,17 +1,25 @@
-"""Model files to backends: read with the registry's exporter for the suffix, then load."""
+"""Model files to backends: read with the registry's exporter for the suffix, then load.
+
+The tonal reference (whether a model's note, chord and pitch-class vectors are relative
+to the key's tonic) belongs to the file, in ``metadata.tonal_reference``: a backend only
+runs arrays, so :func:`load_stage_file` returns the reference beside the loaded backend
+and :class:`kelly_runtime.pipeline.Pipeline` applies it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from kelly_core.errors import BackendError, SpecError
+from kelly_core.catalog import MODEL_SPECS
+from kelly_core.encodings.tonal import TonalReference, tonal_reference
+from kelly_core.errors import BackendError, KellyError, SpecError
 from kelly_core.fileio import input_problem
 from kelly_core.interfaces import Backend
 from kelly_core.records import LoadedModel
 from kelly_core.registry import Registry, default_registry
 from kelly_runtime.select import create_backend
 
-__all__ = ["load_backend", "read_model"]
+__all__ = ["load_backend", "load_stage_file", "read_model"]
 
 
 def read_model(
@@ -84,3 +92,51 @@ def load_backend(
             exc.reason, path=where, field=exc.field, expected=exc.expected, got=exc.got
         ) from exc
     return instance
+
+
+def load_stage_file(
+    name: str,
+    folder: Path,
+    backend: str | None,
+    *,
+    registry: Registry,
+    suffixes: tuple[str, ...] = (".json", ".pt"),
+    **options: object,
+) -> tuple[Backend | None, TonalReference, str | None]:
+    """Load model ``name`` from ``<folder>/<file stem><suffix>`` into a new backend.
+
+    :returns: ``(backend, tonal reference, None)``, or ``(None, "absolute", why)`` when the
+        file is missing, unreadable, holds another model or does not load.
+    :raises UnknownNameError: If ``backend`` is not registered (not a file problem).
+    :raises MissingDependencyError: If the backend needs a missing module.
+    """
+    instance = create_backend(backend, registry=registry, **options)
+    candidates = [folder / f"{MODEL_SPECS[name].file_stem}{s}" for s in suffixes]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        names = " or ".join(p.name for p in candidates)
+        return None, "absolute", f"no model file ({names}) in {str(folder)!r}"
+    try:
+        loaded = registry.exporter_for(path).read(path)
+    except KellyError as exc:
+        return None, "absolute", f"cannot read {str(path)!r}: {exc}"
+    want = MODEL_SPECS[name]
+    got = loaded.spec
+    if got.name != name or (got.input_size, got.output_size) != (want.input_size, want.output_size):
+        return (
+            None,
+            "absolute",
+            (
+                f"{str(path)!r} holds {got.name!r} ({got.input_size} -> {got.output_size}), "
+                f"expected {name!r} ({want.input_size} -> {want.output_size})"
+            ),
+        )
+    try:
+        reference = tonal_reference(loaded.metadata)
+    except ValueError as exc:
+        return None, "absolute", f"{str(path)!r}: {exc}"
+    try:
+        instance.load(loaded.spec, loaded.arrays)
+    except (SpecError, BackendError) as exc:
+        return None, "absolute", f"cannot load {str(path)!r}: {exc}"
+    return instance, reference, None

@@ -1,14 +1,29 @@
 """The five-model streaming pipeline (docs/runtime.md), one backend per stage.
 
-Two clocks drive it:
+Two independent clocks drive it:
 
 - :meth:`Pipeline.push_window` steps the EmotionRecognizer once per analysis window
-  (0.5 s of log-mel frames, their mean, ``(128,)``) and keeps the latest emotion code.
-- :meth:`Pipeline.step_beat` steps one beat: MelodyTransformer (emotion -> notes),
-  HarmonyPredictor (``[emotion | previous chords]`` -> chords, its output fed back as the
-  next beat's previous chords), DynamicsEngine (``[coarse emotion | beat in bar |
-  pitch classes of the notes at or above ``note_threshold``]`` -> expression), and on
-  the first beat of each bar the GroovePredictor (emotion -> groove).
+  (0.5 s of log-mel frames, their mean, ``(128,)``), keeps the latest emotion code and
+  decodes its valence and arousal once.
+- :meth:`Pipeline.step_beat` steps one beat, whenever the host's (or the beat tracker's)
+  beat comes, at any tempo: MelodyTransformer (emotion -> notes), HarmonyPredictor
+  (``[emotion | previous chords]`` -> chords, its output fed back as the next beat's
+  previous chords), DynamicsEngine (``[coarse emotion | beat in bar | pitch classes of
+  the notes at or above ``note_threshold``]`` -> expression), and on the first beat of
+  each bar the GroovePredictor (emotion -> groove). The caller may say where the beat is
+  in its bar (a host knows its bar position); else beats are counted in fours.
+
+**Key.** Model files say whether their note, chord and pitch-class vectors are relative
+to the key's tonic (``metadata.tonal_reference = "tonic"``) or absolute (``"absolute"``,
+the default of files without it); see :mod:`kelly_core.encodings.tonal`. The reference
+is a property of the file, not of the backend: :meth:`Pipeline.from_directory` reads it
+from each file and the constructor takes it as ``tonal_references`` (the Backend
+protocol is unchanged). The fallback stages' fixed outputs (the tonic chord, uniform
+notes) are key-relative. :meth:`Pipeline.set_key` sets the song's tonic; then every
+:class:`BeatOutput` is in the song's key: key-relative notes and chords are transposed up
+by ``tonic_shift(tonic)``; the previous chord fed back and the DynamicsEngine's pitch
+classes are turned into each model's own reference (down by the same shift for a
+key-relative model, unchanged for an absolute one).
 
 Before the first window the emotion is ``NEUTRAL_EMOTION``; before the first beat the
 previous chord distribution is one-hot ``NO_CHORD`` (nothing has sounded yet). A stage
@@ -33,19 +48,28 @@ from kelly_core.encodings import (
     NEUTRAL_EMOTION,
     NO_CHORD,
     chord_one_hot,
-    compact_context,
     decode_emotion,
     harmony_context,
     melody_pitch_classes,
 )
-from kelly_core.errors import BackendError, KellyError, KellyWarning, SpecError
+from kelly_core.encodings.emotion import coarse_emotion
+from kelly_core.encodings.tonal import (
+    KEY_RELATIVE_MODELS,
+    TONAL_REFERENCES,
+    TonalReference,
+    tonic_shift,
+    transpose_chords,
+    transpose_pitch_classes,
+    transpose_pitches,
+)
+from kelly_core.errors import KellyWarning, SpecError
 from kelly_core.fileio import input_problem
 from kelly_core.interfaces import Backend
 from kelly_core.registry import Registry, default_registry
 from kelly_runtime.backends import step_unchecked
 from kelly_runtime.backends.fallback import FallbackBackend
 from kelly_runtime.beat import BeatOutput
-from kelly_runtime.select import create_backend
+from kelly_runtime.loading import load_stage_file
 
 __all__ = ["BEATS_PER_BAR", "MODEL_SUFFIXES", "STAGES", "WINDOW_SECONDS", "Pipeline"]
 
@@ -75,7 +99,12 @@ class Pipeline:
     :param fallback_stages: Stages whose backend is the rule-based fallback (reported).
     :param note_threshold: Probability at which a melody note counts as sounding, for the
         DynamicsEngine's pitch-class profile.
-    :raises SpecError: If a stage is missing or its model's sizes differ from the catalog.
+    :param tonal_references: Stage name -> ``"tonic"`` or ``"absolute"`` (the model
+        file's ``metadata.tonal_reference``). A stage not named is ``"tonic"`` if it runs
+        on fallback, else ``"absolute"``. Only the key-relative models' entries matter.
+    :param key_tonic: The song's tonic pitch class (0 = C); see :meth:`set_key`.
+    :raises SpecError: If a stage is missing, its model's sizes differ from the catalog,
+        or a tonal reference is unknown.
     """
 
     def __init__(
@@ -84,6 +113,8 @@ class Pipeline:
         *,
         fallback_stages: tuple[str, ...] = (),
         note_threshold: float = 0.5,
+        tonal_references: Mapping[str, str] | None = None,
+        key_tonic: int = 0,
     ) -> None:
         missing = [name for name in STAGES if name not in backends]
         if missing:
@@ -106,8 +137,13 @@ class Pipeline:
         self._backends = {name: backends[name] for name in STAGES}
         self._fallback_stages = tuple(s for s in STAGES if s in fallback_stages)
         self._threshold = float(note_threshold)
+        self._references = _references(tonal_references or {}, self._fallback_stages)
+        self._shift = tonic_shift(key_tonic)
+        self._tonic = int(key_tonic) % 12
         self._emotion: FloatArray = np.array(NEUTRAL_EMOTION, dtype=np.float32)
-        self._previous_chords: FloatArray = chord_one_hot(NO_CHORD)
+        self._va = _decode(self._emotion)
+        self._coarse = coarse_emotion(*self._va)
+        self._previous_chords: FloatArray = chord_one_hot(NO_CHORD)  # in the song's key
         self._beat = 0
 
     # ------------------------------------------------------------ construction
@@ -125,11 +161,13 @@ class Pipeline:
         backends: Mapping[str, str] | None = None,
         registry: Registry | None = None,
         note_threshold: float = 0.5,
+        key_tonic: int = 0,
         **options: object,
     ) -> Pipeline:
         """Load ``<models_dir>/<lower-case name>.json`` (else ``.pt``) for each stage.
 
         A missing or invalid file gives a ``KellyWarning`` and that stage runs on fallback.
+        Each file's ``metadata.tonal_reference`` says whether its outputs are key-relative.
 
         :param backend: Backend name for every stage (``None``: torch, numpy or fallback).
         :param backends: Per-stage backend names overriding ``backend``.
@@ -150,12 +188,20 @@ class Pipeline:
                 f"unknown stages {unknown}", field="backends", expected=STAGES, got=unknown
             )
         loaded: dict[str, Backend] = {}
+        references: dict[str, str] = {}
         fallen: list[str] = []
         for name in STAGES:
-            instance = create_backend(chosen.get(name, backend), registry=registry, **options)
-            problem = _load_stage(instance, name, folder, registry)
-            if problem is None:
+            instance, reference, problem = load_stage_file(
+                name,
+                folder,
+                chosen.get(name, backend),
+                registry=registry,
+                suffixes=MODEL_SUFFIXES,
+                **options,
+            )
+            if instance is not None and problem is None:
                 loaded[name] = instance
+                references[name] = reference
                 continue
             warnings.warn(
                 f"{name}: {problem}; this stage runs on the rule-based fallback",
@@ -164,7 +210,13 @@ class Pipeline:
             )
             loaded[name] = _fallback(name)
             fallen.append(name)
-        return cls(loaded, fallback_stages=tuple(fallen), note_threshold=note_threshold)
+        return cls(
+            loaded,
+            fallback_stages=tuple(fallen),
+            note_threshold=note_threshold,
+            tonal_references=references,
+            key_tonic=key_tonic,
+        )
 
     # ------------------------------------------------------------ inspection
     @property
@@ -192,6 +244,35 @@ class Pipeline:
         """Beats stepped since the last reset."""
         return self._beat
 
+    @property
+    def tonal_references(self) -> dict[str, TonalReference]:
+        """Stage name -> ``"tonic"`` or ``"absolute"``: how its vectors relate to the key."""
+        return dict(self._references)
+
+    @property
+    def key_tonic(self) -> int:
+        """The song's tonic pitch class (0 = C) the outputs are turned to."""
+        return self._tonic
+
+    def set_key(self, tonic: int) -> None:
+        """Turn the key-relative stages' outputs to the key whose tonic is ``tonic``.
+
+        Takes effect from the next beat; the previous chord is kept (in the song's key).
+        """
+        self._tonic = int(tonic) % 12
+        self._shift = tonic_shift(self._tonic)
+
+    def _compact(self, beat_in_bar: int, profile: FloatArray) -> FloatArray:
+        """``compact_context`` of the current emotion, from the per-window decoded code."""
+        context = np.zeros(MODEL_SPECS["DynamicsEngine"].input_size, dtype=np.float32)
+        context[:16] = self._coarse
+        context[16 + beat_in_bar] = 1.0
+        context[20:] = profile
+        return context
+
+    def _relative(self, name: str) -> bool:
+        return self._references[name] == "tonic"
+
     # ------------------------------------------------------------ streaming
     def push_window(self, window: FloatArray) -> FloatArray:
         """Step the EmotionRecognizer on one analysis window; return the emotion ``(64,)``.
@@ -203,28 +284,56 @@ class Pipeline:
         frame = check_frame(window, MODEL_SPECS["EmotionRecognizer"].input_size, name="window")
         emotion = step_unchecked(self._backends["EmotionRecognizer"], frame)
         self._emotion = np.asarray(emotion, dtype=np.float32)
+        self._va = _decode(self._emotion)  # once per window, not per beat
+        self._coarse = coarse_emotion(*self._va)
         return self._emotion.copy()
 
-    def step_beat(self) -> BeatOutput:
+    @property
+    def valence_arousal(self) -> tuple[float, float]:
+        """Valence and arousal of the current emotion (decoded once per window)."""
+        return self._va
+
+    def step_beat(self, beat_in_bar: int | None = None) -> BeatOutput:
         """Step one beat from the current emotion; return every stage's output.
 
         The GroovePredictor steps on the first beat of each bar (``groove`` is ``None`` on
-        the other beats).
+        the other beats). Notes and chords are in the song's key (:meth:`set_key`).
+
+        :param beat_in_bar: Position of this beat in its 4/4 bar (0..3), as the host's
+            playhead says; None = the beats stepped since reset, counted in fours.
         """
         emotion = self._emotion
-        beat_in_bar = self._beat % BEATS_PER_BAR
+        if beat_in_bar is None:
+            beat_in_bar = self._beat % BEATS_PER_BAR
+        elif not 0 <= beat_in_bar < BEATS_PER_BAR:
+            raise SpecError(
+                f"beat_in_bar must be in 0..{BEATS_PER_BAR - 1}, got {beat_in_bar}",
+                field="beat_in_bar",
+                expected=(0, BEATS_PER_BAR - 1),
+                got=beat_in_bar,
+            )
+        shift = self._shift
         notes = step_unchecked(self._backends["MelodyTransformer"], emotion)
+        if self._relative("MelodyTransformer"):
+            notes = transpose_pitches(notes, shift)
+        previous = self._previous_chords
+        if self._relative("HarmonyPredictor"):
+            previous = transpose_chords(previous, -shift)
         chords = step_unchecked(
-            self._backends["HarmonyPredictor"], harmony_context(emotion, self._previous_chords)
+            self._backends["HarmonyPredictor"], harmony_context(emotion, previous)
         )
+        if self._relative("HarmonyPredictor"):
+            chords = transpose_chords(chords, shift)
         profile = melody_pitch_classes(notes, self._threshold)
+        if self._relative("DynamicsEngine"):
+            profile = transpose_pitch_classes(profile, -shift)
         expression = step_unchecked(
-            self._backends["DynamicsEngine"], compact_context(emotion, beat_in_bar, profile)
+            self._backends["DynamicsEngine"], self._compact(beat_in_bar, profile)
         )
         groove = (
             step_unchecked(self._backends["GroovePredictor"], emotion) if beat_in_bar == 0 else None
         )
-        valence, arousal = decode_emotion(emotion)
+        valence, arousal = self._va
         out = BeatOutput(
             beat=self._beat,
             beat_in_bar=beat_in_bar,
@@ -245,30 +354,27 @@ class Pipeline:
         for backend in self._backends.values():
             backend.reset()
         self._emotion = np.array(NEUTRAL_EMOTION, dtype=np.float32)
+        self._va = _decode(self._emotion)
+        self._coarse = coarse_emotion(*self._va)
         self._previous_chords = chord_one_hot(NO_CHORD)
         self._beat = 0
 
 
-def _load_stage(instance: Backend, name: str, folder: Path, registry: Registry) -> str | None:
-    """Load stage ``name`` from ``folder`` into ``instance``; return why not, or None."""
-    candidates = [folder / f"{MODEL_SPECS[name].file_stem}{s}" for s in MODEL_SUFFIXES]
-    path = next((p for p in candidates if p.is_file()), None)
-    if path is None:
-        names = " or ".join(p.name for p in candidates)
-        return f"no model file ({names}) in {str(folder)!r}"
-    try:
-        loaded = registry.exporter_for(path).read(path)
-    except KellyError as exc:
-        return f"cannot read {str(path)!r}: {exc}"
-    want = MODEL_SPECS[name]
-    got = loaded.spec
-    if got.name != name or (got.input_size, got.output_size) != (want.input_size, want.output_size):
-        return (
-            f"{str(path)!r} holds {got.name!r} ({got.input_size} -> {got.output_size}), "
-            f"expected {name!r} ({want.input_size} -> {want.output_size})"
-        )
-    try:
-        instance.load(loaded.spec, loaded.arrays)
-    except (SpecError, BackendError) as exc:
-        return f"cannot load {str(path)!r}: {exc}"
-    return None
+def _decode(emotion: FloatArray) -> tuple[float, float]:
+    valence, arousal = decode_emotion(emotion)
+    return float(valence), float(arousal)
+
+
+def _references(given: Mapping[str, str], fallen: tuple[str, ...]) -> dict[str, TonalReference]:
+    out: dict[str, TonalReference] = {}
+    for name in STAGES:
+        value = given.get(name, "tonic" if name in fallen else "absolute")
+        if value not in TONAL_REFERENCES:
+            raise SpecError(
+                f"unknown tonal reference {value!r} for stage {name!r}",
+                field="tonal_references",
+                expected=TONAL_REFERENCES,
+                got=value,
+            )
+        out[name] = "tonic" if value == "tonic" and name in KEY_RELATIVE_MODELS else "absolute"
+    return out

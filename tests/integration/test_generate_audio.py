@@ -11,9 +11,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kelly_runtime.generate import GenerateOptions, Key, PitchRange, generate, read_audio
+from kelly_runtime.generate.arrange import DRUM_THRESHOLD, MIN_NOTE_S
 from kelly_runtime.generate.midi import read_midi
 from tests.unit.kelly_runtime.generate.helpers import tone, write_wav
 
@@ -110,10 +112,13 @@ class TestGenerateOnAudio:
             assert note.pitch in PitchRange(low=low, high=high)
 
     def test_bars_override_length(self, audio: Path) -> None:
-        """--bars sets the length whatever the audio's duration."""
+        """--bars sets the length from the first downbeat, whatever the audio's duration."""
         result = generate(audio, options=GenerateOptions(tempo=120.0, bars=3))
-        assert result.midi.get_end_time() == pytest.approx(6.0, abs=0.05)
+        start = result.downbeats[0]
+        assert result.midi.get_end_time() - start == pytest.approx(6.0, abs=0.05)
         assert len(result.chords) == 12
+        assert result.beat_times[0] == pytest.approx(start)
+        assert np.allclose(np.diff(result.beat_times), 0.5, atol=1e-6)
 
 
 class TestGenerateWithModels:
@@ -132,12 +137,31 @@ class TestGenerateWithModels:
         wav = _synthesized(tmp_path)
         result = generate(wav, models_dir=models, options=GenerateOptions(backend="numpy", seed=2))
         assert result.fallback_stages == ()
-        tracks = {i.name: len(i.notes) for i in result.midi.instruments}
-        assert tracks["chords"] > 0
-        assert tracks["drums"] > 0
+        tracks = {i.name: i for i in result.midi.instruments}
+        # untrained weights, yet every chord tone and melody note is in the song's key,
+        # and no melody note is a semitone from a chord tone sounding with it
+        scale = result.key.pitch_classes
+        assert tracks["chords"].notes
+        assert all(n.pitch % 12 in scale for n in tracks["chords"].notes)
+        assert all(n.pitch % 12 in scale for n in tracks["melody"].notes)
+        for note in tracks["melody"].notes:
+            sounding = {
+                c.pitch % 12
+                for c in tracks["chords"].notes
+                if c.start < note.end - 1e-3 and c.end > note.start + 1e-3
+            }
+            assert not any((note.pitch - c) % 12 in (1, 11) for c in sounding - {note.pitch % 12})
+        assert all(n.velocity >= DRUM_THRESHOLD for n in tracks["drums"].notes)
+        assert all(n.end - n.start >= MIN_NOTE_S - 1e-6 for i in tracks.values() for n in i.notes)
 
     def test_partial_models_folder(self, tmp_path: Path) -> None:
         """A folder with no model files puts every stage on fallback, without an error."""
         (tmp_path / "models").mkdir()
-        result = generate(_synthesized(tmp_path), models_dir=tmp_path / "models")
+        result = generate(
+            _synthesized(tmp_path), models_dir=tmp_path / "models", options=GenerateOptions(key="D")
+        )
         assert len(result.fallback_stages) == 5
+        # the fallback harmony is the tonic chord of the song's key
+        assert {c.label for c in result.chords} == {"D:maj"}
+        chords = next(i for i in result.midi.instruments if i.name == "chords")
+        assert {n.pitch % 12 for n in chords.notes} == {2, 6, 9}

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from kelly_core.cli import main
+from kelly_runtime.generate import read_audio
 from tests.unit.kelly_runtime.generate.helpers import tone, write_wav
 
 pytest.importorskip("pretty_midi")
@@ -29,11 +30,13 @@ class TestGenerateCommand:
         """Exit 0, a MIDI file, a JSON side output, a PNG, and the fallback notice."""
         out = tmp_path / "o" / "out.mid"
         argv = ["generate", str(wav), "-o", str(out), "--emotion-json", str(tmp_path / "e.json")]
+        argv += ["--tempo", "120"]
         assert main([*argv, "--plot", str(tmp_path / "p.png")]) == 0
         assert out.read_bytes()[:4] == b"MThd"
         doc = json.loads((tmp_path / "e.json").read_text())
         assert len(doc["emotion"]) == 5  # 3 s, last window incomplete (frames not centred)
-        assert len(doc["chords"]) == 6
+        assert len(doc["chords"]) == len(doc["beat_times"]) in (5, 6)
+        assert np.allclose(np.diff(doc["beat_times"]), 0.5)
         assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
         err = capsys.readouterr().err
         assert "fallback for 5 of 5 stages" in err
@@ -51,13 +54,17 @@ class TestGenerateCommand:
                     str(tmp_path / "a.mid"),
                     "--emotion-csv",
                     str(csv_path),
+                    "--tempo",
+                    "120",
                 ]
             )
             == 0
         )
         lines = csv_path.read_text().splitlines()
         assert lines[0] == "time,valence,arousal,chord"
-        assert len(lines) == 1 + 6
+        assert len(lines) in (1 + 5, 1 + 6)
+        times = [float(line.split(",")[0]) for line in lines[1:]]
+        assert np.allclose(np.diff(times), 0.5, atol=1e-5)
 
     def test_same_seed_same_bytes(self, wav: Path, tmp_path: Path) -> None:
         """Same seed and input: byte-identical files; another seed: a different file."""
@@ -127,3 +134,86 @@ class TestGenerateCommand:
         out = tmp_path / "z.mid"
         assert main(["generate", str(silent), "-o", str(out)]) == 0
         assert read_midi(out).get_end_time() == pytest.approx(2.0, rel=0.15)
+
+
+class TestManyFiles:
+    def test_output_dir_reports_bad_file_and_goes_on(
+        self, wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A bad file among good ones: the good ones are written, the bad one is named with
+        its reason, and the exit status is 1."""
+        bad = tmp_path / "bad.wav"
+        bad.write_bytes(b"not audio at all" * 20)
+        other = tmp_path / "second.wav"
+        other.write_bytes(wav.read_bytes())
+        out = tmp_path / "out"
+        assert main(["generate", str(wav), str(bad), str(other), "--output-dir", str(out)]) == 1
+        assert sorted(p.name for p in out.iterdir()) == ["in.mid", "second.mid"]
+        err = capsys.readouterr().err
+        assert f"{bad}" in err
+        assert "not a readable audio file" in err
+        assert "1 of 3 files failed" in err
+        assert "BPM" in err  # what was detected, per file
+        assert "key" in err
+
+    def test_all_good_exit_zero(self, wav: Path, tmp_path: Path) -> None:
+        """Every file succeeding gives exit status 0."""
+        assert main(["generate", str(wav), "--output-dir", str(tmp_path / "o")]) == 0
+        assert (tmp_path / "o" / "in.mid").read_bytes()[:4] == b"MThd"
+
+    def test_dash_o_with_many_inputs_is_an_error(self, wav: Path, tmp_path: Path) -> None:
+        """-o with two inputs is refused with exit status 2."""
+        assert main(["generate", str(wav), str(wav), "-o", str(tmp_path / "a.mid")]) == 2
+
+
+class TestPreview:
+    def test_preview_mixes_song_and_midi(self, wav: Path, tmp_path: Path) -> None:
+        """The preview holds the song plus the rendered MIDI: louder than the song alone
+        where the accompaniment plays."""
+        import shutil
+
+        import soundfile
+
+        if shutil.which("fluidsynth") is None:
+            pytest.skip("fluidsynth is not installed (apt-get install fluidsynth)")
+        mix = tmp_path / "mix.wav"
+        assert (
+            main(["generate", str(wav), "-o", str(tmp_path / "a.mid"), "--preview", str(mix)]) == 0
+        )
+        data, rate = soundfile.read(str(mix), dtype="float32")
+        assert rate == 22050
+        song = read_audio(wav).samples
+        assert data.shape[0] >= song.shape[0]
+        assert float(np.abs(data).max()) <= 1.0
+        part = data[: song.shape[0]].astype(np.float64)
+        gain = float(part @ song) / float(song @ song)
+        residual = part - gain * song
+        assert gain > 0.05  # the song is in the mix
+        assert float(residual @ residual) > 0.05 * float(part @ part)  # and the accompaniment
+
+    def test_missing_fluidsynth_names_the_package(
+        self,
+        wav: Path,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """Without fluidsynth the error is one line naming the packages to install."""
+        import shutil
+
+        monkeypatch.setattr(shutil, "which", lambda name: None)
+        code = main(
+            [
+                "generate",
+                str(wav),
+                "-o",
+                str(tmp_path / "a.mid"),
+                "--preview",
+                str(tmp_path / "m.wav"),
+            ]
+        )
+        assert code != 0
+        err = capsys.readouterr().err
+        assert "fluidsynth" in err
+        assert "fluid-soundfont-gm" in err
+        assert "Traceback" not in err

@@ -14,6 +14,7 @@ before key-relative training).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final, Literal, TypeAlias
 
 import numpy as np
@@ -33,6 +34,7 @@ __all__ = [
     "estimate_key",
     "key_correlations",
     "to_reference",
+    "tonal_reference",
     "tonic_shift",
     "transpose_chord",
     "transpose_chords",
@@ -179,3 +181,16 @@ def to_reference(tonic: int) -> int:
     ``-tonic_shift(tonic)``: G → +5, A → +3, F → −5 (the nearest C in register).
     """
     return -tonic_shift(tonic)
+
+
+def tonal_reference(metadata: Mapping[str, object]) -> TonalReference:
+    """Return a model file's ``metadata.tonal_reference`` (``"absolute"`` when missing).
+
+    :raises ValueError: If the value is not one of :data:`TONAL_REFERENCES`.
+    """
+    value = metadata.get("tonal_reference", "absolute")
+    if value == "tonic":
+        return "tonic"
+    if value == "absolute":
+        return "absolute"
+    raise ValueError(f"metadata.tonal_reference must be one of {TONAL_REFERENCES}, got {value!r}")

@@ -24,11 +24,13 @@ def generate(
     """Listen to ``audio`` with the five models and return the MIDI they make.
 
     Steps: read and resample the audio (:func:`read_audio`), stream log-mel features,
-    step the EmotionRecognizer per 0.5 s window, step the MelodyTransformer,
-    HarmonyPredictor and DynamicsEngine per beat and the GroovePredictor per bar
-    (:func:`run_stages`), then decode and arrange melody, chord and drum tracks
-    (:func:`render`). Models missing from ``models_dir`` (or all five, without it) run on
-    their rule-based fallback; the result lists them in ``fallback_stages``.
+    detect the beats and bars and estimate the key (unless given), step the
+    EmotionRecognizer per 0.5 s window, the MelodyTransformer, HarmonyPredictor and
+    DynamicsEngine per detected beat and the GroovePredictor per bar
+    (:func:`run_stages`), then decode and arrange melody, chord and drum tracks on the
+    detected beats, in the song's key (:func:`render`). Models missing from
+    ``models_dir`` (or all five, without it) run on their rule-based fallback; the
+    result lists them in ``fallback_stages``.
 
     :param audio: An audio file (WAV, FLAC, OGG, MP3) or an :class:`AudioClip`.
     :param models_dir: Folder of exported models; None runs every stage on fallback.
@@ -39,13 +41,13 @@ def generate(
     """
     options = options if options is not None else GenerateOptions()
     clip = audio if isinstance(audio, AudioClip) else read_audio(audio)
-    beats = options.beats_for(clip.duration)
     outputs = run_stages(
         clip,
         models_dir=None if models_dir is None else Path(models_dir),
         backend=options.backend,
-        beats=beats,
+        beats=None if options.bars is None else 4 * options.bars,
         tempo=options.tempo,
+        key=options.key,
     )
-    logger.debug("%d beats, %d windows", beats, len(outputs.window_emotion))
+    logger.debug("%d beats, %d windows", outputs.beats, len(outputs.window_emotion))
     return render(outputs, options, audio_duration=clip.duration, source=clip.path)

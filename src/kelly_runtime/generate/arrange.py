@@ -1,20 +1,28 @@
 """Turning decoded per-beat values into a three-track :class:`Score` (no pretty_midi here).
 
 - **Melody** (GM program 0, piano): per beat one or two notes (two when the expression's
-  density asks for eighths), pitches from :mod:`.melody`, duration = inter-onset time ×
-  articulation, onsets shifted by the expression's timing, velocity from the expression
-  (level, spread, per-sixteenth accent).
+  density asks for eighths), pitches from :mod:`.melody` among the key's pitches that are
+  not a semitone from a tone of the beat's chord (so melody and chords never clash),
+  duration = inter-onset time × articulation, onsets shifted by the expression's timing,
+  velocity from the expression (level, spread, per-sixteenth accent). The melody does not
+  rest before its first note: it starts on the first beat of the music.
 - **Chords** (GM program 4, electric piano): each run of equal chords within a bar is one
   held voicing: the root in octave 2 (MIDI 36–47) and the chord's pitch classes in close
   position from G3 (MIDI 55) up; no chord is a rest.
-- **Drums** (channel 10, ``is_drum``): per bar, each step of the predicted groove with a
-  hit plays a closed hi-hat (GM 42); steps 0 and 8 also play the kick (GM 36), steps 4
-  and 12 the snare (GM 38), with the groove's velocity and micro-timing.
+- **Drums** (channel 10, ``is_drum``): per bar, each step of the predicted groove whose
+  velocity is at least :data:`DRUM_THRESHOLD` plays a closed hi-hat (GM 42); steps 0 and
+  8 also play the kick (GM 36), steps 4 and 12 the snare (GM 38), with the groove's
+  velocity and micro-timing. A step below the threshold is "no hit": no note at all.
 - **Sustain pedal** (CC64) on the melody and chord tracks: down on beats whose expression
   says sustain, lifted and pressed again at each chord change, up at the end.
 
-All times are in seconds at the session tempo in 4/4; the score ends at exactly
-``beats × 60 / tempo``.
+- **Notes**: every note lasts at least :data:`MIN_NOTE_S`; two notes of one pitch in a
+  track never overlap (the earlier one is cut at the later one's start, or merged into it
+  when the cut would leave it shorter than the minimum).
+
+Times are in seconds. Beats fall on ``beat_times`` (the song's detected beats) when given,
+else on a steady grid at ``tempo``; bars are 4/4, with ``pickup`` beats of the first bar
+before the first beat.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import Final
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray
 from kelly_runtime.generate.keys import Key, PitchRange
@@ -44,7 +53,9 @@ __all__ = [
     "DRUM_HIHAT",
     "DRUM_KICK",
     "DRUM_SNARE",
+    "DRUM_THRESHOLD",
     "MELODY_PROGRAM",
+    "MIN_NOTE_S",
     "VOICING_LOW",
     "BarGroove",
     "BeatStyle",
@@ -54,6 +65,8 @@ __all__ = [
 
 BEATS_PER_BAR: Final = 4
 STEPS_PER_BAR: Final = 16
+Seconds = npt.NDArray[np.float64]
+"""Times in seconds (float64: an hour of audio at sample precision)."""
 MELODY_PROGRAM: Final = 0
 CHORD_PROGRAM: Final = 4
 BASS_LOW: Final = 36
@@ -68,7 +81,11 @@ _SNARE_STEPS: Final = frozenset({4, 12})
 _HIHAT_SCALE: Final = 0.75
 _CHORD_SCALE: Final = 0.8
 _REPEDAL_S: Final = 0.03
-_MIN_NOTE_S: Final = 0.02
+MIN_NOTE_S: Final = 0.05
+"""Shortest note written, in seconds (a 32nd note at 150 BPM)."""
+DRUM_THRESHOLD: Final = 20
+"""Lowest groove velocity (1..127) that plays a drum hit; softer steps are "no hit"."""
+_MIN_NOTE_S: Final = MIN_NOTE_S
 
 
 def _unit(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -133,11 +150,22 @@ def chord_voicing(pitch_classes: Sequence[int]) -> tuple[int, ...]:
     return (bass, *upper)
 
 
+def _clash_free(allowed: npt.NDArray[np.int64], chord: Sequence[int]) -> npt.NDArray[np.int64]:
+    """Pitches of ``allowed`` not a semitone from a tone of ``chord`` (all if none is left)."""
+    if not chord:
+        return allowed
+    near = {(pc + d) % 12 for pc in chord for d in (1, 11)} - {pc % 12 for pc in chord}
+    keep = allowed[[int(p) % 12 not in near for p in allowed]]
+    return keep if keep.size else allowed
+
+
 def _melody_notes(
     notes: FloatArray,
     styles: Sequence[BeatStyle],
+    chords: Sequence[Sequence[int]],
     *,
-    beat_s: float,
+    starts: Seconds,
+    lengths: Seconds,
     duration: float,
     key: Key | None,
     pitch_range: PitchRange,
@@ -150,20 +178,23 @@ def _melody_notes(
     previous: int | None = None
     for beat, style in enumerate(styles):
         count = style.notes_per_beat
+        beat_s = float(lengths[beat])
         step = beat_s / count
+        candidates = _clash_free(allowed, chords[beat])
         for sub in range(count):
             pitch = choose_pitch(
                 notes[beat],
-                allowed=allowed,
+                allowed=candidates,
                 previous=previous,
                 centre=style.register,
                 temperature=temperature,
                 rng=rng,
+                force=not events,
             )
             if pitch == REST:
                 previous = None
                 continue
-            nominal = beat * beat_s + sub * step
+            nominal = float(starts[beat]) + sub * step
             start = min(max(nominal + style.timing, 0.0), duration - _MIN_NOTE_S)
             end = min(nominal + step * max(style.articulation, 0.1), duration)
             end = max(end, start + _MIN_NOTE_S)
@@ -173,11 +204,30 @@ def _melody_notes(
     return tuple(events)
 
 
-def _chord_runs(chords: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
+def _no_overlaps(events: Sequence[NoteEvent]) -> tuple[NoteEvent, ...]:
+    """Cut (or merge) notes of one pitch that overlap; drop any under the minimum length."""
+    by_pitch: dict[int, list[NoteEvent]] = {}
+    for event in sorted(events, key=lambda n: (n.pitch, n.start, n.end)):
+        run = by_pitch.setdefault(event.pitch, [])
+        if run and event.start < run[-1].end:
+            last = run[-1]
+            if event.start - last.start >= _MIN_NOTE_S:
+                run[-1] = attrs.evolve(last, end=event.start)
+                run.append(event)
+            else:  # too short to cut: one longer note
+                run[-1] = attrs.evolve(last, end=max(last.end, event.end))
+            continue
+        run.append(event)
+    kept = [n for run in by_pitch.values() for n in run if n.end - n.start >= _MIN_NOTE_S - 1e-9]
+    return tuple(sorted(kept, key=lambda n: (n.start, n.pitch)))
+
+
+def _chord_runs(chords: Sequence[Sequence[int]], pickup: int = 0) -> list[tuple[int, int]]:
     """Return (first beat, beats) runs of equal chords, split at bar lines."""
     runs: list[tuple[int, int]] = []
     for beat, chord in enumerate(chords):
-        if runs and beat % BEATS_PER_BAR != 0 and tuple(chords[runs[-1][0]]) == tuple(chord):
+        bar_line = (beat + pickup) % BEATS_PER_BAR == 0
+        if runs and not bar_line and tuple(chords[runs[-1][0]]) == tuple(chord):
             runs[-1] = (runs[-1][0], runs[-1][1] + 1)
         else:
             runs.append((beat, 1))
@@ -185,14 +235,22 @@ def _chord_runs(chords: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
 
 
 def _chord_notes(
-    chords: Sequence[Sequence[int]], styles: Sequence[BeatStyle], *, beat_s: float, duration: float
+    chords: Sequence[Sequence[int]],
+    styles: Sequence[BeatStyle],
+    *,
+    starts: Seconds,
+    duration: float,
+    pickup: int,
 ) -> tuple[tuple[NoteEvent, ...], list[float]]:
     events: list[NoteEvent] = []
     changes: list[float] = []
-    for first, length in _chord_runs(chords):
-        start = first * beat_s
-        end = min((first + length) * beat_s, duration)
+    bounds = np.append(starts, duration)
+    for first, length in _chord_runs(chords, pickup):
+        start = float(bounds[first])
+        end = min(float(bounds[first + length]), duration)
         changes.append(start)
+        if end - start < _MIN_NOTE_S:
+            continue
         velocity = styles[first].note_velocity(0, scale=_CHORD_SCALE)
         for pitch in chord_voicing(chords[first]):
             events.append(NoteEvent(pitch=pitch, start=start, end=end, velocity=velocity))
@@ -204,7 +262,7 @@ def _pedal(
     changes: Sequence[float],
     *,
     number: int,
-    beat_s: float,
+    starts: Seconds,
     duration: float,
 ) -> tuple[ControlEvent, ...]:
     """Controller ``number`` down over the beats where ``pressed``, up elsewhere and at the
@@ -213,7 +271,7 @@ def _pedal(
     down = False
     change_set = {round(t, 9) for t in changes}
     for beat, press in enumerate(pressed):
-        t = beat * beat_s
+        t = float(starts[beat])
         if press and not down:
             events.append(ControlEvent(number=number, value=127, time=t))
             down = True
@@ -229,23 +287,30 @@ def _pedal(
 
 
 def _drum_notes(
-    grooves: Sequence[BarGroove], *, beats: int, beat_s: float, duration: float
+    grooves: Sequence[BarGroove],
+    *,
+    starts: Seconds,
+    lengths: Seconds,
+    duration: float,
+    pickup: int,
 ) -> tuple[NoteEvent, ...]:
-    step_s = beat_s * BEATS_PER_BAR / STEPS_PER_BAR
-    length = step_s / 2.0
+    beats = starts.shape[0]
+    per_beat = STEPS_PER_BAR // BEATS_PER_BAR
     events: list[NoteEvent] = []
-    total_steps = beats * (STEPS_PER_BAR // BEATS_PER_BAR)
     for bar, groove in enumerate(grooves):
         for step in range(STEPS_PER_BAR):
-            index = bar * STEPS_PER_BAR + step
+            beat = bar * BEATS_PER_BAR + step // per_beat - pickup
             velocity = int(np.clip(round(float(groove.velocities[step])), 0, 127))
-            if index >= total_steps or velocity == 0:
+            if not 0 <= beat < beats or velocity < DRUM_THRESHOLD:
                 continue
+            step_s = float(lengths[beat]) / per_beat
             offset = float(np.clip(groove.offsets[step], -0.5, 0.5))
-            start = max((index + offset) * step_s, 0.0)
-            start = min(start, duration - _MIN_NOTE_S)
-            end = min(start + length, duration)
-            hat = max(1, round(velocity * _HIHAT_SCALE))
+            start = float(starts[beat]) + (step % per_beat + offset) * step_s
+            start = min(max(start, 0.0), duration - _MIN_NOTE_S)
+            end = min(start + max(step_s / 2.0, _MIN_NOTE_S), duration)
+            if end - start < _MIN_NOTE_S - 1e-9:
+                continue
+            hat = max(DRUM_THRESHOLD, round(velocity * _HIHAT_SCALE))
             events.append(NoteEvent(pitch=DRUM_HIHAT, start=start, end=end, velocity=hat))
             if step in _KICK_STEPS:
                 events.append(NoteEvent(pitch=DRUM_KICK, start=start, end=end, velocity=velocity))
@@ -265,18 +330,27 @@ def arrange(
     pitch_range: PitchRange,
     temperature: float,
     rng: np.random.Generator,
+    beat_times: Seconds | FloatArray | None = None,
+    end: float | None = None,
+    pickup: int = 0,
+    lead_in: tuple[float, ...] = (),
 ) -> Score:
     """Build the melody, chord and drum tracks of ``len(styles)`` beats.
 
-    :param tempo: Beats per minute (> 0).
+    :param tempo: Beats per minute (> 0): the steady grid without ``beat_times``, else
+        the tempo reported (the median).
     :param notes: Note probabilities per beat, shape ``(beats, 128)``.
     :param chords: Pitch classes of each beat's chord, root first (``()`` = no chord).
     :param styles: Expression of each beat.
-    :param grooves: One groove per bar (``ceil(beats / 4)`` of them).
+    :param grooves: One groove per bar touched by the beats (``ceil((beats + pickup) / 4)``).
     :param key: Key the melody keeps to (None = all twelve pitch classes).
     :param pitch_range: Range the melody keeps to.
     :param temperature: Sampling temperature of the melody (> 0).
     :param rng: Seeded generator; the only source of randomness.
+    :param beat_times: Start of each beat in seconds, increasing, shape ``(beats,)``.
+    :param end: Where the last beat ends (default: one median beat after its start).
+    :param pickup: Beats of the first bar before the first beat (0..3).
+    :param lead_in: Silent beats before the first one (for the MIDI tempo map).
     """
     beats = len(styles)
     if beats == 0 or notes.shape != (beats, 128) or len(chords) != beats:
@@ -284,35 +358,53 @@ def arrange(
             f"expected {beats} beats of notes (beats, 128) and chords, "
             f"got notes {notes.shape} and {len(chords)} chords"
         )
-    beat_s = 60.0 / tempo
-    duration = beats * beat_s
+    if beat_times is None:
+        starts = np.arange(beats, dtype=np.float64) * (60.0 / tempo)
+        duration = beats * 60.0 / tempo
+    else:
+        starts = np.asarray(beat_times, dtype=np.float64)
+        if starts.shape != (beats,) or np.any(np.diff(starts) <= 0):
+            raise ValueError(f"expected {beats} increasing beat times, got {starts.shape}")
+        step = float(np.median(np.diff(starts))) if beats > 1 else 60.0 / tempo
+        duration = float(end) if end is not None else float(starts[-1] + step)
+    lengths = np.diff(np.append(starts, duration))
     melody = _melody_notes(
         notes,
         styles,
-        beat_s=beat_s,
+        chords,
+        starts=starts,
+        lengths=lengths,
         duration=duration,
         key=key,
         pitch_range=pitch_range,
         temperature=temperature,
         rng=rng,
     )
-    chord_notes, changes = _chord_notes(chords, styles, beat_s=beat_s, duration=duration)
+    chord_notes, changes = _chord_notes(
+        chords, styles, starts=starts, duration=duration, pickup=pickup
+    )
     sustain = _pedal(
-        [s.sustain for s in styles], changes, number=SUSTAIN_PEDAL, beat_s=beat_s, duration=duration
+        [s.sustain for s in styles], changes, number=SUSTAIN_PEDAL, starts=starts, duration=duration
     )
-    soft = _pedal(
-        [s.soft for s in styles], (), number=SOFT_PEDAL, beat_s=beat_s, duration=duration
-    )
+    soft = _pedal([s.soft for s in styles], (), number=SOFT_PEDAL, starts=starts, duration=duration)
     pedal = tuple(sorted(sustain + soft, key=lambda c: (c.time, c.number)))
-    drums = _drum_notes(grooves, beats=beats, beat_s=beat_s, duration=duration)
+    drums = _drum_notes(grooves, starts=starts, lengths=lengths, duration=duration, pickup=pickup)
     return Score(
         tempo=tempo,
         duration=duration,
         key_tonic=None if key is None else key.tonic,
         key_minor=key is not None and key.mode == "minor",
+        beat_times=(*lead_in, *(float(t) for t in starts)) if beat_times is not None else (),
         tracks=(
-            Track(name="melody", program=MELODY_PROGRAM, notes=melody, controls=pedal),
-            Track(name="chords", program=CHORD_PROGRAM, notes=chord_notes, controls=pedal),
-            Track(name="drums", program=0, is_drum=True, notes=drums),
+            Track(
+                name="melody", program=MELODY_PROGRAM, notes=_no_overlaps(melody), controls=pedal
+            ),
+            Track(
+                name="chords",
+                program=CHORD_PROGRAM,
+                notes=_no_overlaps(chord_notes),
+                controls=pedal,
+            ),
+            Track(name="drums", program=0, is_drum=True, notes=_no_overlaps(drums)),
         ),
     )

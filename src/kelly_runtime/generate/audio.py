@@ -2,7 +2,10 @@
 
 soundfile (libsndfile) decodes WAV, FLAC, OGG/Vorbis and MP3 (libsndfile >= 1.1, which
 the soundfile wheels bundle); soxr, installed with librosa, resamples with its
-high-quality filter. Both are imported only when a file is read, so importing
+high-quality filter. The file is read in blocks of :data:`BLOCK_FRAMES` frames, each
+mixed to mono in float32 and resampled by a streaming soxr resampler, so memory holds
+the mono 22050 Hz result and one block, never the whole file at its own rate. Both
+are imported only when a file is read, so importing
 ``kelly_runtime`` needs neither. Every failure is an :class:`AudioError` naming the file.
 """
 
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import attrs
 import numpy as np
@@ -54,10 +57,15 @@ class AudioClip:
 
 
 def to_mono(data: np.ndarray) -> FloatArray:
-    """Average the channels of ``data`` ``(frames, channels)`` or pass ``(frames,)`` through."""
+    """Average the channels of ``data`` ``(frames, channels)`` or pass ``(frames,)`` through.
+
+    The mean is taken in float32 (no float64 copy of the file).
+    """
     if data.ndim == 1:
         return np.ascontiguousarray(data, dtype=np.float32)
-    return np.ascontiguousarray(data.mean(axis=1, dtype=np.float64), dtype=np.float32)
+    if data.shape[1] == 1:
+        return np.ascontiguousarray(data[:, 0], dtype=np.float32)
+    return np.ascontiguousarray(data.mean(axis=1, dtype=np.float32), dtype=np.float32)
 
 
 def resample(samples: FloatArray, source_rate: int, target_rate: int = SAMPLE_RATE) -> FloatArray:
@@ -70,6 +78,38 @@ def resample(samples: FloatArray, source_rate: int, target_rate: int = SAMPLE_RA
     soxr = require("soxr", extra="data", purpose="resampling audio")
     out = soxr.resample(np.asarray(samples, dtype=np.float32), source_rate, target_rate, "HQ")
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+BLOCK_FRAMES: Final = 1 << 17
+"""Frames read (and resampled) at a time: memory stays at the mono 22050 Hz result."""
+
+
+def _read_blocks(handle: Any, file: Path, rate: int, sample_rate: int) -> FloatArray:
+    """Read ``handle`` block by block: float32, mixed to mono, resampled on the fly."""
+    stream = None
+    if rate != sample_rate:
+        soxr = require("soxr", extra="data", purpose="resampling audio")
+        stream = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32", quality="HQ")
+    chunks: list[FloatArray] = []
+    total = 0
+    while True:
+        data = handle.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
+        last = data.shape[0] < BLOCK_FRAMES
+        if data.shape[0] and not np.isfinite(data).all():
+            raise AudioError(
+                "holds NaN or Inf samples", path=file, expected="finite", got="NaN/Inf"
+            )
+        total += data.shape[0]
+        mono = to_mono(data)
+        if stream is not None:
+            mono = np.ascontiguousarray(stream.resample_chunk(mono, last=last), dtype=np.float32)
+        if mono.size:
+            chunks.append(mono)
+        if last:
+            break
+    if total == 0:
+        raise AudioError("holds no samples; expected at least one", path=file, got=0)
+    return np.concatenate(chunks) if len(chunks) != 1 else chunks[0]
 
 
 def read_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> AudioClip:
@@ -93,30 +133,27 @@ def read_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> AudioClip
         raise AudioError("empty file (0 bytes); expected audio", path=file, got=0)
     soundfile = require("soundfile", extra="data", purpose="reading audio")
     try:
-        data, rate = soundfile.read(str(file), dtype="float32", always_2d=True)
+        with soundfile.SoundFile(str(file)) as handle:
+            rate = int(handle.samplerate)
+            channels = int(handle.channels)
+            if rate <= 0:
+                raise AudioError(f"invalid sample rate {rate}", path=file, expected="> 0", got=rate)
+            samples = _read_blocks(handle, file, rate, sample_rate)
     # soundfile.LibsndfileError is a RuntimeError; a bad header may raise the others
     except (RuntimeError, TypeError, ValueError, OSError) as exc:
+        if isinstance(exc, AudioError):
+            raise
         raise AudioError(
             f"not a readable audio file; expected WAV, FLAC, OGG or MP3 ({exc})",
             path=file,
             expected="WAV, FLAC, OGG or MP3",
         ) from exc
-    frames = np.asarray(data, dtype=np.float32)
-    if frames.shape[0] == 0:
-        raise AudioError("holds no samples; expected at least one", path=file, got=0)
-    if not np.isfinite(frames).all():
-        raise AudioError("holds NaN or Inf samples", path=file, expected="finite", got="NaN/Inf")
-    mono = to_mono(frames)
-    rate = int(rate)
-    if rate <= 0:
-        raise AudioError(f"invalid sample rate {rate}", path=file, expected="> 0", got=rate)
-    samples = resample(mono, rate, sample_rate)
     clip = AudioClip(
         samples=samples,
         sample_rate=sample_rate,
         path=file,
         source_sample_rate=rate,
-        source_channels=int(frames.shape[1]),
+        source_channels=channels,
     )
     logger.debug(
         "%s: %d channel(s) at %d Hz, %.2f s", file, clip.source_channels, rate, clip.duration

@@ -1,17 +1,28 @@
-"""``kelly generate AUDIO --models DIR -o OUT.mid``: the command-line face of :func:`generate`."""
+"""``kelly generate AUDIO... --models DIR (-o OUT.mid | --output-dir DIR)``.
+
+The command-line face of :func:`generate`. One input writes ``-o``; many inputs (or
+``--output-dir``) write ``<output-dir>/<stem>.mid`` each, with a progress bar on a
+terminal. A file that fails is reported on stderr with its reason (one line) and the
+others go on; the exit status is 0 when every file succeeded, 1 otherwise. For each file
+stderr says the tempo, beats, bars and key detected (or given).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import final
 
+from kelly_core.errors import KellyError
 from kelly_core.fileio import check_output_path
 from kelly_runtime.generate.api import generate
+from kelly_runtime.generate.audio import read_audio
 from kelly_runtime.generate.errors import GenerateOptionError
-from kelly_runtime.generate.options import DEFAULT_RANGE, DEFAULT_TEMPO, GenerateOptions
+from kelly_runtime.generate.options import DEFAULT_RANGE, GenerateOptions
+from kelly_runtime.generate.result import GenerationResult
 
 __all__ = ["GenerateCommand"]
 
@@ -34,9 +45,18 @@ class GenerateCommand:
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add the arguments of ``kelly generate``."""
-        parser.add_argument("audio", type=Path, help="input audio: WAV, FLAC, OGG or MP3")
         parser.add_argument(
-            "-o", "--output", type=Path, required=True, help="MIDI file to write (atomically)"
+            "audio", type=Path, nargs="+", help="input audio files: WAV, FLAC, OGG or MP3"
+        )
+        where = parser.add_mutually_exclusive_group(required=True)
+        where.add_argument(
+            "-o", "--output", type=Path, default=None, help="MIDI file to write (one input)"
+        )
+        where.add_argument(
+            "--output-dir",
+            type=Path,
+            default=None,
+            help="folder to write <stem>.mid into, one per input (created if missing)",
         )
         parser.add_argument(
             "--models",
@@ -45,20 +65,23 @@ class GenerateCommand:
             help="folder of exported models (<name>.json); missing ones run on fallback",
         )
         parser.add_argument(
-            "--tempo", type=float, default=DEFAULT_TEMPO, help=f"BPM (default {DEFAULT_TEMPO:g})"
+            "--tempo",
+            type=float,
+            default=None,
+            help="a steady BPM instead of the beats detected in the audio",
         )
         parser.add_argument(
             "--bars",
             type=_positive_int,
             default=None,
-            help="length in 4/4 bars (default: the audio's)",
+            help="length in 4/4 bars from the first downbeat (default: the audio's)",
         )
-        parser.add_argument(
-            "--backend", default=None, help="inference backend (default: numpy)"
-        )
+        parser.add_argument("--backend", default=None, help="inference backend (default: numpy)")
         parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
         parser.add_argument(
-            "--key", default=None, help="melody key, e.g. C, Am, 'F# minor' (default: estimated)"
+            "--key",
+            default=None,
+            help="key of melody and chords, e.g. C, Am, 'F# minor' (default: from the audio)",
         )
         parser.add_argument(
             "--temperature", type=float, default=1.0, help="melody sampling temperature > 0"
@@ -85,11 +108,19 @@ class GenerateCommand:
         parser.add_argument(
             "--plot", type=Path, default=None, help="write a PNG of the emotion trajectory"
         )
+        parser.add_argument(
+            "--preview",
+            type=Path,
+            default=None,
+            help="write a WAV of the MIDI (fluidsynth + GM SoundFont) mixed with the input; "
+            "with --output-dir, a folder for <stem>.mix.wav",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
-        """Generate and write the files; return 0.
+        """Generate and write the files; return 0 if all succeeded, else 1.
 
-        :raises KellyError: On unreadable audio or bad options (the CLI prints one line).
+        :raises KellyError: On bad options (the CLI prints one line); a bad input file is
+            reported and skipped when there are several.
         """
         options = GenerateOptions(
             tempo=args.tempo,
@@ -100,18 +131,61 @@ class GenerateCommand:
             temperature=args.temperature,
             pitch_range=args.pitch_range,
         )
-        output: Path = args.output
-        if output.suffix.lower() not in (".mid", ".midi"):
-            raise GenerateOptionError(
-                "expected a .mid or .midi output file",
-                path=output,
-                field="output",
-                got=output.suffix,
-            )
-        for path in (output, args.emotion_csv, args.emotion_json, args.plot):
-            if path is not None:
-                check_output_path(path)
-        result = generate(args.audio, models_dir=args.models, options=options)
+        inputs: list[Path] = list(args.audio)
+        if args.output is not None:
+            if len(inputs) != 1:
+                raise GenerateOptionError(
+                    f"-o names one MIDI file but {len(inputs)} inputs were given; use --output-dir",
+                    field="output",
+                    expected="one input",
+                    got=len(inputs),
+                )
+            _check_midi_suffix(args.output)
+            for path in (args.output, args.emotion_csv, args.emotion_json, args.plot, args.preview):
+                if path is not None:
+                    check_output_path(path)
+            return 0 if self._one(inputs[0], args.output, args, options, single=True) else 1
+        folder: Path = args.output_dir
+        check_output_path(folder, kind="folder")
+        if args.preview is not None:
+            check_output_path(args.preview, kind="folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        failed = 0
+        for audio in _progress(inputs):
+            target = folder / f"{audio.stem}.mid"
+            if not self._one(audio, target, args, options, single=False):
+                failed += 1
+        if failed:
+            sys.stderr.write(f"kelly generate: {failed} of {len(inputs)} files failed\n")
+        return 0 if failed == 0 else 1
+
+    def _one(
+        self,
+        audio: Path,
+        output: Path,
+        args: argparse.Namespace,
+        options: GenerateOptions,
+        *,
+        single: bool,
+    ) -> bool:
+        """Generate one file; return whether it succeeded (raise if it is the only one)."""
+        try:
+            clip = read_audio(audio)
+            result = generate(clip, models_dir=args.models, options=options)
+            result.write(output)
+            self._side_outputs(result, args, output, single=single)
+            if args.preview is not None:
+                from kelly_runtime.generate.preview import write_preview
+
+                preview = args.preview if single else args.preview / f"{audio.stem}.mix.wav"
+                if not single:
+                    preview.parent.mkdir(parents=True, exist_ok=True)
+                write_preview(clip, output, preview)
+        except KellyError as exc:
+            if single:
+                raise
+            sys.stderr.write(f"kelly generate: {exc}\n")  # the error names the file
+            return False
         if result.fallback_stages:
             # a notice the user must see whatever the log level: written like cli.py's errors
             sys.stderr.write(
@@ -119,16 +193,10 @@ class GenerateCommand:
                 f"stages: {', '.join(result.fallback_stages)}"
                 f"{'' if args.models is not None else ' (no --models folder given)'}\n"
             )
-        result.write(output)
-        if args.emotion_csv is not None:
-            result.write_csv(args.emotion_csv)
-        if args.emotion_json is not None:
-            result.write_json(args.emotion_json)
-        if args.plot is not None:
-            result.plot(args.plot)
+        sys.stderr.write(f"kelly generate: {audio}: {_detected(result)}\n")
         notes = sum(len(i.notes) for i in result.midi.instruments)
         logger.info(
-            "wrote %s: %d beats at %g BPM in %s, %.1f s, %d notes",
+            "wrote %s: %d beats at %.1f BPM in %s, %.1f s, %d notes",
             output,
             len(result.chords),
             result.tempo,
@@ -136,4 +204,55 @@ class GenerateCommand:
             result.midi.get_end_time(),
             notes,
         )
-        return 0
+        return True
+
+    @staticmethod
+    def _side_outputs(
+        result: GenerationResult, args: argparse.Namespace, output: Path, *, single: bool
+    ) -> None:
+        def place(path: Path | None, suffix: str) -> Path | None:
+            if path is None or single:
+                return path
+            return output.with_suffix(suffix)  # beside each MIDI file
+
+        csv_path = place(args.emotion_csv, ".csv")
+        json_path = place(args.emotion_json, ".json")
+        plot_path = place(args.plot, ".png")
+        if csv_path is not None:
+            result.write_csv(csv_path)
+        if json_path is not None:
+            result.write_json(json_path)
+        if plot_path is not None:
+            result.plot(plot_path)
+
+
+def _check_midi_suffix(output: Path) -> None:
+    if output.suffix.lower() not in (".mid", ".midi"):
+        raise GenerateOptionError(
+            "expected a .mid or .midi output file",
+            path=output,
+            field="output",
+            got=output.suffix,
+        )
+
+
+def _detected(result: GenerationResult) -> str:
+    beats = "detected" if result.beats_detected else "steady (--tempo)"
+    key = "estimated from the audio" if result.key_estimated else "given"
+    return (
+        f"{result.tempo:.1f} BPM, {len(result.beat_times)} beats {beats}, "
+        f"{len(result.downbeats)} bars, key {result.key} ({key})"
+    )
+
+
+def _progress(items: list[Path]) -> Iterator[Path]:
+    """``items`` with a tqdm bar on a terminal (stderr), plainly otherwise."""
+    if not sys.stderr.isatty():
+        yield from items
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield from items
+        return
+    yield from tqdm(items, desc="kelly generate", unit="file", file=sys.stderr)

@@ -1,9 +1,12 @@
 """Keys and pitch ranges: parsing user input, scale membership, key estimation.
 
 A key is a tonic pitch class and a mode (major, or natural minor); the melody is
-constrained to its seven pitch classes. Without ``--key`` the key is estimated from the
-predicted chords with the Krumhansl–Kessler key profiles (correlation of a pitch-class
-histogram with the 24 rotated profiles), the usual Krumhansl–Schmuckler method.
+constrained to its seven pitch classes and the chords to the triads and dominant
+sevenths built on its degrees (:func:`diatonic_chords`). Without ``--key`` the key is
+estimated from the audio's chroma with the Krumhansl–Kessler key profiles (correlation
+of a pitch-class histogram with the 24 rotated profiles), the usual Krumhansl–Schmuckler
+method. Names are spelled for the key: flats in the keys whose signature has flats
+(F, Bb, Eb, Ab, Db major; D, G, C, F, Bb, Eb minor), sharps otherwise.
 """
 
 from __future__ import annotations
@@ -22,14 +25,19 @@ __all__ = [
     "Key",
     "Mode",
     "PitchRange",
+    "diatonic_chords",
     "estimate_key",
     "note_name",
     "parse_pitch",
+    "spell_chord",
 ]
 
 Mode: TypeAlias = Literal["major", "minor"]
 
 PITCH_CLASS_NAMES: Final = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+SHARP_NAMES: Final = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+FLAT_NAMES: Final = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+_FLAT_KEYS: Final = {"major": frozenset({5, 10, 3, 8, 1}), "minor": frozenset({2, 7, 0, 5, 10, 3})}
 _LETTERS: Final = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _SCALES: Final[dict[Mode, tuple[int, ...]]] = {
     "major": (0, 2, 4, 5, 7, 9, 11),
@@ -77,8 +85,18 @@ class Key:
         """Whether MIDI ``pitch`` belongs to the scale."""
         return pitch % 12 in self.pitch_classes
 
+    @property
+    def uses_flats(self) -> bool:
+        """Whether the key's signature has flats (its names are spelled with flats)."""
+        return self.tonic in _FLAT_KEYS[self.mode]
+
+    def spell(self, pitch_class: int) -> str:
+        """Name of ``pitch_class`` in this key (``10`` is ``"Bb"`` in F, ``"A#"`` in B)."""
+        names = FLAT_NAMES if self.uses_flats else SHARP_NAMES
+        return names[int(pitch_class) % 12]
+
     def __str__(self) -> str:
-        return f"{PITCH_CLASS_NAMES[self.tonic]} {self.mode}"
+        return f"{self.spell(self.tonic)} {self.mode}"
 
     @classmethod
     def parse(cls, text: str) -> Key:
@@ -191,3 +209,22 @@ def estimate_key(histogram: Sequence[float] | np.ndarray) -> Key:
             if score > best[0] + 1e-12:
                 best = (score, tonic, mode)  # type: ignore[assignment]  # mode is a Mode literal
     return Key(tonic=best[1], mode=best[2])
+
+
+def diatonic_chords(key: Key) -> frozenset[int]:
+    """Chord classes (64-class vocabulary) whose every tone is in ``key``'s scale."""
+    from kelly_core.encodings.chords import NO_CHORD, chord_pitch_classes
+
+    scale = key.pitch_classes
+    return frozenset(i for i in range(NO_CHORD) if set(chord_pitch_classes(i)) <= scale)
+
+
+def spell_chord(index: int, key: Key) -> str:
+    """Label of chord class ``index`` with its root spelled for ``key`` (``"Bb:maj"``)."""
+    from kelly_core.encodings.chords import chord_label
+
+    label = chord_label(index)
+    if ":" not in label:
+        return label
+    root, quality = label.split(":", 1)
+    return f"{key.spell(_pitch_class(root[0], root[1:]))}:{quality}"

@@ -71,6 +71,7 @@ def choose_pitch(
     centre: float,
     temperature: float,
     rng: np.random.Generator,
+    force: bool = False,
 ) -> int:
     """Draw one melody pitch for a beat, or :data:`REST`.
 
@@ -80,13 +81,14 @@ def choose_pitch(
     :param centre: MIDI pitch to centre the melody on (clipped into the allowed span).
     :param temperature: > 0; lower is more deterministic (argmax as it tends to 0).
     :param rng: The seeded generator; exactly one draw is taken per call that sounds.
+    :param force: Never rest (the melody's first note: it starts with the music).
     """
     check_shape(notes, (128,), name="notes")
     if not temperature > 0.0:
         raise GenerateOptionError(
             f"temperature must be > 0, got {temperature}", field="temperature", got=temperature
         )
-    if sound_probability(notes) < REST_BELOW:
+    if not force and sound_probability(notes) < REST_BELOW:
         return REST
     p = np.clip(notes[allowed].astype(np.float64), 0.0, 1.0)
     logits = np.log(p + _EPS)

@@ -87,6 +87,8 @@ def score_to_midi(score: Score) -> MidiFile:
     """
     pm = _pretty_midi()
     midi = pm.PrettyMIDI(resolution=MIDI_RESOLUTION, initial_tempo=float(score.tempo))
+    if len(score.beat_times) > 1:
+        _tempo_map(midi, score.beat_times, score.duration)
     midi.time_signature_changes.append(pm.TimeSignature(4, 4, 0.0))
     if score.key_tonic is not None:
         number = score.key_tonic + (12 if score.key_minor else 0)
@@ -104,6 +106,24 @@ def score_to_midi(score: Score) -> MidiFile:
         midi.instruments.append(instrument)
     result: MidiFile = midi
     return result
+
+
+def _tempo_map(midi: object, beat_times: tuple[float, ...], end: float) -> None:
+    """Give ``midi`` one tempo per beat so that MIDI beat ``i`` starts at ``beat_times[i]``.
+
+    pretty_midi keeps its tempo map in ``_tick_scales`` (seconds per tick from a tick on)
+    and writes one ``set_tempo`` event per entry; each beat's length is rounded to whole
+    microseconds, as a MIDI tempo stores it, so the file read back has the same beats.
+    """
+    bounds = [*beat_times, max(end, beat_times[-1] + 1e-3)]
+    scales: list[tuple[int, float]] = []
+    for i in range(len(beat_times)):
+        micros = max(1, round((bounds[i + 1] - bounds[i]) * 1e6))
+        scale = micros / 1e6 / MIDI_RESOLUTION
+        if not scales or abs(scales[-1][1] - scale) > 1e-12:
+            scales.append((i * MIDI_RESOLUTION, scale))
+    midi._tick_scales = scales  # type: ignore[attr-defined]  # pretty_midi's tempo map
+    midi._update_tick_to_time(len(bounds) * MIDI_RESOLUTION)  # type: ignore[attr-defined]
 
 
 def midi_bytes(midi: MidiFile) -> bytes:

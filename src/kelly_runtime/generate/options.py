@@ -13,7 +13,7 @@ from kelly_runtime.generate.keys import Key, PitchRange
 __all__ = ["DEFAULT_RANGE", "DEFAULT_TEMPO", "MAX_TEMPO", "MIN_TEMPO", "GenerateOptions"]
 
 DEFAULT_TEMPO: Final = 120.0
-"""Beats per minute when none is given."""
+"""Beats per minute when no beat can be detected and none is given."""
 MIN_TEMPO: Final = 20.0
 MAX_TEMPO: Final = 400.0
 DEFAULT_RANGE: Final = PitchRange(low=60, high=84)
@@ -31,9 +31,9 @@ def _to_range(value: PitchRange | str) -> PitchRange:
 
 
 def _check_tempo(
-    instance: GenerateOptions, attribute: attrs.Attribute[float], value: float
+    instance: GenerateOptions, attribute: attrs.Attribute[float | None], value: float | None
 ) -> None:
-    if not (math.isfinite(value) and MIN_TEMPO <= value <= MAX_TEMPO):
+    if value is not None and not (math.isfinite(value) and MIN_TEMPO <= value <= MAX_TEMPO):
         raise GenerateOptionError(
             f"tempo must be within {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {value}",
             field="tempo",
@@ -74,16 +74,18 @@ class GenerateOptions:
     (``"Am"``, ``"C4-C6"``).
     """
 
-    tempo: float = attrs.field(default=DEFAULT_TEMPO, converter=float, validator=_check_tempo)
-    """Beats per minute of the generated music."""
+    tempo: float | None = attrs.field(
+        default=None, converter=attrs.converters.optional(float), validator=_check_tempo
+    )
+    """A steady tempo in BPM instead of the detected beats; None = follow the audio."""
     bars: int | None = attrs.field(default=None, validator=_check_bars)
-    """Length in 4/4 bars; None = as long as the audio (rounded to whole beats)."""
+    """Length in 4/4 bars from the first downbeat; None = as long as the audio."""
     backend: str | None = None
     """Inference backend name (``"numpy"``, ``"torch"``); None = numpy."""
     seed: int = 0
     """Seed of the melody sampling; the same seed and input give the same file."""
     key: Key | None = attrs.field(default=None, converter=_to_key)
-    """Key of the melody; None = estimated from the predicted chords."""
+    """Key of melody, chords and bass; None = estimated from the audio."""
     temperature: float = attrs.field(default=1.0, converter=float, validator=_check_temperature)
     """Melody sampling temperature (> 0): lower follows the model more closely."""
     pitch_range: PitchRange = attrs.field(default=DEFAULT_RANGE, converter=_to_range)
@@ -93,4 +95,4 @@ class GenerateOptions:
         """Number of beats to generate for ``duration`` seconds of audio (at least one)."""
         if self.bars is not None:
             return 4 * self.bars
-        return max(1, round(duration * self.tempo / 60.0))
+        return max(1, round(duration * (self.tempo or DEFAULT_TEMPO) / 60.0))

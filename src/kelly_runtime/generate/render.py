@@ -13,18 +13,21 @@ import attrs
 import numpy as np
 
 from kelly_core.arrays import FloatArray, check_shape
-from kelly_core.encodings.chords import NO_CHORD, chord_label, chord_pitch_classes
-from kelly_core.encodings.emotion import decode_emotions
+from kelly_core.encodings.chords import NO_CHORD, chord_pitch_classes
 from kelly_core.encodings.expression import Expression
 from kelly_core.encodings.groove import decode_groove
-from kelly_runtime.generate.arrange import BEATS_PER_BAR, BarGroove, arrange
-from kelly_runtime.generate.keys import Key, estimate_key
+from kelly_runtime.generate.arrange import BarGroove, arrange
+from kelly_runtime.generate.beats import BeatGrid
+from kelly_runtime.generate.keys import Key, diatonic_chords, spell_chord
 from kelly_runtime.generate.midi import score_to_midi
 from kelly_runtime.generate.options import GenerateOptions
 from kelly_runtime.generate.result import BeatRecord, ChordEvent, EmotionPoint, GenerationResult
 from kelly_runtime.generate.style import beat_style
 
-__all__ = ["StageOutputs", "chord_tones", "render"]
+__all__ = ["NO_CHORD_ABOVE", "StageOutputs", "choose_chord", "chord_tones", "render"]
+
+NO_CHORD_ABOVE = 0.5
+"""The chord track rests on a beat only when the model gives "no chord" more than this."""
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -33,10 +36,14 @@ class StageOutputs:
 
     window_emotion: FloatArray
     """EmotionRecognizer output per analysis window, shape ``(W, 64)``."""
+    window_va: FloatArray
+    """Valence and arousal of each window, decoded once, shape ``(W, 2)``."""
     window_s: float
     """Length of an analysis window in seconds (0.5)."""
     beat_emotion: FloatArray
     """Emotion code fed to each beat's generation step, shape ``(B, 64)``."""
+    beat_va: FloatArray
+    """Valence and arousal of each beat's emotion, shape ``(B, 2)``."""
     notes: FloatArray
     """MelodyTransformer output per beat, shape ``(B, 128)``."""
     chords: FloatArray
@@ -44,15 +51,25 @@ class StageOutputs:
     expression: FloatArray
     """DynamicsEngine output per beat, shape ``(B, 16)``."""
     groove: FloatArray
-    """GroovePredictor output per bar, shape ``(ceil(B / 4), 32)``."""
+    """GroovePredictor output per bar touched by the beats, shape ``(grid.bars, 32)``."""
+    grid: BeatGrid
+    """Where the beats fall (``grid.beats`` = B)."""
+    key: Key
+    """The song's key; notes and chords are in it."""
+    key_given: bool = False
+    """Whether the key was given (``--key``) rather than estimated from the audio."""
     fallback_stages: tuple[str, ...] = ()
     """Models that ran on their rule-based fallback."""
 
     def __attrs_post_init__(self) -> None:
         beats = self.notes.shape[0]
-        bars = -(-beats // BEATS_PER_BAR)
+        bars = self.grid.bars
+        if self.grid.beats != beats:
+            raise ValueError(f"the grid has {self.grid.beats} beats, the outputs {beats}")
         check_shape(self.window_emotion, (None, 64), name="window_emotion")
+        check_shape(self.window_va, (self.window_emotion.shape[0], 2), name="window_va")
         check_shape(self.beat_emotion, (beats, 64), name="beat_emotion")
+        check_shape(self.beat_va, (beats, 2), name="beat_va")
         check_shape(self.notes, (beats, 128), name="notes")
         check_shape(self.chords, (beats, 64), name="chords")
         check_shape(self.expression, (beats, 16), name="expression")
@@ -73,19 +90,15 @@ def chord_tones(index: int) -> tuple[int, ...]:
     return tuple(sorted(pcs, key=lambda pc: (pc - root) % 12))
 
 
-def _key_histogram(chords: list[int], notes: FloatArray) -> FloatArray:
-    histogram = np.zeros(12, dtype=np.float64)
-    for index in chords:
-        for pc in chord_pitch_classes(index):
-            histogram[pc] += 1.0
-    by_pc = notes.astype(np.float64)
-    profile = np.zeros(12, dtype=np.float64)
-    for pc in range(12):
-        profile[pc] = by_pc[:, pc::12].sum()
-    total = profile.sum()
-    if total > 0:
-        histogram += profile / total * max(len(chords), 1)
-    return histogram.astype(np.float32)
+def choose_chord(distribution: FloatArray, key: Key) -> int:
+    """The most likely chord of ``distribution`` ``(64,)`` among ``key``'s diatonic chords.
+
+    "No chord" wins only above :data:`NO_CHORD_ABOVE`.
+    """
+    if float(distribution[NO_CHORD]) > NO_CHORD_ABOVE:
+        return NO_CHORD
+    allowed = sorted(diatonic_chords(key))
+    return int(allowed[int(np.argmax(distribution[allowed]))])
 
 
 def render(
@@ -97,21 +110,26 @@ def render(
 ) -> GenerationResult:
     """Decode ``outputs`` and arrange melody, chords and drums into a MIDI file.
 
-    :param outputs: The pipeline's per-window and per-beat outputs.
-    :param options: Tempo, key, range, temperature and seed.
+    :param outputs: The pipeline's per-window and per-beat outputs, in the song's key.
+    :param options: Range, temperature and seed.
     :param audio_duration: Length of the input audio in seconds (reported).
     :param source: The audio file, for the result's records.
     """
-    beat_s = 60.0 / options.tempo
-    chord_classes = [int(np.argmax(row)) for row in outputs.chords]
-    key: Key = options.key or estimate_key(_key_histogram(chord_classes, outputs.notes))
-    styles = [beat_style(Expression.from_vector(row), beat_s=beat_s) for row in outputs.expression]
+    grid = outputs.grid
+    key = outputs.key
+    starts = grid.played
+    lengths = grid.intervals()[grid.first :]
+    chord_classes = [choose_chord(row, key) for row in outputs.chords]
+    styles = [
+        beat_style(Expression.from_vector(row), beat_s=float(length))
+        for row, length in zip(outputs.expression, lengths, strict=True)
+    ]
     grooves = []
     for row in outputs.groove:
         offsets, velocities = decode_groove(row)
         grooves.append(BarGroove(offsets=offsets, velocities=velocities))
     score = arrange(
-        tempo=options.tempo,
+        tempo=grid.tempo,
         notes=outputs.notes,
         chords=[chord_tones(c) for c in chord_classes],
         styles=styles,
@@ -120,31 +138,37 @@ def render(
         pitch_range=options.pitch_range,
         temperature=options.temperature,
         rng=np.random.default_rng(options.seed),
+        beat_times=starts,
+        end=grid.end,
+        pickup=grid.pickup,
+        lead_in=tuple(float(t) for t in grid.times[: grid.first]),
     )
-    window_va = (
-        decode_emotions(outputs.window_emotion)
-        if len(outputs.window_emotion)
-        else np.zeros((0, 2), dtype=np.float32)
-    )
-    beat_va = decode_emotions(outputs.beat_emotion)
     chords = tuple(
-        ChordEvent(time=b * beat_s, label=chord_label(c), index=c)
-        for b, c in enumerate(chord_classes)
+        ChordEvent(time=float(t), label=spell_chord(c, key), index=c)
+        for t, c in zip(starts, chord_classes, strict=True)
     )
     return GenerationResult(
         midi=score_to_midi(score),
         emotion_trajectory=tuple(
             EmotionPoint(time=i * outputs.window_s, valence=float(v), arousal=float(a))
-            for i, (v, a) in enumerate(window_va)
+            for i, (v, a) in enumerate(outputs.window_va)
         ),
         chords=chords,
         beats=tuple(
             BeatRecord(time=c.time, valence=float(v), arousal=float(a), chord=c.label)
-            for c, (v, a) in zip(chords, beat_va, strict=True)
+            for c, (v, a) in zip(chords, outputs.beat_va, strict=True)
         ),
         fallback_stages=outputs.fallback_stages,
         key=key,
-        tempo=options.tempo,
+        tempo=grid.tempo,
         audio_duration=audio_duration,
         source=source,
+        beat_times=tuple(float(t) for t in starts),
+        downbeats=tuple(
+            float(grid.times[i])
+            for i in range(grid.first, grid.times.shape[0])
+            if grid.beat_in_bar(i) == 0
+        ),
+        beats_detected=grid.detected,
+        key_estimated=not outputs.key_given,
     )

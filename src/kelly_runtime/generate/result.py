@@ -64,13 +64,21 @@ class GenerationResult:
     fallback_stages: tuple[str, ...]
     """Models that ran on their rule-based fallback (empty when all five loaded)."""
     key: Key
-    """Key the melody kept to (given, or estimated from the chords)."""
+    """Key of melody, chords and bass (given, or estimated from the audio)."""
     tempo: float
-    """Beats per minute."""
+    """Median beats per minute of the beats played."""
     audio_duration: float
     """Length of the input audio in seconds."""
     source: Path | None = None
     """The audio file read, if any."""
+    beat_times: tuple[float, ...] = ()
+    """Start of every beat played, in seconds (the MIDI's tempo map follows them)."""
+    downbeats: tuple[float, ...] = ()
+    """Start of every bar's first beat, in seconds."""
+    beats_detected: bool = False
+    """Whether the beats were detected in the audio (False: a steady ``--tempo`` grid)."""
+    key_estimated: bool = False
+    """Whether the key was estimated from the audio (False: given)."""
 
     def midi_bytes(self) -> bytes:
         """Return the Standard MIDI File bytes."""
@@ -87,6 +95,10 @@ class GenerationResult:
             "audio_duration": self.audio_duration,
             "tempo": self.tempo,
             "key": str(self.key),
+            "beats_detected": self.beats_detected,
+            "key_estimated": self.key_estimated,
+            "beat_times": list(self.beat_times),
+            "downbeats": list(self.downbeats),
             "fallback_stages": list(self.fallback_stages),
             "emotion": [attrs.asdict(p) for p in self.emotion_trajectory],
             "chords": [{"time": c.time, "label": c.label} for c in self.chords],

@@ -70,6 +70,9 @@ class Score:
     key_tonic: int | None = None
     """Key signature tonic (0 = C), written to the file if given."""
     key_minor: bool = False
+    beat_times: tuple[float, ...] = ()
+    """Start of every MIDI beat in seconds (from 0, increasing), for a tempo map that puts
+    MIDI beat ``i`` at ``beat_times[i]``; empty = steady ``tempo``."""
 
     def track(self, name: str) -> Track:
         """Return the track called ``name``.

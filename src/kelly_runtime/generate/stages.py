@@ -4,11 +4,19 @@
   at a time, averaged per 0.5 s window by
   :class:`~kelly_core.encodings.logmel.WindowAverager`; ``Pipeline.push_window`` steps the
   EmotionRecognizer once per window.
-- Generation: ``Pipeline.step_beat`` once per beat at the session tempo (melody, harmony
-  fed back its previous chord, dynamics; the groove on the first beat of each bar). Before
-  a beat, every window that starts at or before the beat's start time has been pushed, so
-  a beat uses the emotion of the window in which it starts (the last window past the end
-  of the audio; the neutral code when the clip is shorter than one window).
+- Beats and bars: :func:`kelly_runtime.generate.beats.detect_beats` on the same log-mel
+  frames (or a steady grid at ``--tempo``).
+- Key: given (``--key``), else estimated from the audio: librosa's STFT chroma
+  (``chroma_stft``, n_fft 4096, hop 2048, no tuning estimate), summed over the whole clip
+  in 30 s blocks, correlated with the 24 rotated Krumhansl–Kessler profiles
+  (:func:`kelly_runtime.generate.keys.estimate_key`). ``Pipeline.set_key`` turns the
+  key-relative models' outputs (and the fallback's) to it.
+- Generation: ``Pipeline.step_beat`` once per detected beat, told the beat's place in its
+  bar (melody, harmony fed back its previous chord, dynamics; the groove on each bar's
+  first beat). Before a beat, every window that starts at or before the beat's start
+  time has been pushed, so a beat uses the emotion of the window in which it starts (the
+  last window past the end of the audio; the neutral code when the clip is shorter than
+  one window). Valence and arousal are decoded once per window.
 - Models: ``Pipeline.from_directory`` loads ``<models_dir>/<lower-case name>.json`` (else
   ``.pt``); a missing or invalid file puts that stage on the fallback backend (the
   pipeline's ``KellyWarning`` is logged here, not raised again) and the stage is listed
@@ -22,54 +30,122 @@ import warnings
 from pathlib import Path
 from typing import Final
 
+import attrs
 import numpy as np
 
+from kelly_core._optional import require
 from kelly_core.arrays import FloatArray
-from kelly_core.encodings.context import BEATS_PER_BAR
+from kelly_core.encodings import NEUTRAL_GROOVE
 from kelly_core.encodings.logmel import StreamingLogMel, WindowAverager, frames_per_window
 from kelly_core.errors import KellyWarning
 from kelly_core.registry import Registry
 from kelly_runtime.generate.audio import AudioClip
+from kelly_runtime.generate.beats import detect_beats
+from kelly_runtime.generate.keys import Key, estimate_key
 from kelly_runtime.generate.render import StageOutputs
 from kelly_runtime.pipeline import Pipeline
 
-__all__ = ["WINDOW_S", "load_pipeline", "run_stages"]
+__all__ = ["WINDOW_S", "Analysis", "analyse", "audio_chroma", "load_pipeline", "run_stages"]
 
 logger = logging.getLogger(__name__)
 
 WINDOW_S: Final = 0.5
 """Length of an emotion analysis window in seconds (DEAM's 2 Hz)."""
 _CHUNK: Final = 22050
+_CHROMA_BLOCK_S: Final = 30.0
 
 
 def load_pipeline(
-    models_dir: Path | None, backend: str | None, *, registry: Registry | None = None
+    models_dir: Path | None,
+    backend: str | None,
+    *,
+    registry: Registry | None = None,
+    key_tonic: int = 0,
 ) -> Pipeline:
     """Return the five-stage pipeline for ``models_dir`` (all on fallback when None).
 
     :raises KellyError: If ``models_dir`` is not a folder or the backend is unknown.
     """
     if models_dir is None:
-        return Pipeline.fallback()
+        pipeline = Pipeline.fallback()
+        pipeline.set_key(key_tonic)
+        return pipeline
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", KellyWarning)
         pipeline = Pipeline.from_directory(
-            models_dir, backend=backend if backend is not None else "numpy", registry=registry
+            models_dir,
+            backend=backend if backend is not None else "numpy",
+            registry=registry,
+            key_tonic=key_tonic,
         )
     for warning in caught:
         logger.info("%s", warning.message)
     return pipeline
 
 
-def _windows(clip: AudioClip) -> FloatArray:
+@attrs.frozen(kw_only=True, eq=False)
+class Analysis:
+    """What one pass over the audio gives: log-mel frames and their 0.5 s window means."""
+
+    frames: FloatArray
+    """Log-mel frames ``(F, 128)`` (hop 512 at 22050 Hz)."""
+    windows: FloatArray
+    """Window means ``(W, 128)``."""
+    sr: int
+    hop: int
+    n_fft: int
+
+
+def analyse(clip: AudioClip) -> Analysis:
+    """Stream ``clip`` through the log-mel front end one second at a time."""
     extractor = StreamingLogMel()
     averager = WindowAverager(frames_per_window(extractor.config, WINDOW_S))
+    frames: list[FloatArray] = []
     windows: list[FloatArray] = []
     for start in range(0, clip.samples.shape[0], _CHUNK):
-        windows.extend(averager.push(extractor.push(clip.samples[start : start + _CHUNK])))
-    if not windows:
-        return np.zeros((0, 128), dtype=np.float32)
-    return np.stack(windows).astype(np.float32)
+        chunk = extractor.push(clip.samples[start : start + _CHUNK])
+        frames.append(chunk)
+        windows.extend(averager.push(chunk))
+    empty = np.zeros((0, 128), dtype=np.float32)
+    return Analysis(
+        frames=np.concatenate(frames).astype(np.float32, copy=False) if frames else empty,
+        windows=np.stack(windows).astype(np.float32) if windows else empty,
+        sr=extractor.config.sr,
+        hop=extractor.config.hop,
+        n_fft=extractor.config.n_fft,
+    )
+
+
+def audio_chroma(clip: AudioClip) -> FloatArray:
+    """Sum of librosa's STFT chroma over ``clip``, ``(12,)``, index 0 = C (30 s blocks)."""
+    feature = require("librosa.feature", extra="data", purpose="key estimation")
+    total = np.zeros(12, dtype=np.float64)
+    block = round(_CHROMA_BLOCK_S * clip.sample_rate)
+    for start in range(0, clip.samples.shape[0], block):
+        part = clip.samples[start : start + block]
+        if part.shape[0] < 4096 or not np.any(part):
+            continue
+        chroma = feature.chroma_stft(
+            y=part, sr=clip.sample_rate, n_fft=4096, hop_length=2048, tuning=0.0
+        )
+        # frames weighted by their loudness: silence adds nothing
+        energy = np.sqrt(
+            np.mean(
+                np.lib.stride_tricks.sliding_window_view(part[: (part.size // 2048) * 2048], 2048)[
+                    ::2048
+                ]
+                ** 2,
+                axis=1,
+            )
+        )
+        n = min(chroma.shape[1], energy.shape[0])
+        total += (chroma[:, :n] * energy[:n]).sum(axis=1)
+    return total.astype(np.float32)
+
+
+def song_key(clip: AudioClip) -> Key:
+    """The key of ``clip`` by Krumhansl–Schmuckler on its chroma (C major if silent)."""
+    return estimate_key(audio_chroma(clip))
 
 
 def run_stages(
@@ -77,47 +153,80 @@ def run_stages(
     *,
     models_dir: Path | None,
     backend: str | None,
-    beats: int,
-    tempo: float,
+    beats: int | None = None,
+    tempo: float | None = None,
+    key: Key | None = None,
     registry: Registry | None = None,
 ) -> StageOutputs:
-    """Run the five models over ``clip`` for ``beats`` beats at ``tempo`` BPM.
+    """Run the five models over ``clip`` on its beats, in its key.
 
-    :returns: Per-window emotion codes and per-beat (per-bar for the groove) outputs.
+    :param beats: Played beats wanted (``4 × bars``); None = as long as the audio.
+    :param tempo: A steady grid at this BPM instead of the detected beats.
+    :param key: The song's key; None = estimated from the audio.
+    :returns: Per-window emotion codes, the beat grid and per-beat (per-bar for the
+        groove) outputs, in the song's key.
     """
-    pipeline = load_pipeline(models_dir, backend, registry=registry)
-    windows = _windows(clip)
-    beat_s = 60.0 / tempo
-    bars = -(-beats // BEATS_PER_BAR)
+    analysis = analyse(clip)
+    grid = detect_beats(
+        analysis.frames,
+        sr=analysis.sr,
+        hop=analysis.hop,
+        duration=clip.duration,
+        tempo=tempo,
+        beats=beats,
+    )
+    song = key if key is not None else song_key(clip)
+    pipeline = load_pipeline(models_dir, backend, registry=registry, key_tonic=song.tonic)
+    windows = analysis.windows
+    count = grid.beats
     window_emotion = np.empty((len(windows), 64), dtype=np.float32)
-    beat_emotion = np.empty((beats, 64), dtype=np.float32)
-    notes = np.empty((beats, 128), dtype=np.float32)
-    chords = np.empty((beats, 64), dtype=np.float32)
-    expression = np.empty((beats, 16), dtype=np.float32)
-    groove = np.empty((bars, 32), dtype=np.float32)
+    window_va = np.empty((len(windows), 2), dtype=np.float32)
+    beat_emotion = np.empty((count, 64), dtype=np.float32)
+    beat_va = np.empty((count, 2), dtype=np.float32)
+    notes = np.empty((count, 128), dtype=np.float32)
+    chords = np.empty((count, 64), dtype=np.float32)
+    expression = np.empty((count, 16), dtype=np.float32)
+    groove = np.empty((grid.bars, 32), dtype=np.float32)
+    filled = np.zeros(grid.bars, dtype=bool)
     pushed = 0
-    for beat in range(beats):
-        start = beat * beat_s
+
+    def push() -> None:
+        nonlocal pushed
+        window_emotion[pushed] = pipeline.push_window(windows[pushed])
+        window_va[pushed] = pipeline.valence_arousal
+        pushed += 1
+
+    for beat in range(count):
+        index = grid.first + beat
+        start = float(grid.times[index])
         while pushed < len(windows) and pushed * WINDOW_S <= start + 1e-9:
-            window_emotion[pushed] = pipeline.push_window(windows[pushed])
-            pushed += 1
-        out = pipeline.step_beat()
+            push()
+        out = pipeline.step_beat(grid.beat_in_bar(index))
         beat_emotion[beat] = out.emotion
+        beat_va[beat] = (out.valence, out.arousal)
         notes[beat] = out.notes
         chords[beat] = out.chords
         expression[beat] = out.expression
         if out.groove is not None:
-            groove[beat // BEATS_PER_BAR] = out.groove
+            groove[grid.bar_of(index)] = out.groove
+            filled[grid.bar_of(index)] = True
     while pushed < len(windows):  # the rest of the audio, for the emotion trajectory
-        window_emotion[pushed] = pipeline.push_window(windows[pushed])
-        pushed += 1
+        push()
+    for bar in np.flatnonzero(~filled):  # a pickup bar plays the next bar's groove
+        later = np.flatnonzero(filled[bar:])
+        groove[bar] = groove[bar + later[0]] if later.size else NEUTRAL_GROOVE
     return StageOutputs(
         window_emotion=window_emotion,
+        window_va=window_va,
         window_s=WINDOW_S,
         beat_emotion=beat_emotion,
+        beat_va=beat_va,
         notes=notes,
         chords=chords,
         expression=expression,
         groove=groove,
+        grid=grid,
+        key=song,
+        key_given=key is not None,
         fallback_stages=tuple(pipeline.fallback_stages),
     )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kelly_core.errors import BackendError
-from kelly_runtime.async_pipeline import AsyncPipeline, beat_processor
+from kelly_runtime.async_pipeline import BEAT_INPUT_SIZE, AsyncPipeline, beat_frame, beat_processor
 from kelly_runtime.beat import BEAT_VECTOR_SIZE, BeatOutput
 from kelly_runtime.pipeline import Pipeline
 
@@ -141,3 +141,24 @@ class TestBeatProcessor:
         assert beat.beat == 0
         assert beat.groove is not None
         assert beat.chords.sum() == pytest.approx(1.0)
+
+    def test_windows_and_beats_arrive_apart(self) -> None:
+        """Window-only frames publish nothing; a beat frame publishes the beat, told its
+        bar position by the host (beat 2: no groove), with the last window's emotion."""
+        from kelly_core.encodings import encode_emotion
+
+        pipeline = Pipeline.fallback()
+        with AsyncPipeline(
+            beat_processor(pipeline), in_size=BEAT_INPUT_SIZE, out_size=BEAT_VECTOR_SIZE
+        ) as worker:
+            worker.submit(beat_frame(np.zeros(128, dtype=np.float32), beat=False))
+            _wait_for(lambda: worker.stats.processed == 1)
+            assert worker.poll() is None
+            worker.submit(beat_frame(beat_in_bar=2))
+            _wait_for(lambda: worker.stats.processed == 2)
+            vector = worker.poll()
+            assert vector is not None
+            beat = BeatOutput.from_vector(vector)
+        assert beat.beat_in_bar == 2
+        assert beat.groove is None
+        np.testing.assert_allclose(beat.emotion, encode_emotion(0.0, 0.0), atol=1e-6)

@@ -51,3 +51,31 @@ class TestBeatStyle:
         for k in range(4):
             assert 1 <= style.note_velocity(k, jitter=3.0) <= 127
         assert abs(style.timing) <= 0.4 / 8 + 1e-9
+
+
+class TestAccents:
+    def test_full_accents_play_127(self) -> None:
+        """All four accents at 1.0 (no trend) give velocity 127 on every sixteenth."""
+        full = attrs.evolve(
+            DEFAULT_EXPRESSION,
+            accent_1=1.0,
+            accent_2=1.0,
+            accent_3=1.0,
+            accent_4=1.0,
+            velocity_trend=0.5,
+        )
+        style = beat_style(full, beat_s=0.5)
+        assert [style.note_velocity(k) for k in range(4)] == [127, 127, 127, 127]
+
+    def test_each_accent_sets_its_sixteenth(self) -> None:
+        """accent_k = k/8 plays round(127 k / 8) on sixteenth k - 1."""
+        expression = attrs.evolve(
+            DEFAULT_EXPRESSION,
+            accent_1=0.125,
+            accent_2=0.25,
+            accent_3=0.375,
+            accent_4=0.5,
+            velocity_trend=0.5,
+        )
+        style = beat_style(expression, beat_s=0.5)
+        assert [style.note_velocity(k) for k in range(4)] == [16, 32, 48, 64]
