@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -137,11 +138,20 @@ class TestKey:
             spec,
             loaded.arrays,
             folder / f"{spec.file_stem}.json",
-            metadata={"tonal_reference": "tonic"},
+            metadata={"tonal_reference": "absolute"},
+        )
+        melody = folder / f"{MODEL_SPECS['MelodyTransformer'].file_stem}.json"
+        dynamics = folder / f"{MODEL_SPECS['DynamicsEngine'].file_stem}.json"
+        document = json.loads(dynamics.read_text(encoding="utf-8"))
+        del document["metadata"]["tonal_reference"]  # as Kelly wrote files before
+        dynamics.write_text(json.dumps(document), encoding="utf-8")
+        assert json.loads(melody.read_text(encoding="utf-8"))["metadata"]["tonal_reference"] == (
+            "tonic"
         )
         pipeline = Pipeline.from_directory(folder, registry=REGISTRY)
-        assert pipeline.tonal_references["HarmonyPredictor"] == "tonic"
-        assert pipeline.tonal_references["MelodyTransformer"] == "absolute"
+        assert pipeline.tonal_references["HarmonyPredictor"] == "absolute"
+        assert pipeline.tonal_references["MelodyTransformer"] == "tonic"
+        assert pipeline.tonal_references["DynamicsEngine"] == "absolute"
         assert Pipeline.fallback().tonal_references["MelodyTransformer"] == "tonic"
 
     def test_bad_reference(self, models: Path) -> None:
