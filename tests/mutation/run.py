@@ -95,7 +95,10 @@ MUTATIONS: tuple[Mutation, ...] = (
         path="src/kelly_runtime/pipeline.py",
         old="        self._previous_chords = np.asarray(chords, dtype=np.float32)\n",
         new="        self._previous_chords = np.zeros(64, dtype=np.float32)\n",
-        tests=("tests/unit/kelly_runtime/test_pipeline.py",),
+        tests=(
+            "tests/unit/kelly_runtime/test_pipeline.py",
+            "tests/unit/kelly_runtime/test_pipeline_key.py",
+        ),
         what="the pipeline feeds zeros instead of the previous chord after each beat",
     ),
     Mutation(

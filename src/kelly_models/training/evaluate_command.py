@@ -219,7 +219,7 @@ class EvaluateCommand:
             "--dataset",
             required=True,
             metavar="NAME",
-            help="dataset reader to score on (see `kelly data list`), e.g. lakh, music21-chords",
+            help="dataset reader to score on (see `kelly plugins`), e.g. lakh, music21-chords",
         )
         parser.add_argument(
             "--root",
