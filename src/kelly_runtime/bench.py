@@ -13,6 +13,7 @@ import importlib
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
@@ -23,7 +24,7 @@ import numpy as np
 
 from kelly_core.arrays import FloatArray
 from kelly_core.catalog import MODEL_SPECS
-from kelly_core.errors import MissingDependencyError, SpecError
+from kelly_core.errors import KellyError, KellyWarning, MissingDependencyError, SpecError
 from kelly_core.fileio import input_problem
 from kelly_core.interfaces import Backend
 from kelly_core.records import LoadedModel
@@ -177,12 +178,18 @@ def fresh_models(registry: Registry, *, seed: int = 0) -> tuple[dict[str, Loaded
 def models_from_directory(folder: Path, registry: Registry) -> tuple[dict[str, LoadedModel], str]:
     """Read the five model files (``<stem>.json`` or ``.pt``) from ``folder``.
 
+    A file that cannot be read (malformed, too deep, wrong sizes) gives a ``KellyWarning``
+    naming it, and that stage is timed with freshly initialised weights of the same spec
+    (the same cost per step; the note says which stages), as a pipeline would run that
+    stage on its fallback instead of stopping.
+
     :raises SpecError: If the folder or a model file is missing.
     """
     problem = input_problem(folder, kind="folder", what="folder of model files")
     if problem is not None:
         raise SpecError(problem, path=folder, field="--models", expected="a folder of model files")
     models: dict[str, LoadedModel] = {}
+    replaced: list[str] = []
     for name in STAGES:
         stem = MODEL_SPECS[name].file_stem
         path = next(
@@ -193,7 +200,19 @@ def models_from_directory(folder: Path, registry: Registry) -> tuple[dict[str, L
             raise SpecError(
                 f"no model file for {name!r}", path=folder, expected=f"{stem}.json or {stem}.pt"
             )
-        models[name] = registry.exporter_for(path).read(path)
+        try:
+            models[name] = registry.exporter_for(path).read(path)
+        except KellyError as exc:
+            warnings.warn(
+                f"{name}: {exc}; timing this stage with freshly initialised weights",
+                KellyWarning,
+                stacklevel=2,
+            )
+            replaced.append(name)
+    if replaced:
+        fresh, _ = fresh_models(registry)
+        models.update({name: fresh[name] for name in replaced})
+        return models, f"weights: {folder} (freshly initialised for {', '.join(replaced)})"
     return models, f"weights: {folder}"
 
 

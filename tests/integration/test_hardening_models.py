@@ -521,3 +521,23 @@ def test_third_party_backend_with_only_the_protocol_runs_in_infer(
     assert commands.InferCommand().run(parser.parse_args([str(model), *argv])) == 0
     expected = load_backend(model, "numpy").run(frames)
     np.testing.assert_allclose(np.load(out), expected, atol=1e-5)
+
+
+def test_bench_times_a_stage_whose_file_is_broken_with_fresh_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """bench --models: a malformed file is one warning line; the other stages keep theirs."""
+    folder = tmp_path / "models"
+    exporter = RTNeuralExporter()
+    for name in MODEL_NAMES:
+        spec = MODEL_SPECS[name]
+        exporter.export(spec, _arrays(spec), folder / f"{spec.file_stem}.json")
+    broken = _write(folder / "harmonypredictor.json", "[" * 100_000)
+    argv = ["bench", "--models", str(folder), "--backend", "numpy", "--steps", "20"]
+    assert main([*argv, "--warmup", "2", "--no-baseline", "--no-async"]) == 0
+    captured = capsys.readouterr()
+    warning = [r.getMessage() for r in caplog.records if "HarmonyPredictor" in r.getMessage()]
+    assert len(warning) == 1
+    assert str(broken) in warning[0]
+    assert "freshly initialised" in warning[0]
+    assert "freshly initialised for HarmonyPredictor" in captured.out
