@@ -147,9 +147,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="torch-run-resets-state",
         path="src/kelly_runtime/backends/torch_backend.py",
-        old="        out = np.empty((checked.shape[0], self.spec.output_size), dtype=np.float32)\n",
-        new="        self.reset()\n"
-        "        out = np.empty((checked.shape[0], self.spec.output_size), dtype=np.float32)\n",
+        old="        run_with = cast(RunWith, self._run_with)\n",
+        new="        self.reset()\n        run_with = cast(RunWith, self._run_with)\n",
         tests=("tests/unit/kelly_runtime/backends/test_torch_backend.py",),
         what="the torch backend's run() starts from a zero state instead of carrying it",
     ),
