@@ -157,7 +157,7 @@ class Pipeline:
         cls,
         models_dir: str | Path,
         *,
-        backend: str | None = "numpy",
+        backend: str | None = None,
         backends: Mapping[str, str] | None = None,
         registry: Registry | None = None,
         note_threshold: float = 0.5,
@@ -169,7 +169,8 @@ class Pipeline:
         A missing or invalid file gives a ``KellyWarning`` and that stage runs on fallback.
         Each file's ``metadata.tonal_reference`` says whether its outputs are key-relative.
 
-        :param backend: Backend name for every stage (``None``: torch, numpy or fallback).
+        :param backend: Backend name for every stage (``None``: the first usable of
+            ``kelly_runtime.select.PREFERENCE``: numba, numpy, torch, fallback).
         :param backends: Per-stage backend names overriding ``backend``.
         :param options: Options for every backend created (``device="cpu"``).
         :raises SpecError: If ``models_dir`` is not a folder.

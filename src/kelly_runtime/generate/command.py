@@ -76,7 +76,11 @@ class GenerateCommand:
             default=None,
             help="length in 4/4 bars from the first downbeat (default: the audio's)",
         )
-        parser.add_argument("--backend", default=None, help="inference backend (default: numpy)")
+        parser.add_argument(
+            "--backend",
+            default=None,
+            help="inference backend (default: numba if installed, else numpy)",
+        )
         parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
         parser.add_argument(
             "--key",

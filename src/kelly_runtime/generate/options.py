@@ -81,7 +81,8 @@ class GenerateOptions:
     bars: int | None = attrs.field(default=None, validator=_check_bars)
     """Length in 4/4 bars from the first downbeat; None = as long as the audio."""
     backend: str | None = None
-    """Inference backend name (``"numpy"``, ``"torch"``); None = numpy."""
+    """Inference backend name (``"numba"``, ``"numpy"``, ``"torch"``); None = the first
+    usable of :data:`kelly_runtime.select.PREFERENCE` (numba where installed, else numpy)."""
     seed: int = 0
     """Seed of the melody sampling; the same seed and input give the same file."""
     key: Key | None = attrs.field(default=None, converter=_to_key)

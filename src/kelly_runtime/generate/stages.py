@@ -74,7 +74,7 @@ def load_pipeline(
         warnings.simplefilter("always", KellyWarning)
         pipeline = Pipeline.from_directory(
             models_dir,
-            backend=backend if backend is not None else "numpy",
+            backend=backend,
             registry=registry,
             key_tonic=key_tonic,
         )

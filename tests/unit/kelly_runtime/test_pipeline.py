@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from pathlib import Path
 
@@ -120,7 +121,8 @@ class TestFallback:
         messages = " ".join(str(w.message) for w in record)
         assert "harmonypredictor.json" in messages
         assert "dynamicsengine.json" in messages
-        assert pipeline.stage_backends["EmotionRecognizer"] == "NumpyBackend"
+        default = "NumbaBackend" if importlib.util.find_spec("numba") else "NumpyBackend"
+        assert pipeline.stage_backends["EmotionRecognizer"] == default  # the preferred one
         assert pipeline.stage_backends["GroovePredictor"] == "FallbackBackend"
         assert pipeline.step_beat().chords.shape == (64,)
 
@@ -139,7 +141,10 @@ class TestFallback:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             pipeline = Pipeline.from_directory(
-                folder, registry=REGISTRY, backends={"GroovePredictor": "fallback"}
+                folder,
+                backend="numpy",
+                registry=REGISTRY,
+                backends={"GroovePredictor": "fallback"},
             )
         assert pipeline.stage_backends["GroovePredictor"] == "FallbackBackend"
         assert pipeline.stage_backends["DynamicsEngine"] == "NumpyBackend"
