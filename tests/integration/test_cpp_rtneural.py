@@ -213,6 +213,9 @@ def test_bad_beat_file_and_key_are_one_line_errors(
     result = _run(binary, models, audio, "--key", "H minor")
     assert result.returncode == 2
     assert "--key: expected a tonic" in result.stderr
+    result = _run(binary, models, audio, "--beats", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "--beats: expected a positive count"
     counted = tmp_path / "counted.txt"
     counted.write_text("# no places in the bar: counted in fours\n0.25\n0.75\n\n1.5\n2.0\n2.5\n")
     result = _run(binary, models, audio, "--beat-times", str(counted), "--key", "Bb")

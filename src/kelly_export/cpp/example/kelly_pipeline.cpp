@@ -261,6 +261,7 @@ int main(int argc, char** argv) {
             return std::cerr << "--tonic: expected a pitch class 0..11, got " << value << "\n", 2;
     }
     if (!(tempo > 0) || !std::isfinite(tempo)) return std::cerr << "--tempo: expected a positive BPM\n", 2;
+    if (beat_count == 0 || beat_count < -1) return std::cerr << "--beats: expected a positive count\n", 2;
     Audio audio;
     std::string error;
     if (!read_wav(wav, audio, error)) return std::cerr << error << "\n", 1;
