@@ -10,7 +10,8 @@ sizes and read times do not depend on training) in the old 17-digit float64 text
 shortest float32 text and prints sizes and ``json.loads`` medians measured in this
 process; with ``RTNEURAL_DIR``, builds the example pipeline and prints each model's
 parity through RTNeural and its step time (median and p99) beside the numpy backend's,
-measured in this process.
+measured in this process, and the example's per-beat outputs against ``run_stages`` on a
+rendered chorale (Python's beat grid and a given key passed to both).
 """
 
 from __future__ import annotations
@@ -184,7 +185,9 @@ def rtneural(work: Path, compiler: str, models: Path, rtn: Path) -> None:
 
 
 def _per_beat(binary: Path, models: Path, work: Path) -> None:
+    """The example against ``run_stages`` on Python's own beat grid, in a given key."""
     from kelly_runtime.generate.audio import read_audio
+    from kelly_runtime.generate.keys import Key
     from kelly_runtime.generate.stages import run_stages
     from tests.integration.test_cpp_companion import render_chorale
 
@@ -193,28 +196,56 @@ def _per_beat(binary: Path, models: Path, work: Path) -> None:
     except BaseException as exc:  # pytest.skip raises a BaseException
         print(f"per-beat    not measured ({exc})")
         return
-    tempo = 100.0
+    tempo, key = 100.0, "E minor"
+    py = run_stages(
+        read_audio(wav), models_dir=models, backend="numpy", tempo=tempo, key=Key.parse(key)
+    )
+    grid = py.grid
+    beat_file = work / "beats.txt"
+    beat_file.write_text(
+        "".join(
+            f"{float(grid.times[i])!r} {grid.beat_in_bar(i)}\n"
+            for i in range(grid.first, len(grid.times))
+        )
+    )
     out = subprocess.run(
-        [str(binary), str(models), str(wav), "--tempo", str(tempo)],
+        [str(binary), str(models), str(wav), "--beat-times", str(beat_file), "--key", key],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     beats = [json.loads(line) for line in out.splitlines()]
-    py = run_stages(
-        read_audio(wav), models_dir=models, backend="numpy", beats=len(beats), tempo=tempo
+    references = {
+        stem: json.loads((models / f"{stem}.json").read_text())["metadata"].get(
+            "tonal_reference", "absolute"
+        )
+        for stem in ("melodytransformer", "harmonypredictor", "dynamicsengine")
+    }
+    print(
+        f"per-beat    {len(beats)} beats of Python's grid at {tempo:g} BPM "
+        f"(first played beat at {grid.played[0]:.3f} s), key {key}, tonal_reference {references}"
     )
-    for key, ref in (
+    va = max(
+        float(np.abs(np.array([b["valence"], b["arousal"]]) - r).max())
+        for b, r in zip(beats, py.beat_va, strict=True)
+    )
+    print(f"per-beat    valence/arousal C++ vs Python max abs diff {va:.2e}")
+    for name, ref in (
         ("note_probs", py.notes),
         ("chord_probs", py.chords),
         ("expression", py.expression),
     ):
         diff = max(
-            float(np.abs(np.array(b[key]) - r).max()) for b, r in zip(beats, ref, strict=True)
+            float(np.abs(np.array(b[name]) - r).max()) for b, r in zip(beats, ref, strict=True)
         )
-        print(
-            f"per-beat    {key:11s} C++ vs Python max abs diff {diff:.2e} over {len(beats)} beats"
-        )
+        print(f"per-beat    {name:15s} C++ vs Python max abs diff {diff:.2e}")
+    grooves = [
+        float(np.abs(np.array(b["groove"]) - py.groove[grid.bar_of(grid.first + i)]).max())
+        for i, b in enumerate(beats)
+        if b["groove"] is not None
+    ]
+    print(f"per-beat    groove          C++ vs Python max abs diff {max(grooves):.2e} "
+          f"over {len(grooves)} bars")  # fmt: skip
     same = sum(b["chord"] == int(np.argmax(r)) for b, r in zip(beats, py.chords, strict=True))
-    print(f"per-beat    chord labels equal on {same} of {len(beats)} beats")
+    print(f"per-beat    most likely chord equal on {same} of {len(beats)} beats")
 
 
 def main() -> None:

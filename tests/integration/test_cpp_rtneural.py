@@ -4,9 +4,12 @@ Runs only when ``RTNEURAL_DIR`` points at a checkout of RTNeural (with its vendo
 under ``modules/Eigen``); skipped, saying so, otherwise. Kelly never downloads RTNeural.
 Builds ``kelly cpp``'s example once (about a minute), then checks, with models exported
 by Kelly and a Bach chorale rendered with fluidsynth (a synthetic clip without it):
-every model's parity vectors through RTNeural, per-beat outputs against Kelly's Python
-pipeline and ``kelly generate`` computed here on the same audio, and that the checking
-loader refuses a mismatched file (naming the field) and runs that stage on the fallback.
+every model's parity vectors through RTNeural; per-beat outputs against Kelly's Python
+pipeline (``run_stages``) and ``kelly generate`` computed here on the same audio, with the
+beats of Python's grid passed to the example (``--beat-times``: it detects no beats) and
+the same key given to both (``--key``: it estimates no key), for key-relative files and
+for files marked absolute; and that the checking loader refuses a mismatched file
+(naming the field) and runs that stage on the fallback.
 """
 
 from __future__ import annotations
@@ -16,16 +19,22 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
 from kelly_core.catalog import MODEL_NAMES
-from kelly_core.encodings import C_MAJOR, decode_emotion
+from kelly_core.encodings import C_MAJOR
+from kelly_core.encodings.tonal import tonic_shift
 from kelly_export.cpp_command import write_cpp
 from kelly_export.rtneural import RTNeuralExporter
 from kelly_models.build import build_model
+from kelly_runtime.generate.keys import Key
 from tests.integration.test_cpp_companion import render_chorale
+
+if TYPE_CHECKING:
+    from kelly_runtime.generate.render import StageOutputs
 
 RTNEURAL_DIR = os.environ.get("RTNEURAL_DIR", "")
 pytestmark = pytest.mark.skipif(
@@ -33,6 +42,7 @@ pytestmark = pytest.mark.skipif(
     reason="set RTNEURAL_DIR to a checkout of RTNeural to build the C++ pipeline",
 )
 TEMPO = 100.0
+KEY = "E minor"  # tonic_shift 4: every key-relative vector moves
 
 
 @pytest.fixture(scope="module")
@@ -74,37 +84,34 @@ def _run(binary: Path, models: Path, audio: Path, *extra: str) -> subprocess.Com
     return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
-def test_parity_vectors_through_rtneural(built: tuple[Path, Path, Path]) -> None:
-    binary, models, audio = built
-    result = _run(binary, models, audio, "--parity", "1", "--beats", "1")
-    assert result.returncode == 0, result.stderr
-    lines = [line.split() for line in result.stderr.splitlines() if line.startswith("parity")]
-    assert [line[1] for line in lines] == list(MODEL_NAMES)
-    for line in lines:
-        assert line[4] == "ok"
-        assert float(line[3]) < 1e-5, line
-
-
-def test_per_beat_outputs_match_python_pipeline(built: tuple[Path, Path, Path]) -> None:
-    from kelly_runtime.generate.api import generate
+def _python_stages(models: Path, audio: Path) -> StageOutputs:
+    """Kelly's Python pipeline on ``audio``: a steady grid at TEMPO, in the key KEY."""
     from kelly_runtime.generate.audio import read_audio
-    from kelly_runtime.generate.options import GenerateOptions
     from kelly_runtime.generate.stages import run_stages
 
-    binary, models, audio = built
-    result = _run(binary, models, audio)
-    assert result.returncode == 0, result.stderr
-    beats = [json.loads(line) for line in result.stdout.splitlines()]
     clip = read_audio(audio)
-    count = GenerateOptions(tempo=TEMPO).beats_for(clip.duration)
-    python = run_stages(clip, models_dir=models, backend="numpy", beats=count, tempo=TEMPO)
-    assert python.fallback_stages == ()
-    assert len(beats) == count == max(1, round(clip.duration * TEMPO / 60))
-    assert count >= 12
+    return run_stages(clip, models_dir=models, backend="numpy", tempo=TEMPO, key=Key.parse(KEY))
+
+
+def _beat_file(python: StageOutputs, path: Path) -> Path:
+    """The played beats of Python's grid as ``--beat-times`` lines: time and place in bar."""
+    grid = python.grid
+    played = range(grid.first, len(grid.times))
+    lines = [f"{float(grid.times[i])!r} {grid.beat_in_bar(i)}" for i in played]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _assert_beats_match(beats: list[dict[str, Any]], python: StageOutputs) -> None:
+    grid = python.grid
+    assert len(beats) == grid.beats
     for b, beat in enumerate(beats):
-        valence, arousal = decode_emotion(python.beat_emotion[b])
-        assert beat["valence"] == pytest.approx(valence, abs=1e-4)
-        assert beat["arousal"] == pytest.approx(arousal, abs=1e-4)
+        index = grid.first + b
+        assert beat["time"] == pytest.approx(float(grid.times[index]), abs=1e-12)
+        assert beat["beat_in_bar"] == grid.beat_in_bar(index)
+        valence, arousal = python.beat_va[b]
+        assert beat["valence"] == pytest.approx(float(valence), abs=1e-4)
+        assert beat["arousal"] == pytest.approx(float(arousal), abs=1e-4)
         probs = python.notes[b]
         np.testing.assert_allclose(beat["note_probs"], probs, atol=1e-4, rtol=0)
         clear = np.abs(probs - 0.5) > 1e-4
@@ -116,20 +123,107 @@ def test_per_beat_outputs_match_python_pipeline(built: tuple[Path, Path, Path]) 
         if top[1] - top[0] > 1e-4:
             assert beat["chord"] == int(np.argmax(python.chords[b]))
         np.testing.assert_allclose(beat["expression"], python.expression[b], atol=1e-4, rtol=0)
-        if b % 4 == 0:
-            np.testing.assert_allclose(beat["groove"], python.groove[b // 4], atol=1e-4, rtol=0)
+        if beat["beat_in_bar"] == 0:
+            groove = python.groove[grid.bar_of(index)]
+            np.testing.assert_allclose(beat["groove"], groove, atol=1e-4, rtol=0)
         else:
             assert beat["groove"] is None
-    # what `kelly generate` writes per beat (--emotion-json): time, valence, arousal, chord
-    summary = generate(audio, models, GenerateOptions(tempo=TEMPO)).summary()
-    records = summary["beats"]
+
+
+def test_parity_vectors_through_rtneural(built: tuple[Path, Path, Path]) -> None:
+    binary, models, audio = built
+    result = _run(binary, models, audio, "--parity", "1", "--beats", "1")
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stderr.splitlines() if line.startswith("parity")]
+    assert [line[1] for line in lines] == list(MODEL_NAMES)
+    for line in lines:
+        assert line[4] == "ok"
+        assert float(line[3]) < 1e-5, line
+
+
+def test_per_beat_outputs_match_python_pipeline(
+    built: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    from kelly_runtime.generate.api import generate
+    from kelly_runtime.generate.options import GenerateOptions
+
+    binary, models, audio = built
+    python = _python_stages(models, audio)
+    assert python.fallback_stages == ()
+    assert python.grid.beats >= 12
+    beat_file = _beat_file(python, tmp_path / "beats.txt")
+    result = _run(binary, models, audio, "--beat-times", str(beat_file), "--key", KEY)
+    assert result.returncode == 0, result.stderr
+    beats = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {beat["tonic"] for beat in beats} == {Key.parse(KEY).tonic}
+    _assert_beats_match(beats, python)
+    # what `kelly generate` writes per beat (--emotion-json): time, valence, arousal
+    options = GenerateOptions(tempo=TEMPO, key=KEY)
+    records = generate(audio, models, options).summary()["beats"]
     assert isinstance(records, list)
     assert len(records) == len(beats)
     for record, beat in zip(records, beats, strict=True):
         assert beat["time"] == pytest.approx(record["time"], abs=1e-9)
         assert beat["valence"] == pytest.approx(record["valence"], abs=1e-4)
         assert beat["arousal"] == pytest.approx(record["arousal"], abs=1e-4)
-        assert beat["chord_label"] == record["chord"]
+    # the key is applied: the same beats in C give other notes and chords
+    in_c = _run(binary, models, audio, "--beat-times", str(beat_file), "--tonic", "0")
+    assert in_c.returncode == 0, in_c.stderr
+    first = json.loads(in_c.stdout.splitlines()[0])
+    shift = tonic_shift(Key.parse(KEY).tonic)
+    np.testing.assert_allclose(
+        np.roll(first["note_probs"], shift)[max(shift, 0) : 128 + min(shift, 0)],
+        np.asarray(beats[0]["note_probs"])[max(shift, 0) : 128 + min(shift, 0)],
+        atol=1e-6,
+    )
+    assert not np.allclose(first["note_probs"], beats[0]["note_probs"], atol=1e-4)
+
+
+def test_absolute_files_are_not_transposed(built: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    binary, models, audio = built
+    mixed = tmp_path / "models"
+    shutil.copytree(models, mixed)
+    for stem in ("melodytransformer", "dynamicsengine"):  # HarmonyPredictor stays "tonic"
+        path = mixed / f"{stem}.json"
+        document = json.loads(path.read_text())
+        assert document["metadata"]["tonal_reference"] == "tonic"
+        document["metadata"]["tonal_reference"] = "absolute"
+        path.write_text(json.dumps(document))
+    python = _python_stages(mixed, audio)
+    assert python.fallback_stages == ()
+    beat_file = _beat_file(python, tmp_path / "beats.txt")
+    result = _run(binary, mixed, audio, "--beat-times", str(beat_file), "--key", KEY)
+    assert result.returncode == 0, result.stderr
+    _assert_beats_match([json.loads(line) for line in result.stdout.splitlines()], python)
+
+
+def test_bad_beat_file_and_key_are_one_line_errors(
+    built: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    binary, models, audio = built
+    bad = tmp_path / "beats.txt"
+    bad.write_text("0.0 0\n0.6 1\n0.5 2\n")
+    result = _run(binary, models, audio, "--beat-times", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{bad}:3: expected increasing times >= 0"
+    bad.write_text("0.0 7\n")
+    result = _run(binary, models, audio, "--beat-times", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:1: expected" in result.stderr
+    result = _run(binary, models, audio, "--key", "H minor")
+    assert result.returncode == 2
+    assert "--key: expected a tonic" in result.stderr
+    result = _run(binary, models, audio, "--beats", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "--beats: expected a positive count"
+    counted = tmp_path / "counted.txt"
+    counted.write_text("# no places in the bar: counted in fours\n0.25\n0.75\n\n1.5\n2.0\n2.5\n")
+    result = _run(binary, models, audio, "--beat-times", str(counted), "--key", "Bb")
+    assert result.returncode == 0, result.stderr
+    beats = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [b["beat_in_bar"] for b in beats] == [0, 1, 2, 3, 0]
+    assert [b["time"] for b in beats] == [0.25, 0.75, 1.5, 2.0, 2.5]
+    assert {b["tonic"] for b in beats} == {10}
 
 
 def test_mismatched_file_is_refused_and_runs_on_fallback(

@@ -492,15 +492,21 @@ inline void melody_pitch_classes(const float* probs128, float* out12, double thr
         if (static_cast<double>(probs128[p]) >= threshold) out12[p % 12] = 1.0f;
 }
 
-/// DynamicsEngine input (32): [coarse code of the decoded emotion (16) | beat-in-bar
-/// one-hot (4) | pitch-class profile (12)].
-inline void compact_context(const float* emotion64, int beat_in_bar, const float* pitch_classes12,
+/// DynamicsEngine input (32) from an already decoded emotion (decode once per analysis
+/// window, as Kelly's Python pipeline does, rather than once per beat).
+inline void compact_context(const Emotion& e, int beat_in_bar, const float* pitch_classes12,
                             float* out32) {
-    const Emotion e = decode_emotion(emotion64);
     coarse_emotion(static_cast<double>(e.valence), static_cast<double>(e.arousal), out32);
     for (int i = 0; i < kBeatsPerBar; ++i) out32[16 + i] = 0.0f;
     out32[16 + ((beat_in_bar % kBeatsPerBar) + kBeatsPerBar) % kBeatsPerBar] = 1.0f;
     std::copy(pitch_classes12, pitch_classes12 + 12, out32 + 20);
+}
+
+/// DynamicsEngine input (32): [coarse code of the decoded emotion (16) | beat-in-bar
+/// one-hot (4) | pitch-class profile (12)].
+inline void compact_context(const float* emotion64, int beat_in_bar, const float* pitch_classes12,
+                            float* out32) {
+    compact_context(decode_emotion(emotion64), beat_in_bar, pitch_classes12, out32);
 }
 
 // ---------------------------------------------------------------- expression and groove

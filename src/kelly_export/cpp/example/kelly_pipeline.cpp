@@ -1,20 +1,36 @@
 // kelly_pipeline: stream a WAV file through Kelly's five models with RTNeural and print,
 // per beat, what `kelly generate` computes for it (one JSON object per line).
 //
-//   kelly_pipeline MODELS_DIR AUDIO.wav [--tempo BPM] [--beats N] [--bench STEPS] [--parity 1]
+//   kelly_pipeline MODELS_DIR AUDIO.wav [--tempo BPM] [--beats N] [--beat-times FILE]
+//                  [--key NAME | --tonic PC] [--bench STEPS] [--parity 1]
 //
-// The same steps as Kelly's Python pipeline (kelly_runtime.pipeline and
-// kelly_runtime.generate.stages):
+// The same steps as Kelly's Python pipeline (kelly_runtime.pipeline.Pipeline and
+// kelly_runtime.generate.stages.run_stages), given the beats and the key:
 //   - log-mel frames streamed from the audio (StreamingLogMel), averaged per 0.5 s window
-//     (WindowAverager); the EmotionRecognizer steps once per window;
-//   - per beat at the tempo: every window starting at or before the beat's start time has
-//     been pushed; MelodyTransformer(emotion) -> 128 note probabilities;
+//     (WindowAverager); the EmotionRecognizer steps once per window and its valence and
+//     arousal are decoded once per window (before the first window: the neutral code);
+//   - before each beat every window starting at or before the beat's start time has been
+//     pushed, so a beat uses the emotion of the window it starts in;
+//   - per beat: MelodyTransformer(emotion) -> 128 note probabilities;
 //     HarmonyPredictor([emotion | previous chords]) -> 64 chord probabilities (fed back as
 //     the next beat's previous chords; one-hot N before the first beat);
 //     DynamicsEngine([coarse emotion | beat in bar | pitch classes of notes >= 0.5]) -> 16
-//     expression values; GroovePredictor(emotion) -> 32 on the first beat of each bar;
-//   - before the first window the emotion is the neutral code; beats = round(duration *
-//     tempo / 60), at least 1 (or --beats);
+//     expression values; GroovePredictor(emotion) on each beat whose place in its bar is 0;
+//   - key: a file whose metadata.tonal_reference is "tonic" (MelodyTransformer,
+//     HarmonyPredictor, DynamicsEngine) works relative to the key's tonic; its notes and
+//     chords are moved up by tonic_shift(tonic) into the song's key, the previous chord fed
+//     back and the DynamicsEngine's pitch classes are moved down by it first. "absolute"
+//     (or no field) leaves that stage's vectors as they are. A stage on the fallback is
+//     key-relative (its tonic chord is the song's tonic). The tonic comes from --key
+//     ("C", "Am", "F# minor", "Bb major": the mode does not change the shift) or --tonic
+//     (0..11, 0 = C); default C. This example does not estimate the key from the audio
+//     (Kelly's Python does, with librosa's chroma); pass the key Python printed;
+//   - beats: --beat-times FILE gives each beat's start time in seconds and, optionally,
+//     its place in the bar (0..3), one beat per line ("TIME [BEAT_IN_BAR]"; without it
+//     beats are counted in fours), e.g. the grid `kelly generate` detected. Otherwise a
+//     steady grid at --tempo (default 120) from 0 s, round(duration * tempo / 60) beats
+//     (at least 1); --beats N cuts either to N beats (or sets the steady grid's count).
+//     This example does not detect beats (Kelly's Python uses librosa's beat tracker);
 //   - a model file that is missing or fails the checks of kelly_models.h runs that stage
 //     on the companion's fallback output (stderr says why).
 // The audio must be 22050 Hz (PCM 16/24/32-bit or float32 WAV; channels are averaged):
@@ -26,6 +42,8 @@
 #include "kelly_companion.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -33,6 +51,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -98,6 +117,7 @@ template <typename Spec>
 struct Stage {
     std::unique_ptr<typename Spec::Model> model = std::make_unique<typename Spec::Model>();
     bool fallback = false;
+    bool relative = false;  ///< vectors relative to the key's tonic (metadata.tonal_reference)
     alignas(RTNEURAL_DEFAULT_ALIGNMENT) float in[Spec::input_size] = {};
     float out[Spec::output_size] = {};
     void (*fallback_fn)(float*) = nullptr;
@@ -109,6 +129,7 @@ struct Stage {
             std::cerr << Spec::name << ": " << info.error << "; this stage runs on the fallback\n";
             fallback = true;
         }
+        relative = fallback || info.tonal_reference == "tonic";  // fallback outputs are key-relative
     }
     const float* step() {
         if (fallback) fallback_fn(out);
@@ -116,6 +137,61 @@ struct Stage {
         return out;
     }
 };
+
+/// One beat to step: its start time (seconds) and place in its 4/4 bar (0..3).
+struct Beat {
+    double time = 0.0;
+    int in_bar = 0;
+};
+
+/// Read "TIME [BEAT_IN_BAR]" lines (blank lines and '#' comments skipped); times increasing.
+bool read_beat_times(const std::string& path, std::vector<Beat>& beats, std::string& error) {
+    std::ifstream in(path);
+    if (!in) return error = path + ": cannot open the file", false;
+    std::string line;
+    for (long number = 1; std::getline(in, line); ++number) {
+        const std::size_t hash = line.find('#');
+        if (hash != std::string::npos) line.resize(hash);
+        std::istringstream fields(line);
+        Beat beat;
+        if (!(fields >> beat.time)) {
+            if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+            return error = path + ":" + std::to_string(number) + ": expected a beat time in seconds", false;
+        }
+        int in_bar = -1;
+        const bool given = static_cast<bool>(fields >> in_bar);
+        std::string extra;
+        if ((!given && !fields.eof()) || (fields >> extra) || (given && (in_bar < 0 || in_bar >= kelly::kBeatsPerBar)))
+            return error = path + ":" + std::to_string(number) +
+                           ": expected \"TIME [BEAT_IN_BAR]\" with BEAT_IN_BAR in 0..3", false;
+        if (!std::isfinite(beat.time) || beat.time < 0.0 || (!beats.empty() && beat.time <= beats.back().time))
+            return error = path + ":" + std::to_string(number) + ": expected increasing times >= 0", false;
+        beat.in_bar = given ? in_bar : static_cast<int>(beats.size() % kelly::kBeatsPerBar);
+        beats.push_back(beat);
+    }
+    if (beats.empty()) return error = path + ": no beat times", false;
+    return true;
+}
+
+/// Tonic pitch class of "C", "Am", "F# minor", "Bb major", "eb:min"; -1 if unreadable.
+int parse_key(const std::string& text) {
+    static const int letters[7] = {9, 11, 0, 2, 4, 5, 7};  // A..G
+    std::size_t i = text.find_first_not_of(' ');
+    if (i == std::string::npos) return -1;
+    const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
+    if (letter < 'A' || letter > 'G') return -1;
+    int pc = letters[letter - 'A'];
+    ++i;
+    if (i < text.size() && (text[i] == '#' || text[i] == 'b')) pc += text[i++] == '#' ? 1 : -1;
+    while (i < text.size() && (text[i] == ' ' || text[i] == ':' || text[i] == '_')) ++i;
+    std::string mode;
+    for (; i < text.size() && text[i] != ' '; ++i)
+        mode += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+    if (text.find_first_not_of(' ', i) != std::string::npos) return -1;
+    static const char* modes[6] = {"", "maj", "major", "m", "min", "minor"};
+    if (std::none_of(modes, modes + 6, [&](const char* m) { return mode == m; })) return -1;
+    return (pc + 12) % 12;
+}
 
 void json_floats(const float* v, int n) {
     std::printf("[");
@@ -153,31 +229,55 @@ void bench(Stage<Spec>& stage, int steps) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 3) {
-        std::cerr << "usage: kelly_pipeline MODELS_DIR AUDIO.wav [--tempo BPM] [--beats N] "
-                     "[--bench STEPS] [--parity 1]\n";
-        return 2;
-    }
+    const char* usage = "usage: kelly_pipeline MODELS_DIR AUDIO.wav [--tempo BPM] [--beats N] "
+                        "[--beat-times FILE] [--key NAME | --tonic PC] [--bench STEPS] [--parity 1]\n";
+    if (argc < 3) return std::cerr << usage, 2;
     const std::string models = argv[1], wav = argv[2];
     double tempo = 120.0;
-    long beats = -1;
-    int bench_steps = 0;
+    long beat_count = -1;
+    int bench_steps = 0, tonic = 0;
     bool check = false;
-    for (int i = 3; i + 1 < argc; i += 2) {
+    std::string beat_file;
+    for (int i = 3; i < argc; i += 2) {
         const std::string flag = argv[i];
-        if (flag == "--tempo") tempo = std::stod(argv[i + 1]);
-        else if (flag == "--beats") beats = std::stol(argv[i + 1]);
-        else if (flag == "--bench") bench_steps = std::stoi(argv[i + 1]);
-        else if (flag == "--parity") check = std::string(argv[i + 1]) == "1";
-        else return std::cerr << "unknown option " << flag << "\n", 2;
+        if (i + 1 >= argc) return std::cerr << flag << ": expected a value\n" << usage, 2;
+        const std::string value = argv[i + 1];
+        try {
+            if (flag == "--tempo") tempo = std::stod(value);
+            else if (flag == "--beats") beat_count = std::stol(value);
+            else if (flag == "--beat-times") beat_file = value;
+            else if (flag == "--bench") bench_steps = std::stoi(value);
+            else if (flag == "--parity") check = value == "1";
+            else if (flag == "--tonic") tonic = std::stoi(value);
+            else if (flag == "--key") tonic = parse_key(value);
+            else return std::cerr << "unknown option " << flag << "\n" << usage, 2;
+        } catch (const std::exception&) {
+            return std::cerr << flag << ": expected a number, got \"" << value << "\"\n", 2;
+        }
+        if (flag == "--key" && tonic < 0)
+            return std::cerr << "--key: expected a tonic and an optional mode, e.g. C, Am, "
+                                "\"F# minor\", \"Bb major\"; got \"" << value << "\"\n", 2;
+        if (flag == "--tonic" && (tonic < 0 || tonic > 11))
+            return std::cerr << "--tonic: expected a pitch class 0..11, got " << value << "\n", 2;
     }
-    if (!(tempo > 0)) return std::cerr << "--tempo: expected a positive BPM\n", 2;
+    if (!(tempo > 0) || !std::isfinite(tempo)) return std::cerr << "--tempo: expected a positive BPM\n", 2;
+    if (beat_count == 0 || beat_count < -1) return std::cerr << "--beats: expected a positive count\n", 2;
     Audio audio;
     std::string error;
     if (!read_wav(wav, audio, error)) return std::cerr << error << "\n", 1;
     if (audio.sample_rate != kelly::kSampleRate)
         return std::cerr << wav << ": expected 22050 Hz audio, got " << audio.sample_rate
                          << " Hz; resample first\n", 1;
+    std::vector<Beat> beats;
+    const double duration = static_cast<double>(audio.samples.size()) / kelly::kSampleRate;
+    if (!beat_file.empty()) {
+        if (!read_beat_times(beat_file, beats, error)) return std::cerr << error << "\n", 1;
+        if (beat_count >= 0 && static_cast<std::size_t>(beat_count) < beats.size()) beats.resize(beat_count);
+    } else {
+        if (beat_count < 0) beat_count = std::max(1L, static_cast<long>(std::nearbyint(duration * tempo / 60.0)));
+        for (long b = 0; b < beat_count; ++b)
+            beats.push_back({b * 60.0 / tempo, static_cast<int>(b % kelly::kBeatsPerBar)});
+    }
 
     namespace km = kelly::models;
     Stage<km::EmotionRecognizer> emotion_stage;
@@ -215,33 +315,44 @@ int main(int argc, char** argv) {
         if (averager.push(frame, mean.data())) windows.push_back(mean);
     });
 
-    const double duration = static_cast<double>(audio.samples.size()) / kelly::kSampleRate;
-    if (beats < 0) beats = std::max(1L, static_cast<long>(std::nearbyint(duration * tempo / 60.0)));
-    const double beat_s = 60.0 / tempo;
+    const int shift = kelly::tonic_shift(tonic);
     float emotion[kelly::kEmotionSize], previous[kelly::kNumChords] = {}, profile[12];
+    float notes[kelly::kNumPitches], chords[kelly::kNumChords], turned[kelly::kNumChords];
     kelly::fallback_emotion(emotion);  // the neutral code before the first window
-    previous[kelly::kNoChord] = 1.0f;
+    kelly::Emotion va = kelly::decode_emotion(emotion);
+    previous[kelly::kNoChord] = 1.0f;  // in the song's key
     std::size_t pushed = 0;
-    for (long beat = 0; beat < beats; ++beat) {
-        const double start = beat * beat_s;
+    for (std::size_t beat = 0; beat < beats.size(); ++beat) {
+        const double start = beats[beat].time;
+        const int beat_in_bar = beats[beat].in_bar;
         while (pushed < windows.size() && pushed * kelly::kWindowSeconds <= start + 1e-9) {
             std::copy(windows[pushed].begin(), windows[pushed].end(), emotion_stage.in);
             std::copy_n(emotion_stage.step(), kelly::kEmotionSize, emotion);
+            va = kelly::decode_emotion(emotion);  // once per window, not per beat
             ++pushed;
         }
-        const int beat_in_bar = static_cast<int>(beat % kelly::kBeatsPerBar);
         std::copy_n(emotion, 64, melody.in);
-        const float* notes = melody.step();
-        kelly::harmony_context(emotion, previous, harmony.in);
-        const float* chords = harmony.step();
+        const float* raw_notes = melody.step();
+        if (melody.relative) kelly::transpose_pitches(raw_notes, notes, kelly::kNumPitches, shift);
+        else std::copy_n(raw_notes, kelly::kNumPitches, notes);
+        if (harmony.relative) kelly::transpose_chords(previous, turned, -shift);
+        else std::copy_n(previous, kelly::kNumChords, turned);
+        kelly::harmony_context(emotion, turned, harmony.in);
+        const float* raw_chords = harmony.step();
+        if (harmony.relative) kelly::transpose_chords(raw_chords, chords, shift);
+        else std::copy_n(raw_chords, kelly::kNumChords, chords);
         kelly::melody_pitch_classes(notes, profile, 0.5);
-        kelly::compact_context(emotion, beat_in_bar, profile, dynamics.in);
+        if (dynamics.relative) {
+            float song[12];
+            std::copy_n(profile, 12, song);
+            kelly::transpose_pitch_classes(song, profile, -shift);
+        }
+        kelly::compact_context(va, beat_in_bar, profile, dynamics.in);
         const float* expression = dynamics.step();
-        const kelly::Emotion va = kelly::decode_emotion(emotion);
         const int chord = kelly::argmax(chords, kelly::kNumChords);
-        std::printf("{\"beat\":%ld,\"beat_in_bar\":%d,\"time\":%.9g,\"valence\":%.9g,\"arousal\":%.9g,"
-                    "\"chord\":%d,\"chord_label\":\"%s\",\"notes\":[",
-                    beat, beat_in_bar, start, static_cast<double>(va.valence),
+        std::printf("{\"beat\":%zu,\"beat_in_bar\":%d,\"time\":%.17g,\"tonic\":%d,\"valence\":%.9g,"
+                    "\"arousal\":%.9g,\"chord\":%d,\"chord_label\":\"%s\",\"notes\":[",
+                    beat, beat_in_bar, start, tonic, static_cast<double>(va.valence),
                     static_cast<double>(va.arousal), chord, kelly::chord_label(chord).c_str());
         bool first = true;
         for (int p = 0; p < kelly::kNumPitches; ++p)
