@@ -11,6 +11,7 @@ from typing import Final
 
 from kelly_core import __version__
 from kelly_core.encodings.tonal import KEY_RELATIVE_MODELS, TONAL_REFERENCES, TonalReference
+from kelly_core.encodings.tonal import tonal_reference as read_tonal_reference
 from kelly_core.errors import ExportError
 from kelly_core.specs import ModelSpec
 
@@ -82,12 +83,12 @@ def tonal_reference(spec: ModelSpec, metadata: Mapping[str, object]) -> TonalRef
     value = metadata.get("tonal_reference")
     if value is None:
         return default_tonal_reference(spec)
-    for reference in TONAL_REFERENCES:
-        if value == reference:
-            return reference
-    raise ExportError(
-        "unknown tonal reference",
-        field="metadata.tonal_reference",
-        expected=TONAL_REFERENCES,
-        got=value,
-    )
+    try:
+        return read_tonal_reference(metadata)
+    except ValueError:
+        raise ExportError(
+            "unknown tonal reference",
+            field="metadata.tonal_reference",
+            expected=TONAL_REFERENCES,
+            got=value,
+        ) from None
