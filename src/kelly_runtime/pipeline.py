@@ -6,7 +6,9 @@ Two independent clocks drive it:
   (0.5 s of log-mel frames, their mean, ``(128,)``), keeps the latest emotion code and
   decodes its valence and arousal once.
 - :meth:`Pipeline.step_beat` steps one beat, whenever the host's (or the beat tracker's)
-  beat comes, at any tempo: MelodyTransformer (emotion -> notes), HarmonyPredictor
+  beat comes, at any tempo: MelodyTransformer (``[coarse emotion | beat in bar | its own
+  notes of the last four beats]`` -> notes, the notes it played fed back by
+  :func:`~kelly_core.encodings.melody.melody_feedback`), HarmonyPredictor
   (``[emotion | previous chords]`` -> chords, its output fed back as the next beat's
   previous chords), DynamicsEngine (``[coarse emotion | beat in bar | pitch classes of
   the notes at or above ``note_threshold``]`` -> expression), and on the first beat of
@@ -26,7 +28,10 @@ classes are turned into each model's own reference (down by the same shift for a
 key-relative model, unchanged for an absolute one).
 
 Before the first window the emotion is ``NEUTRAL_EMOTION``; before the first beat the
-previous chord distribution is one-hot ``NO_CHORD`` (nothing has sounded yet). A stage
+previous chord distribution is one-hot ``NO_CHORD`` and the melody history is four rests
+(nothing has sounded yet). The melody history stays in the MelodyTransformer's own
+reference (relative to the tonic for a key-relative file), so :meth:`Pipeline.set_key`
+does not touch it. A stage
 whose model file is missing or invalid runs the rule-based fallback (a ``KellyWarning``
 says why, and :attr:`Pipeline.fallback_stages` lists it). Given the same weights and
 inputs the outputs are the same: nothing here draws random numbers.
@@ -52,7 +57,9 @@ from kelly_core.encodings import (
     harmony_context,
     melody_pitch_classes,
 )
+from kelly_core.encodings.context import MELODY_HISTORY, melody_context
 from kelly_core.encodings.emotion import coarse_emotion
+from kelly_core.encodings.melody import melody_feedback
 from kelly_core.encodings.tonal import (
     KEY_RELATIVE_MODELS,
     TONAL_REFERENCES,
@@ -144,6 +151,7 @@ class Pipeline:
         self._va = _decode(self._emotion)
         self._coarse = coarse_emotion(*self._va)
         self._previous_chords: FloatArray = chord_one_hot(NO_CHORD)  # in the song's key
+        self._melody_history: FloatArray = np.zeros((MELODY_HISTORY, 128), dtype=np.float32)
         self._beat = 0
 
     # ------------------------------------------------------------ construction
@@ -314,9 +322,13 @@ class Pipeline:
                 got=beat_in_bar,
             )
         shift = self._shift
-        notes = step_unchecked(self._backends["MelodyTransformer"], emotion)
+        history = self._melody_history
+        played = step_unchecked(
+            self._backends["MelodyTransformer"], melody_context(self._coarse, beat_in_bar, history)
+        )
+        notes = played
         if self._relative("MelodyTransformer"):
-            notes = transpose_pitches(notes, shift)
+            notes = transpose_pitches(played, shift)
         previous = self._previous_chords
         if self._relative("HarmonyPredictor"):
             previous = transpose_chords(previous, -shift)
@@ -347,17 +359,20 @@ class Pipeline:
             groove=groove,
         )
         self._previous_chords = np.asarray(chords, dtype=np.float32)
+        history[1:] = history[:-1].copy()
+        history[0] = melody_feedback(played, self._threshold)
         self._beat += 1
         return out
 
     def reset(self) -> None:
-        """Zero every model's state; emotion back to neutral, previous chord to none, beat 0."""
+        """Zero every model's state; emotion neutral, previous chord none, no melody, beat 0."""
         for backend in self._backends.values():
             backend.reset()
         self._emotion = np.array(NEUTRAL_EMOTION, dtype=np.float32)
         self._va = _decode(self._emotion)
         self._coarse = coarse_emotion(*self._va)
         self._previous_chords = chord_one_hot(NO_CHORD)
+        self._melody_history = np.zeros((MELODY_HISTORY, 128), dtype=np.float32)
         self._beat = 0
 
 

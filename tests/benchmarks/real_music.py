@@ -10,8 +10,9 @@ Not collected by pytest (the file name does not start with ``test_``). Run::
 2. **Melody**: folk tunes (Essen, O'Neill) and chorale soprano lines from music21's
    corpus written to MIDI in the Lakh layout ``lmd_full/<md5[0]>/<md5>.mid`` and read by
    the ``lakh`` reader; k-fold by file; the model against the per-pitch frequency prior and
-   the 5×5 valence×arousal emotion-bin lookup (note F1), the number of distinct top-1
-   pitches, and the same model with the emotion input shuffled across tunes.
+   the 5×5 valence×arousal emotion-bin lookup and the melodic bigram on the previous
+   beat's top pitch (note F1), the number of distinct top-1 pitches, and the same model
+   with the emotion input shuffled across tunes.
 
 Prints one table per model (mean ± standard deviation over the folds) and writes
 ``<work>/real_music.json``.
@@ -93,6 +94,7 @@ _ROWS: dict[str, tuple[tuple[str, str], ...]] = {
         ("model", "note_f1"), ("model", "loss"), ("model", "distinct_top1"),
         ("prior", "note_f1"), ("prior", "loss"),
         ("emotion_bin", "note_f1"), ("emotion_bin", "loss"),
+        ("previous", "note_f1"), ("previous", "loss"),
         ("emotion shuffled", "note_f1"), ("emotion shuffled", "loss"),
     ),
 }  # fmt: skip

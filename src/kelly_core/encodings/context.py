@@ -14,7 +14,21 @@ from kelly_core.encodings.emotion import (
     decode_emotions,
 )
 
-__all__ = ["BEATS_PER_BAR", "compact_context", "compact_contexts", "harmony_context"]
+__all__ = [
+    "BEATS_PER_BAR",
+    "MELODY_EMOTION",
+    "MELODY_HISTORY",
+    "MELODY_OCTAVES",
+    "MELODY_TOP_CLASS",
+    "MELODY_TOP_OCTAVE",
+    "NO_PREVIOUS_PITCH",
+    "compact_context",
+    "compact_contexts",
+    "harmony_context",
+    "melody_context",
+    "melody_contexts",
+    "previous_top_pitches",
+]
 
 BEATS_PER_BAR: Final = 4
 
@@ -64,3 +78,117 @@ def compact_contexts(
     check_shape(pcs, (len(emo), 12), name="pitch_classes")
     one_hot = np.eye(BEATS_PER_BAR, dtype=np.float32)[beats]
     return as_float32(np.concatenate([coarse_emotions(decode_emotions(emo)), one_hot, pcs], axis=1))
+
+
+MELODY_HISTORY: Final = 4
+"""Beats of melody the MelodyTransformer context reads: the previous four (t-1 .. t-4)."""
+MELODY_OCTAVES: Final = 8
+"""Octave slots of the previous beat's top pitch (slot = clip(pitch // 12 - 1, 0, 7))."""
+MELODY_EMOTION: Final = slice(0, 16)
+"""Columns of the melody context that carry the (coarse) emotion code."""
+MELODY_TOP_CLASS: Final = slice(20, 32)
+"""Columns: pitch class one-hot of the previous beat's highest sounding pitch."""
+MELODY_TOP_OCTAVE: Final = slice(32, 40)
+"""Columns: octave one-hot of the previous beat's highest sounding pitch."""
+NO_PREVIOUS_PITCH: Final = 128
+"""The previous-pitch state :func:`previous_top_pitches` gives when the previous beat rests."""
+
+
+def _pitch_classes_of(notes: np.ndarray) -> np.ndarray:
+    """Binary ``(..., 12)`` pitch-class profile of binary ``(..., 128)`` note rows."""
+    padded = np.zeros((*notes.shape[:-1], 132), dtype=np.float32)
+    padded[..., :128] = notes
+    folded: np.ndarray = padded.reshape(*notes.shape[:-1], 11, 12).max(axis=-2)
+    return folded
+
+
+def _top_pitch_codes(notes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pitch-class and octave one-hots ``(..., 12)``, ``(..., 8)`` of each row's top pitch."""
+    flat = notes.reshape(-1, 128)
+    sounding = flat.any(axis=1)
+    top = 127 - np.argmax(flat[:, ::-1], axis=1)
+    rows = np.nonzero(sounding)[0]
+    classes = np.zeros((len(flat), 12), dtype=np.float32)
+    octaves = np.zeros((len(flat), MELODY_OCTAVES), dtype=np.float32)
+    classes[rows, top[rows] % 12] = 1.0
+    octaves[rows, np.clip(top[rows] // 12 - 1, 0, MELODY_OCTAVES - 1)] = 1.0
+    shape = notes.shape[:-1]
+    return classes.reshape(*shape, 12), octaves.reshape(*shape, MELODY_OCTAVES)
+
+
+def melody_context(coarse_code: object, beat_in_bar: int, history: object) -> FloatArray:
+    """Return the MelodyTransformer input ``(64,)`` for one beat.
+
+    ``[coarse 4×4 emotion code (16) | beat-in-bar one-hot (4) | previous beat's top pitch:
+    pitch class one-hot (12) and octave one-hot (8) | pitch classes sounding in the previous
+    beat (12) | pitch classes sounding in any of the three beats before it (12)]``. A beat
+    that rests contributes zeros.
+
+    :param coarse_code: ``(16,)`` coarse emotion code (:func:`coarse_emotion`).
+    :param beat_in_bar: 0..3 (taken modulo 4).
+    :param history: ``(4, 128)`` melody of the previous beats, most recent first; a value
+        of at least 0.5 is a sounding pitch (training: the true notes; the pipeline: the
+        notes it fed back).
+    """
+    coarse = np.asarray(coarse_code, dtype=np.float32)
+    past = np.asarray(history, dtype=np.float32)
+    check_shape(coarse, (16,), name="coarse_code")
+    check_shape(past, (MELODY_HISTORY, 128), name="history")
+    on = (past >= 0.5).astype(np.float32)
+    beat = np.zeros(BEATS_PER_BAR, dtype=np.float32)
+    beat[int(beat_in_bar) % BEATS_PER_BAR] = 1.0
+    classes, octaves = _top_pitch_codes(on[:1])
+    profiles = _pitch_classes_of(on)
+    return as_float32(
+        np.concatenate([coarse, beat, classes[0], octaves[0], profiles[0], profiles[1:].max(0)])
+    )
+
+
+def melody_contexts(coarse_codes: object, beats_in_bar: object, notes: object) -> FloatArray:
+    """Teacher-forced :func:`melody_context` of a whole sequence: ``(N, 64)``.
+
+    Row ``t`` reads the coarse code and beat of row ``t`` and, as history, the notes of rows
+    ``t-1 .. t-4`` (zeros before the start), exactly what :func:`melody_context` gives when
+    stepped beat by beat with the true notes fed back.
+
+    :param coarse_codes: ``(N, 16)`` coarse emotion codes.
+    :param beats_in_bar: ``(N,)`` ints (taken modulo 4).
+    :param notes: ``(N, 128)`` melody per beat (multi-hot; >= 0.5 sounds).
+    """
+    coarse = np.asarray(coarse_codes, dtype=np.float32)
+    beats = np.asarray(beats_in_bar, dtype=np.int64) % BEATS_PER_BAR
+    melody = np.asarray(notes, dtype=np.float32)
+    check_shape(coarse, (None, 16), name="coarse_codes")
+    check_shape(beats, (len(coarse),), name="beats_in_bar")
+    check_shape(melody, (len(coarse), 128), name="notes")
+    n = len(coarse)
+    on = (melody >= 0.5).astype(np.float32)
+    previous = np.zeros_like(on)
+    previous[1:] = on[:-1]
+    classes, octaves = _top_pitch_codes(previous)
+    profiles = _pitch_classes_of(on)
+    last = np.zeros((n, 12), dtype=np.float32)
+    last[1:] = profiles[:-1]
+    earlier = np.zeros((n, 12), dtype=np.float32)
+    for lag in range(2, MELODY_HISTORY + 1):
+        if lag < n:
+            earlier[lag:] = np.maximum(earlier[lag:], profiles[:-lag])
+    one_hot = np.eye(BEATS_PER_BAR, dtype=np.float32)[beats]
+    return as_float32(np.concatenate([coarse, one_hot, classes, octaves, last, earlier], axis=1))
+
+
+def previous_top_pitches(contexts: object) -> np.ndarray:
+    """Read the previous beat's top pitch back from melody contexts ``(N, 64)``.
+
+    :returns: ``(N,)`` ints: the MIDI pitch ``12 * (octave slot + 1) + pitch class`` (exact
+        for pitches 24..107; lower and higher pitches fold into the end slots), or
+        :data:`NO_PREVIOUS_PITCH` where the previous beat rests.
+    """
+    x = np.asarray(contexts, dtype=np.float32)
+    check_shape(x, (None, 64), name="contexts")
+    classes = x[:, MELODY_TOP_CLASS]
+    octaves = x[:, MELODY_TOP_OCTAVE]
+    sounding = (classes.max(axis=1) >= 0.5) & (octaves.max(axis=1) >= 0.5)
+    pitch = 12 * (np.argmax(octaves, axis=1) + 1) + np.argmax(classes, axis=1)
+    result: np.ndarray = np.where(sounding, np.minimum(pitch, 127), NO_PREVIOUS_PITCH)
+    return result

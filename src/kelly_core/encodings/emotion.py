@@ -31,6 +31,7 @@ __all__ = [
     "coarse_emotion",
     "coarse_emotions",
     "deam_static_to_unit",
+    "decode_coarse_emotions",
     "decode_emotion",
     "decode_emotions",
     "encode_emotion",
@@ -92,49 +93,44 @@ def coarse_emotion(valence: float, arousal: float) -> FloatArray:
     return code
 
 
-def _initial_guess(g: np.ndarray) -> np.ndarray:
+def _initial_guess(g: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """Centroid of the 3×3 neighbourhood of the strongest bump, shape ``(N, 2)``."""
-    n = len(g)
+    n, grid = len(g), len(centers)
     flat = g.reshape(n, -1).argmax(axis=1)
-    iv, ia = np.divmod(flat, GRID)
+    iv, ia = np.divmod(flat, grid)
     offsets = np.arange(-1, 2)
-    rows = np.clip(iv[:, None] + offsets[None, :], 0, GRID - 1)  # (N, 3)
-    cols = np.clip(ia[:, None] + offsets[None, :], 0, GRID - 1)
+    rows = np.clip(iv[:, None] + offsets[None, :], 0, grid - 1)  # (N, 3)
+    cols = np.clip(ia[:, None] + offsets[None, :], 0, grid - 1)
     patch = g[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]  # (N, 3, 3)
     weights = patch + 1e-9
     total = weights.sum(axis=(1, 2))
-    v = (weights.sum(axis=2) * CENTERS[rows]).sum(axis=1) / total
-    a = (weights.sum(axis=1) * CENTERS[cols]).sum(axis=1) / total
+    v = (weights.sum(axis=2) * centers[rows]).sum(axis=1) / total
+    a = (weights.sum(axis=1) * centers[cols]).sum(axis=1) / total
     return np.stack([v, a], axis=1)
 
 
-def decode_emotions(codes: object) -> FloatArray:
-    """Decode ``(N, 64)`` codes (exact or a network's noisy output) to ``(N, 2)`` points.
-
-    :returns: float32 (valence, arousal) per row, each in [-1, 1].
-    :raises BackendError: If ``codes`` is not ``(N, 64)``.
-    """
-    array = np.asarray(codes, dtype=np.float64)
-    check_shape(array, (None, GRID * GRID), name="codes")
+def _fit_bumps(array: np.ndarray, centers: np.ndarray, sigma: float) -> FloatArray:
+    """Fit ``g ≈ s · bump(v, a) + b`` to each row of ``(N, grid²)`` codes; ``(N, 2)`` points."""
+    grid = len(centers)
     array = np.nan_to_num(array, nan=-1.0, posinf=1.0, neginf=-1.0)
-    g = np.clip((array + 1.0) / 2.0, 0.0, 1.0).reshape(len(array), GRID, GRID)
-    p = _initial_guess(g)
+    g = np.clip((array + 1.0) / 2.0, 0.0, 1.0).reshape(len(array), grid, grid)
+    p = _initial_guess(g, centers)
     scale = np.ones(len(g))
     offset = np.zeros(len(g))
-    c = CENTERS
-    s2 = SIGMA**2
+    c = centers
+    s2 = sigma**2
     damping = 1e-6
     for _ in range(_GN_STEPS):
-        ev = np.exp(-((p[:, 0:1] - c) ** 2) / (2 * s2))  # (N, 8)
+        ev = np.exp(-((p[:, 0:1] - c) ** 2) / (2 * s2))  # (N, grid)
         ea = np.exp(-((p[:, 1:2] - c) ** 2) / (2 * s2))
-        m = ev[:, :, None] * ea[:, None, :]  # (N, 8, 8)
+        m = ev[:, :, None] * ea[:, None, :]  # (N, grid, grid)
         dv = m * ((c[None, :, None] - p[:, 0, None, None]) / s2)
         da = m * ((c[None, None, :] - p[:, 1, None, None]) / s2)
         jac = np.stack(
             [scale[:, None, None] * dv, scale[:, None, None] * da, m, np.ones_like(m)], axis=-1
-        ).reshape(len(g), GRID * GRID, 4)
+        ).reshape(len(g), grid * grid, 4)
         model = scale[:, None, None] * m + offset[:, None, None]
-        resid = (g - model).reshape(len(g), GRID * GRID)
+        resid = (g - model).reshape(len(g), grid * grid)
         jtj = np.einsum("nki,nkj->nij", jac, jac) + damping * np.eye(4)
         jtr = np.einsum("nki,nk->ni", jac, resid)
         step = np.linalg.solve(jtj, jtr[:, :, None])[:, :, 0]
@@ -145,6 +141,27 @@ def decode_emotions(codes: object) -> FloatArray:
     flat = np.ptp(g.reshape(len(g), -1), axis=1) < 1e-3
     p[flat] = 0.0  # a constant code carries no position: answer the neutral point
     return as_float32(p)
+
+
+def decode_emotions(codes: object) -> FloatArray:
+    """Decode ``(N, 64)`` codes (exact or a network's noisy output) to ``(N, 2)`` points.
+
+    :returns: float32 (valence, arousal) per row, each in [-1, 1].
+    :raises BackendError: If ``codes`` is not ``(N, 64)``.
+    """
+    array = np.asarray(codes, dtype=np.float64)
+    check_shape(array, (None, GRID * GRID), name="codes")
+    return _fit_bumps(array, CENTERS, SIGMA)
+
+
+def decode_coarse_emotions(codes: object) -> FloatArray:
+    """Decode ``(N, 16)`` coarse codes to ``(N, 2)`` points (the same fit on the 4×4 grid).
+
+    :raises BackendError: If ``codes`` is not ``(N, 16)``.
+    """
+    array = np.asarray(codes, dtype=np.float64)
+    check_shape(array, (None, COARSE_GRID * COARSE_GRID), name="codes")
+    return _fit_bumps(array, COARSE_CENTERS, COARSE_SIGMA)
 
 
 def decode_emotion(code: object) -> tuple[float, float]:

@@ -11,12 +11,17 @@ from kelly_core.arrays import FloatArray, check_shape
 
 __all__ = [
     "NUM_PITCHES",
+    "SOUNDS_AT",
+    "melody_feedback",
     "melody_pitch_classes",
     "notes_to_multihot",
     "pitch_class_profile",
 ]
 
 NUM_PITCHES: Final = 128
+SOUNDS_AT: Final = 0.5
+"""A beat sounds when the probability that any pitch sounds, ``1 - prod(1 - p)``, is at
+least this (the rule ``kelly generate`` rests by, too)."""
 
 
 def notes_to_multihot(
@@ -70,4 +75,21 @@ def pitch_class_profile(pitches: Iterable[int]) -> FloatArray:
     out = np.zeros(12, dtype=np.float32)
     for pitch in pitches:
         out[int(pitch) % 12] = 1.0
+    return out
+
+
+def melody_feedback(probs: object, threshold: float = 0.5) -> FloatArray:
+    """The notes a streamed MelodyTransformer feeds back as its next context's history.
+
+    Binary ``(128,)``: the pitches whose probability is at least ``threshold``; if there
+    are none but the beat sounds (``1 - prod(1 - p) >= SOUNDS_AT``, treating the pitches as
+    independent), the single most probable pitch; otherwise a rest (all zeros).
+    """
+    p = np.clip(np.asarray(probs, dtype=np.float64), 0.0, 1.0)
+    check_shape(p, (NUM_PITCHES,), name="probs")
+    out = (p >= threshold).astype(np.float32)
+    if not out.any():
+        silent = float(np.exp(np.sum(np.log1p(-np.minimum(p, 1.0 - 1e-12)))))
+        if 1.0 - silent >= SOUNDS_AT:
+            out[int(np.argmax(p))] = 1.0
     return out

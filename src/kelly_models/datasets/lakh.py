@@ -4,8 +4,11 @@ Layouts: ``lmd_full/<md5[0]>/<md5>.mid`` and ``lmd_matched/<A>/<B>/<C>/<MSD_ID>/
 (also ``lmd_aligned``); ``root`` may be either folder or their parent: every ``*.mid``
 below it is read. One example per file, one step per beat (pretty_midi beats):
 
-- inputs ``(B, 64)``: emotion code of the labeller's (valence, arousal) for a 16-beat
-  window around each beat (:mod:`kelly_models.datasets.labeller`);
+- inputs ``(B, 64)``: the melody context of each beat
+  (:func:`kelly_core.encodings.context.melody_contexts`): the coarse emotion code of the
+  labeller's (valence, arousal) for a 16-beat window around the beat
+  (:mod:`kelly_models.datasets.labeller`), the beat's position in its bar (from the file's
+  downbeats), and the true melody of the four beats before it (teacher forcing);
 - targets ``(B, 128)``: melody multi-hot per beat, **relative to the key's tonic**: the
   piece is moved to C (major or minor, the mode is kept) by the nearest transposition
   (:func:`kelly_core.encodings.tonal.to_reference`). The key is the file's first key
@@ -30,7 +33,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from kelly_core.encodings.emotion import encode_emotions
+from kelly_core.encodings.context import melody_contexts
+from kelly_core.encodings.emotion import coarse_emotions
 from kelly_core.encodings.melody import notes_to_multihot
 from kelly_core.records import Example
 from kelly_models.datasets.base import ArrayDataset, hash_split
@@ -42,7 +46,7 @@ from kelly_models.datasets.paths import inside_root
 
 __all__ = ["READER_VERSION", "open_lakh", "pick_melody", "skyline"]
 
-READER_VERSION: Final = 2
+READER_VERSION: Final = 3
 _NAMED: Final = re.compile(r"melod|vocal|voice|lead|solo", re.IGNORECASE)
 _MSD_ID: Final = re.compile(r"^TR[A-Z0-9]{16}$")
 
@@ -104,7 +108,7 @@ def read_lakh_file(path: Path, options: Mapping[str, object]) -> list[Example]:
     labels = beat_emotions(score.pitched_notes(), bounds)
     return [
         Example(
-            inputs=encode_emotions(labels),
+            inputs=melody_contexts(coarse_emotions(labels), score.beats_in_bar(), targets),
             targets=targets,
             source=str(path),
             split=hash_split(_split_key(path)),

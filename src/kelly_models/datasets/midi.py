@@ -63,6 +63,27 @@ class Score:
         """Beat boundaries ``(B + 1,)``: the beats plus one more at the last interval."""
         return _with_end(self.beats, self.end_s)
 
+    def beats_in_bar(self) -> np.ndarray:
+        """Position of each beat in its bar, ``(B,)`` ints in 0..3.
+
+        The beats since the latest downbeat (pretty_midi ``get_downbeats``), capped at 3
+        (bars longer than four beats keep 3 to their end); beats of a pickup before the
+        first downbeat count back from it (the beat before a downbeat is 3). Without
+        downbeats: the beat index modulo 4.
+        """
+        count = len(self.beats)
+        index = np.arange(count)
+        if count == 0 or len(self.downbeats) == 0:
+            plain: np.ndarray = index % 4
+            return plain
+        starts = np.searchsorted(self.beats, np.asarray(self.downbeats) - 1e-6)
+        latest = np.searchsorted(starts, index, side="right") - 1
+        since = np.where(
+            latest >= 0, index - starts[np.maximum(latest, 0)], (index - starts[0]) % 4
+        )
+        result: np.ndarray = np.clip(since, 0, 3)
+        return result
+
 
 def _with_end(beats: np.ndarray, end_s: float) -> np.ndarray:
     if len(beats) == 0:

@@ -54,6 +54,7 @@ from typing import Final
 import numpy as np
 
 from kelly_core.encodings.chords import reduce_roman
+from kelly_core.encodings.context import melody_contexts
 from kelly_core.encodings.emotion import coarse_emotions, encode_emotions
 from kelly_core.encodings.expression import expressions_for_beats, pedal_intervals
 from kelly_core.encodings.groove import groove_from_hits
@@ -424,7 +425,7 @@ def _melody_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.n
     bounds = np.arange(steps + 1) * 0.5
     table = np.array([n[:3] for n in notes], dtype=np.float64).reshape(len(notes), 3)
     sounding = sounding_multihot(table[:, 0].astype(np.intp), table[:, 1], table[:, 2], bounds)
-    return encode_emotions(labels), sounding
+    return melody_contexts(coarse_emotions(labels), np.arange(steps) % 4, sounding), sounding
 
 
 # ----------------------------------------------------------------------------- harmony

@@ -7,7 +7,9 @@ moves, per model:
 - HarmonyPredictor: the previous-chord half of the input and the target chord
   (:func:`kelly_core.encodings.tonal.transpose_chords`);
 - MelodyTransformer: the 128 note targets (:func:`~kelly_core.encodings.tonal.transpose_pitches`,
-  by -5..+6 semitones so the register stays close);
+  by -5..+6 semitones so the register stays close), and the note history of the input
+  rebuilt from them (:func:`kelly_core.encodings.context.melody_contexts`: a melody
+  context's history is the sequence's own previous notes);
 - DynamicsEngine: the 12 pitch classes of the input (the last 12 columns).
 
 Other models are returned unchanged. A model trained this way is ``"absolute"``: it
@@ -21,6 +23,7 @@ from typing import Final
 import numpy as np
 
 from kelly_core.arrays import FloatArray
+from kelly_core.encodings.context import MELODY_EMOTION, melody_contexts
 from kelly_core.encodings.tonal import (
     transpose_chords,
     transpose_pitch_classes,
@@ -45,6 +48,9 @@ def transpose_sequence(
         y = transpose_chords(y, semitones)
     elif model == "MelodyTransformer":
         y = transpose_pitches(y, semitones)
+        # the context's note history is the sequence's own melody (teacher forcing): rebuild
+        # it from the moved notes, keeping the emotion and beat columns
+        x = melody_contexts(x[:, MELODY_EMOTION], np.argmax(x[:, 16:20], axis=1), y)
     elif model == "DynamicsEngine":
         x[:, -12:] = transpose_pitch_classes(x[:, -12:], semitones)
     return x, y

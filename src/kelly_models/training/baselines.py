@@ -9,8 +9,11 @@ task           baselines (name: what it predicts for every held-out frame)
                the unigram (a Dirichlet prior, so an unseen previous chord falls back to it)
 ``notes``      ``prior``: each pitch's training frequency (the k most frequent pitches on);
                ``emotion_bin``: the pitch frequencies of the training frames whose decoded
-               emotion falls in the same cell of a 5×5 valence×arousal grid (the prior where
-               a cell is empty)
+               emotion (the melody context's coarse code) falls in the same cell of a 5×5
+               valence×arousal grid (the prior where a cell is empty);
+               ``previous``: a melodic bigram, the pitch frequencies of the training frames
+               whose previous beat had the same top pitch (read from the melody context;
+               a rest is a state of its own), with one pseudo-frame of the prior
 ``emotion``,   ``mean``: the mean training target frame
 ``regression``
 =============  ==============================================================================
@@ -36,6 +39,7 @@ EMOTION_BINS: Final = 5
 """Cells per axis of the valence×arousal grid of the ``emotion_bin`` baseline."""
 _CHORD_SIZE: Final = 64
 _CONTEXT_SIZE: Final = 128
+_PITCH_STATES: Final = 129
 
 EmotionDecoder: TypeAlias = Callable[[FloatArray], FloatArray]
 
@@ -49,9 +53,17 @@ def emotion_bins(valence_arousal: np.ndarray) -> np.ndarray:
 
 
 def _decode(inputs: FloatArray) -> FloatArray:
-    from kelly_core.encodings.emotion import decode_emotions
+    """(valence, arousal) ``(N, 2)`` of melody contexts ``(N, 64)``: their coarse code."""
+    from kelly_core.encodings.context import MELODY_EMOTION
+    from kelly_core.encodings.emotion import decode_coarse_emotions
 
-    return decode_emotions(np.ascontiguousarray(inputs[:, :64], dtype=np.float32))
+    return decode_coarse_emotions(np.ascontiguousarray(inputs[:, MELODY_EMOTION], dtype=np.float32))
+
+
+def _previous_pitches(inputs: FloatArray) -> np.ndarray:
+    from kelly_core.encodings.context import previous_top_pitches
+
+    return previous_top_pitches(inputs)
 
 
 def _array(value: object) -> FloatArray | None:
@@ -72,6 +84,9 @@ class Baseline:
     """``(64, 64)``: row = previous chord, the smoothed distribution of the next one."""
     bins: FloatArray | None = None
     """``(25, out)`` per-cell label frequencies of the ``emotion_bin`` baseline (notes)."""
+    previous: FloatArray | None = None
+    """``(129, out)``: row = previous beat's top pitch (128 = rest), the ``previous``
+    baseline's label frequencies (notes)."""
 
     @classmethod
     def fit(
@@ -88,7 +103,7 @@ class Baseline:
         """
         mean = targets.mean(axis=0, dtype=np.float64).astype(np.float32)
         active = round(float(np.mean(np.sum(targets >= 0.5, axis=1)))) if len(targets) else 0
-        unigram = bigram = bins = None
+        unigram = bigram = bins = previous = None
         if kind == "classes":
             classes = targets.shape[1]
             counts = targets.sum(axis=0, dtype=np.float64)
@@ -108,7 +123,15 @@ class Baseline:
             prior = on.mean(axis=0)
             # one pseudo-frame of the prior per cell: an empty cell predicts the prior
             bins = ((sums + prior) / (frames + 1.0)).astype(np.float32)
-        return cls(mean=mean, active=active, unigram=unigram, bigram=bigram, bins=bins)
+            if inputs.shape[1] == 64:
+                states = _previous_pitches(inputs)
+                after = np.zeros((_PITCH_STATES, targets.shape[1]))
+                np.add.at(after, states, on)
+                seen = np.bincount(states, minlength=_PITCH_STATES)[:, None].astype(np.float64)
+                previous = ((after + prior) / (seen + 1.0)).astype(np.float32)
+        return cls(
+            mean=mean, active=active, unigram=unigram, bigram=bigram, bins=bins, previous=previous
+        )
 
     def predict_bigram(self, inputs: FloatArray) -> FloatArray | None:
         """The bigram's distributions ``(N, 64)`` for harmony contexts, or None if unfitted."""
@@ -124,10 +147,16 @@ class Baseline:
             return None
         return np.ascontiguousarray(self.bins[emotion_bins(decoder(inputs))])
 
+    def predict_previous(self, inputs: FloatArray) -> FloatArray | None:
+        """The melodic bigram's label frequencies ``(N, out)``, or None if unfitted."""
+        if self.previous is None or inputs.shape[1] != 64:
+            return None
+        return np.ascontiguousarray(self.previous[_previous_pitches(inputs)])
+
     def to_dict(self) -> dict[str, object]:
         """Return the baseline as JSON-ready lists (read back by :meth:`from_dict`)."""
         out: dict[str, object] = {"mean": self.mean.tolist(), "active": self.active}
-        for name in ("unigram", "bigram", "bins"):
+        for name in ("unigram", "bigram", "bins", "previous"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = np.round(value.astype(np.float64), 7).tolist()
@@ -148,4 +177,5 @@ class Baseline:
             unigram=_array(data.get("unigram")),
             bigram=_array(data.get("bigram")),
             bins=_array(data.get("bins")),
+            previous=_array(data.get("previous")),
         )

@@ -21,7 +21,7 @@ from kelly_models.training.tasks import Baseline, Task
 __all__ = ["EMOTION_COLUMNS", "evaluate", "evaluate_loss", "predict", "shuffle_emotion"]
 
 EMOTION_COLUMNS: Final[Mapping[str, int]] = {
-    "MelodyTransformer": 64,
+    "MelodyTransformer": 16,
     "GroovePredictor": 64,
     "HarmonyPredictor": 64,
     "DynamicsEngine": 16,

@@ -10,7 +10,7 @@ task                      loss                            metrics (baselines)
                                                           pitches a frame, k = mean notes
                                                           per training frame; F1 at 0.5;
                                                           distinct top-1 pitches (prior,
-                                                          emotion_bin)
+                                                          emotion_bin, previous)
 ``classes``               cross-entropy (log_softmax of   top-1/top-3/top-5, NLL in nats
                           the logits, or log of clamped   (unigram, bigram)
                           probabilities) vs the target
@@ -180,9 +180,13 @@ class Task:
         guesses: dict[str, FloatArray] = {
             "prior": np.broadcast_to(prior.astype(np.float32), targets.shape).copy()
         }
-        by_bin = None if inputs is None else baseline.predict_bins(inputs, self.decode_emotion())
-        if by_bin is not None:
-            guesses["emotion_bin"] = by_bin
+        if inputs is not None:
+            for name, guess in (
+                ("emotion_bin", baseline.predict_bins(inputs)),
+                ("previous", baseline.predict_previous(inputs)),
+            ):
+                if guess is not None:
+                    guesses[name] = guess
         for name, guess in guesses.items():
             soft = np.clip(guess, 1e-4, 1 - 1e-4).astype(np.float32)
             scores[f"{name}_loss"] = self.numpy_loss(soft, targets)
@@ -285,7 +289,7 @@ def _song_means(values: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
 
 BASELINES: Final[Mapping[TaskKind, tuple[str, ...]]] = {
     "emotion": ("mean",),
-    "notes": ("prior", "emotion_bin"),
+    "notes": ("prior", "emotion_bin", "previous"),
     "classes": ("unigram", "bigram"),
     "regression": ("mean",),
 }
