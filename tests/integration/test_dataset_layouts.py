@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kelly_core.encodings.emotion import decode_emotions, encode_emotion
+from kelly_core.encodings.context import melody_contexts, previous_top_pitches
+from kelly_core.encodings.emotion import decode_coarse_emotions, decode_emotions, encode_emotion
 from kelly_core.errors import DatasetError
 from kelly_core.interfaces import Dataset
 from kelly_models.datasets.chords import open_chords
@@ -95,8 +96,14 @@ class TestLakh:
         assert np.all(full.targets[:32].sum(axis=1) == 1)
         assert full.targets[:, :72].sum() == 0
         assert set(np.unique(full.targets)) <= {0.0, 1.0}
-        # a C-major song is labelled with positive valence
-        assert decode_emotions(full.inputs)[:, 0].mean() > 0.3
+        # a C-major song is labelled with positive valence (the context's coarse code)
+        assert decode_coarse_emotions(full.inputs[:, :16])[:, 0].mean() > 0.3
+        # the rest of the context: beat in bar and the true notes of the beats before
+        np.testing.assert_array_equal(
+            full.inputs,
+            melody_contexts(full.inputs[:, :16], np.arange(len(full.inputs)) % 4, full.targets),
+        )
+        assert previous_top_pitches(full.inputs[1:2])[0] == int(np.argmax(full.targets[0]))
         assert guess_layout(tmp_path) == "lakh"
 
 

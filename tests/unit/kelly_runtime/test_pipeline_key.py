@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 from kelly_core.arrays import FloatArray
 from kelly_core.catalog import MODEL_NAMES, MODEL_SPECS
 from kelly_core.encodings import NO_CHORD, chord_one_hot, melody_pitch_classes
+from kelly_core.encodings.context import MELODY_HISTORY, melody_context
+from kelly_core.encodings.emotion import coarse_emotion
+from kelly_core.encodings.melody import melody_feedback
 from kelly_core.encodings.tonal import (
     tonic_shift,
     transpose_chords,
@@ -102,6 +105,33 @@ class TestChordFeedback:
             fed = harmony.frames[k][64:]
             assert fed.sum() == pytest.approx(1.0, abs=1e-5)
             np.testing.assert_allclose(fed, harmony.outputs[k - 1], atol=1e-6)
+
+
+class TestMelodyFeedback:
+    @pytest.mark.parametrize(("reference", "tonic"), [("absolute", 0), ("tonic", 9)])
+    def test_context_holds_the_notes_played(self, models: Path, reference: str, tonic: int) -> None:
+        """Beat k's MelodyTransformer input is the melody context of the current coarse
+        emotion, the beat in its bar and the fed-back raw outputs of beats k-1..k-4 (in the
+        model's reference, never rotated to the song's key); beat 0 starts from rests."""
+        pipeline, rec = _recording(models, reference, tonic)
+        beats = [0, 1, 2, 3, 0, 1, 2]
+        coarse = []
+        for window, beat in zip(random_frames(128, len(beats), 4), beats, strict=True):
+            pipeline.push_window(window)
+            coarse.append(coarse_emotion(*pipeline.valence_arousal))
+            pipeline.step_beat(beat)
+        melody = rec["MelodyTransformer"]
+        history = np.zeros((MELODY_HISTORY, 128), dtype=np.float32)
+        for k, beat in enumerate(beats):
+            expected = melody_context(coarse[k], beat, history)
+            np.testing.assert_array_equal(melody.frames[k], expected)
+            history[1:] = history[:-1].copy()
+            history[0] = melody_feedback(melody.outputs[k])
+        assert melody.frames[-1][20:].any()  # something was fed back
+        assert not melody.frames[0][20:].any()
+        pipeline.reset()
+        pipeline.step_beat()
+        assert not melody.frames[-1][20:].any()
 
 
 class TestKey:

@@ -7,6 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kelly_core.encodings.chords import chord_index
+from kelly_core.encodings.context import melody_contexts, previous_top_pitches
+from kelly_core.encodings.emotion import coarse_emotions
 from kelly_core.encodings.tonal import transpose_chord
 from kelly_models.training.augment import augment_keys, transpose_sequence
 from kelly_models.training.sequences import SequenceSet
@@ -36,6 +38,17 @@ def test_melody_and_dynamics() -> None:
     moved_x, _ = transpose_sequence("DynamicsEngine", x, np.zeros((1, 16), np.float32), 2)
     assert moved_x[0, 22] == 1.0
     assert moved_x[0, 20] == 0.0
+
+
+def test_melody_history_moves_with_the_notes() -> None:
+    """The melody context's note history is rebuilt from the moved notes; emotion and beat stay."""
+    notes = np.zeros((3, 128), dtype=np.float32)
+    notes[[0, 1, 2], [60, 64, 67]] = 1.0
+    coarse = coarse_emotions(np.array([[0.5, -0.5]] * 3))
+    x = melody_contexts(coarse, np.array([1, 2, 3]), notes)
+    moved_x, moved_y = transpose_sequence("MelodyTransformer", x, notes, 2)
+    np.testing.assert_array_equal(moved_x, melody_contexts(coarse, np.array([1, 2, 3]), moved_y))
+    assert previous_top_pitches(moved_x).tolist() == [128, 62, 66]
 
 
 def test_augment_keys_adds_eleven_copies_for_pitch_models_only() -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.encodings.chords import NO_CHORD
-from kelly_core.encodings.emotion import encode_emotions
+from kelly_core.encodings.context import melody_contexts
+from kelly_core.encodings.emotion import coarse_emotions, encode_emotions
 from kelly_models.training.baselines import Baseline, emotion_bins
 from kelly_models.training.evaluate import shuffle_emotion
 from kelly_models.training.sequences import SequenceSet
@@ -61,12 +62,11 @@ class TestHarmonyBaselines:
 class TestMelodyBaselines:
     def test_emotion_bins_follow_the_emotion(self) -> None:
         """Happy frames play E (64), sad ones Eb (63): the bin lookup knows, the prior cannot."""
-        happy = encode_emotions(np.tile([[0.8, 0.0]], (10, 1)))
-        sad = encode_emotions(np.tile([[-0.8, 0.0]], (10, 1)))
-        inputs = np.concatenate([happy, sad])
+        coarse = coarse_emotions(np.array([[0.8, 0.0]] * 10 + [[-0.8, 0.0]] * 10))
         targets = np.zeros((20, 128), dtype=np.float32)
         targets[:10, 64] = 1.0
         targets[10:, 63] = 1.0
+        inputs = melody_contexts(coarse, np.zeros(20, dtype=int), np.zeros_like(targets))
         base = Baseline.fit(targets, inputs, kind="notes")
         task = task_for(MODEL_SPECS["MelodyTransformer"])
         scores = task.evaluate(targets.copy(), targets, base, inputs=inputs)
@@ -75,6 +75,24 @@ class TestMelodyBaselines:
         assert scores["baseline_note_f1"] == 1.0
         assert task.strongest_baseline(scores) == "emotion_bin"
         assert scores["distinct_top1"] == 2.0
+
+    def test_previous_pitch_bigram(self) -> None:
+        """C4 is always followed by G4 and G4 by C4: the melodic bigram knows, the bins cannot."""
+        targets = np.zeros((40, 128), dtype=np.float32)
+        targets[0::2, 60] = 1.0
+        targets[1::2, 67] = 1.0
+        inputs = melody_contexts(coarse_emotions(np.zeros((40, 2))), np.arange(40) % 4, targets)
+        base = Baseline.fit(targets, inputs, kind="notes")
+        assert base.previous is not None
+        assert base.previous.shape == (129, 128)
+        task = task_for(MODEL_SPECS["MelodyTransformer"])
+        scores = task.evaluate(np.zeros_like(targets), targets, base, inputs=inputs)
+        assert scores["previous_note_f1"] == 1.0  # the rest before the first beat: C4 too
+        assert scores["emotion_bin_note_f1"] == 0.5
+        assert task.strongest_baseline(scores) == "previous"
+        again = Baseline.from_dict(base.to_dict())
+        assert again.previous is not None
+        np.testing.assert_allclose(again.previous, base.previous, atol=1e-6)
 
     def test_bins_grid(self) -> None:
         cells = emotion_bins(np.array([[-1.0, -1.0], [1.0, 1.0], [0.0, 0.0], [-0.5, 0.9]]))
