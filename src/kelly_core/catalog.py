@@ -30,7 +30,7 @@ _SPECS: Final = (
     ModelSpec(
         name="MelodyTransformer",
         input_size=64,
-        input_name="emotion",
+        input_name="melody_context",
         output_name="notes",
         layers=(_dense(256, "relu"), _lstm(256), _dense(256, "relu"), _dense(128, "sigmoid")),
     ),

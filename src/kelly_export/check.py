@@ -171,9 +171,17 @@ def _reference(
             return None
         catalog = known.get(spec.name)
         if catalog is not None and catalog != spec:
+            fields = [
+                f"{name} {getattr(spec, name)!r} (expected {getattr(catalog, name)!r})"
+                for name in ("input_name", "output_name", "input_size")
+                if getattr(spec, name) != getattr(catalog, name)
+            ]
+            if spec.layers != catalog.layers:
+                fields.append("its layers")
             out.add(
                 "metadata.spec",
-                f"differs from the known spec of {spec.name!r}",
+                f"differs from the known spec of {spec.name!r}"
+                + (f" in {', '.join(fields)}" if fields else ""),
                 catalog.spec_hash,
                 spec.spec_hash,
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import warnings
 from pathlib import Path
 
@@ -133,6 +134,21 @@ class TestFallback:
         with pytest.warns(KellyWarning) as record:
             pipeline = Pipeline.from_directory(folder, registry=REGISTRY)
         assert any("expected 'MelodyTransformer'" in str(w.message) for w in record)
+        assert "MelodyTransformer" in pipeline.fallback_stages
+
+    def test_melody_file_of_the_emotion_input_design(self, tmp_path: Path) -> None:
+        """A MelodyTransformer file whose spec reads the emotion code (the input design
+        before the melody context) is refused, saying why, and the stage falls back."""
+        folder = write_models(tmp_path / "m", REGISTRY, seed=0, names=("MelodyTransformer",))
+        path = folder / "melodytransformer.json"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["metadata"]["spec"]["input_name"] = "emotion"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        with pytest.warns(KellyWarning) as record:
+            pipeline = Pipeline.from_directory(folder, registry=REGISTRY)
+        assert any(
+            "input_name 'emotion' (expected 'melody_context')" in str(w.message) for w in record
+        )
         assert "MelodyTransformer" in pipeline.fallback_stages
 
     def test_backends_per_stage(self, models_dirs: dict[int, Path]) -> None:
