@@ -101,6 +101,22 @@ MUTATIONS: tuple[Mutation, ...] = (
         what="the pipeline feeds zeros instead of the previous chord after each beat",
     ),
     Mutation(
+        name="pipeline-melody-feedback",
+        path="src/kelly_runtime/pipeline.py",
+        old="        history[0] = melody_feedback(played, self._threshold)\n",
+        new="        history[0] = 0.0\n",
+        tests=("tests/unit/kelly_runtime/test_pipeline_key.py",),
+        what="the pipeline feeds the MelodyTransformer rests instead of the notes it played",
+    ),
+    Mutation(
+        name="melody-context-leaks-the-target",
+        path="src/kelly_core/encodings/context.py",
+        old="    previous[1:] = on[:-1]\n",
+        new="    previous[:] = on\n",
+        tests=("tests/unit/kelly_core/encodings/test_melody_context.py",),
+        what="teacher forcing shows the model the beat it must predict, not the one before",
+    ),
+    Mutation(
         name="generate-accents",
         path="src/kelly_runtime/generate/style.py",
         old="    raw = (expression.accent_1, expression.accent_2, expression.accent_3, "
