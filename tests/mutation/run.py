@@ -221,8 +221,11 @@ MUTATIONS: tuple[Mutation, ...] = (
         path="src/kelly_core/encodings/context.py",
         old="    beat[int(beat_in_bar) % BEATS_PER_BAR] = 1.0\n",
         new="    beat[min(max(int(beat_in_bar), 0), BEATS_PER_BAR - 1)] = 1.0\n",
-        tests=("tests/unit/kelly_core/encodings/test_context.py",),
-        what="the compact context clamps the beat in the bar instead of wrapping it",
+        tests=(
+            "tests/unit/kelly_core/encodings/test_context.py",
+            "tests/unit/kelly_core/encodings/test_melody_context.py",
+        ),
+        what="the compact and melody contexts clamp the beat in the bar instead of wrapping it",
     ),
     Mutation(
         name="groove-offset-not-halved",

@@ -33,6 +33,13 @@ __all__ = [
 BEATS_PER_BAR: Final = 4
 
 
+def _beat_one_hot(beat_in_bar: int) -> FloatArray:
+    """One-hot ``(4,)`` of the beat's position in its bar, taken modulo 4."""
+    beat = np.zeros(BEATS_PER_BAR, dtype=np.float32)
+    beat[int(beat_in_bar) % BEATS_PER_BAR] = 1.0
+    return beat
+
+
 def harmony_context(emotion_code: object, previous_chords: object) -> FloatArray:
     """Return the HarmonyPredictor input ``(128,)``: ``[emotion (64) | previous chords (64)]``.
 
@@ -61,8 +68,7 @@ def compact_context(emotion_code: object, beat_in_bar: int, pitch_classes: objec
     pcs = np.asarray(pitch_classes, dtype=np.float32)
     check_shape(emo, (64,), name="emotion_code")
     check_shape(pcs, (12,), name="pitch_classes")
-    beat = np.zeros(BEATS_PER_BAR, dtype=np.float32)
-    beat[int(beat_in_bar) % BEATS_PER_BAR] = 1.0
+    beat = _beat_one_hot(beat_in_bar)
     return as_float32(np.concatenate([coarse_emotion(*decode_emotion(emo)), beat, pcs]))
 
 
@@ -135,8 +141,7 @@ def melody_context(coarse_code: object, beat_in_bar: int, history: object) -> Fl
     check_shape(coarse, (16,), name="coarse_code")
     check_shape(past, (MELODY_HISTORY, 128), name="history")
     on = (past >= 0.5).astype(np.float32)
-    beat = np.zeros(BEATS_PER_BAR, dtype=np.float32)
-    beat[int(beat_in_bar) % BEATS_PER_BAR] = 1.0
+    beat = _beat_one_hot(beat_in_bar)
     classes, octaves = _top_pitch_codes(on[:1])
     profiles = _pitch_classes_of(on)
     return as_float32(
