@@ -263,6 +263,11 @@ def _feedback_cases(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     nan[3] = np.nan  # no pitch >= threshold and a NaN: a rest
     rows.append(nan)
     thresholds.append(0.5)
+    negative = np.full(128, 0.006)
+    negative[[1, 2, 3, 4]] = -1.0  # clipped to 0 (not 1 - p = 2): 0.006 x 124 still sounds
+    negative[99] = 0.0061
+    rows.append(negative)
+    thresholds.append(0.5)
     high = np.full(128, 0.3)
     high[11] = 0.95  # threshold above every value: the argmax
     rows.append(high)
@@ -284,8 +289,9 @@ def test_melody_feedback_matches_python(run: Runner) -> None:
     assert argmax.all()
     assert (np.argmax(got[120:180], axis=1) == np.argmax(probs[120:180], axis=1)).all()
     np.testing.assert_array_equal(got[180:240], 0.0)  # silent
-    assert counts[240:].tolist() == [1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0]
-    assert [int(np.argmax(r)) for r in got[[240, 242, 243, 245, 247]]] == [0, 0, 40, 64, 11]
+    assert counts[240:].tolist() == [1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0]
+    chosen = [int(np.argmax(r)) for r in got[[240, 242, 243, 245, 247, 248]]]
+    assert chosen == [0, 0, 40, 64, 99, 11]
     assert got[244, 7] == 1.0
 
 

@@ -597,6 +597,8 @@ inline void melody_context(const Emotion& e, int beat_in_bar, const MelodyHistor
 /// (1 - prod(1 - p) >= kSoundsAt, the product in double, summed as logs in NumPy's
 /// pairwise order), the single most probable pitch (the first of equal ones); else a
 /// rest (all zeros). A NaN probability makes a beat with no pitch >= threshold a rest.
+/// NumPy's log1p (SIMD builds) and libm's can differ in the last bit, so only a beat whose
+/// 1 - prod(1 - p) lies within about 1e-15 of 0.5 could be decided differently.
 inline void melody_feedback(const float* probs128, float* out128, double threshold = 0.5) noexcept {
     std::array<double, kNumPitches> p{};
     bool any = false;
