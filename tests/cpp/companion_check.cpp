@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
     } else if (mode == "melody-stream") {  // reset 1 | valence, arousal | beat 1 | probs 128
         // per row: [melody context 64 | fed back 128], stepped as the pipeline steps a beat
         kelly::MelodyHistory history;
-        history.push(std::vector<float>(128, 1.0f).data());  // rows stay until a reset
+        // not four rests at first: only the first row's reset flag clears it (tests reset())
+        history.push(std::vector<float>(128, 1.0f).data());
         out = rows(in, 1 + 2 + 1 + 128, 64 + 128, [&](const float* x, float* y) {
             if (x[0] != 0.0f) history.reset();
             kelly::melody_context(kelly::Emotion{x[1], x[2]}, static_cast<int>(x[3]), history, y);
