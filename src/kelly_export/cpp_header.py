@@ -21,7 +21,14 @@ from kelly_core.catalog import MODEL_SPECS
 from kelly_core.specs import ModelSpec
 from kelly_export.cpp_files import cpp_dir
 
-__all__ = ["ACTIVATION_TYPES", "HEADER_NAME", "TEMPLATE_NAME", "model_alias", "models_header"]
+__all__ = [
+    "ACTIVATION_TYPES",
+    "HEADER_NAME",
+    "INPUT_BUILDERS",
+    "TEMPLATE_NAME",
+    "model_alias",
+    "models_header",
+]
 
 HEADER_NAME: Final = "kelly_models.h"
 TEMPLATE_NAME: Final = "kelly_models.h.in"
@@ -33,6 +40,17 @@ ACTIVATION_TYPES: Final[Mapping[str, str]] = {
     "elu": "ELuActivationT",
 }
 """Kelly activation name -> RTNeural compile-time activation layer."""
+INPUT_BUILDERS: Final[Mapping[str, str]] = {
+    "EmotionRecognizer": "the mean of one 0.5 s window of log-mel frames "
+    "(kelly::StreamingLogMel, kelly::WindowAverager)",
+    "MelodyTransformer": "kelly::melody_context: [coarse emotion | beat in bar | its own "
+    "notes of the last four beats (kelly::MelodyHistory, push kelly::melody_feedback of "
+    "each beat's output)]",
+    "HarmonyPredictor": "kelly::harmony_context: [emotion code | previous chord distribution]",
+    "DynamicsEngine": "kelly::compact_context: [coarse emotion | beat in bar | pitch classes]",
+    "GroovePredictor": "the emotion code (the EmotionRecognizer's output)",
+}
+"""Model name -> how kelly_companion.h builds its input (a comment in the traits struct)."""
 
 
 def model_alias(spec: ModelSpec) -> str:
@@ -49,13 +67,28 @@ def model_alias(spec: ModelSpec) -> str:
     return f"RTNeural::ModelT<float, {spec.input_size}, {spec.output_size},\n        {inner}>"
 
 
+def _comment(text: str, width: int = 92) -> str:
+    """``text`` as ``///`` comment lines of at most ``width`` characters."""
+    lines: list[str] = []
+    line = "///"
+    for word in text.split():
+        if len(line) + 1 + len(word) > width and line != "///":
+            lines.append(line)
+            line = "///"
+        line += " " + word
+    lines.append(line)
+    return "\n".join(lines)
+
+
 def _traits(spec: ModelSpec) -> str:
     rows = ",\n        ".join(
         f'{{"{layer.kind}", {in_size}, {layer.size}, "{layer.activation}"}}'
         for layer, in_size in zip(spec.layers, spec.layer_input_sizes, strict=True)
     )
+    builder = INPUT_BUILDERS.get(spec.name)
+    note = "" if builder is None else "\n" + _comment(f"Input: {builder}.")
     return f"""
-/// {spec.name}: {spec.input_size} -> {spec.output_size}, {spec.parameter_count:,} parameters.
+/// {spec.name}: {spec.input_size} -> {spec.output_size}, {spec.parameter_count:,} parameters.{note}
 struct {spec.name} {{
     static constexpr const char* name = "{spec.name}";
     static constexpr const char* file_stem = "{spec.file_stem}";

@@ -5,13 +5,14 @@
     (KELLY_CXXFLAGS="-O3 -march=native" before it: other optimisation flags)
 
 Builds tests/cpp/companion_check.cpp with the system compiler and prints the largest
-absolute difference to Python per function; writes the five models (seeded, untrained:
-sizes and read times do not depend on training) in the old 17-digit float64 text and the
-shortest float32 text and prints sizes and ``json.loads`` medians measured in this
-process; with ``RTNEURAL_DIR``, builds the example pipeline and prints each model's
-parity through RTNeural and its step time (median and p99) beside the numpy backend's,
-measured in this process, and the example's per-beat outputs against ``run_stages`` on a
-rendered chorale (Python's beat grid and a given key passed to both).
+absolute difference to Python per function (melody context and feedback included);
+writes the five models (seeded, untrained: sizes and read times do not depend on
+training) in the old 17-digit float64 text and the shortest float32 text and prints
+sizes and ``json.loads`` medians measured in this process; with ``RTNEURAL_DIR``, builds
+the example pipeline and prints each model's parity through RTNeural and its step time
+(median and p99) beside the numpy backend's, measured in this process, and the example's
+per-beat outputs against ``run_stages`` on a rendered chorale (Python's beat grid and a
+given key passed to both).
 """
 
 from __future__ import annotations
@@ -29,12 +30,15 @@ import numpy as np
 
 from kelly_core.catalog import MODEL_NAMES, MODEL_SPECS
 from kelly_core.encodings import compact_context, decode_emotions, encode_emotions
+from kelly_core.encodings.context import melody_context
+from kelly_core.encodings.emotion import coarse_emotions
 from kelly_core.encodings.logmel import (
     StreamingLogMel,
     WindowAverager,
     frames_per_window,
     offline_log_mel,
 )
+from kelly_core.encodings.melody import melody_feedback
 from kelly_export.cpp_command import write_cpp
 from kelly_export.cpp_files import companion_header
 from kelly_export.rtneural import RTNeuralExporter, document_text, rtneural_weights, to_document
@@ -105,6 +109,35 @@ def companion(work: Path, compiler: str) -> None:
         f"compact     max abs diff {np.abs(got - want).max():.2e} "
         f"(beat + pitch classes exact: {bool((got[:, 16:] == want[:, 16:]).all())})"
     )
+    _melody(binary, work, rng)
+
+
+def _melody(binary: Path, work: Path, rng: np.random.Generator) -> None:
+    """melody_context and melody_feedback against kelly_core (the test cases, more rows)."""
+    from tests.integration.test_cpp_companion import _feedback_cases, _melody_histories
+
+    n = 2000
+    coarse = coarse_emotions(rng.uniform(-1, 1, (n, 2))).astype(np.float32)
+    beats = rng.integers(0, 4, n)
+    history = _melody_histories(rng, n)
+    rows = np.concatenate([coarse, beats[:, None], history.reshape(n, -1)], axis=1)
+    got = _run(binary, "melody", rows, 64, work)
+    want = np.stack(
+        [melody_context(c, int(b), h) for c, b, h in zip(coarse, beats, history, strict=True)]
+    )
+    print(
+        f"melody      {n} contexts max abs diff {np.abs(got - want).max():.2e} "
+        f"(bit-exact: {bool((got == want).all())})"
+    )
+    cases = [_feedback_cases(np.random.default_rng(seed)) for seed in range(20)]
+    probs = np.concatenate([c[0] for c in cases])
+    thresholds = np.concatenate([c[1] for c in cases])
+    fed = _run(binary, "feedback", np.concatenate([probs, thresholds[:, None]], axis=1), 128, work)
+    same = sum(
+        bool((f == melody_feedback(p, float(t))).all())
+        for f, p, t in zip(fed, probs, thresholds, strict=True)
+    )
+    print(f"feedback    {same} of {len(probs)} beats identical (notes, argmax, rest cases)")
 
 
 def _median_s(fn: object, repeats: int = 3) -> float:

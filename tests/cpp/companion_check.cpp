@@ -115,6 +115,29 @@ int main(int argc, char** argv) {
         out = rows(in, 77, 32, [](const float* x, float* y) {
             kelly::compact_context(x, static_cast<int>(x[64]), x + 65, y);
         });
+    } else if (mode == "melody") {  // coarse 16 | beat 1 | history 4 x 128
+        out = rows(in, 16 + 1 + 512, 64, [](const float* x, float* y) {
+            kelly::melody_context(x, static_cast<int>(x[16]), x + 17, y);
+        });
+    } else if (mode == "melody-emotion") {  // valence, arousal | beat 1 | history 4 x 128
+        out = rows(in, 2 + 1 + 512, 64, [](const float* x, float* y) {
+            kelly::melody_context(kelly::Emotion{x[0], x[1]}, static_cast<int>(x[2]), x + 3, y);
+        });
+    } else if (mode == "feedback") {  // probs 128 | threshold 1
+        out = rows(in, 128 + 1, 128, [](const float* x, float* y) {
+            kelly::melody_feedback(x, y, static_cast<double>(x[128]));
+        });
+    } else if (mode == "melody-stream") {  // reset 1 | valence, arousal | beat 1 | probs 128
+        // per row: [melody context 64 | fed back 128], stepped as the pipeline steps a beat
+        kelly::MelodyHistory history;
+        // not four rests at first: only the first row's reset flag clears it (tests reset())
+        history.push(std::vector<float>(128, 1.0f).data());
+        out = rows(in, 1 + 2 + 1 + 128, 64 + 128, [&](const float* x, float* y) {
+            if (x[0] != 0.0f) history.reset();
+            kelly::melody_context(kelly::Emotion{x[1], x[2]}, static_cast<int>(x[3]), history, y);
+            kelly::melody_feedback(x + 4, y + 64);
+            history.push(y + 64);
+        });
     } else if (mode == "pcs") {
         out = rows(in, 128, 12, [](const float* x, float* y) { kelly::melody_pitch_classes(x, y); });
     } else if (mode == "transpose") {  // notes 128 | pcs 12 | chords 64 | shift 1

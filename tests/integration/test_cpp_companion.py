@@ -29,7 +29,8 @@ from kelly_core.encodings import (
     harmony_context,
     melody_pitch_classes,
 )
-from kelly_core.encodings.emotion import coarse_emotions
+from kelly_core.encodings.context import melody_context, melody_contexts
+from kelly_core.encodings.emotion import coarse_emotion, coarse_emotions
 from kelly_core.encodings.expression import Expression
 from kelly_core.encodings.logmel import (
     StreamingLogMel,
@@ -37,6 +38,7 @@ from kelly_core.encodings.logmel import (
     frames_per_window,
     offline_log_mel,
 )
+from kelly_core.encodings.melody import melody_feedback
 from kelly_core.encodings.tonal import (
     tonic_shift,
     transpose_chords,
@@ -155,6 +157,176 @@ def test_contexts_match_python(run: Runner) -> None:
     )
     np.testing.assert_array_equal(compact[:, 16:], expected[:, 16:])  # beat one-hot, profile
     assert float(np.abs(compact[:, :16] - expected[:, :16]).max()) < 1e-5  # via decode
+
+
+def _melody_histories(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``(n, 4, 128)`` sparse histories: rests, chords, sub-threshold noise, the extremes."""
+    history = np.zeros((n, 4, 128), dtype=np.float32)
+    for row in range(n):
+        for beat in range(4):
+            if rng.random() < 0.3:
+                continue  # a rest
+            pitches = rng.integers(0, 128, size=rng.integers(1, 5))
+            history[row, beat, pitches] = rng.uniform(0.5, 1.0, size=len(pitches))
+            quiet = rng.integers(0, 128, size=3)  # below 0.5: never sounds
+            history[row, beat, quiet] = np.where(
+                history[row, beat, quiet] >= 0.5, history[row, beat, quiet], 0.4999
+            )
+    history[0] = 0.0  # all four beats rest
+    history[1, 0] = 0.0
+    history[1, 0, [3, 17]] = 1.0  # top pitch 17 < 24: octave slot 0
+    history[2, 0] = 0.0
+    history[2, 0, [100, 127]] = 1.0  # top pitch 127 > 107: octave slot 7
+    history[3, 0] = 0.0
+    history[3, 0, [0, 50]] = [0.5, 0.49]  # exactly 0.5 sounds; 0.49 does not: top pitch 0
+    history[4, 0] = 0.0  # the previous beat rests, earlier beats sound
+    history[4, 1:, 60] = 1.0
+    return history
+
+
+def test_melody_context_matches_python(run: Runner) -> None:
+    rng = np.random.default_rng(7)
+    n = 400
+    points = rng.uniform(-1, 1, size=(n, 2))
+    coarse = coarse_emotions(points).astype(np.float32)
+    coarse[n // 2 :] = np.tanh(rng.standard_normal((n - n // 2, 16)))  # any code is copied
+    beats = rng.integers(-3, 9, size=n)
+    beats[:9] = np.arange(9)
+    history = _melody_histories(rng, n)
+    rows = np.concatenate([coarse, beats[:, None], history.reshape(n, -1)], axis=1)
+    got = run("melody", rows, 64)
+    expected = np.stack(
+        [melody_context(c, int(b), h) for c, b, h in zip(coarse, beats, history, strict=True)]
+    )
+    np.testing.assert_array_equal(got, expected)
+    # the cases are exercised (and a constant answer would fail them)
+    np.testing.assert_array_equal(got[0, 20:], 0.0)  # four rests
+    assert got[1, 20 + 5] == got[1, 32 + 0] == 1.0  # pitch 17: F, slot 0
+    assert got[2, 20 + 7] == got[2, 32 + 7] == 1.0  # pitch 127: G, slot 7
+    assert got[3, 20 + 0] == got[3, 32 + 0] == 1.0
+    assert got[3, 40 + 2] == 0.0
+    np.testing.assert_array_equal(got[4, 20:52], 0.0)
+    assert got[4, 52 + 0] == 1.0  # pitch 60 in the earlier beats
+    assert got[:, 16:20].sum(axis=1).tolist() == [1.0] * n
+    assert {int(np.argmax(r)) for r in got[:, 16:20]} == {0, 1, 2, 3}
+    assert 0.0 < got[:, 52:].mean() < 1.0
+    assert 0.0 < got[:, 40:52].mean() < 1.0
+    # the overload taking a decoded emotion codes the coarse emotion itself
+    va = points.astype(np.float32)
+    rows = np.concatenate([va, beats[:, None], history.reshape(n, -1)], axis=1)
+    from_emotion = run("melody-emotion", rows, 64)
+    want = np.stack(
+        [
+            melody_context(coarse_emotion(*p), int(b), h)
+            for p, b, h in zip(va, beats, history, strict=True)
+        ]
+    )
+    np.testing.assert_array_equal(from_emotion[:, 16:], want[:, 16:])
+    assert float(np.abs(from_emotion[:, :16] - want[:, :16]).max()) <= 1e-7
+
+
+def _feedback_cases(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities and thresholds: notes >= threshold, none but sounding, silent, edges."""
+    rows: list[np.ndarray] = []
+    thresholds: list[float] = []
+    for threshold in (0.5, 0.3, 0.7):
+        for _ in range(40):  # some pitches at or above the threshold
+            p = rng.random(128) ** 6
+            p[rng.integers(0, 128, size=rng.integers(1, 4))] = rng.uniform(threshold, 1.0)
+            rows.append(p)
+            thresholds.append(threshold)
+    for _ in range(60):  # none >= 0.5, but 1 - prod(1 - p) >= 0.5: the argmax sounds
+        rows.append(rng.uniform(0.0, 0.05, 128))
+        thresholds.append(0.5)
+    for _ in range(60):  # silent: a rest
+        rows.append(rng.uniform(0.0, 0.003, 128))
+        thresholds.append(0.5)
+    edge = 1.0 - 0.5 ** (1.0 / 128.0)  # every pitch at this: 1 - prod(1 - p) is 0.5
+    for q in (edge * (1 + 1e-6), edge * (1 - 1e-6)):  # just sounding (pitch 0: ties), just not
+        rows.append(np.full(128, q))
+        thresholds.append(0.5)
+    rows.append(np.full(128, 1.0 / 128.0))  # the fallback's output: sounds, pitch 0
+    thresholds.append(0.5)
+    tie = np.full(128, 0.01)
+    tie[[40, 90]] = 0.2  # equal maxima: the first
+    rows.append(tie)
+    thresholds.append(0.5)
+    wild = rng.uniform(-1.0, 0.4, 128)
+    wild[7] = 1.5  # clipped to 1: sounds; negative values clip to 0
+    rows.append(wild)
+    thresholds.append(0.5)
+    exact = np.zeros(128)
+    exact[64] = 0.5  # exactly the threshold sounds
+    rows.append(exact)
+    thresholds.append(0.5)
+    nan = np.full(128, 0.01)
+    nan[3] = np.nan  # no pitch >= threshold and a NaN: a rest
+    rows.append(nan)
+    thresholds.append(0.5)
+    negative = np.full(128, 0.006)
+    negative[[1, 2, 3, 4]] = -1.0  # clipped to 0 (not 1 - p = 2): 0.006 x 124 still sounds
+    negative[99] = 0.0061
+    rows.append(negative)
+    thresholds.append(0.5)
+    high = np.full(128, 0.3)
+    high[11] = 0.95  # threshold above every value: the argmax
+    rows.append(high)
+    thresholds.append(0.99)
+    return np.stack(rows).astype(np.float32), np.array(thresholds, dtype=np.float32)
+
+
+def test_melody_feedback_matches_python(run: Runner) -> None:
+    probs, thresholds = _feedback_cases(np.random.default_rng(8))
+    got = run("feedback", np.concatenate([probs, thresholds[:, None]], axis=1), 128)
+    expected = np.stack(
+        [melody_feedback(p, float(t)) for p, t in zip(probs, thresholds, strict=True)]
+    )
+    np.testing.assert_array_equal(got, expected)
+    counts = got.sum(axis=1)
+    assert (counts[:120] >= 1).all()  # the pitches >= threshold
+    assert counts[:120].max() >= 2
+    argmax = counts[120:180] == 1
+    assert argmax.all()
+    assert (np.argmax(got[120:180], axis=1) == np.argmax(probs[120:180], axis=1)).all()
+    np.testing.assert_array_equal(got[180:240], 0.0)  # silent
+    assert counts[240:].tolist() == [1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0]
+    chosen = [int(np.argmax(r)) for r in got[[240, 242, 243, 245, 247, 248]]]
+    assert chosen == [0, 0, 40, 64, 99, 11]
+    assert got[244, 7] == 1.0
+
+
+def test_melody_history_streams_like_the_pipeline(run: Runner) -> None:
+    """MelodyHistory + melody_feedback beat by beat, as ``Pipeline.step_beat`` feeds back."""
+    rng = np.random.default_rng(9)
+    probs, _ = _feedback_cases(rng)
+    n = 60
+    order = rng.permutation(len(probs))[:n]
+    notes = probs[order]
+    va = rng.uniform(-1, 1, size=(n, 2)).astype(np.float32)
+    beats = np.arange(n) % 4
+    resets = np.zeros(n, dtype=np.float32)
+    resets[[0, 37]] = 1.0  # a new song at row 37: four rests again
+    rows = np.concatenate([resets[:, None], va, beats[:, None], notes], axis=1)
+    got = run("melody-stream", rows, 192)
+    history = np.zeros((4, 128), dtype=np.float32)
+    expected = []
+    for row in range(n):
+        if resets[row]:
+            history = np.zeros((4, 128), dtype=np.float32)
+        context = melody_context(coarse_emotion(*va[row]), int(beats[row]), history)
+        fed = melody_feedback(notes[row])
+        history[1:] = history[:-1].copy()
+        history[0] = fed
+        expected.append(np.concatenate([context, fed]))
+    want = np.stack(expected)
+    np.testing.assert_array_equal(got[:, 16:], want[:, 16:])
+    assert float(np.abs(got[:, :16] - want[:, :16]).max()) <= 1e-7
+    np.testing.assert_array_equal(got[[0, 37], 20:64], 0.0)  # reset: no history
+    assert got[1:37, 20:64].any(axis=1).mean() > 0.5
+    # streaming the fed-back notes equals the teacher-forced contexts of those notes
+    for start, stop in ((0, 37), (37, n)):
+        forced = melody_contexts(want[start:stop, :16], beats[start:stop], got[start:stop, 64:])
+        np.testing.assert_array_equal(got[start:stop, 16:64], forced[:, 16:])
 
 
 def test_melody_pitch_classes_match_python(run: Runner) -> None:

@@ -5,7 +5,8 @@ under ``modules/Eigen``); skipped, saying so, otherwise. Kelly never downloads R
 Builds ``kelly cpp``'s example once (about a minute), then checks, with models exported
 by Kelly and a Bach chorale rendered with fluidsynth (a synthetic clip without it):
 every model's parity vectors through RTNeural; per-beat outputs against Kelly's Python
-pipeline (``run_stages``) and ``kelly generate`` computed here on the same audio, with the
+pipeline (``run_stages``) and ``kelly generate`` computed here on the same audio (and the
+notes the example feeds back to the MelodyTransformer against ``melody_feedback``), with the
 beats of Python's grid passed to the example (``--beat-times``: it detects no beats) and
 the same key given to both (``--key``: it estimates no key), for key-relative files and
 for files marked absolute; and that the checking loader refuses a mismatched file
@@ -26,7 +27,8 @@ import pytest
 
 from kelly_core.catalog import MODEL_NAMES
 from kelly_core.encodings import C_MAJOR
-from kelly_core.encodings.tonal import tonic_shift
+from kelly_core.encodings.melody import melody_feedback
+from kelly_core.encodings.tonal import tonic_shift, transpose_pitches
 from kelly_export.cpp_command import write_cpp
 from kelly_export.rtneural import RTNeuralExporter
 from kelly_models.build import build_model
@@ -130,6 +132,38 @@ def _assert_beats_match(beats: list[dict[str, Any]], python: StageOutputs) -> No
             assert beat["groove"] is None
 
 
+def _assert_fed_back(beats: list[dict[str, Any]], python: StageOutputs, shift: int) -> int:
+    """The notes the example pushed onto its melody history are Python's ``melody_feedback``.
+
+    The MelodyTransformer's raw output is ``python.notes`` moved down by ``shift`` (pitches
+    moved past 127 are lost, so with ``shift`` != 0 only the pitches at or above 0.5 are
+    checked); a beat is skipped where a decision is closer to its boundary than ten times
+    the beat's largest C++/Python note difference (measured about 1e-7). Returns the
+    number of beats checked.
+    """
+    checked = 0
+    for b, beat in enumerate(beats):
+        fed = set(beat["fed_back"])
+        margin = 10 * float(np.abs(np.asarray(beat["note_probs"]) - python.notes[b]).max())
+        raw = transpose_pitches(python.notes[b], -shift)
+        known = np.zeros(128, dtype=bool)
+        known[max(0, -shift) : 128 - max(0, shift)] = True
+        if (np.abs(raw[known] - 0.5) <= margin).any():
+            continue
+        sure = {int(p) for p in np.nonzero(known & (raw >= 0.5))[0]}
+        if shift == 0:
+            sounding = 1.0 - float(np.prod(1.0 - raw.astype(np.float64)))
+            if abs(sounding - 0.5) <= margin:
+                continue
+            assert fed == {int(p) for p in np.nonzero(melody_feedback(raw))[0]}, b
+        elif sure:
+            assert {p for p in fed if known[p]} == sure, b
+        else:
+            continue
+        checked += 1
+    return checked
+
+
 def test_parity_vectors_through_rtneural(built: tuple[Path, Path, Path]) -> None:
     binary, models, audio = built
     result = _run(binary, models, audio, "--parity", "1", "--beats", "1")
@@ -157,6 +191,8 @@ def test_per_beat_outputs_match_python_pipeline(
     beats = [json.loads(line) for line in result.stdout.splitlines()]
     assert {beat["tonic"] for beat in beats} == {Key.parse(KEY).tonic}
     _assert_beats_match(beats, python)
+    assert _assert_fed_back(beats, python, tonic_shift(Key.parse(KEY).tonic)) >= len(beats) // 2
+    assert any(beat["fed_back"] for beat in beats)  # the melody history is not only rests
     # what `kelly generate` writes per beat (--emotion-json): time, valence, arousal
     options = GenerateOptions(tempo=TEMPO, key=KEY)
     records = generate(audio, models, options).summary()["beats"]
@@ -194,7 +230,9 @@ def test_absolute_files_are_not_transposed(built: tuple[Path, Path, Path], tmp_p
     beat_file = _beat_file(python, tmp_path / "beats.txt")
     result = _run(binary, mixed, audio, "--beat-times", str(beat_file), "--key", KEY)
     assert result.returncode == 0, result.stderr
-    _assert_beats_match([json.loads(line) for line in result.stdout.splitlines()], python)
+    beats = [json.loads(line) for line in result.stdout.splitlines()]
+    _assert_beats_match(beats, python)
+    assert _assert_fed_back(beats, python, 0) >= len(beats) // 2  # every pitch checked
 
 
 def test_bad_beat_file_and_key_are_one_line_errors(

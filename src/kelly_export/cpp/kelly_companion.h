@@ -15,6 +15,13 @@
 //                     the 8x8 (sigma 0.3) and 4x4 (sigma 0.6) Gaussian-bump codes; decode
 //                     is the same 3x3 centroid start and 12 damped Gauss-Newton steps.
 //   harmony_context (128) and compact_context (32), melody_pitch_classes.
+//   melody_context (64), the MelodyTransformer's input: [coarse emotion (16) | beat in
+//                     bar (4) | previous beat's top pitch: pitch class (12) + octave (8) |
+//                     pitch classes of the previous beat (12) | of the three before it
+//                     (12)], read from a MelodyHistory (its own last four beats of notes,
+//                     most recent first, four rests after reset()); after each beat push
+//                     melody_feedback(raw model output): the pitches >= threshold, else
+//                     the most probable one if 1 - prod(1 - p) >= 0.5, else a rest.
 //   chord vocabulary  64 classes: 5*root + {maj, min, dim, aug, 7}, 60 = N, 61..63 dim7;
 //                     chord_label(), chord_pitch_classes().
 //   key-relative vectors: tonic_shift(), transpose_pitches(), transpose_pitch_classes(),
@@ -32,7 +39,8 @@
 // (which return std::vector / std::string) is allocation-free and can run on the audio
 // thread. The companion is checked against vectors Kelly's Python writes
 // (tests/integration/test_cpp_companion.py): log-mel within 1e-4, decode within 1e-5,
-// contexts exact. Kelly ships this file as package data; `kelly cpp` writes it out.
+// contexts and melody feedback exact. Kelly ships this file as package data; `kelly cpp`
+// writes it out.
 #pragma once
 
 #include <algorithm>
@@ -507,6 +515,115 @@ inline void compact_context(const Emotion& e, int beat_in_bar, const float* pitc
 inline void compact_context(const float* emotion64, int beat_in_bar, const float* pitch_classes12,
                             float* out32) {
     compact_context(decode_emotion(emotion64), beat_in_bar, pitch_classes12, out32);
+}
+
+// ---------------------------------------------------------------- melody context
+constexpr int kMelodyHistory = 4;     ///< beats of its own melody the MelodyTransformer reads
+constexpr int kMelodyOctaves = 8;     ///< octave slots of the previous beat's top pitch
+constexpr int kMelodyContextSize = 64;
+/// A beat sounds when 1 - prod(1 - p) over its 128 note probabilities is at least this.
+constexpr double kSoundsAt = 0.5;
+
+namespace melody_offset {
+/// Columns of the melody context: coarse emotion, beat one-hot, previous beat's top pitch
+/// (pitch class, octave), pitch classes of the previous beat, of the three before it.
+constexpr int emotion = 0, beat = 16, top_class = 20, top_octave = 32, last = 40, earlier = 52;
+}  // namespace melody_offset
+
+/// The MelodyTransformer's own last four beats of notes, most recent first (row 0 = the
+/// previous beat), 128 values per beat, a value >= 0.5 sounds. Starts (and resets) as
+/// four rests; push() the melody_feedback of each beat's raw model output after the beat.
+struct MelodyHistory {
+    std::array<float, kMelodyHistory * kNumPitches> beats{};
+
+    /// Four rests (a new song; Kelly's Pipeline.reset()).
+    void reset() noexcept { beats.fill(0.0f); }
+    /// Shift the history one beat back and make fed_back128 the most recent beat.
+    void push(const float* fed_back128) noexcept {
+        std::copy_backward(beats.begin(), beats.end() - kNumPitches, beats.end());
+        std::copy(fed_back128, fed_back128 + kNumPitches, beats.begin());
+    }
+    /// The notes of `ago` + 1 beats back (0 = the previous beat).
+    const float* beat(int ago) const noexcept { return beats.data() + ago * kNumPitches; }
+    /// All four rows, (4, 128) row-major: melody_context's history4x128.
+    const float* data() const noexcept { return beats.data(); }
+};
+
+/// MelodyTransformer input (64): [coarse emotion code (16) | beat-in-bar one-hot (4) |
+/// previous beat's highest sounding pitch: pitch-class one-hot (12) and octave one-hot (8,
+/// slot clip(pitch / 12 - 1, 0, 7)) | pitch classes sounding in the previous beat (12) |
+/// pitch classes sounding in any of the three beats before it (12)]. history4x128 holds
+/// the last four beats, most recent first (MelodyHistory::data()); a value >= 0.5 sounds,
+/// a beat that rests contributes zeros. beat_in_bar is taken modulo 4.
+inline void melody_context(const float* coarse16, int beat_in_bar, const float* history4x128,
+                           float* out64) noexcept {
+    namespace at = melody_offset;
+    std::copy(coarse16, coarse16 + kCoarseSize, out64);
+    std::fill(out64 + at::beat, out64 + kMelodyContextSize, 0.0f);
+    out64[at::beat + ((beat_in_bar % kBeatsPerBar) + kBeatsPerBar) % kBeatsPerBar] = 1.0f;
+    int top = -1;
+    for (int p = 0; p < kNumPitches; ++p)
+        if (history4x128[p] >= 0.5f) {
+            out64[at::last + p % 12] = 1.0f;
+            top = p;
+        }
+    if (top >= 0) {
+        out64[at::top_class + top % 12] = 1.0f;
+        out64[at::top_octave + std::min(std::max(top / 12 - 1, 0), kMelodyOctaves - 1)] = 1.0f;
+    }
+    for (int ago = 1; ago < kMelodyHistory; ++ago)
+        for (int p = 0; p < kNumPitches; ++p)
+            if (history4x128[ago * kNumPitches + p] >= 0.5f) out64[at::earlier + p % 12] = 1.0f;
+}
+
+/// MelodyTransformer input (64) from an already decoded emotion (its coarse code, as
+/// compact_context takes it; decode once per analysis window).
+inline void melody_context(const Emotion& e, int beat_in_bar, const float* history4x128,
+                           float* out64) noexcept {
+    float coarse[kCoarseSize];
+    coarse_emotion(static_cast<double>(e.valence), static_cast<double>(e.arousal), coarse);
+    melody_context(coarse, beat_in_bar, history4x128, out64);
+}
+
+/// melody_context from a MelodyHistory.
+inline void melody_context(const Emotion& e, int beat_in_bar, const MelodyHistory& history,
+                           float* out64) noexcept {
+    melody_context(e, beat_in_bar, history.data(), out64);
+}
+
+/// The notes a streamed MelodyTransformer feeds back (binary 128) from its raw output
+/// (in the model's own reference: before any key transposition): the pitches whose
+/// probability (clipped to [0, 1]) is >= threshold; if none but the beat sounds
+/// (1 - prod(1 - p) >= kSoundsAt, the product in double, summed as logs in NumPy's
+/// pairwise order), the single most probable pitch (the first of equal ones); else a
+/// rest (all zeros). A NaN probability makes a beat with no pitch >= threshold a rest.
+/// NumPy's log1p (SIMD builds) and libm's can differ in the last bit, so only a beat whose
+/// 1 - prod(1 - p) lies within about 1e-15 of 0.5 could be decided differently.
+inline void melody_feedback(const float* probs128, float* out128, double threshold = 0.5) noexcept {
+    std::array<double, kNumPitches> p{};
+    bool any = false;
+    for (int i = 0; i < kNumPitches; ++i) {
+        p[i] = detail::clip(static_cast<double>(probs128[i]), 0.0, 1.0);  // NaN stays NaN
+        const bool on = p[i] >= threshold;
+        out128[i] = on ? 1.0f : 0.0f;
+        any = any || on;
+    }
+    if (any) return;
+    // sum of log1p(-min(p, 1 - 1e-12)) in numpy's pairwise order for 128 values:
+    // eight running sums over i % 8, then ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    double r[8];
+    for (int i = 0; i < kNumPitches; ++i) {
+        const double x = p[i], capped = (1.0 - 1e-12 < x) ? 1.0 - 1e-12 : x;  // NaN stays NaN
+        const double term = std::log1p(-capped);
+        if (i < 8) r[i] = term;
+        else r[i % 8] += term;
+    }
+    const double log_silent = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    if (!(1.0 - std::exp(log_silent) >= kSoundsAt)) return;
+    int best = 0;
+    for (int i = 1; i < kNumPitches; ++i)
+        if (p[i] > p[best]) best = i;
+    out128[best] = 1.0f;
 }
 
 // ---------------------------------------------------------------- expression and groove

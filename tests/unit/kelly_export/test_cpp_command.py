@@ -41,6 +41,20 @@ def test_header_carries_each_spec_hash_and_the_eigen_note() -> None:
     assert text.count("{") == text.count("}")
 
 
+def test_header_says_how_the_companion_builds_each_input() -> None:
+    text = models_header()
+    melody = text.split("/// MelodyTransformer: 64 -> 128")[1].split("struct MelodyTransformer")[0]
+    assert "/// Input: kelly::melody_context:" in melody
+    assert "kelly::MelodyHistory" in melody
+    assert "kelly::melody_feedback" in melody
+    assert all(len(line) <= 100 for line in melody.splitlines())
+    dynamics = text.split("/// DynamicsEngine:")[1].split("struct DynamicsEngine")[0]
+    assert "kelly::compact_context" in dynamics
+    companion = companion_header().read_text()
+    for name in ("melody_context", "MelodyHistory", "melody_feedback", "compact_context"):
+        assert f" {name}(" in companion or f"struct {name} " in companion
+
+
 def test_kelly_cpp_writes_headers_and_example(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,7 +11,11 @@
 //     arousal are decoded once per window (before the first window: the neutral code);
 //   - before each beat every window starting at or before the beat's start time has been
 //     pushed, so a beat uses the emotion of the window it starts in;
-//   - per beat: MelodyTransformer(emotion) -> 128 note probabilities;
+//   - per beat: MelodyTransformer([coarse code of the decoded emotion | beat in bar |
+//     its own notes of the last four beats] = melody_context, read from a MelodyHistory
+//     of four rests at the start) -> 128 note probabilities; after the beat the notes it
+//     played, melody_feedback(raw output, 0.5) (in the model's own reference, before any
+//     key transposition), are pushed onto the history;
 //     HarmonyPredictor([emotion | previous chords]) -> 64 chord probabilities (fed back as
 //     the next beat's previous chords; one-hot N before the first beat);
 //     DynamicsEngine([coarse emotion | beat in bar | pitch classes of notes >= 0.5]) -> 16
@@ -19,7 +23,8 @@
 //   - key: a file whose metadata.tonal_reference is "tonic" (MelodyTransformer,
 //     HarmonyPredictor, DynamicsEngine) works relative to the key's tonic; its notes and
 //     chords are moved up by tonic_shift(tonic) into the song's key, the previous chord fed
-//     back and the DynamicsEngine's pitch classes are moved down by it first. "absolute"
+//     back and the DynamicsEngine's pitch classes are moved down by it first (the melody
+//     history stays in the MelodyTransformer's reference, untouched by the key). "absolute"
 //     (or no field) leaves that stage's vectors as they are. A stage on the fallback is
 //     key-relative (its tonic chord is the song's tonic). The tonic comes from --key
 //     ("C", "Am", "F# minor", "Bb major": the mode does not change the shift) or --tonic
@@ -318,6 +323,8 @@ int main(int argc, char** argv) {
     const int shift = kelly::tonic_shift(tonic);
     float emotion[kelly::kEmotionSize], previous[kelly::kNumChords] = {}, profile[12];
     float notes[kelly::kNumPitches], chords[kelly::kNumChords], turned[kelly::kNumChords];
+    float played[kelly::kNumPitches];
+    kelly::MelodyHistory history;  // four rests: nothing has sounded yet
     kelly::fallback_emotion(emotion);  // the neutral code before the first window
     kelly::Emotion va = kelly::decode_emotion(emotion);
     previous[kelly::kNoChord] = 1.0f;  // in the song's key
@@ -331,8 +338,9 @@ int main(int argc, char** argv) {
             va = kelly::decode_emotion(emotion);  // once per window, not per beat
             ++pushed;
         }
-        std::copy_n(emotion, 64, melody.in);
+        kelly::melody_context(va, beat_in_bar, history, melody.in);
         const float* raw_notes = melody.step();
+        kelly::melody_feedback(raw_notes, played, 0.5);  // the model's own reference
         if (melody.relative) kelly::transpose_pitches(raw_notes, notes, kelly::kNumPitches, shift);
         else std::copy_n(raw_notes, kelly::kNumPitches, notes);
         if (harmony.relative) kelly::transpose_chords(previous, turned, -shift);
@@ -357,6 +365,10 @@ int main(int argc, char** argv) {
         bool first = true;
         for (int p = 0; p < kelly::kNumPitches; ++p)
             if (notes[p] >= 0.5f) std::printf(first ? "%d" : ",%d", p), first = false;
+        std::printf("],\"fed_back\":[");
+        first = true;
+        for (int p = 0; p < kelly::kNumPitches; ++p)
+            if (played[p] != 0.0f) std::printf(first ? "%d" : ",%d", p), first = false;
         std::printf("],\"note_probs\":");
         json_floats(notes, kelly::kNumPitches);
         std::printf(",\"chord_probs\":");
@@ -372,6 +384,7 @@ int main(int argc, char** argv) {
         }
         std::printf("}\n");
         std::copy_n(chords, kelly::kNumChords, previous);
+        history.push(played);
     }
     return 0;
 }
