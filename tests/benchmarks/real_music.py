@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--tunes", type=int, default=400)
     parser.add_argument("--epochs", type=int, default=30, help="harmony epochs")
-    parser.add_argument("--melody-folds", type=int, default=3)
+    parser.add_argument("--melody-folds", type=int, default=5)
     parser.add_argument("--melody-epochs", type=int, default=30)
     parser.add_argument("--only", choices=("harmony", "melody", "corpus"), default=None)
     args = parser.parse_args(argv)
