@@ -67,17 +67,22 @@ def random_gain(
     return apply_gain(audio, db), db
 
 
-def gain_log_mel(features: object, db: float, config: LogMelConfig = DEFAULT_LOG_MEL) -> FloatArray:
+def gain_log_mel(
+    features: object, db: float | np.ndarray, config: LogMelConfig = DEFAULT_LOG_MEL
+) -> FloatArray:
     """Apply a gain of ``db`` decibels to scaled log-mel values.
 
-    A gain adds ``db / db_half_range`` to every band; bands at the floor stay there and
-    no band goes below it (what the front end gives for audio scaled by the gain, up to
-    bands that were below the floor before a positive gain).
+    ``db`` is one number, or an array broadcast against ``features`` (e.g. ``(frames,
+    1)``: one gain per frame or window). A gain adds ``db / db_half_range`` to every
+    band; bands at the floor stay there and no band goes below it (what the front end
+    gives for audio scaled by the gain, up to bands that were below the floor before a
+    positive gain).
     """
     values = np.asarray(features, dtype=np.float64)
     floor = (10.0 * np.log10(config.amin / config.ref) - config.db_center) / config.db_half_range
     floored = values <= floor + 1e-6
-    shifted = np.maximum(values + float(db) / config.db_half_range, floor)
+    gain = np.asarray(db, dtype=np.float64)
+    shifted = np.maximum(values + gain / config.db_half_range, floor)
     return as_float32(np.where(floored, values, shifted))
 
 

@@ -7,10 +7,13 @@ nothing else does (no shortcut a model could learn instead):
 - valence → mode (major vs. harmonic minor) and harmonic tension (sevenths, diminished
   chords, added seconds grow likelier below ``v = 0.2``);
 - arousal → tempo (60–180 BPM), notes per beat, articulation (legato to staccato);
-- drawn independently of both: the key of the audio, the register, the timbre
-  (partials, attack, decay, bright onsets), the balance of the voices and, for the
-  audio, the level (each segment is levelled to -20 dBFS RMS, then scaled by a random
-  gain in ±:data:`EMOTION_GAIN_DB` dB, :mod:`kelly_models.datasets.augment`).
+- drawn independently of both: the key of the audio, the register (the tune's tonic
+  anywhere in MIDI 48..83, the bass two or three octaves below), the voicing and
+  texture, the timbre (partials, attack, decay, bright onsets), the balance of the
+  voices and, for the audio, a room (random reverb) and the level (each segment is
+  levelled to -20 dBFS RMS, then scaled by a random gain in ±:data:`EMOTION_GAIN_DB` dB,
+  :mod:`kelly_models.datasets.augment`; each 0.5 s window's features then get another
+  gain in ±:data:`WINDOW_GAIN_DB` dB).
 
 Symbolic data is in C (C major or C harmonic minor), the key-relative convention of
 :mod:`kelly_core.encodings.tonal`; the audio is absolute, in a random key.
@@ -19,7 +22,7 @@ Datasets (``DatasetEntry`` names ``synthetic-<kind>``), factory
 ``(root=None, *, seed=0, items=..., steps=...)``; item ``i`` uses
 ``numpy.random.default_rng([seed, i])`` and ``i % 10 == 8`` is validation, ``== 9`` test:
 
-- ``emotion`` (400 items of 20 windows = 10 s): melody, close-position chords (block,
+- ``emotion`` (400 items of 20 windows = 10 s): melody, chords (close or spread; block,
   arpeggiated or held) and bass from a progression of the mode, rendered by a small
   additive synth (two random instruments), then :func:`offline_log_mel` and 0.5 s window
   means; inputs ``(steps, 128)``, targets ``(steps, 64)``. Half the items change emotion
@@ -66,7 +69,7 @@ from kelly_core.encodings.logmel import (
 )
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile, Split
-from kelly_models.datasets.augment import apply_gain, random_gain_db
+from kelly_models.datasets.augment import apply_gain, gain_log_mel, random_gain_db
 from kelly_models.datasets.chords import progression_example
 
 __all__ = [
@@ -156,6 +159,11 @@ EMOTION_GAIN_DB: Final = 15.0
 """Each synthetic emotion segment is scaled by a gain uniform in ±15 dB (after levelling)."""
 _LEVEL_RMS: Final = 0.1  # every segment is levelled to -20 dBFS RMS before its random gain
 _TABLE_SIZE: Final = 4096
+_LOWEST_BASS: Final = 28  # E1, about the lowest note of a GM bass or piano part
+_LOWEST_CHORD: Final = 43  # G2: chord tones below it sound an octave up
+_MODE_SLOPE: Final = 20.0  # major with probability sigmoid(_MODE_SLOPE * valence)
+WINDOW_GAIN_DB: Final = 6.0
+"""On top of its segment's gain, each 0.5 s window's features get a gain in ±6 dB."""
 _MAJ, _MIN, _DIM, _DOM7, _DIM7, _HDIM7 = (
     (0, 4, 7), (0, 3, 7), (0, 3, 6), (0, 4, 7, 10), (0, 3, 6, 9), (0, 3, 6, 10),
 )  # fmt: skip
@@ -238,18 +246,29 @@ class _Timbre:
         return out
 
 
+def _voicing(top: int, root: int, intervals: tuple[int, ...], spread: bool) -> list[int]:
+    """Chord tones below the tune's tonic ``top``: close position, or spread over two
+    octaves (every other tone an octave up, as in four-part writing); none below G2."""
+    base = top - 12 + root - 12 * int(spread)
+    chord = [base + i + 12 * (spread and k % 2 == 1) for k, i in enumerate(intervals)]
+    chord = [p - 12 if p >= top else p for p in chord]
+    return [p + 12 if p < _LOWEST_CHORD else p for p in chord]
+
+
 def _segment_notes(
     rng: np.random.Generator, valence: float, arousal: float, seconds: float
 ) -> tuple[int, bool, list[tuple[int, int, float, float, float]]]:
     """Melody, chords and bass for one emotion: tonic pitch class, whether major, and
     ``(voice, pitch, start, length, amp)`` per note.
 
-    Valence: the mode (major with probability ``sigmoid(8 v)``) and harmonic tension
-    (below ``v = 0.2``: sevenths, diminished chords, added seconds). Arousal: tempo
-    (60..180 BPM), notes per beat and articulation (legato to staccato). Key, register,
-    texture and chord rhythm are drawn independently of the emotion.
+    Valence: the mode (major with probability ``sigmoid(20 v)``: nearly always major above
+    ``v = 0.15``, minor below ``-0.15``) and harmonic tension (below ``v = 0.2``:
+    sevenths, diminished chords, added seconds). Arousal: tempo (60..180 BPM), notes per
+    beat and articulation (legato to staccato). Key, register (the tune's tonic MIDI
+    48..83, the bass two or three octaves below it but not below E1), texture (block, arpeggiated or
+    held chords, close or spread) and chord rhythm are drawn independently of the emotion.
     """
-    major = _is_major(rng, valence * 8 / 6)
+    major = _is_major(rng, valence * _MODE_SLOPE / 6)
     scale = MAJOR if major else MINOR
     tension = float(np.clip((0.2 - valence) / 1.2, 0.0, 1.0))
     trng = np.random.default_rng(rng.integers(0, 2**63))  # tension: its own stream
@@ -259,8 +278,10 @@ def _segment_notes(
     melody_sub = sub
     legato = float(np.clip(1.1 - 0.4 * (arousal + 1) + rng.normal(0, 0.05), 0.25, 1.1))
     tonic = int(rng.integers(0, 12))
-    top = tonic + 12 * int(rng.integers(5, 7))  # the tune's tonic: MIDI 60..83
-    texture = str(rng.choice(("block", "arpeggio")))
+    top = tonic + 12 * int(rng.integers(4, 7))  # the tune's tonic: MIDI 48..83
+    bass_drop = 12 * int(rng.integers(2, 4))
+    texture = str(rng.choice(("block", "arpeggio", "held")))
+    spread = bool(rng.random() < 0.5)
     chord_beats = int(rng.choice((1, 2)))
     progression = _EMOTION_PROGRESSIONS[major][int(rng.integers(6))]
     notes: list[tuple[int, int, float, float, float]] = []
@@ -268,9 +289,10 @@ def _segment_notes(
     for c, start in enumerate(np.arange(0.0, seconds, beat * chord_beats)):
         root, intervals = _tense(progression[c % 4], trng, tension)
         span = beat * chord_beats
-        chord = [top - 12 + root + i for i in intervals]
-        chord = [p - 12 if p >= top else p for p in chord]  # close position below the tune
-        notes.append((1, top - 24 + root - 12 * int(root > 6), start, span * legato, 0.8))
+        chord = _voicing(top, root, intervals, spread)
+        bass = top - bass_drop + root - 12 * int(root > 6)
+        bass += 12 * max(0, -(-(_LOWEST_BASS - bass) // 12))  # not below E1
+        notes.append((1, bass, start, span * legato, 0.8))
         if texture == "held":
             notes += [(1, p, start, span * max(legato, 0.9), 0.5) for p in chord]
         else:
@@ -281,7 +303,8 @@ def _segment_notes(
             degree = int(np.clip(degree + rng.integers(-2, 3), -2, 9))
             pitch = top + 12 * (degree // 7) + scale[degree % 7]
             if t == start:  # a chord tone where the chord changes
-                pitch = min(chord, key=lambda p: abs(p + 12 - pitch)) + 12
+                pitch = min(chord, key=lambda p: abs((p - pitch) % 12))
+                pitch += 12 * round((top + 7 - pitch) / 12)
             notes.append((0, pitch, t, beat / melody_sub * legato, 1.0))
     return tonic, major, [n for n in notes if n[2] < seconds]
 
@@ -292,6 +315,21 @@ def flip_mode(pitches: Sequence[int], tonic: int, major: bool) -> list[int]:
     if major:
         return [p - int((p - tonic) % 12 in (4, 9)) for p in pitches]
     return [p + int((p - tonic) % 12 in (3, 8)) for p in pitches]
+
+
+def _room(dry: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Add a random room: exponentially decaying noise as the impulse response (RT60
+    0.3..2 s), mixed in at a random level (dry only up to a reverb louder than the dry
+    sound), as a GM synth's reverb or a hall does. Drawn apart from the emotion."""
+    rt60 = float(rng.uniform(0.3, 2.0))
+    wet = float(rng.uniform(0.0, 1.2))
+    t = np.arange(int(rt60 * SR)) / SR
+    response = rng.normal(size=len(t)) * np.exp(-6.9 * t / rt60)
+    response /= np.sqrt(np.sum(response**2))
+    size = 1 << int(np.ceil(np.log2(len(dry) + len(response))))
+    tail = np.fft.irfft(np.fft.rfft(dry, size) * np.fft.rfft(response, size), size)
+    out: np.ndarray = (dry + wet * tail[: len(dry)]).astype(np.float32)
+    return out
 
 
 def _render_segment(
@@ -318,7 +356,7 @@ def _render_segment(
         first = int(start * SR)
         gain = amp * balance[voice] * float(np.exp(rng.normal(0, 0.15)))
         out[first : first + len(wave)] += np.float32(gain) * wave[: len(out) - first]
-    clip = out[:n]
+    clip = _room(out, rng)[:n]
     rms = float(np.sqrt(np.mean(clip.astype(np.float64) ** 2)))
     levelled = clip * np.float32(_LEVEL_RMS / max(rms, 1e-9))
     return apply_gain(levelled, random_gain_db(rng, EMOTION_GAIN_DB))
@@ -359,7 +397,8 @@ def _emotion_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.
         + [np.zeros(DEFAULT_LOG_MEL.n_fft, dtype=np.float32)]
     )
     windows = window_means(offline_log_mel(audio, SR), per)[:steps]
-    return windows, encode_emotions(labels[: len(windows)])
+    jitter = rng.uniform(-WINDOW_GAIN_DB, WINDOW_GAIN_DB, size=(len(windows), 1))
+    return gain_log_mel(windows, jitter), encode_emotions(labels[: len(windows)])
 
 
 # ----------------------------------------------------------------------------- melody

@@ -48,6 +48,13 @@ class TestGain:
         assert out.min() >= -1.0 - 1e-6
         assert out[0, 2] == pytest.approx(0.2 - 40 / 60)
 
+    def test_per_row_gains(self) -> None:
+        """An array of gains applies one gain per row (frame or window), floor kept."""
+        features = np.array([[-1.0, 0.0, 0.3], [-0.2, 0.1, 0.5]], dtype=np.float32)
+        out = gain_log_mel(features, np.array([[6.0], [-12.0]]))
+        np.testing.assert_allclose(out[0], [-1.0, 0.1, 0.4], atol=1e-6)
+        np.testing.assert_allclose(out[1], [-0.4, -0.1, 0.3], atol=1e-6)
+
     def test_random_gain_range(self) -> None:
         """Uniform in +-max_db, both signs, the audio scaled by the drawn gain."""
         rng = np.random.default_rng(0)
