@@ -137,16 +137,22 @@ def melody_context(coarse_code: object, beat_in_bar: int, history: object) -> Fl
         notes it fed back).
     """
     coarse = np.asarray(coarse_code, dtype=np.float32)
-    past = np.asarray(history, dtype=np.float32)
+    past = np.asarray(history)
     check_shape(coarse, (16,), name="coarse_code")
     check_shape(past, (MELODY_HISTORY, 128), name="history")
     on = (past >= 0.5).astype(np.float32)
-    beat = _beat_one_hot(beat_in_bar)
-    classes, octaves = _top_pitch_codes(on[:1])
-    profiles = _pitch_classes_of(on)
-    return as_float32(
-        np.concatenate([coarse, beat, classes[0], octaves[0], profiles[0], profiles[1:].max(0)])
-    )
+    folded = _pitch_classes_of(on)
+    out = np.zeros(64, dtype=np.float32)
+    out[:16] = coarse
+    out[16:20] = _beat_one_hot(beat_in_bar)
+    sounding = np.flatnonzero(on[0])
+    if sounding.size:
+        top = int(sounding[-1])
+        out[MELODY_TOP_CLASS.start + top % 12] = 1.0
+        out[MELODY_TOP_OCTAVE.start + min(max(top // 12 - 1, 0), MELODY_OCTAVES - 1)] = 1.0
+    out[40:52] = folded[0]
+    out[52:64] = folded[1:].max(axis=0)
+    return out
 
 
 def melody_contexts(coarse_codes: object, beats_in_bar: object, notes: object) -> FloatArray:
