@@ -16,6 +16,7 @@ __all__ = [
     "melody_pitch_classes",
     "notes_to_multihot",
     "pitch_class_profile",
+    "sound_probability",
 ]
 
 NUM_PITCHES: Final = 128
@@ -88,8 +89,13 @@ def melody_feedback(probs: object, threshold: float = 0.5) -> FloatArray:
     p = np.clip(np.asarray(probs, dtype=np.float64), 0.0, 1.0)
     check_shape(p, (NUM_PITCHES,), name="probs")
     out = (p >= threshold).astype(np.float32)
-    if not out.any():
-        silent = float(np.exp(np.sum(np.log1p(-np.minimum(p, 1.0 - 1e-12)))))
-        if 1.0 - silent >= SOUNDS_AT:
-            out[int(np.argmax(p))] = 1.0
+    if not out.any() and sound_probability(p) >= SOUNDS_AT:
+        out[int(np.argmax(p))] = 1.0
     return out
+
+
+def sound_probability(probs: object) -> float:
+    """Probability that at least one pitch sounds, ``1 - prod(1 - p)``, the pitches of a
+    ``(128,)`` melody output taken as independent (each clipped to [0, 1])."""
+    p = np.clip(np.asarray(probs, dtype=np.float64), 0.0, 1.0)
+    return float(1.0 - np.exp(np.sum(np.log1p(-np.minimum(p, 1.0 - 1e-12)))))

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray, check_shape
+from kelly_core.encodings.melody import SOUNDS_AT, sound_probability
 from kelly_runtime.generate.errors import GenerateOptionError
 from kelly_runtime.generate.keys import Key, PitchRange
 
@@ -33,8 +34,9 @@ LEAP_COST: Final = 0.15
 """Prior cost per semitone of distance from the previous melody note, in log units."""
 REGISTER_WIDTH: Final = 0.5
 """Standard deviation of the register prior, as a fraction of the range's width."""
-REST_BELOW: Final = 0.5
-"""A beat rests when the probability that any pitch sounds is below this."""
+REST_BELOW: Final = SOUNDS_AT
+"""A beat rests when the probability that any pitch sounds is below this (the rule the
+pipeline's melody feedback rests by, too)."""
 REST: Final = -1
 """The pitch value that means a rest."""
 _EPS: Final = 1e-6
@@ -55,12 +57,6 @@ def allowed_pitches(key: Key | None, pitch_range: PitchRange) -> npt.NDArray[np.
             got=str(pitch_range),
         )
     return pitches
-
-
-def sound_probability(notes: FloatArray) -> float:
-    """Probability that at least one pitch sounds, treating ``notes`` ``(128,)`` as independent."""
-    p = np.clip(notes.astype(np.float64), 0.0, 1.0)
-    return float(1.0 - np.exp(np.sum(np.log1p(-np.minimum(p, 1.0 - 1e-12)))))
 
 
 def choose_pitch(
