@@ -47,6 +47,7 @@ from kelly_core.encodings.tonal import (
 )
 from kelly_export.cpp_files import companion_header
 from kelly_runtime.backends.fallback import FALLBACK_OUTPUTS
+from tests.music_checks import have_fluidsynth, render_wav
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECK_SOURCE = ROOT / "tests" / "cpp" / "companion_check.cpp"
@@ -402,27 +403,18 @@ def test_spsc_queue_hands_over_in_order(check_binary: Path) -> None:
     assert result.stdout.strip() == "spsc 20000 items, 0 out of order, empty 1"
 
 
-SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-
-
 def render_chorale(folder: Path, seconds: float = 12.0) -> Path:
     """Render music21's Bach chorale BWV 66.6 with fluidsynth (GM piano) to a 22050 Hz WAV.
 
     Skips when music21, fluidsynth or the FluidR3 GM SoundFont is missing.
     """
-    if shutil.which("fluidsynth") is None or not SOUNDFONT.is_file():
+    if not have_fluidsynth():
         pytest.skip("fluidsynth or the FluidR3 GM SoundFont is not installed")
     corpus = pytest.importorskip("music21.corpus")
     score = corpus.parse("bach/bwv66.6")
     mid = folder / "bwv66_6.mid"
     score.write("midi", fp=str(mid))
-    wav = folder / "bwv66_6.wav"
-    subprocess.run(
-        ["fluidsynth", "-ni", "-q", "-r", "22050", "-F", str(wav), str(SOUNDFONT), str(mid)],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    wav = render_wav(mid, folder / "bwv66_6.wav", sr=22050)
     sf = pytest.importorskip("soundfile")
     data, rate = sf.read(str(wav), dtype="float32", always_2d=True)
     assert rate == 22050

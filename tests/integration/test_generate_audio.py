@@ -7,8 +7,6 @@ signal runs the same checks.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +15,15 @@ import pytest
 from kelly_runtime.generate import GenerateOptions, Key, PitchRange, generate, read_audio
 from kelly_runtime.generate.arrange import DRUM_THRESHOLD, MIN_NOTE_S
 from kelly_runtime.generate.midi import read_midi
+from tests.music_checks import have_fluidsynth, render_wav
 from tests.unit.kelly_runtime.generate.helpers import tone, write_wav
 
 pretty_midi = pytest.importorskip("pretty_midi")
 pytest.importorskip("soundfile")
 
-SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-
-
 def _render_with_fluidsynth(folder: Path) -> Path:
     """Write a short piano piece as MIDI and render it to a 44.1 kHz WAV."""
-    if shutil.which("fluidsynth") is None or not SOUNDFONT.is_file():
+    if not have_fluidsynth():
         pytest.skip("fluidsynth or the FluidR3 GM SoundFont is not installed")
     midi = pretty_midi.PrettyMIDI(initial_tempo=100.0)
     piano = pretty_midi.Instrument(program=0)
@@ -48,14 +44,7 @@ def _render_with_fluidsynth(folder: Path) -> Path:
     midi.instruments.append(piano)
     mid = folder / "piece.mid"
     midi.write(str(mid))
-    wav = folder / "piece.wav"
-    subprocess.run(
-        ["fluidsynth", "-ni", "-q", "-r", "44100", "-F", str(wav), str(SOUNDFONT), str(mid)],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return wav
+    return render_wav(mid, folder / "piece.wav", sr=44100)
 
 
 def _synthesized(folder: Path) -> Path:
