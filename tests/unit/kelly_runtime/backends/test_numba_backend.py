@@ -111,9 +111,15 @@ def test_step_is_one_native_call() -> None:
     a.load(spec, arrays)
     b.load(spec, arrays)
     frame = random_frames(spec.input_size, 1, 5)[0]
-    direct = step_frame(b._weights, b._table, b._buffer, frame)
+    direct = np.full(spec.output_size, np.nan, dtype=np.float32)
+    assert step_frame(b._weights, b._table, b._buffer, frame, direct)
     np.testing.assert_array_equal(a.step(frame), direct)
     assert direct.sum() == pytest.approx(1.0, abs=1e-5)  # softmax output
+    bad = frame.copy()
+    bad[3] = np.inf
+    kept = direct.copy()
+    assert not step_frame(b._weights, b._table, b._buffer, bad, direct)
+    np.testing.assert_array_equal(direct, kept)  # out untouched
 
 
 def test_step_unchecked_helper_uses_the_method() -> None:
