@@ -40,21 +40,27 @@ __all__ = [
     "PIPELINE",
     "BackendBench",
     "Latency",
+    "MachineTail",
     "baseline_keys",
     "bench_all",
+    "bench_all_with_machine_tail",
     "bench_async_submit",
     "bench_backend",
     "bench_baseline",
     "blas_threads",
+    "calibrate_count",
+    "compute_loop",
     "estimate_reference_us",
     "five_calls",
     "fresh_models",
+    "machine_probes",
     "measure",
     "measure_interleaved",
     "models_from_directory",
     "throughput",
     "usable_backends",
     "write_baseline",
+    "write_machine_tail",
     "write_table",
 ]
 
@@ -76,6 +82,32 @@ class Latency:
     def to_dict(self) -> dict[str, float]:
         """Return ``{"median_us": ..., "p99_us": ...}`` rounded to 0.01 µs."""
         return {"median_us": round(self.median_us, 2), "p99_us": round(self.p99_us, 2)}
+
+
+@attrs.frozen(kw_only=True)
+class MachineTail:
+    """Two calls that run no model, timed in the same turns as the backends: what the
+    machine itself adds to the tail of a call of about a step's length.
+
+    A step's p99 ÷ median near these is the machine's (interrupts, the hypervisor, other
+    jobs on the core or on the caches and memory it shares), not the code's.
+    """
+
+    stream: Latency
+    """One read of as many bytes as the five models' weights (``numpy.max`` over float32)."""
+    stream_bytes: int
+    compute: Latency
+    """:func:`compute_loop`, calibrated to the stream's median: no memory beyond L1."""
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the ``--json`` object (each with its ``p99_over_median``)."""
+        document: dict[str, object] = {"stream_bytes": self.stream_bytes}
+        for name, latency in (("stream", self.stream), ("compute", self.compute)):
+            document[name] = {
+                **latency.to_dict(),
+                "p99_over_median": round(latency.p99_us / latency.median_us, 3),
+            }
+        return document
 
 
 @attrs.frozen(kw_only=True)
@@ -127,6 +159,58 @@ def measure(call: Callable[[], object], *, steps: int, warmup: int) -> Latency:
         call()
         samples[i] = clock() - start
     return summarize(samples)
+
+
+def compute_loop(count: int) -> int:
+    """Spin ``count`` iterations of a Python loop that touches nothing beyond a few
+    registers and the interpreter's own hot data: pure computation, no model memory."""
+    total = 0
+    for i in range(count):
+        total ^= i
+    return total
+
+
+def calibrate_count(target_us: float, time_of: Callable[[int], float]) -> int:
+    """The iteration count of :func:`compute_loop` that takes about ``target_us``.
+
+    ``time_of(count)`` gives a measured median in µs. The count grows tenfold from 1,000
+    until a run takes a tenth of the target; then secant steps on (count, time) solve for
+    the target (a call's fixed cost does not bias them, as plain proportion would).
+    """
+    count = 1000
+    took = time_of(count)
+    while took < target_us / 10 and count < 10**9:
+        count *= 10
+        took = time_of(count)
+    previous, previous_took = count, took
+    count = max(1, round(count * target_us / max(took, 1e-3)))
+    for _ in range(3):
+        took = time_of(count)
+        if count == previous or took == previous_took:
+            break
+        slope = (took - previous_took) / (count - previous)
+        if slope <= 0:
+            break
+        previous, previous_took = count, took
+        count = max(1, round(count + (target_us - took) / slope))
+    return count
+
+
+_STREAM: Final = "machine/stream"
+_COMPUTE: Final = "machine/compute"
+
+
+def machine_probes(weight_bytes: int) -> dict[str, Callable[[], object]]:
+    """The two calls of :class:`MachineTail`: a read of ``weight_bytes`` bytes, and a
+    compute-only loop calibrated to that read's median."""
+    size = max(1, weight_bytes // 4)
+    data = np.random.default_rng(0).standard_normal(size).astype(np.float32)
+    stream = partial(np.max, data)
+    median = measure(stream, steps=101, warmup=10).median_us
+    count = calibrate_count(
+        median, lambda n: measure(partial(compute_loop, n), steps=21, warmup=2).median_us
+    )
+    return {_STREAM: stream, _COMPUTE: partial(compute_loop, count)}
 
 
 @contextlib.contextmanager
@@ -373,6 +457,64 @@ def bench_all(
 
     :returns: The baseline (``None`` if not asked) and one result per backend name.
     """
+    first, results, _ = _bench(
+        names,
+        models,
+        registry=registry,
+        steps=steps,
+        warmup=warmup,
+        block=block,
+        baseline=baseline,
+        run_frames=run_frames,
+        options_of=options_of,
+        probes={},
+    )
+    return first, results
+
+
+def bench_all_with_machine_tail(
+    names: list[str],
+    models: Mapping[str, LoadedModel],
+    *,
+    registry: Registry,
+    steps: int,
+    warmup: int,
+    block: int = 100,
+    baseline: bool = True,
+    run_frames: int = 0,
+    options_of: Callable[[str], Mapping[str, object]] | None = None,
+) -> tuple[BackendBench | None, list[BackendBench], MachineTail]:
+    """:func:`bench_all`, with the :class:`MachineTail` probes timed in the same turns."""
+    weight_bytes = sum(int(a.nbytes) for m in models.values() for a in m.arrays.values())
+    first, results, timed = _bench(
+        names,
+        models,
+        registry=registry,
+        steps=steps,
+        warmup=warmup,
+        block=block,
+        baseline=baseline,
+        run_frames=run_frames,
+        options_of=options_of,
+        probes=machine_probes(weight_bytes),
+    )
+    tail = MachineTail(stream=timed[_STREAM], stream_bytes=weight_bytes, compute=timed[_COMPUTE])
+    return first, results, tail
+
+
+def _bench(
+    names: list[str],
+    models: Mapping[str, LoadedModel],
+    *,
+    registry: Registry,
+    steps: int,
+    warmup: int,
+    block: int,
+    baseline: bool,
+    run_frames: int,
+    options_of: Callable[[str], Mapping[str, object]] | None,
+    probes: Mapping[str, Callable[[], object]],
+) -> tuple[BackendBench | None, list[BackendBench], dict[str, Latency]]:
     contenders: dict[str, tuple[_Calls, _Calls, list[Callable[[], None]]]] = {}
     if baseline:
         nets = {name: ReferenceNet(models[name].spec, models[name].arrays) for name in STAGES}
@@ -393,6 +535,7 @@ def bench_all(
     for name, (steps_of, _, _) in contenders.items():
         for key, call in five_calls(steps_of).items():
             calls[f"{name}/{key}"] = call
+    calls.update(probes)
     results: list[BackendBench] = []
     with np.errstate(over="ignore"):  # the baseline's exp(-x) may overflow (result 0)
         timed = measure_interleaved(calls, steps=steps, warmup=warmup, block=block)
@@ -407,9 +550,10 @@ def bench_all(
                     throughput=throughput(runs_of, frames=run_frames) if run_frames > 0 else None,
                 )
             )
+    extra = {key: timed[key] for key in probes}
     if baseline:
-        return results[0], results[1:]
-    return None, results
+        return results[0], results[1:], extra
+    return None, results, extra
 
 
 def _reference_run(net: ReferenceNet, frames: FloatArray) -> FloatArray:
@@ -508,6 +652,18 @@ def write_baseline(out: TextIO, results: list[BackendBench], baseline: BackendBe
             f"{REFERENCE_MACHINE_US:.0f} µs there): ~{estimate:.0f} µs (an estimate, "
             f"not a measurement)\n"
         )
+
+
+def write_machine_tail(out: TextIO, tail: MachineTail) -> None:
+    """Write the machine's own tail (:class:`MachineTail`) in two lines."""
+    stream, compute = tail.stream, tail.compute
+    out.write(
+        f"machine tail, no model, same turns: reading {tail.stream_bytes / 1e6:.1f} MB once "
+        f"(the weights' size) {stream.median_us:.1f} µs median, p99 / median "
+        f"{stream.p99_us / stream.median_us:.2f}; a compute-only loop {compute.median_us:.1f} "
+        f"µs, p99 / median {compute.p99_us / compute.median_us:.2f}\n"
+        "  (a step's p99 / median near these is the machine's, not the code's)\n"
+    )
 
 
 def bench_async_submit(

@@ -19,14 +19,16 @@ from kelly_core.records import LoadedModel
 from kelly_core.registry import Registry, default_registry
 from kelly_runtime.bench import (
     BackendBench,
+    MachineTail,
     baseline_keys,
-    bench_all,
+    bench_all_with_machine_tail,
     bench_async_submit,
     blas_threads,
     fresh_models,
     models_from_directory,
     usable_backends,
     write_baseline,
+    write_machine_tail,
     write_table,
 )
 from kelly_runtime.loading import load_backend, read_model
@@ -227,7 +229,7 @@ class BenchCommand:
             models, note = fresh_models(registry)
         asyncs: dict[str, tuple[float, float, int]] = {}
         with blas_threads(args.blas_threads or None) as blas_note:
-            baseline, results = bench_all(
+            baseline, results, tail = bench_all_with_machine_tail(
                 names,
                 models,
                 registry=registry,
@@ -249,7 +251,7 @@ class BenchCommand:
                     )
                     asyncs[name] = (latency.median_us, latency.p999_us, dropped)
         if args.json:
-            sys.stdout.write(json.dumps(_documents(results, baseline, asyncs)) + "\n")
+            sys.stdout.write(json.dumps(_documents(results, baseline, asyncs, tail)) + "\n")
             return 0
         out = sys.stdout
         out.write(
@@ -259,6 +261,7 @@ class BenchCommand:
         write_table(out, results, baseline)
         if baseline is not None:
             write_baseline(out, results, baseline)
+        write_machine_tail(out, tail)
         for name, (median, p999, dropped) in asyncs.items():
             out.write(
                 f"async submit ({name} worker busy): median {median:.1f} µs, "
@@ -275,6 +278,7 @@ def _documents(
     results: list[BackendBench],
     baseline: BackendBench | None,
     asyncs: dict[str, tuple[float, float, int]],
+    tail: MachineTail,
 ) -> object:
     first = results[0].pipeline.median_us
     documents: list[dict[str, object]] = []
@@ -282,6 +286,7 @@ def _documents(
         document = result.to_dict()
         document["ratio"] = round(result.pipeline.median_us / first, 3)
         document["p99_over_median"] = round(result.pipeline.p99_us / result.pipeline.median_us, 3)
+        document["machine_tail"] = tail.to_dict()
         if baseline is not None:
             document.update(baseline_keys(result, baseline))
             document["models_ratio_to_baseline"] = {

@@ -9,6 +9,8 @@ from functools import partial
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.records import LoadedModel
@@ -20,7 +22,10 @@ from kelly_runtime.bench import (
     Latency,
     baseline_keys,
     bench_baseline,
+    calibrate_count,
+    compute_loop,
     estimate_reference_us,
+    machine_probes,
     measure_interleaved,
     throughput,
     usable_backends,
@@ -166,3 +171,58 @@ def test_command_every_backend_with_throughput(capsys: pytest.CaptureFixture[str
     text = capsys.readouterr().out
     assert "offline run(), frames/s" in text
     assert "pipeline p99 / median" in text
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(1e-3, 5.0), st.floats(0.0, 20.0), st.floats(5.0, 5000.0))
+def test_calibrate_count_hits_the_target(per_iteration: float, fixed: float, target: float) -> None:
+    """On a clock linear in the count (a fixed call cost plus a cost per iteration) the
+    calibrated loop takes the target time, to 1 % or one iteration."""
+
+    def time_of(count: int) -> float:
+        return fixed + per_iteration * count
+
+    count = calibrate_count(target, time_of)
+    if fixed >= target:  # not reachable: the shortest loop
+        assert count == 1
+    else:
+        assert abs(time_of(count) - target) <= max(0.01 * target, per_iteration)
+
+
+def test_compute_loop_spins_the_count() -> None:
+    """It runs exactly ``count`` iterations (the XOR of 0..count-1)."""
+    assert [compute_loop(n) for n in (0, 1, 4, 5, 6, 1001)] == [0, 0, 0, 4, 1, 1000]
+
+
+def test_command_reports_the_machine_tail(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text names the machine's own tail; the JSON carries both probes beside each
+    backend, the stream sized as the five models' weights."""
+    argv = ["--backend", "numpy", "--steps", "30", "--warmup", "1", "--no-async"]
+    argv += ["--run-frames", "0", "--no-baseline"]
+    assert _run([*argv, "--json"]) == 0
+    tail = json.loads(capsys.readouterr().out)["machine_tail"]
+    weights = sum(4 * MODEL_SPECS[name].parameter_count for name in STAGES)
+    assert tail["stream_bytes"] == weights
+    for probe in ("stream", "compute"):
+        assert tail[probe]["median_us"] > 0
+        assert tail[probe]["p99_over_median"] >= 1.0
+        ratio = tail[probe]["p99_us"] / tail[probe]["median_us"]
+        assert tail[probe]["p99_over_median"] == pytest.approx(ratio, abs=0.01)
+    assert _run(argv) == 0
+    text = capsys.readouterr().out
+    assert f"reading {weights / 1e6:.1f} MB once" in text
+    assert "a compute-only loop" in text
+
+
+def test_machine_probes_are_a_read_and_a_loop() -> None:
+    """The stream probe reads an array of the asked size; the loop returns its XOR."""
+    probes = machine_probes(4 * 1000)
+    assert set(probes) == {"machine/stream", "machine/compute"}
+    stream = probes["machine/stream"]
+    assert isinstance(stream, partial)
+    assert stream.args[0].shape == (1000,)
+    assert stream() == stream.args[0].max()
+    loop = probes["machine/compute"]
+    assert isinstance(loop, partial)
+    assert loop.func is compute_loop
+    assert loop.args[0] >= 1
