@@ -93,7 +93,7 @@ def _sigmoid(v: np.float32) -> np.float32:
     return _HALF + _HALF * _tanh(_HALF * v)
 
 
-@numba.njit(cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
+@numba.njit(inline="always", cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
 def _matvec(
     weights: np.ndarray, w: int, b: int, x: np.ndarray, y: np.ndarray
 ) -> None:  # pragma: no cover - compiled
@@ -110,7 +110,7 @@ def _matvec(
         y[o] = acc + bias[o]
 
 
-@numba.njit(cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
+@numba.njit(inline="always", cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
 def _dense(
     weights: np.ndarray, buffer: np.ndarray, row: np.ndarray
 ) -> None:  # pragma: no cover - compiled
@@ -144,7 +144,7 @@ def _dense(
                 y[o] = np.float32(np.expm1(y[o]))
 
 
-@numba.njit(cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
+@numba.njit(inline="always", cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
 def _lstm(
     weights: np.ndarray, buffer: np.ndarray, row: np.ndarray
 ) -> None:  # pragma: no cover - compiled
