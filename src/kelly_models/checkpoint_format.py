@@ -156,6 +156,8 @@ def _load_raw(path: Path) -> dict[str, object]:
             expected="dict",
             got=type(raw).__name__,
         )
+    if "module" in raw and "state_dict" not in raw:
+        raise ExportError(_training_checkpoint_message(path), path=path, field="module")
     missing = [key for key in CHECKPOINT_KEYS if key not in raw]
     if missing:
         raise ExportError(
@@ -166,6 +168,23 @@ def _load_raw(path: Path) -> dict[str, object]:
             got=tuple(raw),
         )
     return raw
+
+
+def _training_checkpoint_message(path: Path) -> str:
+    """What to use instead of a training checkpoint (``checkpoints/<stem>/*.pt``)."""
+    message = (
+        "a training checkpoint (the state kelly train resumes from), not a model file; "
+        "use the model file kelly train exported"
+    )
+    run = path.parent.parent.parent
+    if path.parent.parent.name == "checkpoints":
+        exported = sorted(
+            p for p in run.glob(f"{path.parent.name}.*") if not p.name.endswith(".parity.json")
+        )
+        if exported:
+            return f"{message}: {exported[0]}"
+        return f"{message} into {run}"
+    return message
 
 
 def read_checkpoint(path: str | Path) -> LoadedModel:

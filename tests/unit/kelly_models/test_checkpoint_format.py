@@ -90,3 +90,44 @@ class TestCheckpoint:
         with pytest.raises(ExportError) as info:
             read_checkpoint(path)
         assert info.value.field == "state_dict.layers.0.weight"
+
+
+class TestTrainingCheckpoint:
+    """A training checkpoint (``checkpoints/<stem>/*.pt``) is refused in one line that
+    names the model file to use instead."""
+
+    @staticmethod
+    def _training_file(folder: Path, name: str) -> Path:
+        folder.mkdir(parents=True)
+        path = folder / name
+        module = build_model("DynamicsEngine", seed=0).state_dict()
+        torch.save({"module": module, "epoch": 3}, path)
+        return path
+
+    def test_names_the_exported_file_of_the_run(self, tmp_path: Path) -> None:
+        run = tmp_path / "run"
+        path = self._training_file(run / "checkpoints" / "dynamicsengine", "best.pt")
+        (run / "dynamicsengine.parity.json").write_text("{}")
+        (run / "dynamicsengine.json").write_text("{}")
+        with pytest.raises(ExportError) as caught:
+            read_checkpoint(path)
+        assert caught.value.field == "module"
+        message = str(caught.value)
+        assert "a training checkpoint" in message
+        assert message.endswith(str(run / "dynamicsengine.json"))
+        assert "\n" not in message
+
+    def test_names_the_run_when_nothing_was_exported(self, tmp_path: Path) -> None:
+        run = tmp_path / "run"
+        path = self._training_file(run / "checkpoints" / "dynamicsengine", "step-00000010.pt")
+        with pytest.raises(ExportError, match=r"into .*run$"):
+            read_checkpoint(path)
+
+    def test_elsewhere_it_says_what_it_is(self, tmp_path: Path) -> None:
+        path = self._training_file(tmp_path / "loose", "weights.pt")
+        with pytest.raises(ExportError, match=r"use the model file kelly train exported$"):
+            read_checkpoint(path)
+        assert CheckpointExporter().check(path) == [
+            f"{path}: module: a training checkpoint (the state kelly train resumes from), "
+            "not a model file; use the model file kelly train exported"
+        ]
