@@ -43,7 +43,6 @@ __all__ = [
     "MachineTail",
     "baseline_keys",
     "bench_all",
-    "bench_all_with_machine_tail",
     "bench_async_submit",
     "bench_backend",
     "bench_baseline",
@@ -448,73 +447,18 @@ def bench_all(
     baseline: bool = True,
     run_frames: int = 0,
     options_of: Callable[[str], Mapping[str, object]] | None = None,
-) -> tuple[BackendBench | None, list[BackendBench]]:
+) -> tuple[BackendBench | None, list[BackendBench], MachineTail]:
     """Time the baseline (if asked) and every backend in ``names``, interleaved.
 
-    Each model's step and the five-model step of every contender are measured in turns
-    (:func:`measure_interleaved`); then, if ``run_frames`` > 0, each contender's offline
-    ``run`` over ``run_frames`` frames per model (:func:`throughput`).
+    Each model's step and the five-model step of every contender, and the two
+    :class:`MachineTail` probes, are measured in turns (:func:`measure_interleaved`); then,
+    if ``run_frames`` > 0, each contender's offline ``run`` over ``run_frames`` frames per
+    model (:func:`throughput`).
 
-    :returns: The baseline (``None`` if not asked) and one result per backend name.
+    :returns: The baseline (``None`` if not asked), one result per backend name, and the
+        machine's own tail.
     """
-    first, results, _ = _bench(
-        names,
-        models,
-        registry=registry,
-        steps=steps,
-        warmup=warmup,
-        block=block,
-        baseline=baseline,
-        run_frames=run_frames,
-        options_of=options_of,
-        probes={},
-    )
-    return first, results
-
-
-def bench_all_with_machine_tail(
-    names: list[str],
-    models: Mapping[str, LoadedModel],
-    *,
-    registry: Registry,
-    steps: int,
-    warmup: int,
-    block: int = 100,
-    baseline: bool = True,
-    run_frames: int = 0,
-    options_of: Callable[[str], Mapping[str, object]] | None = None,
-) -> tuple[BackendBench | None, list[BackendBench], MachineTail]:
-    """:func:`bench_all`, with the :class:`MachineTail` probes timed in the same turns."""
     weight_bytes = sum(int(a.nbytes) for m in models.values() for a in m.arrays.values())
-    first, results, timed = _bench(
-        names,
-        models,
-        registry=registry,
-        steps=steps,
-        warmup=warmup,
-        block=block,
-        baseline=baseline,
-        run_frames=run_frames,
-        options_of=options_of,
-        probes=machine_probes(weight_bytes),
-    )
-    tail = MachineTail(stream=timed[_STREAM], stream_bytes=weight_bytes, compute=timed[_COMPUTE])
-    return first, results, tail
-
-
-def _bench(
-    names: list[str],
-    models: Mapping[str, LoadedModel],
-    *,
-    registry: Registry,
-    steps: int,
-    warmup: int,
-    block: int,
-    baseline: bool,
-    run_frames: int,
-    options_of: Callable[[str], Mapping[str, object]] | None,
-    probes: Mapping[str, Callable[[], object]],
-) -> tuple[BackendBench | None, list[BackendBench], dict[str, Latency]]:
     contenders: dict[str, tuple[_Calls, _Calls, list[Callable[[], None]]]] = {}
     if baseline:
         nets = {name: ReferenceNet(models[name].spec, models[name].arrays) for name in STAGES}
@@ -535,7 +479,7 @@ def _bench(
     for name, (steps_of, _, _) in contenders.items():
         for key, call in five_calls(steps_of).items():
             calls[f"{name}/{key}"] = call
-    calls.update(probes)
+    calls.update(machine_probes(weight_bytes))
     results: list[BackendBench] = []
     with np.errstate(over="ignore"):  # the baseline's exp(-x) may overflow (result 0)
         timed = measure_interleaved(calls, steps=steps, warmup=warmup, block=block)
@@ -550,10 +494,10 @@ def _bench(
                     throughput=throughput(runs_of, frames=run_frames) if run_frames > 0 else None,
                 )
             )
-    extra = {key: timed[key] for key in probes}
+    tail = MachineTail(stream=timed[_STREAM], stream_bytes=weight_bytes, compute=timed[_COMPUTE])
     if baseline:
-        return results[0], results[1:], extra
-    return None, results, extra
+        return results[0], results[1:], tail
+    return None, results, tail
 
 
 def _reference_run(net: ReferenceNet, frames: FloatArray) -> FloatArray:

@@ -21,7 +21,7 @@ from kelly_runtime.bench import (
     BackendBench,
     MachineTail,
     baseline_keys,
-    bench_all_with_machine_tail,
+    bench_all,
     bench_async_submit,
     blas_threads,
     fresh_models,
@@ -229,7 +229,7 @@ class BenchCommand:
             models, note = fresh_models(registry)
         asyncs: dict[str, tuple[float, float, int]] = {}
         with blas_threads(args.blas_threads or None) as blas_note:
-            baseline, results, tail = bench_all_with_machine_tail(
+            baseline, results, tail = bench_all(
                 names,
                 models,
                 registry=registry,

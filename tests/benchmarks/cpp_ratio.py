@@ -89,7 +89,7 @@ def main() -> None:
         with blas_threads(1):
             for round_ in range(1, args.rounds + 1):
                 cpp = cpp_medians(binary, folder, wav)
-                baseline, results = bench_all(
+                baseline, results, _ = bench_all(
                     ["numba"], models, registry=registry, steps=args.steps, warmup=300
                 )
                 assert baseline is not None

@@ -254,6 +254,38 @@ MUTATIONS: tuple[Mutation, ...] = (
         tests=("tests/unit/kelly_core/encodings/test_logmel.py",),
         what="the streaming log-mel's reset() keeps the buffered samples",
     ),
+    Mutation(
+        name="numba-lstm-input-forget-swapped",
+        path="src/kelly_runtime/backends/_numba_kernels.py",
+        old="_sigmoid(f_gates[k]) * c[k] + _sigmoid(i_gates[k])",
+        new="_sigmoid(i_gates[k]) * c[k] + _sigmoid(f_gates[k])",
+        tests=("tests/unit/kelly_runtime/backends/test_numba_backend.py",),
+        what="the compiled LSTM takes the input gate for the forget gate and back",
+    ),
+    Mutation(
+        name="numba-step-output-not-written",
+        path="src/kelly_runtime/backends/_numba_kernels.py",
+        old="    out[:] = buffer[y : y + n_out]\n    return True\n",
+        new="    return True\n",
+        tests=("tests/unit/kelly_runtime/backends/test_numba_backend.py",),
+        what="the compiled step leaves the caller's output array as np.empty made it",
+    ),
+    Mutation(
+        name="bench-calibration-secant-sign",
+        path="src/kelly_runtime/bench.py",
+        old="        count = max(1, round(count + (target_us - took) / slope))\n",
+        new="        count = max(1, round(count - (target_us - took) / slope))\n",
+        tests=("tests/unit/kelly_runtime/test_bench.py",),
+        what="the machine-tail loop's calibration steps away from its target",
+    ),
+    Mutation(
+        name="training-checkpoint-as-model-file",
+        path="src/kelly_models/checkpoint_format.py",
+        old='    if "module" in raw and "state_dict" not in raw:\n',
+        new='    if "module" in raw and "state_dict" in raw:\n',
+        tests=("tests/unit/kelly_models/test_checkpoint_format.py",),
+        what="a training checkpoint read as a model file gets 'missing keys', not the file to use",
+    ),
 )
 
 
