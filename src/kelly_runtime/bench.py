@@ -96,7 +96,9 @@ class MachineTail:
     """One read of as many bytes as the five models' weights (``numpy.max`` over float32)."""
     stream_bytes: int
     compute: Latency
-    """:func:`compute_loop`, calibrated to the stream's median: no memory beyond L1."""
+    """:func:`compute_loop`, calibrated to the stream's median: no memory beyond L1. It is
+    calibrated once, before the timing: if the machine's speed changes during the run,
+    its median drifts from the stream's (its tail ratio is what counts)."""
 
     def to_dict(self) -> dict[str, object]:
         """Return the ``--json`` object (each with its ``p99_over_median``)."""
