@@ -5,14 +5,17 @@ import and first compilation are not free). Three arrays describe a loaded model
 
 - ``weights`` (float32): every layer's kernel and bias, one after the other. A dense
   kernel is ``W`` ``(out, in)`` row-major (each output a contiguous dot product); an
-  LSTM's is ``[W_ih | W_hh]`` ``(4H, in + H)`` with the summed bias ``b_ih + b_hh``.
+  LSTM's is ``W_ih`` ``(4H, in)`` then ``W_hh`` ``(4H, H)``, both row-major, with the
+  summed bias ``b_ih + b_hh``. Kept apart (not one stacked ``[W_ih | W_hh]``) so that
+  ``run`` can multiply all frames by ``W_ih`` at once and stream only ``W_hh``, a
+  contiguous block, frame after frame.
 - ``table`` (int64, one row per layer): ``kind, activation, n_in, n_out, weight offset,
   bias offset, input offset, cell offset`` (columns named by the ``COL_*`` constants).
 - ``buffer`` (float32): the activations and the recurrent state. Layer ``l`` reads its
   input at ``table[l, COL_X]`` and writes its output right after it, where layer
-  ``l + 1`` reads it: the frame, then every layer's output in order. An LSTM's input and
-  its ``h`` are therefore adjacent, ``[x | h]``, the vector its stacked kernel takes.
-  After the activations come each LSTM's cell state and gate scratch, ``[c | 4H gates]``.
+  ``l + 1`` reads it: the frame, then every layer's output in order (an LSTM's ``h``
+  follows its input). After the activations come each LSTM's cell state and gate
+  scratch, ``[c | 4H gates]``.
 
 The functions are compiled with ``cache=True`` (the machine code is kept in numba's cache
 next to this file, or in ``NUMBA_CACHE_DIR``), with fast-math flags that allow reordering
@@ -38,7 +41,8 @@ __all__ = [
     "COLUMNS",
     "KIND_DENSE",
     "KIND_LSTM",
-    "run_frames",
+    "activate_rows",
+    "lstm_sequence",
     "step_frame",
 ]
 
@@ -111,13 +115,23 @@ def _matvec(
 
 
 @numba.njit(inline="always", cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
-def _dense(
-    weights: np.ndarray, buffer: np.ndarray, row: np.ndarray
+def _matvec_add(
+    weights: np.ndarray, w: int, x: np.ndarray, y: np.ndarray
 ) -> None:  # pragma: no cover - compiled
-    act, n_in, n_out, x0 = row[COL_ACT], row[COL_IN], row[COL_OUT], row[COL_X]
-    x = buffer[x0 : x0 + n_in]
-    y = buffer[x0 + n_in : x0 + n_in + n_out]
-    _matvec(weights, row[COL_W], row[COL_B], x, y)
+    """``y += W @ x`` for the row-major ``W`` ``(len(y), len(x))`` at offset ``w``."""
+    n_out, n_in = y.shape[0], x.shape[0]
+    kernel = weights[w : w + n_out * n_in].reshape((n_out, n_in))
+    for o in range(n_out):
+        row = kernel[o]
+        acc = _ZERO
+        for i in range(n_in):
+            acc += row[i] * x[i]
+        y[o] += acc
+
+
+@numba.njit(inline="always", cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
+def _activate(y: np.ndarray, act: int) -> None:  # pragma: no cover - compiled
+    n_out = y.shape[0]
     if act == 1:
         for o in range(n_out):
             y[o] = _tanh(y[o])
@@ -145,15 +159,21 @@ def _dense(
 
 
 @numba.njit(inline="always", cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
-def _lstm(
+def _dense(
     weights: np.ndarray, buffer: np.ndarray, row: np.ndarray
 ) -> None:  # pragma: no cover - compiled
-    n_in, hid, x0, c0 = row[COL_IN], row[COL_OUT], row[COL_X], row[COL_C]
-    xh = buffer[x0 : x0 + n_in + hid]
-    h = buffer[x0 + n_in : x0 + n_in + hid]
-    c = buffer[c0 : c0 + hid]
-    gates = buffer[c0 + hid : c0 + 5 * hid]
-    _matvec(weights, row[COL_W], row[COL_B], xh, gates)
+    n_in, n_out, x0 = row[COL_IN], row[COL_OUT], row[COL_X]
+    x = buffer[x0 : x0 + n_in]
+    y = buffer[x0 + n_in : x0 + n_in + n_out]
+    _matvec(weights, row[COL_W], row[COL_B], x, y)
+    _activate(y, row[COL_ACT])
+
+
+@numba.njit(inline="always", cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
+def _cell_update(
+    gates: np.ndarray, c: np.ndarray, h: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    hid = c.shape[0]
     i_gates = gates[:hid]
     f_gates = gates[hid : 2 * hid]
     g_gates = gates[2 * hid : 3 * hid]
@@ -162,6 +182,20 @@ def _lstm(
         cell = _sigmoid(f_gates[k]) * c[k] + _sigmoid(i_gates[k]) * _tanh(g_gates[k])
         c[k] = cell
         h[k] = _sigmoid(o_gates[k]) * _tanh(cell)
+
+
+@numba.njit(inline="always", cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
+def _lstm(
+    weights: np.ndarray, buffer: np.ndarray, row: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    n_in, hid, x0, c0 = row[COL_IN], row[COL_OUT], row[COL_X], row[COL_C]
+    x = buffer[x0 : x0 + n_in]
+    h = buffer[x0 + n_in : x0 + n_in + hid]
+    c = buffer[c0 : c0 + hid]
+    gates = buffer[c0 + hid : c0 + 5 * hid]
+    _matvec(weights, row[COL_W], row[COL_B], x, gates)  # W_ih @ x + b
+    _matvec_add(weights, row[COL_W] + 4 * hid * n_in, h, gates)  # + W_hh @ h
+    _cell_update(gates, c, h)
 
 
 @numba.njit(cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
@@ -200,17 +234,29 @@ def step_frame(
 
 
 @numba.njit(cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
-def run_frames(
-    weights: np.ndarray, table: np.ndarray, buffer: np.ndarray, frames: np.ndarray
-) -> np.ndarray:  # pragma: no cover - compiled
-    """Step every row of ``frames`` ``(T, in)`` (finite, checked by the caller)."""
-    n_in = table[0, COL_IN]
-    last = table.shape[0] - 1
-    y = table[last, COL_X] + table[last, COL_IN]
-    n_out = table[last, COL_OUT]
-    out = np.empty((frames.shape[0], n_out), dtype=np.float32)
-    for t in range(frames.shape[0]):
-        buffer[:n_in] = frames[t]
-        _layers(weights, table, buffer)
-        out[t] = buffer[y : y + n_out]
-    return out
+def activate_rows(y: np.ndarray, act: int) -> None:  # pragma: no cover - compiled
+    """Apply activation code ``act`` to every row of ``y`` ``(T, out)`` in place (the
+    step's own functions: the rational ``tanh``, the same softmax)."""
+    for t in range(y.shape[0]):
+        _activate(y[t], act)
+
+
+@numba.njit(cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
+def lstm_sequence(
+    weights: np.ndarray, row: np.ndarray, buffer: np.ndarray, pre: np.ndarray, out: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """Run table row ``row``'s LSTM over ``T`` frames whose input part of the gates,
+    ``W_ih @ x + b`` ``(T, 4H)``, the caller computed for all frames at once (``pre``);
+    write each frame's ``h`` to ``out`` ``(T, H)``. Only ``W_hh @ h`` is a product per
+    frame (streaming the contiguous ``W_hh``: a third to a half of the layer's weights),
+    from the state in ``buffer``, which it leaves updated, as stepping would."""
+    n_in, hid, x0, c0 = row[COL_IN], row[COL_OUT], row[COL_X], row[COL_C]
+    recurrent = row[COL_W] + 4 * hid * n_in
+    h = buffer[x0 + n_in : x0 + n_in + hid]
+    c = buffer[c0 : c0 + hid]
+    gates = buffer[c0 + hid : c0 + 5 * hid]
+    for t in range(pre.shape[0]):
+        gates[:] = pre[t]
+        _matvec_add(weights, recurrent, h, gates)
+        _cell_update(gates, c, h)
+        out[t] = h

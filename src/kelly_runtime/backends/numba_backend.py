@@ -22,7 +22,7 @@ there, never in the first :meth:`step` or :meth:`run` (measured: docs/benchmarks
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final, cast, final
+from typing import Final, final
 
 import numpy as np
 
@@ -51,7 +51,10 @@ def pack(spec: ModelSpec, arrays: Mapping[str, FloatArray]) -> tuple[FloatArray,
             bias = arrays[prefix + "bias"]
             kind, cell = kernels.KIND_DENSE, 0
         else:
-            kernel = np.concatenate([arrays[prefix + "weight_ih"], arrays[prefix + "weight_hh"]], 1)
+            # W_ih (4H, in) then W_hh (4H, H), each row-major (layout: _numba_kernels)
+            kernel = np.concatenate(
+                [arrays[prefix + "weight_ih"].ravel(), arrays[prefix + "weight_hh"].ravel()]
+            )
             summed = arrays[prefix + "bias_ih"].astype(np.float64) + arrays[prefix + "bias_hh"]
             bias = summed.astype(np.float32)
             kind, cell = kernels.KIND_LSTM, cells
@@ -75,6 +78,19 @@ def pack(spec: ModelSpec, arrays: Mapping[str, FloatArray]) -> tuple[FloatArray,
     return weights, np.array(rows, dtype=np.int64), cells
 
 
+def _batch_kernels(weights: FloatArray, table: np.ndarray) -> list[tuple[FloatArray, FloatArray]]:
+    """Per layer, what :meth:`NumbaBackend.run` multiplies all frames by (views of the
+    arena): a dense layer's ``W`` ``(out, in)`` and bias, an LSTM's ``W_ih`` ``(4H, in)``
+    and summed bias."""
+    batch: list[tuple[FloatArray, FloatArray]] = []
+    for row in table:
+        n_in, n_out = int(row[kernels.COL_IN]), int(row[kernels.COL_OUT])
+        w, b = int(row[kernels.COL_W]), int(row[kernels.COL_B])
+        rows = 4 * n_out if row[kernels.COL_KIND] == kernels.KIND_LSTM else n_out
+        batch.append((weights[w : w + rows * n_in].reshape(rows, n_in), weights[b : b + rows]))
+    return batch
+
+
 @final
 class NumbaBackend:
     """Runs one model as compiled code: one native call per step, no allocation but the
@@ -87,6 +103,7 @@ class NumbaBackend:
         self._weights: FloatArray = np.zeros(0, dtype=np.float32)
         self._table: np.ndarray = np.zeros((0, kernels.COLUMNS), dtype=np.int64)
         self._buffer: FloatArray = np.zeros(0, dtype=np.float32)
+        self._batch: list[tuple[FloatArray, FloatArray]] = []
 
     @property
     def spec(self) -> ModelSpec:
@@ -109,13 +126,14 @@ class NumbaBackend:
         self._buffer = np.zeros(size, dtype=np.float32)
         self._in_shape = (spec.input_size,)
         self._out_size = spec.output_size
+        self._batch = _batch_kernels(weights, table)
         self._spec = spec
         # Warm-up on a scratch buffer: compiles (or loads from numba's cache) here, so the
         # first real step does not stall; the state stays zero.
         scratch = np.zeros_like(self._buffer)
         out = np.empty(spec.output_size, np.float32)
         kernels.step_frame(weights, table, scratch, np.zeros(spec.input_size, np.float32), out)
-        kernels.run_frames(weights, table, scratch, np.zeros((1, spec.input_size), np.float32))
+        self._run(np.zeros((1, spec.input_size), np.float32), scratch)
 
     def step(self, frame: FloatArray) -> FloatArray:
         """Map one frame ``(in_size,)`` to a new output array ``(out_size,)``.
@@ -148,14 +166,28 @@ class NumbaBackend:
     def run(self, frames: FloatArray) -> FloatArray:
         """Step through ``frames`` ``(T, in_size)``; return ``(T, out_size)``, state carried.
 
-        One native call for the whole sequence.
+        Each dense layer, and each LSTM's input part ``W_ih @ x + b``, is one matrix
+        product over all frames (NumPy's BLAS); the activations and each LSTM's recurrence
+        (``W_hh @ h`` and the gates, frame after frame) are one compiled call per layer.
+        Equal to stepping within 1e-6 (the sums are ordered differently).
 
         :raises BackendError: On a wrong shape, dtype or a non-finite value (state unchanged).
         """
-        checked = check_frames(frames, self.spec.input_size)
-        return cast(
-            FloatArray, kernels.run_frames(self._weights, self._table, self._buffer, checked)
-        )
+        return self._run(check_frames(frames, self.spec.input_size), self._buffer)
+
+    def _run(self, frames: FloatArray, buffer: FloatArray) -> FloatArray:
+        x = frames
+        for row, (kernel, bias) in zip(self._table, self._batch, strict=True):
+            y: FloatArray = x @ kernel.T
+            y += bias
+            if row[kernels.COL_KIND] == kernels.KIND_LSTM:
+                h: FloatArray = np.empty((x.shape[0], row[kernels.COL_OUT]), _FLOAT32)
+                kernels.lstm_sequence(self._weights, row, buffer, y, h)
+                y = h
+            else:
+                kernels.activate_rows(y, row[kernels.COL_ACT])
+            x = y
+        return x
 
     def reset(self) -> None:
         """Zero every LSTM's ``h`` and ``c`` (and the scratch buffers)."""

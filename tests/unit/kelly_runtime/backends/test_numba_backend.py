@@ -52,18 +52,50 @@ def test_five_models_match_numpy(name: str) -> None:
     assert not np.array_equal(got[0], got[-1])  # the state moved (not a constant answer)
 
 
-def test_run_equals_steps_and_reset() -> None:
-    """run() equals step by step; reset() returns to the zero state."""
+@settings(max_examples=40, deadline=None)
+@given(
+    spec=model_specs(max_size=40),
+    seed=st.integers(0, 2**16),
+    plan=st.lists(st.integers(0, 5), min_size=1, max_size=5),
+)
+def test_run_equals_steps(spec: ModelSpec, seed: int, plan: list[int]) -> None:
+    """Any layer table: run() over chunks of frames (empty ones too), with single steps
+    between them, gives the steps' outputs within 1e-6 and carries the same state."""
+    arrays = random_arrays(spec, seed, scale=0.3)
+    batched, stepped = NumbaBackend(), NumbaBackend()
+    batched.load(spec, arrays)
+    stepped.load(spec, arrays)
+    frames = random_frames(spec.input_size, sum(plan) + len(plan), seed + 1)
+    at = 0
+    for count in plan:
+        chunk = frames[at : at + count]
+        got = batched.run(chunk)
+        assert got.shape == (count, spec.output_size)
+        assert got.dtype == np.float32
+        if count:
+            want = np.stack([stepped.step(f) for f in chunk])
+            np.testing.assert_allclose(got, want, atol=1e-6, rtol=0)
+        np.testing.assert_allclose(
+            batched.step(frames[at + count]), stepped.step(frames[at + count]), atol=1e-6, rtol=0
+        )
+        at += count + 1
+
+
+def test_run_carries_the_state_and_reset_clears_it() -> None:
+    """On a real LSTM model: a run's last output depends on the frames before it (state),
+    and after reset() run() starts from zero again."""
     spec = MODEL_SPECS["EmotionRecognizer"]
     arrays = random_arrays(spec, 2, scale=0.1)
-    a, b = NumbaBackend(), NumbaBackend()
-    a.load(spec, arrays)
-    b.load(spec, arrays)
+    a, b, fresh = NumbaBackend(), NumbaBackend(), NumbaBackend()
+    for backend in (a, b, fresh):
+        backend.load(spec, arrays)
     frames = random_frames(spec.input_size, 6, 2)
-    np.testing.assert_array_equal(a.run(frames), np.stack([b.step(f) for f in frames]))
+    whole = a.run(frames)
+    np.testing.assert_allclose(whole, np.stack([b.step(f) for f in frames]), atol=1e-6, rtol=0)
+    alone = fresh.run(frames[-1:])[0]  # the last frame from the zero state
+    assert np.abs(whole[-1] - alone).max() > 1e-3
     a.reset()
-    b.reset()
-    np.testing.assert_array_equal(a.step(frames[0]), b.run(frames[:1])[0])
+    np.testing.assert_allclose(a.run(frames[-1:])[0], alone, atol=1e-6, rtol=0)
 
 
 def test_bad_frames_leave_state_unchanged() -> None:
