@@ -271,6 +271,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         what="the compiled step leaves the caller's output array as np.empty made it",
     ),
     Mutation(
+        name="numba-run-recurrence-dropped",
+        path="src/kelly_runtime/backends/_numba_kernels.py",
+        old="        gates[:] = pre[t]\n        _matvec_add(weights, recurrent, h, gates)\n",
+        new="        gates[:] = pre[t]\n",
+        tests=("tests/unit/kelly_runtime/backends/test_numba_backend.py",),
+        what="the compiled run() leaves W_hh @ h out of the LSTM's gates",
+    ),
+    Mutation(
         name="bench-calibration-secant-sign",
         path="src/kelly_runtime/bench.py",
         old="        count = max(1, round(count + (target_us - took) / slope))\n",
