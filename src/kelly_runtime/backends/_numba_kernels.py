@@ -5,17 +5,14 @@ import and first compilation are not free). Three arrays describe a loaded model
 
 - ``weights`` (float32): every layer's kernel and bias, one after the other. A dense
   kernel is ``W`` ``(out, in)`` row-major (each output a contiguous dot product); an
-  LSTM's is ``W_ih`` ``(4H, in)`` then ``W_hh`` ``(4H, H)``, both row-major, with the
-  summed bias ``b_ih + b_hh``. Kept apart (not one stacked ``[W_ih | W_hh]``) so that
-  ``run`` can multiply all frames by ``W_ih`` at once and stream only ``W_hh``, a
-  contiguous block, frame after frame.
+  LSTM's is ``[W_ih | W_hh]`` ``(4H, in + H)`` with the summed bias ``b_ih + b_hh``.
 - ``table`` (int64, one row per layer): ``kind, activation, n_in, n_out, weight offset,
   bias offset, input offset, cell offset`` (columns named by the ``COL_*`` constants).
 - ``buffer`` (float32): the activations and the recurrent state. Layer ``l`` reads its
   input at ``table[l, COL_X]`` and writes its output right after it, where layer
-  ``l + 1`` reads it: the frame, then every layer's output in order (an LSTM's ``h``
-  follows its input). After the activations come each LSTM's cell state and gate
-  scratch, ``[c | 4H gates]``.
+  ``l + 1`` reads it: the frame, then every layer's output in order. An LSTM's input and
+  its ``h`` are therefore adjacent, ``[x | h]``, the vector its stacked kernel takes.
+  After the activations come each LSTM's cell state and gate scratch, ``[c | 4H gates]``.
 
 The functions are compiled with ``cache=True`` (the machine code is kept in numba's cache
 next to this file, or in ``NUMBA_CACHE_DIR``), with fast-math flags that allow reordering
@@ -189,12 +186,11 @@ def _lstm(
     weights: np.ndarray, buffer: np.ndarray, row: np.ndarray
 ) -> None:  # pragma: no cover - compiled
     n_in, hid, x0, c0 = row[COL_IN], row[COL_OUT], row[COL_X], row[COL_C]
-    x = buffer[x0 : x0 + n_in]
+    xh = buffer[x0 : x0 + n_in + hid]
     h = buffer[x0 + n_in : x0 + n_in + hid]
     c = buffer[c0 : c0 + hid]
     gates = buffer[c0 + hid : c0 + 5 * hid]
-    _matvec(weights, row[COL_W], row[COL_B], x, gates)  # W_ih @ x + b
-    _matvec_add(weights, row[COL_W] + 4 * hid * n_in, h, gates)  # + W_hh @ h
+    _matvec(weights, row[COL_W], row[COL_B], xh, gates)  # [W_ih | W_hh] @ [x | h] + b
     _cell_update(gates, c, h)
 
 
@@ -243,20 +239,21 @@ def activate_rows(y: np.ndarray, act: int) -> None:  # pragma: no cover - compil
 
 @numba.njit(cache=True, fastmath=_FLAGS, nogil=True, error_model="numpy")
 def lstm_sequence(
-    weights: np.ndarray, row: np.ndarray, buffer: np.ndarray, pre: np.ndarray, out: np.ndarray
+    recurrent: np.ndarray, row: np.ndarray, buffer: np.ndarray, pre: np.ndarray, out: np.ndarray
 ) -> None:  # pragma: no cover - compiled
     """Run table row ``row``'s LSTM over ``T`` frames whose input part of the gates,
     ``W_ih @ x + b`` ``(T, 4H)``, the caller computed for all frames at once (``pre``);
     write each frame's ``h`` to ``out`` ``(T, H)``. Only ``W_hh @ h`` is a product per
-    frame (streaming the contiguous ``W_hh``: a third to a half of the layer's weights),
-    from the state in ``buffer``, which it leaves updated, as stepping would."""
+    frame, over ``recurrent``: a contiguous copy of ``W_hh`` ``(4H, H)`` (the stacked
+    kernel's right part, which strided rows would stream at about half the speed). The
+    state is read from and left in ``buffer``, as stepping would."""
     n_in, hid, x0, c0 = row[COL_IN], row[COL_OUT], row[COL_X], row[COL_C]
-    recurrent = row[COL_W] + 4 * hid * n_in
     h = buffer[x0 + n_in : x0 + n_in + hid]
     c = buffer[c0 : c0 + hid]
     gates = buffer[c0 + hid : c0 + 5 * hid]
+    flat = recurrent.ravel()
     for t in range(pre.shape[0]):
         gates[:] = pre[t]
-        _matvec_add(weights, recurrent, h, gates)
+        _matvec_add(flat, 0, h, gates)
         _cell_update(gates, c, h)
         out[t] = h
