@@ -115,7 +115,9 @@ def check_state_arrays(
             )
         if require_finite and not np.isfinite(array).all():
             raise SpecError(
-                "expected finite values, got NaN or Inf", field=name, expected="finite",
+                "expected finite values, got NaN or Inf",
+                field=name,
+                expected="finite",
                 got="NaN/Inf",
             )
         checked[name] = np.array(array, dtype=np.float32, copy=True)

@@ -155,9 +155,7 @@ def _dense(
         reader.fail(f"{where}.activation", f"unknown activation {activation!r}; expected one of "
                     f"{sorted(LEGACY_ACTIVATIONS)}")  # fmt: skip
     torch_weight = weight if chosen == "out_in" else weight.T
-    spec = LayerSpec(
-        kind="dense", size=out_size, activation=LEGACY_ACTIVATIONS[activation]
-    )
+    spec = LayerSpec(kind="dense", size=out_size, activation=LEGACY_ACTIVATIONS[activation])
     return spec, [_f32(torch_weight), _f32(bias)]
 
 

@@ -32,9 +32,7 @@ class InitCommand:
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add ``--seed``, ``--output`` and ``--models``."""
         parser.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
-        parser.add_argument(
-            "-o", "--output", type=Path, required=True, help="folder to write into"
-        )
+        parser.add_argument("-o", "--output", type=Path, required=True, help="folder to write into")
         parser.add_argument("--models", nargs="+", metavar="NAME", help="default: all five")
 
     def run(self, args: argparse.Namespace) -> int:
@@ -67,9 +65,7 @@ class ExportCommand:
         parser.add_argument(
             "checkpoints", type=Path, help="folder of *.pt checkpoints (or one file)"
         )
-        parser.add_argument(
-            "-o", "--output", type=Path, required=True, help="folder to write into"
-        )
+        parser.add_argument("-o", "--output", type=Path, required=True, help="folder to write into")
         parser.add_argument("--format", default="rtneural", help="exporter name (default rtneural)")
 
     def run(self, args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from tests.unit.kelly_runtime.generate.helpers import tone, write_wav
 pretty_midi = pytest.importorskip("pretty_midi")
 pytest.importorskip("soundfile")
 
+
 def _render_with_fluidsynth(folder: Path) -> Path:
     """Write a short piano piece as MIDI and render it to a 44.1 kHz WAV."""
     if not have_fluidsynth():

@@ -75,9 +75,7 @@ def open_with_options(
     except (TypeError, ValueError):
         parameters = {}
     takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    accepted = [
-        n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY and n != "root"
-    ]
+    accepted = [n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY and n != "root"]
     if parameters and not takes_any:
         for key in options:
             if key not in accepted:
@@ -93,8 +91,10 @@ def open_with_options(
             if isinstance(default, bool) and not isinstance(value, bool):
                 raise DatasetError(f"option {key!r}: expected true or false, got {value!r}",
                                    field=f"--option {key}")  # fmt: skip
-            if isinstance(default, int) and not isinstance(default, bool) and (
-                type(value) is not int
+            if (
+                isinstance(default, int)
+                and not isinstance(default, bool)
+                and (type(value) is not int)
             ):
                 raise DatasetError(f"option {key!r}: expected an integer, got {value!r}",
                                    field=f"--option {key}")  # fmt: skip

@@ -73,9 +73,7 @@ class Progress:
             now = self._clock()
             if now - self._last_log >= self._min_interval:
                 self._last_log = now
-                logger.info(
-                    "%s: %d/%d %s", self.description, self.done, self.total, self._postfix
-                )
+                logger.info("%s: %d/%d %s", self.description, self.done, self.total, self._postfix)
             while self._next_log <= share:
                 self._next_log += 0.1
 

@@ -43,9 +43,7 @@ def legacy_document(
 ) -> dict[str, object]:
     """Return ``arrays`` in the legacy layout of the original design text."""
     layers: list[dict[str, object]] = []
-    for index, (layer, in_size) in enumerate(
-        zip(spec.layers, spec.layer_input_sizes, strict=True)
-    ):
+    for index, (layer, in_size) in enumerate(zip(spec.layers, spec.layer_input_sizes, strict=True)):
         prefix = f"layers.{index}"
         if layer.kind == "dense":
             layers.append(
