@@ -114,6 +114,14 @@ class Pipeline:
         or a tonal reference is unknown.
     """
 
+    # The stream's own state, set by _clear()
+    _emotion: FloatArray
+    _va: tuple[float, float]
+    _coarse: FloatArray
+    _previous_chords: FloatArray  # in the song's key
+    _melody_history: FloatArray
+    _beat: int
+
     def __init__(
         self,
         backends: Mapping[str, Backend],
@@ -147,12 +155,7 @@ class Pipeline:
         self._references = _references(tonal_references or {}, self._fallback_stages)
         self._shift = tonic_shift(key_tonic)
         self._tonic = int(key_tonic) % 12
-        self._emotion: FloatArray = np.array(NEUTRAL_EMOTION, dtype=np.float32)
-        self._va = _decode(self._emotion)
-        self._coarse = coarse_emotion(*self._va)
-        self._previous_chords: FloatArray = chord_one_hot(NO_CHORD)  # in the song's key
-        self._melody_history: FloatArray = np.zeros((MELODY_HISTORY, 128), dtype=np.float32)
-        self._beat = 0
+        self._clear()
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -368,6 +371,11 @@ class Pipeline:
         """Zero every model's state; emotion neutral, previous chord none, no melody, beat 0."""
         for backend in self._backends.values():
             backend.reset()
+        self._clear()
+
+    def _clear(self) -> None:
+        """The stream's own state at its start (the backends' state aside): emotion
+        neutral, previous chord none, four beats of rests as melody history, beat 0."""
         self._emotion = np.array(NEUTRAL_EMOTION, dtype=np.float32)
         self._va = _decode(self._emotion)
         self._coarse = coarse_emotion(*self._va)
