@@ -16,6 +16,7 @@ from kelly_core.encodings.emotion import (
 
 __all__ = [
     "BEATS_PER_BAR",
+    "MELODY_BEAT",
     "MELODY_EMOTION",
     "MELODY_HISTORY",
     "MELODY_OCTAVES",
@@ -38,6 +39,17 @@ def _beat_one_hot(beat_in_bar: int) -> FloatArray:
     beat = np.zeros(BEATS_PER_BAR, dtype=np.float32)
     beat[int(beat_in_bar) % BEATS_PER_BAR] = 1.0
     return beat
+
+
+def _beat_one_hots(beats_in_bar: object, count: int) -> FloatArray:
+    """One-hots ``(count, 4)`` of ``count`` beat positions (ints, taken modulo 4).
+
+    :raises BackendError: If ``beats_in_bar`` is not ``(count,)``.
+    """
+    beats = np.asarray(beats_in_bar, dtype=np.int64) % BEATS_PER_BAR
+    check_shape(beats, (count,), name="beats_in_bar")
+    one_hots: FloatArray = np.eye(BEATS_PER_BAR, dtype=np.float32)[beats]
+    return one_hots
 
 
 def harmony_context(emotion_code: object, previous_chords: object) -> FloatArray:
@@ -77,12 +89,10 @@ def compact_contexts(
 ) -> FloatArray:
     """Batch :func:`compact_context`: ``(N, 64)``, ``(N,)`` ints, ``(N, 12)`` -> ``(N, 32)``."""
     emo = np.asarray(emotion_codes, dtype=np.float32)
-    beats = np.asarray(beats_in_bar, dtype=np.int64) % BEATS_PER_BAR
-    pcs = np.asarray(pitch_classes, dtype=np.float32)
     check_shape(emo, (None, 64), name="emotion_codes")
-    check_shape(beats, (len(emo),), name="beats_in_bar")
+    one_hot = _beat_one_hots(beats_in_bar, len(emo))
+    pcs = np.asarray(pitch_classes, dtype=np.float32)
     check_shape(pcs, (len(emo), 12), name="pitch_classes")
-    one_hot = np.eye(BEATS_PER_BAR, dtype=np.float32)[beats]
     return as_float32(np.concatenate([coarse_emotions(decode_emotions(emo)), one_hot, pcs], axis=1))
 
 
@@ -92,6 +102,8 @@ MELODY_OCTAVES: Final = 8
 """Octave slots of the previous beat's top pitch (slot = clip(pitch // 12 - 1, 0, 7))."""
 MELODY_EMOTION: Final = slice(0, 16)
 """Columns of the melody context that carry the (coarse) emotion code."""
+MELODY_BEAT: Final = slice(16, 20)
+"""Columns of the melody context that carry the beat-in-bar one-hot."""
 MELODY_TOP_CLASS: Final = slice(20, 32)
 """Columns: pitch class one-hot of the previous beat's highest sounding pitch."""
 MELODY_TOP_OCTAVE: Final = slice(32, 40)
@@ -144,7 +156,7 @@ def melody_context(coarse_code: object, beat_in_bar: int, history: object) -> Fl
     folded = _pitch_classes_of(on)
     out = np.zeros(64, dtype=np.float32)
     out[:16] = coarse
-    out[16:20] = _beat_one_hot(beat_in_bar)
+    out[MELODY_BEAT] = _beat_one_hot(beat_in_bar)
     sounding = np.flatnonzero(on[0])
     if sounding.size:
         top = int(sounding[-1])
@@ -167,10 +179,9 @@ def melody_contexts(coarse_codes: object, beats_in_bar: object, notes: object) -
     :param notes: ``(N, 128)`` melody per beat (multi-hot; >= 0.5 sounds).
     """
     coarse = np.asarray(coarse_codes, dtype=np.float32)
-    beats = np.asarray(beats_in_bar, dtype=np.int64) % BEATS_PER_BAR
-    melody = np.asarray(notes, dtype=np.float32)
     check_shape(coarse, (None, 16), name="coarse_codes")
-    check_shape(beats, (len(coarse),), name="beats_in_bar")
+    one_hot = _beat_one_hots(beats_in_bar, len(coarse))
+    melody = np.asarray(notes, dtype=np.float32)
     check_shape(melody, (len(coarse), 128), name="notes")
     n = len(coarse)
     on = (melody >= 0.5).astype(np.float32)
@@ -184,7 +195,6 @@ def melody_contexts(coarse_codes: object, beats_in_bar: object, notes: object) -
     for lag in range(2, MELODY_HISTORY + 1):
         if lag < n:
             earlier[lag:] = np.maximum(earlier[lag:], profiles[:-lag])
-    one_hot = np.eye(BEATS_PER_BAR, dtype=np.float32)[beats]
     return as_float32(np.concatenate([coarse, one_hot, classes, octaves, last, earlier], axis=1))
 
 

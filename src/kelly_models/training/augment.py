@@ -23,7 +23,7 @@ from typing import Final
 import numpy as np
 
 from kelly_core.arrays import FloatArray
-from kelly_core.encodings.context import MELODY_EMOTION, melody_contexts
+from kelly_core.encodings.context import MELODY_BEAT, MELODY_EMOTION, melody_contexts
 from kelly_core.encodings.tonal import (
     transpose_chords,
     transpose_pitch_classes,
@@ -50,7 +50,7 @@ def transpose_sequence(
         y = transpose_pitches(y, semitones)
         # the context's note history is the sequence's own melody (teacher forcing): rebuild
         # it from the moved notes, keeping the emotion and beat columns
-        x = melody_contexts(x[:, MELODY_EMOTION], np.argmax(x[:, 16:20], axis=1), y)
+        x = melody_contexts(x[:, MELODY_EMOTION], np.argmax(x[:, MELODY_BEAT], axis=1), y)
     elif model == "DynamicsEngine":
         x[:, -12:] = transpose_pitch_classes(x[:, -12:], semitones)
     return x, y
