@@ -24,14 +24,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from kelly_core.catalog import MODEL_NAMES
 from kelly_core.registry import default_registry
-from kelly_export.cpp_command import write_cpp
 from kelly_export.rtneural import RTNeuralExporter
 from kelly_models.build import build_model
 from kelly_runtime.bench import bench_all, blas_threads, fresh_models
+from tests.benchmarks.cpp_report import build_example
 
 
 def build(work: Path, rtneural: Path, compiler: str, flags: list[str]) -> tuple[Path, Path, Path]:
@@ -41,17 +39,7 @@ def build(work: Path, rtneural: Path, compiler: str, flags: list[str]) -> tuple[
     for seed, name in enumerate(MODEL_NAMES):
         model = build_model(name, seed=seed)
         RTNeuralExporter(parity_frames=0).export(model.spec, model.state_arrays(), models)
-    cpp = work / "cpp"
-    write_cpp(cpp)
-    binary = work / "kelly_pipeline"
-    command = [compiler, "-std=c++17", *flags, "-DRTNEURAL_USE_EIGEN=1"]
-    command += ["-DRTNEURAL_DEFAULT_ALIGNMENT=16", f"-I{cpp}", f"-I{rtneural}"]
-    command += [f"-I{rtneural / 'modules' / 'Eigen'}", str(cpp / "example" / "kelly_pipeline.cpp")]
-    subprocess.run([*command, "-o", str(binary)], check=True)
-    import soundfile as sf
-
-    wav = work / "silence.wav"
-    sf.write(str(wav), np.zeros(22050, dtype=np.float32), 22050)
+    binary, wav = build_example(work, compiler, rtneural, flags)
     return binary, models, wav
 
 

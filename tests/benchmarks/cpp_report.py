@@ -175,12 +175,12 @@ def files(work: Path) -> Path:
     return models
 
 
-def rtneural(work: Path, compiler: str, models: Path, rtn: Path) -> None:
+def build_example(work: Path, compiler: str, rtn: Path, optimise: list[str]) -> tuple[Path, Path]:
+    """Write the C++ kit (``kelly cpp``) to ``work/cpp``, build its example pipeline
+    against RTNeural with ``optimise`` flags; return the binary and a 1 s silent wav."""
     cpp = work / "cpp"
     write_cpp(cpp)
     binary = work / "kelly_pipeline"
-    optimise = os.environ.get("KELLY_CXXFLAGS", "-O2").split()  # e.g. "-O3 -march=native"
-    print(f"compiler    {compiler} {' '.join(optimise)} (KELLY_CXXFLAGS)")
     flags = ["-std=c++17", *optimise, "-DRTNEURAL_USE_EIGEN=1", "-DRTNEURAL_DEFAULT_ALIGNMENT=16"]
     flags += [f"-I{cpp}", f"-I{rtn}", f"-I{rtn / 'modules' / 'Eigen'}"]
     source = cpp / "example" / "kelly_pipeline.cpp"
@@ -189,6 +189,13 @@ def rtneural(work: Path, compiler: str, models: Path, rtn: Path) -> None:
 
     wav = work / "a.wav"
     sf.write(str(wav), np.zeros(22050, dtype=np.float32), 22050)
+    return binary, wav
+
+
+def rtneural(work: Path, compiler: str, models: Path, rtn: Path) -> None:
+    optimise = os.environ.get("KELLY_CXXFLAGS", "-O2").split()  # e.g. "-O3 -march=native"
+    print(f"compiler    {compiler} {' '.join(optimise)} (KELLY_CXXFLAGS)")
+    binary, wav = build_example(work, compiler, rtn, optimise)
     result = subprocess.run(
         [str(binary), str(models), str(wav), "--beats", "1", "--parity", "1", "--bench", "20000"],
         capture_output=True, text=True, check=True,
