@@ -102,13 +102,16 @@ class TestGenerateOnAudio:
             assert note.pitch in PitchRange(low=low, high=high)
 
     def test_bars_override_length(self, audio: Path) -> None:
-        """--bars sets the length from the first downbeat, whatever the audio's duration."""
-        result = generate(audio, options=GenerateOptions(tempo=120.0, bars=3))
-        start = result.downbeats[0]
-        assert result.midi.get_end_time() - start == pytest.approx(6.0, abs=0.05)
-        assert len(result.chords) == 12
-        assert result.beat_times[0] == pytest.approx(start)
-        assert np.allclose(np.diff(result.beat_times), 0.5, atol=1e-6)
+        """--bars sets the length from the first downbeat, whatever the audio's duration;
+        --meter sets the beats in each of them."""
+        for meter, seconds in ((4, 6.0), (3, 4.5)):
+            result = generate(audio, options=GenerateOptions(tempo=120.0, bars=3, meter=meter))
+            start = result.downbeats[0]
+            assert result.midi.get_end_time() - start == pytest.approx(seconds, abs=0.05)
+            assert len(result.chords) == 3 * meter
+            assert result.beat_times[0] == pytest.approx(start)
+            assert np.allclose(np.diff(result.beat_times), 0.5, atol=1e-6)
+            assert np.allclose(np.diff(result.downbeats), 0.5 * meter, atol=1e-6)
 
 
 class TestGenerateWithModels:

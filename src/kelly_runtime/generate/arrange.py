@@ -222,11 +222,13 @@ def _no_overlaps(events: Sequence[NoteEvent]) -> tuple[NoteEvent, ...]:
     return tuple(sorted(kept, key=lambda n: (n.start, n.pitch)))
 
 
-def _chord_runs(chords: Sequence[Sequence[int]], pickup: int = 0) -> list[tuple[int, int]]:
+def _chord_runs(
+    chords: Sequence[Sequence[int]], pickup: int = 0, per_bar: int = BEATS_PER_BAR
+) -> list[tuple[int, int]]:
     """Return (first beat, beats) runs of equal chords, split at bar lines."""
     runs: list[tuple[int, int]] = []
     for beat, chord in enumerate(chords):
-        bar_line = (beat + pickup) % BEATS_PER_BAR == 0
+        bar_line = (beat + pickup) % per_bar == 0
         if runs and not bar_line and tuple(chords[runs[-1][0]]) == tuple(chord):
             runs[-1] = (runs[-1][0], runs[-1][1] + 1)
         else:
@@ -241,11 +243,12 @@ def _chord_notes(
     starts: Seconds,
     duration: float,
     pickup: int,
+    per_bar: int,
 ) -> tuple[tuple[NoteEvent, ...], list[float]]:
     events: list[NoteEvent] = []
     changes: list[float] = []
     bounds = np.append(starts, duration)
-    for first, length in _chord_runs(chords, pickup):
+    for first, length in _chord_runs(chords, pickup, per_bar):
         start = float(bounds[first])
         end = min(float(bounds[first + length]), duration)
         changes.append(start)
@@ -293,13 +296,17 @@ def _drum_notes(
     lengths: Seconds,
     duration: float,
     pickup: int,
+    per_bar: int,
 ) -> tuple[NoteEvent, ...]:
+    """Drum hits of each bar's groove; a bar of ``per_bar`` beats plays the groove's steps
+    ``0 .. 4·per_bar - 1``, wrapping after its 16 (a 3/4 bar plays the first 12)."""
     beats = starts.shape[0]
     per_beat = STEPS_PER_BAR // BEATS_PER_BAR
     events: list[NoteEvent] = []
     for bar, groove in enumerate(grooves):
-        for step in range(STEPS_PER_BAR):
-            beat = bar * BEATS_PER_BAR + step // per_beat - pickup
+        for position in range(per_beat * per_bar):
+            step = position % STEPS_PER_BAR
+            beat = bar * per_bar + position // per_beat - pickup
             velocity = int(np.clip(round(float(groove.velocities[step])), 0, 127))
             if not 0 <= beat < beats or velocity < DRUM_THRESHOLD:
                 continue
@@ -334,6 +341,8 @@ def arrange(
     end: float | None = None,
     pickup: int = 0,
     lead_in: tuple[float, ...] = (),
+    lead: float = 0.0,
+    beats_per_bar: int = BEATS_PER_BAR,
 ) -> Score:
     """Build the melody, chord and drum tracks of ``len(styles)`` beats.
 
@@ -342,15 +351,20 @@ def arrange(
     :param notes: Note probabilities per beat, shape ``(beats, 128)``.
     :param chords: Pitch classes of each beat's chord, root first (``()`` = no chord).
     :param styles: Expression of each beat.
-    :param grooves: One groove per bar touched by the beats (``ceil((beats + pickup) / 4)``).
+    :param grooves: One groove per bar touched by the beats
+        (``ceil((beats + pickup) / beats_per_bar)``).
     :param key: Key the melody keeps to (None = all twelve pitch classes).
     :param pitch_range: Range the melody keeps to.
     :param temperature: Sampling temperature of the melody (> 0).
     :param rng: Seeded generator; the only source of randomness.
     :param beat_times: Start of each beat in seconds, increasing, shape ``(beats,)``.
     :param end: Where the last beat ends (default: one median beat after its start).
-    :param pickup: Beats of the first bar before the first beat (0..3).
-    :param lead_in: Silent beats before the first one (for the MIDI tempo map).
+    :param pickup: Beats of the first bar before the first beat (``0 .. beats_per_bar - 1``).
+    :param lead_in: Start of the silent lead-in before the first beat (``(0.0,)``), or
+        ``()`` (for the MIDI tempo map).
+    :param lead: The lead-in's length in beats (whole sixteenths, for the MIDI file).
+    :param beats_per_bar: Beats in a bar (chords change at bar lines; a groove's 16 steps
+        are four beats, repeated or cut to the bar).
     """
     beats = len(styles)
     if beats == 0 or notes.shape != (beats, 128) or len(chords) != beats:
@@ -381,20 +395,31 @@ def arrange(
         rng=rng,
     )
     chord_notes, changes = _chord_notes(
-        chords, styles, starts=starts, duration=duration, pickup=pickup
+        chords, styles, starts=starts, duration=duration, pickup=pickup, per_bar=beats_per_bar
     )
     sustain = _pedal(
         [s.sustain for s in styles], changes, number=SUSTAIN_PEDAL, starts=starts, duration=duration
     )
     soft = _pedal([s.soft for s in styles], (), number=SOFT_PEDAL, starts=starts, duration=duration)
     pedal = tuple(sorted(sustain + soft, key=lambda c: (c.time, c.number)))
-    drums = _drum_notes(grooves, starts=starts, lengths=lengths, duration=duration, pickup=pickup)
+    drums = _drum_notes(
+        grooves,
+        starts=starts,
+        lengths=lengths,
+        duration=duration,
+        pickup=pickup,
+        per_bar=beats_per_bar,
+    )
+    present = (beats_per_bar - pickup) % beats_per_bar
     return Score(
         tempo=tempo,
         duration=duration,
         key_tonic=None if key is None else key.tonic,
         key_minor=key is not None and key.mode == "minor",
         beat_times=(*lead_in, *(float(t) for t in starts)) if beat_times is not None else (),
+        lead=lead if lead_in and beat_times is not None else 0.0,
+        beats_per_bar=beats_per_bar,
+        first_bar=(lead if lead_in else 0.0) + present if present else 0.0,
         tracks=(
             Track(
                 name="melody", program=MELODY_PROGRAM, notes=_no_overlaps(melody), controls=pedal

@@ -66,6 +66,10 @@ class MidiFile(Protocol):
     instruments: list[MidiInstrument]
     resolution: int
 
+    def tick_to_time(self, tick: int) -> float:
+        """Seconds at MIDI ``tick`` under the file's tempo map."""
+        ...
+
     def get_end_time(self) -> float:
         """Time of the last event, in seconds."""
         ...
@@ -80,7 +84,9 @@ def _pretty_midi() -> ModuleType:
 
 
 def score_to_midi(score: Score) -> MidiFile:
-    """Build a ``pretty_midi.PrettyMIDI`` from ``score`` (4/4, one instrument per track).
+    """Build a ``pretty_midi.PrettyMIDI`` from ``score`` (one instrument per track).
+
+    Time signatures put bar lines on the score's downbeats (:func:`_time_signatures`).
 
     Notes and controller events are sorted by time (then pitch), so the same score always
     gives the same bytes.
@@ -88,8 +94,8 @@ def score_to_midi(score: Score) -> MidiFile:
     pm = _pretty_midi()
     midi = pm.PrettyMIDI(resolution=MIDI_RESOLUTION, initial_tempo=float(score.tempo))
     if len(score.beat_times) > 1:
-        _tempo_map(midi, score.beat_times, score.duration)
-    midi.time_signature_changes.append(pm.TimeSignature(4, 4, 0.0))
+        _tempo_map(midi, score.beat_times, score.duration, score.lead)
+    midi.time_signature_changes.extend(_time_signatures(pm, midi, score))
     if score.key_tonic is not None:
         number = score.key_tonic + (12 if score.key_minor else 0)
         midi.key_signature_changes.append(pm.KeySignature(number, 0.0))
@@ -108,22 +114,52 @@ def score_to_midi(score: Score) -> MidiFile:
     return result
 
 
-def _tempo_map(midi: object, beat_times: tuple[float, ...], end: float) -> None:
+def _beat_ticks(count: int, lead: float) -> list[int]:
+    """Tick of each MIDI beat boundary: the first beat lasts ``lead`` beats when ``lead``."""
+    if lead <= 0.0:
+        return [i * MIDI_RESOLUTION for i in range(count)]
+    first = max(1, round(lead * MIDI_RESOLUTION))
+    return [0, *(first + i * MIDI_RESOLUTION for i in range(count - 1))]
+
+
+def _tempo_map(midi: object, beat_times: tuple[float, ...], end: float, lead: float) -> list[int]:
     """Give ``midi`` one tempo per beat so that MIDI beat ``i`` starts at ``beat_times[i]``.
 
     pretty_midi keeps its tempo map in ``_tick_scales`` (seconds per tick from a tick on)
     and writes one ``set_tempo`` event per entry; each beat's length is rounded to whole
-    microseconds, as a MIDI tempo stores it, so the file read back has the same beats.
+    microseconds per quarter note, as a MIDI tempo stores it, so the file read back has
+    the same beats. With ``lead`` the first beat is a lead-in of ``lead`` quarter notes.
+
+    :returns: The tick of every beat boundary.
     """
+    ticks = _beat_ticks(len(beat_times), lead)
     bounds = [*beat_times, max(end, beat_times[-1] + 1e-3)]
     scales: list[tuple[int, float]] = []
     for i in range(len(beat_times)):
-        micros = max(1, round((bounds[i + 1] - bounds[i]) * 1e6))
+        quarters = (ticks[i + 1] - ticks[i]) / MIDI_RESOLUTION if i + 1 < len(ticks) else 1.0
+        micros = max(1, round((bounds[i + 1] - bounds[i]) / quarters * 1e6))
         scale = micros / 1e6 / MIDI_RESOLUTION
         if not scales or abs(scales[-1][1] - scale) > 1e-12:
-            scales.append((i * MIDI_RESOLUTION, scale))
+            scales.append((ticks[i], scale))
     midi._tick_scales = scales  # type: ignore[attr-defined]  # pretty_midi's tempo map
-    midi._update_tick_to_time(len(bounds) * MIDI_RESOLUTION)  # type: ignore[attr-defined]
+    midi._update_tick_to_time(ticks[-1] + 2 * MIDI_RESOLUTION)  # type: ignore[attr-defined]
+    return ticks
+
+
+def _time_signatures(pm: ModuleType, midi: MidiFile, score: Score) -> list[object]:
+    """Bar lines on the downbeats: ``beats_per_bar``/4, after a pickup bar if any.
+
+    A pickup of ``n`` sixteenths is written as ``n/16`` reduced (``2/4``, ``3/8``, ``5/16``).
+    """
+    per_bar = score.beats_per_bar
+    sixteenths = round(score.first_bar * 4)
+    if sixteenths <= 0:
+        return [pm.TimeSignature(per_bar, 4, 0.0)]
+    numerator, denominator = sixteenths, 16
+    while numerator % 2 == 0 and denominator > 4:
+        numerator, denominator = numerator // 2, denominator // 2
+    downbeat = float(midi.tick_to_time(round(score.first_bar * MIDI_RESOLUTION)))
+    return [pm.TimeSignature(numerator, denominator, 0.0), pm.TimeSignature(per_bar, 4, downbeat)]
 
 
 def midi_bytes(midi: MidiFile) -> bytes:

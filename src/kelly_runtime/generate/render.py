@@ -142,6 +142,8 @@ def render(
         end=grid.end,
         pickup=grid.pickup,
         lead_in=tuple(float(t) for t in grid.times[: grid.first]),
+        lead=grid.lead,
+        beats_per_bar=grid.beats_per_bar,
     )
     chords = tuple(
         ChordEvent(time=float(t), label=spell_chord(c, key), index=c)

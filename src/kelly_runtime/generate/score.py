@@ -61,7 +61,7 @@ class Track:
 
 @attrs.frozen(kw_only=True)
 class Score:
-    """Tracks at one tempo in 4/4; ``duration`` is where the music ends, in seconds."""
+    """Tracks with a tempo map and a meter; ``duration`` is where the music ends, in seconds."""
 
     tempo: float = attrs.field(validator=attrs.validators.gt(0.0))
     """Beats per minute."""
@@ -73,6 +73,15 @@ class Score:
     beat_times: tuple[float, ...] = ()
     """Start of every MIDI beat in seconds (from 0, increasing), for a tempo map that puts
     MIDI beat ``i`` at ``beat_times[i]``; empty = steady ``tempo``."""
+    lead: float = attrs.field(
+        default=0.0, validator=[attrs.validators.ge(0.0), attrs.validators.le(1.0)]
+    )
+    """Length in quarter notes of the first of ``beat_times``' beats when it is a lead-in
+    shorter than a beat (whole sixteenths); 0 = the first beat is a whole one."""
+    beats_per_bar: int = attrs.field(default=4, validator=attrs.validators.ge(1))
+    """Beats (quarter notes) in a bar."""
+    first_bar: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
+    """Quarter notes from the start to the first downbeat (a pickup bar); 0 = none."""
 
     def track(self, name: str) -> Track:
         """Return the track called ``name``.

@@ -4,15 +4,16 @@
   at a time, averaged per 0.5 s window by
   :class:`~kelly_core.encodings.logmel.WindowAverager`; ``Pipeline.push_window`` steps the
   EmotionRecognizer once per window.
-- Beats and bars: :func:`kelly_runtime.generate.beats.detect_beats` on the same log-mel
-  frames (or a steady grid at ``--tempo``).
+- Beats, bars and meter: :func:`kelly_runtime.generate.beats.detect_beats` on the audio
+  (its onset front end) and the log-mel frames (or a steady grid at ``--tempo``).
 - Key: given (``--key``), else estimated from the audio: librosa's STFT chroma
   (``chroma_stft``, n_fft 4096, hop 2048, no tuning estimate), summed over the whole clip
   in 30 s blocks, correlated with the 24 rotated Krumhansl–Kessler profiles
   (:func:`kelly_runtime.generate.keys.estimate_key`). ``Pipeline.set_key`` turns the
   key-relative models' outputs (and the fallback's) to it.
 - Generation: ``Pipeline.step_beat`` once per detected beat, told the beat's place in its
-  bar (melody, harmony fed back its previous chord, dynamics; the groove on each bar's
+  bar (the models know four places: the fifth and later beats of a longer bar count as
+  the fourth) (melody, harmony fed back its previous chord, dynamics; the groove on each bar's
   first beat). Before a beat, every window that starts at or before the beat's start
   time has been pushed, so a beat uses the emotion of the window in which it starts (the
   last window past the end of the audio; the neutral code when the clip is shorter than
@@ -40,7 +41,7 @@ from kelly_core.encodings.logmel import StreamingLogMel, WindowAverager, frames_
 from kelly_core.errors import KellyWarning
 from kelly_core.registry import Registry
 from kelly_runtime.generate.audio import AudioClip
-from kelly_runtime.generate.beats import detect_beats
+from kelly_runtime.generate.beats import BEATS_PER_BAR, detect_beats
 from kelly_runtime.generate.keys import Key, estimate_key
 from kelly_runtime.generate.render import StageOutputs
 from kelly_runtime.pipeline import Pipeline
@@ -79,7 +80,7 @@ def load_pipeline(
             key_tonic=key_tonic,
         )
     for warning in caught:
-        logger.info("%s", warning.message)
+        logger.warning("kelly: warning: %s", warning.message)
     return pipeline
 
 
@@ -153,14 +154,16 @@ def run_stages(
     *,
     models_dir: Path | None,
     backend: str | None,
-    beats: int | None = None,
+    bars: int | None = None,
+    meter: int | None = None,
     tempo: float | None = None,
     key: Key | None = None,
     registry: Registry | None = None,
 ) -> StageOutputs:
     """Run the five models over ``clip`` on its beats, in its key.
 
-    :param beats: Played beats wanted (``4 × bars``); None = as long as the audio.
+    :param bars: Bars wanted from the first downbeat; None = as long as the audio.
+    :param meter: Beats per bar; None = detected.
     :param tempo: A steady grid at this BPM instead of the detected beats.
     :param key: The song's key; None = estimated from the audio.
     :returns: Per-window emotion codes, the beat grid and per-beat (per-bar for the
@@ -168,12 +171,14 @@ def run_stages(
     """
     analysis = analyse(clip)
     grid = detect_beats(
-        analysis.frames,
-        sr=analysis.sr,
-        hop=analysis.hop,
+        clip.samples,
+        sr=clip.sample_rate,
+        spectrum=analysis.frames,
+        spectrum_hop=analysis.hop,
         duration=clip.duration,
         tempo=tempo,
-        beats=beats,
+        bars=bars,
+        meter=meter,
     )
     song = key if key is not None else song_key(clip)
     pipeline = load_pipeline(models_dir, backend, registry=registry, key_tonic=song.tonic)
@@ -201,7 +206,7 @@ def run_stages(
         start = float(grid.times[index])
         while pushed < len(windows) and pushed * WINDOW_S <= start + 1e-9:
             push()
-        out = pipeline.step_beat(grid.beat_in_bar(index))
+        out = pipeline.step_beat(min(grid.beat_in_bar(index), BEATS_PER_BAR - 1))
         beat_emotion[beat] = out.emotion
         beat_va[beat] = (out.valence, out.arousal)
         notes[beat] = out.notes

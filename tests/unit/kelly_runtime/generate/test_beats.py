@@ -1,6 +1,8 @@
-"""Tests of kelly_runtime.generate.beats: the beat grid, detection, and the MIDI tempo map."""
+"""Tests of kelly_runtime.generate.beats: the beat grid, detection, meter and the tempo map."""
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import pytest
@@ -13,28 +15,48 @@ from kelly_runtime.generate.beats import BeatGrid, detect_beats
 from kelly_runtime.generate.keys import Key, PitchRange
 from kelly_runtime.generate.midi import midi_bytes, score_to_midi
 
-pytest.importorskip("librosa")
+SR = 22050
+TOL = 0.05
+"""Seconds a detected click may be off: a click's flux peaks ~35 ms before its onset
+reaches the window centre (on piano the median offset was under 10 ms)."""
 
 
 class TestGrid:
-    def test_lead_in_puts_first_downbeat_on_a_bar_line(self) -> None:
-        """Beats from 0.3 s every 0.5 s with the downbeat on the 2nd: a 3-beat lead-in."""
+    def test_lead_in_is_one_partial_beat(self) -> None:
+        """Beats from 0.3 s every 0.5 s, downbeat on the 2nd: one lead-in of 0.3 s, written
+        as 2 sixteenths (0.6 beat rounds to 0.5), never several squeezed beats."""
         grid = BeatGrid.from_beats(0.3 + 0.5 * np.arange(12), duration=6.3, phase=1)
-        assert grid.first == 3
+        assert grid.first == 1
         assert grid.times[0] == 0.0
         assert grid.played[0] == pytest.approx(0.3)
-        assert grid.first_downbeat == 4
+        assert grid.lead == 0.5
+        assert grid.first_downbeat == 2
         assert grid.beat_in_bar(grid.first) == 3
         assert grid.pickup == 3
-        assert grid.bar_of(4) == 1
+        assert grid.bar_of(2) == 1
         assert grid.tempo == pytest.approx(120.0)
         assert grid.played[-1] < 6.3
+
+    def test_first_beat_near_zero_moves_to_zero(self) -> None:
+        """A first beat less than half a sixteenth after 0 s becomes the start: no lead-in."""
+        grid = BeatGrid.from_beats(0.02 + 0.5 * np.arange(8), duration=4.1)
+        assert grid.first == 0
+        assert grid.lead == 0.0
+        assert grid.times[0] == 0.0
+        assert grid.times[1] == pytest.approx(0.52)
 
     def test_extended_backwards_at_the_median_interval(self) -> None:
         """Beats missed before the first detected one are filled in at the same spacing."""
         grid = BeatGrid.from_beats(1.0 + 0.4 * np.arange(10), duration=5.0, phase=0)
         assert grid.played[0] == pytest.approx(0.2)
         assert np.allclose(np.diff(grid.played), 0.4)
+
+    def test_three_beats_per_bar(self) -> None:
+        """A 3/4 grid: downbeats every third beat, bars counted in threes."""
+        grid = BeatGrid.from_beats(0.5 * np.arange(1, 13), duration=6.5, phase=2, beats_per_bar=3)
+        downbeats = [i for i in range(grid.first, grid.times.size) if grid.beat_in_bar(i) == 0]
+        assert np.diff(downbeats).tolist() == [3] * (len(downbeats) - 1)
+        assert grid.bars == -(-(grid.beats + grid.pickup) // 3)
 
     def test_steady_with_bars(self) -> None:
         """--tempo 90 --bars 2: eight beats of 2/3 s from the anchor."""
@@ -43,62 +65,125 @@ class TestGrid:
         assert np.allclose(np.diff(grid.played), 60.0 / 90.0)
         assert grid.tempo == 90.0
 
-    @settings(max_examples=30, deadline=None)
+    @settings(max_examples=40, deadline=None)
     @given(
         st.floats(0.0, 2.0),
         st.floats(0.3, 1.2),
+        st.integers(2, 4),
         st.integers(0, 3),
-        st.integers(4, 40),
+        st.integers(8, 40),
     )
-    def test_grid_invariants(self, start: float, period: float, phase: int, count: int) -> None:
-        """Times increase from 0, every played beat is a detected one, bars are in fours."""
+    def test_grid_invariants(
+        self, start: float, period: float, per_bar: int, phase: int, count: int
+    ) -> None:
+        """Times increase from 0, every detected beat is played, bars have ``per_bar``
+        beats, and a lead-in is one beat at most."""
         beats = start + period * np.arange(count)
-        grid = BeatGrid.from_beats(beats, duration=float(beats[-1] + period), phase=phase)
+        grid = BeatGrid.from_beats(
+            beats, duration=float(beats[-1] + period), phase=phase % per_bar, beats_per_bar=per_bar
+        )
         assert grid.times[0] == 0.0
         assert np.all(np.diff(grid.times) > 0)
-        for t in beats:  # a first beat within 5 ms of the start is moved to 0 s
-            assert np.min(np.abs(grid.played - t)) < 0.005 + 1e-9
+        assert grid.first in (0, 1)
+        assert grid.times[grid.first] <= period + 1e-9
+        for t in beats:  # a first beat within half a sixteenth of the start moves to 0 s
+            assert np.min(np.abs(grid.played - t)) < period / 8 + 1e-9
         downbeats = [i for i in range(grid.first, grid.times.size) if grid.beat_in_bar(i) == 0]
-        assert all((b - downbeats[0]) % 4 == 0 for b in downbeats)
+        assert all((b - downbeats[0]) % per_bar == 0 for b in downbeats)
+        marked = float(beats[phase % per_bar])
+        assert min(abs(float(grid.times[i]) - marked) for i in downbeats) < period / 8 + 1e-9
+
+
+def _clicks(times: np.ndarray, accents: set[int], seconds: float) -> np.ndarray:
+    """Clicks at ``times``: the indices in ``accents`` low and loud, the others high."""
+    audio = np.zeros(int(SR * seconds), dtype=np.float32)
+    t = np.arange(int(0.05 * SR)) / SR
+    for k, onset in enumerate(times):
+        freq, amp = (80.0, 0.9) if k in accents else (1500.0, 0.3)
+        burst = amp * np.sin(2 * np.pi * freq * t) * np.exp(-t * 60)
+        i = int(onset * SR)
+        audio[i : i + burst.size] += burst[: audio.size - i].astype(np.float32)
+    return audio
+
+
+def _detect(audio: np.ndarray, **kwargs: object) -> BeatGrid:
+    return detect_beats(
+        audio,
+        sr=SR,
+        spectrum=offline_log_mel(audio, SR),
+        spectrum_hop=512,
+        duration=audio.size / SR,
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 class TestDetection:
-    def test_click_track_tempo_and_beats(self) -> None:
-        """Clicks at 100 BPM (accent every 4th, low) give 100 BPM, beats within 50 ms
-        (uncentred frames put them ~35 ms early), the accented clicks as downbeats."""
-        sr = 22050
-        audio = np.zeros(sr * 12, dtype=np.float32)
-        times = 0.25 + 0.6 * np.arange(19)
-        t = np.arange(int(0.05 * sr)) / sr
-        for k, onset in enumerate(times):
-            freq, amp = (80.0, 0.9) if k % 4 == 2 else (1500.0, 0.3)
-            burst = amp * np.sin(2 * np.pi * freq * t) * np.exp(-t * 60)
-            i = int(onset * sr)
-            audio[i : i + burst.size] += burst.astype(np.float32)
-        frames = offline_log_mel(audio, sr)
-        grid = detect_beats(frames, sr=sr, hop=512, duration=12.0)
+    def test_click_track_tempo_beats_and_bars(self) -> None:
+        """Clicks at 100 BPM, every 4th low: 100 BPM, beats within 50 ms, 4/4, the
+        accented clicks as downbeats."""
+        times = 0.25 + 0.6 * np.arange(30)
+        grid = _detect(_clicks(times, {k for k in range(30) if k % 4 == 2}, 18.5))
         assert grid.detected
         assert grid.tempo == pytest.approx(100.0, rel=0.02)
-        for onset in times[2:-2]:
-            assert np.min(np.abs(grid.played - onset)) < 0.05
+        for onset in times[1:-1]:
+            assert np.min(np.abs(grid.played - onset)) < TOL
+        assert grid.beats_per_bar == 4
         downbeat = grid.times[grid.first_downbeat]
-        assert np.min(np.abs(times[2::4] - downbeat)) < 0.05
+        assert np.min(np.abs(times[2::4] - downbeat)) < TOL
+
+    def test_waltz_is_three_beats_per_bar(self) -> None:
+        """Every 3rd click low and loud at 150 BPM: three beats per bar, phase on them."""
+        times = 0.1 + 0.4 * np.arange(45)
+        grid = _detect(_clicks(times, {k for k in range(45) if k % 3 == 1}, 18.5))
+        assert grid.beats_per_bar == 3
+        downbeat = grid.times[grid.first_downbeat]
+        assert np.min(np.abs(times[1::3] - downbeat)) < TOL
+
+    def test_meter_override(self) -> None:
+        """--meter 4 on the waltz: four beats per bar, the beats themselves unchanged."""
+        times = 0.1 + 0.4 * np.arange(45)
+        grid = _detect(_clicks(times, {k for k in range(45) if k % 3 == 1}, 18.5), meter=4)
+        assert grid.beats_per_bar == 4
+        assert grid.tempo == pytest.approx(150.0, rel=0.02)
+
+    def test_swing_stays_on_the_beat(self) -> None:
+        """Swung eighths (the off-beat at 2/3 of the beat, softer): beats on the beat, not
+        on the triplet position."""
+        beats = 0.2 + 0.5 * np.arange(36)
+        offbeats = beats + 0.5 * 2 / 3
+        audio = _clicks(beats, set(range(0, 36, 2)), 18.5) + 0.5 * _clicks(offbeats, set(), 18.5)
+        grid = _detect(audio)
+        hits = [np.min(np.abs(grid.played - b)) < TOL for b in beats[2:-2]]
+        assert np.mean(hits) > 0.9
+        assert grid.tempo == pytest.approx(120.0, rel=0.03)
+
+    def test_tempo_change_is_followed(self) -> None:
+        """90 BPM for 12 s, then 120 BPM: beats follow both parts within 50 ms."""
+        first = 0.3 + (60 / 90) * np.arange(18)
+        second = first[-1] + 0.5 * np.arange(1, 25)
+        times = np.concatenate([first, second])
+        grid = _detect(_clicks(times, set(range(0, times.size, 4)), times[-1] + 0.6))
+        hits = [np.min(np.abs(grid.played - t)) < TOL for t in times[1:-1]]
+        assert np.mean(hits) > 0.9
+
+    def test_no_drift_at_a_tempo_between_frame_periods(self) -> None:
+        """120 BPM is 43.07 onset frames per beat: after 60 s the beats are still on the
+        clicks (a grid at a quantised period would be 0.8 s off)."""
+        times = 0.2 + 0.5 * np.arange(120)
+        grid = _detect(_clicks(times, set(range(0, 120, 4)), 60.5))
+        late = times[-20:-1]
+        assert max(np.min(np.abs(grid.played - t)) for t in late) < TOL
 
     def test_silence_gives_a_steady_grid(self) -> None:
         """No onsets: a steady 120 BPM grid, marked as not detected."""
-        frames = offline_log_mel(np.zeros(22050 * 4, dtype=np.float32), 22050)
-        grid = detect_beats(frames, sr=22050, hop=512, duration=4.0)
+        grid = _detect(np.zeros(SR * 4, dtype=np.float32))
         assert not grid.detected
         assert grid.tempo == pytest.approx(120.0)
 
 
 class TestTempoMap:
-    def test_midi_beats_are_the_grid(self) -> None:
-        """The written MIDI's beats (its tempo map) are the grid's times to 1 ms."""
+    def _midi(self, grid: BeatGrid) -> object:
         pretty_midi = pytest.importorskip("pretty_midi")
-        rng = np.random.default_rng(1)
-        played = np.cumsum(rng.uniform(0.45, 0.55, 12)) + 0.2
-        grid = BeatGrid.from_beats(played, duration=float(played[-1] + 0.5), phase=0)
         beats = grid.beats
         score = arrange(
             tempo=grid.tempo,
@@ -114,11 +199,36 @@ class TestTempoMap:
             end=grid.end,
             pickup=grid.pickup,
             lead_in=tuple(float(t) for t in grid.times[: grid.first]),
+            lead=grid.lead,
+            beats_per_bar=grid.beats_per_bar,
         )
-        import io
+        return pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes(score_to_midi(score))))
 
-        midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes(score_to_midi(score))))
-        got = midi.get_beats()[: grid.times.size]
-        np.testing.assert_allclose(got, grid.times, atol=1e-3)
-        melody = next(i for i in midi.instruments if i.name == "melody")
+    def test_midi_beats_are_the_grid(self) -> None:
+        """The written MIDI's quarter notes after the lead-in are the grid's played beats
+        to 1 ms, and the lead-in's tempo is the detected one (no squeezed beats)."""
+        rng = np.random.default_rng(1)
+        played = np.cumsum(rng.uniform(0.45, 0.55, 12)) + 0.2
+        grid = BeatGrid.from_beats(played, duration=float(played[-1] + 0.5), phase=0)
+        midi = self._midi(grid)
+        lead_ticks = round(grid.lead * 480)
+        got = [midi.tick_to_time(lead_ticks + 480 * i) for i in range(grid.beats)]  # type: ignore[attr-defined]
+        np.testing.assert_allclose(got, grid.played, atol=1e-3)
+        _, tempi = midi.get_tempo_changes()  # type: ignore[attr-defined]
+        assert tempi.max() / tempi.min() < 1.5
+        melody = next(i for i in midi.instruments if i.name == "melody")  # type: ignore[attr-defined]
         assert melody.notes[0].start == pytest.approx(grid.played[0], abs=1e-3)
+
+    def test_bar_lines_on_the_downbeats(self) -> None:
+        """3/4 with a pickup: a pickup time signature, then 3/4 at the first downbeat;
+        pretty_midi's downbeats are the grid's."""
+        played = 0.3 + 0.5 * np.arange(14)
+        grid = BeatGrid.from_beats(played, duration=7.3, phase=1, beats_per_bar=3)
+        midi = self._midi(grid)
+        signatures = midi.time_signature_changes  # type: ignore[attr-defined]
+        assert (signatures[-1].numerator, signatures[-1].denominator) == (3, 4)
+        assert signatures[-1].time == pytest.approx(float(played[1]), abs=1e-3)
+        assert (signatures[0].numerator, signatures[0].denominator) == (3, 8)  # 0.5 + 1 beat
+        expected = [float(grid.times[i]) for i in range(grid.first_downbeat, grid.times.size, 3)]
+        got = midi.get_downbeats()[1:]  # type: ignore[attr-defined]
+        np.testing.assert_allclose(got[: len(expected)], expected, atol=1e-3)
