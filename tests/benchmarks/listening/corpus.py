@@ -1,0 +1,314 @@
+"""The listening benchmark's pieces: rendered music with exact ground truth, and recordings.
+
+Built into ``$KELLY_BENCH_DIR`` (default ``~/.cache/kelly-bench/listening``), never into
+the repository: ``<dir>/<split>/<name>.wav`` (+ ``.mid``) and ``<name>.json`` with the
+truth. Run::
+
+    .venv/bin/python -m tests.benchmarks.listening.corpus [--split dev|test|all]
+
+Deterministic (a seed per piece, from its name and ``--seed``); pieces already built are
+kept (``--force`` rebuilds). Two processes render in parallel.
+
+**Two disjoint splits.** ``dev`` is for tuning; nothing may be tuned on ``test``, and a
+tracker's training material must not use what ``test`` holds (its composers, mma
+styles, GM programs or drum kits; :func:`held_out` lists them).
+
+=============  ===========================================  ===========================
+               dev (14 pieces)                              test (56 pieces)
+=============  ===========================================  ===========================
+music21        Bach chorales (bwv10.7, bwv11.6, bwv103.6),  Mozart, Beethoven, Schubert,
+               Haydn (op. 74/1 iii, op. 1/1 i), Essen       Joplin, Chopin, Weber,
+               folk songs (2)                               Verdi, Schumann (R. and C.),
+                                                            C. P. E. Bach, Corelli,
+                                                            Berlin (lead sheet),
+                                                            Monteverdi, Palestrina,
+                                                            O'Neill's, Ryan's Mammoth,
+                                                            Aird's Airs, American fife
+mma styles     BasicRock, Waltz, 68March, Swing, BossaNova  the 26 in ``TEST_STYLES``
+GM programs    place in family 1, 2, 5, 7 (bright and       place 0, 3, 4, 6 (acoustic
+               electric grand, EP 2, clavinet, viola,       grand, honky-tonk, EP 1,
+               cello, pizzicato, timpani, …)                harpsichord, violin, …)
+drum kits      1, 9, 16, 25, 33 (Standard 1, Room 1,        0, 8, 17, 24, 32, 40
+               Power, TR-808, Jazz 1)                       (Standard, Room, Power 1,
+                                                            Electronic, Jazz, Brush)
+recordings     singularity-music (2)                        hyperrogue-music (3),
+                                                            ufoai-music (3),
+                                                            singularity-music (2 others)
+=============  ===========================================  ===========================
+
+**Truth.** Rendered pieces: beats and downbeats from pretty_midi on the MIDI rendered
+(:mod:`.render`: 6/8 is two dotted-quarter beats per bar, 9/8 three, 12/8 four, 3/8
+three eighths, 2/2 two halves, 4/2 four halves), beats per bar, tempo (median BPM of
+that beat level), key (``"Eb:minor"``; for mma the key written, for music21 the score's
+own Key object with a mode else music21's analysis of the excerpt; no key for the
+modal Renaissance pieces, ``key`` null). Tempo: the counted beat at a random BPM in a
+range per meter or style (60–180 for quarter-note beats, 45–110 for dotted beats,
+50–100 for half-note beats); mma pieces change tempo in about a third of the charts.
+Recordings: no truth (``"reference": "madmom"``): the benchmark scores them against
+madmom's downbeat tracker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tests.benchmarks.listening.grooves import Style
+
+__all__ = ["bench_dir", "build", "held_out", "load_pieces", "main"]
+
+VERSION = 2
+"""Bumped when a change to the build changes the pieces (old ones are rebuilt)."""
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    """A music21 corpus score (``number``: the n-th tune of an opus in ``meter``)."""
+
+    name: str
+    path: str
+    composer: str
+    number: int | None = None
+    meter: str | None = None
+    key_scored: bool = True
+
+
+@dataclass(frozen=True)
+class RecordingSpec:
+    """An Ogg file of a Debian game-music package."""
+
+    name: str
+    package: str
+    file: str
+
+
+DEV_SCORES = (
+    ScoreSpec("bach-bwv10.7", "bach/bwv10.7.mxl", "Bach"),
+    ScoreSpec("bach-bwv11.6", "bach/bwv11.6.mxl", "Bach"),
+    ScoreSpec("bach-bwv103.6", "bach/bwv103.6.mxl", "Bach"),
+    ScoreSpec("haydn-op74n1-iii", "haydn/opus74no1/movement3.mxl", "Haydn"),
+    ScoreSpec("haydn-op1n1-i", "haydn/opus1no1/movement1.mxl", "Haydn"),
+    ScoreSpec("essen-han1-2-4", "essenFolksong/han1.abc", "Essen folk", 0, "2/4"),
+    ScoreSpec("essen-han1-3-4", "essenFolksong/han1.abc", "Essen folk", 0, "3/4"),
+)
+TEST_SCORES = (
+    ScoreSpec("mozart-k80-iii", "mozart/k80/movement3.mxl", "Mozart"),
+    ScoreSpec("mozart-k155-i", "mozart/k155/movement1.mxl", "Mozart"),
+    ScoreSpec("mozart-k458-ii", "mozart/k458/movement2.mxl", "Mozart"),
+    ScoreSpec("mozart-k545-i", "mozart/k545/movement1_exposition.mxl", "Mozart"),
+    ScoreSpec("beethoven-op18n1-i", "beethoven/opus18no1/movement1.mxl", "Beethoven"),
+    ScoreSpec("beethoven-op18n1-iv", "beethoven/opus18no1/movement4.mxl", "Beethoven"),
+    ScoreSpec("beethoven-op59n1-ii", "beethoven/opus59no1/movement2.mxl", "Beethoven"),
+    ScoreSpec("schubert-lindenbaum", "schubert/Lindenbaum.xml", "Schubert"),
+    ScoreSpec("joplin-maple-leaf", "joplin/maple_leaf_rag.mxl", "Joplin"),
+    ScoreSpec("chopin-mazurka-6-2", "chopin/mazurka06-2.krn", "Chopin"),
+    ScoreSpec("weber-concertino", "weber/concertino_clarinet.mxl", "Weber", key_scored=False),
+    ScoreSpec("verdi-donna-mobile", "verdi/laDonnaEMobile.mxl", "Verdi"),
+    ScoreSpec("schumann-op41n1-iii", "schumann_robert/opus41no1/movement3.mxl", "R. Schumann"),
+    ScoreSpec("schumann-dichterliebe-2", "schumann_robert/dichterliebe_no2.xml", "R. Schumann"),
+    ScoreSpec("clara-polonaise-1", "schumann_clara/polonaise_op1n1.mxl", "C. Schumann"),
+    ScoreSpec("cpebach-h186", "cpebach/h186.mxl", "C. P. E. Bach"),
+    ScoreSpec("corelli-op3n1-grave", "corelli/opus3no1/1grave.xml", "Corelli"),
+    ScoreSpec("berlin-alexander", "leadSheet/berlinAlexandersRagtime.mxl", "Berlin"),
+    ScoreSpec("monteverdi-3-1", "monteverdi/madrigal.3.1.mxl", "Monteverdi", key_scored=False),
+    ScoreSpec("palestrina-agnus-01", "palestrina/Agnus_01.krn", "Palestrina", key_scored=False),
+    ScoreSpec("oneills-jig", "oneills1850/0001-0050.abc", "O'Neill's", 0, "6/8"),
+    ScoreSpec("oneills-reel", "oneills1850/0001-0050.abc", "O'Neill's", 0, "4/4"),
+    ScoreSpec("ryans-6-8", "ryansMammoth/", "Ryan's Mammoth", 1, "6/8"),
+    ScoreSpec("ryans-2-4", "ryansMammoth/", "Ryan's Mammoth", 0, "2/4"),
+    ScoreSpec("airds-3-4", "airdsAirs/book1.abc", "Aird's Airs", 0, "3/4"),
+    ScoreSpec("fife-2-4", "miscFolk/americanfifeopus.abc", "American fife", 2, "2/4"),
+)
+DEV_STYLES = (
+    Style("BasicRock", 4, "4/4", (80, 150)),
+    Style("Waltz", 3, "3/4", (90, 180)),
+    Style("68March", 2, "6/8", (90, 130)),
+    Style("Swing", 4, "4/4", (100, 180)),
+    Style("BossaNova", 4, "4/4", (110, 150)),
+)
+TEST_STYLES = (
+    Style("8Beat", 4, "4/4", (80, 150)),
+    Style("SoftRock", 4, "4/4", (70, 120)),
+    Style("R&B", 4, "4/4", (80, 130)),
+    Style("BVFunk", 4, "4/4", (85, 115)),
+    Style("Ska", 4, "4/4", (110, 170)),
+    Style("FastSwing", 4, "4/4", (160, 200)),
+    Style("EasySwing", 4, "4/4", (90, 150)),
+    Style("ShuffleBoggie", 4, "4/4", (90, 150)),
+    Style("Samba", 4, "4/4", (90, 130)),
+    Style("Salsa", 4, "4/4", (150, 200)),
+    Style("Mambo", 4, "4/4", (150, 200)),
+    Style("Rhumba", 4, "4/4", (90, 130)),
+    Style("Tango", 4, "4/4", (110, 135)),
+    Style("Merengue", 4, "4/4", (110, 160)),
+    Style("Jive", 4, "4/4", (140, 180)),
+    Style("Polka", 4, "4/4", (100, 140)),
+    Style("RagTime", 4, "4/4", (80, 120)),
+    Style("Trance", 4, "4/4", (120, 145)),
+    Style("CountryWaltz", 3, "3/4", (90, 150)),
+    Style("JazzWaltz", 3, "3/4", (110, 190)),
+    Style("VieneseWaltz", 3, "3/4", (150, 200)),
+    Style("RockWaltz", 3, "3/4", (90, 160)),
+    Style("68Swing", 6, "6/8", (45, 100)),
+    Style("Blues68", 6, "6/8", (45, 90)),
+    Style("Ballad68", 4, "12/8", (50, 80)),
+    Style("Jazz54", 5, "5/4", (120, 180)),
+)
+DEV_RECORDINGS = (
+    RecordingSpec("rec-singularity-coherence", "singularity-music", "Coherence.ogg"),
+    RecordingSpec("rec-singularity-through-space", "singularity-music", "Through Space.ogg"),
+)
+TEST_RECORDINGS = (
+    RecordingSpec("rec-hyperrogue-caribbean", "hyperrogue-music", "hr-savino-caribbean.ogg"),
+    RecordingSpec("rec-hyperrogue-desert", "hyperrogue-music", "hr3-desert.ogg"),
+    RecordingSpec("rec-hyperrogue-hell", "hyperrogue-music", "hr3-hell.ogg"),
+    RecordingSpec("rec-ufoai-battlescape01", "ufoai-music", "Crystan-Battlescape01.ogg"),
+    RecordingSpec("rec-ufoai-firefight", "ufoai-music", "MarineFireFight.ogg"),
+    RecordingSpec("rec-ufoai-psymong-n1", "ufoai-music", "PsymongN1.ogg"),
+    RecordingSpec("rec-singularity-awakening", "singularity-music", "Awakening.ogg"),
+    RecordingSpec("rec-singularity-media-threat", "singularity-music", "Media Threat.ogg"),
+)
+PROGRAM_OFFSETS = {"dev": (1, 2, 5, 7), "test": (0, 3, 4, 6)}
+"""Place (0–7) of a GM program in its family of eight, per split."""
+DRUM_KITS = {"dev": (1, 9, 16, 25, 33), "test": (0, 8, 17, 24, 32, 40)}
+"""FluidR3_GM drum kits (bank 128 presets) per split."""
+SPLITS = {
+    "dev": (DEV_SCORES, DEV_STYLES, DEV_RECORDINGS),
+    "test": (TEST_SCORES, TEST_STYLES, TEST_RECORDINGS),
+}
+
+
+def held_out() -> dict[str, list[Any]]:
+    """What training material must not contain: the test split's sources."""
+    return {
+        "music21_paths": sorted({spec.path for spec in TEST_SCORES}),
+        "mma_grooves": [style.groove for style in TEST_STYLES],
+        "program_offsets": list(PROGRAM_OFFSETS["test"]),
+        "drum_kits": list(DRUM_KITS["test"]),
+        "recordings": [f"{r.package}/{r.file}" for r in TEST_RECORDINGS],
+    }
+
+
+def bench_dir() -> Path:
+    """``$KELLY_BENCH_DIR`` or ``~/.cache/kelly-bench/listening``."""
+    env = os.environ.get("KELLY_BENCH_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "kelly-bench" / "listening"
+
+
+def _seed(name: str, seed: int) -> int:
+    return zlib.crc32(f"{seed}:{name}".encode())
+
+
+def _job_list(split: str, seed: int) -> list[tuple[str, str, Any, int]]:
+    scores, styles, recordings = SPLITS[split]
+    jobs: list[tuple[str, str, Any, int]] = []
+    jobs += [("music21", split, spec, _seed(spec.name, seed)) for spec in scores]
+    jobs += [("mma", split, style, _seed(style.groove, seed)) for style in styles]
+    jobs += [("recording", split, spec, _seed(spec.name, seed)) for spec in recordings]
+    return jobs
+
+
+def _job_name(job: tuple[str, str, Any, int]) -> str:
+    kind, _, spec, _ = job
+    return f"mma-{spec.groove.lower().replace('&', 'n')}" if kind == "mma" else str(spec.name)
+
+
+def _run_job(job: tuple[str, str, Any, int], folder: Path) -> tuple[str, str | None]:
+    """Build one piece; returns (name, error or None)."""
+    from tests.benchmarks.listening import pieces
+
+    kind, split, spec, seed = job
+    name = _job_name(job)
+    rng = np.random.default_rng(seed)
+    truth: dict[str, Any] | None
+    try:
+        if kind == "music21":
+            truth = pieces.build_score(spec, split, rng, folder / name)
+        elif kind == "mma":
+            truth = pieces.build_groove(spec, split, rng, folder / name)
+        else:
+            truth = pieces.build_recording(spec, rng, folder / name)
+    except Exception as exc:  # one bad piece must not stop the build
+        return name, f"{type(exc).__name__}: {exc}"
+    if truth is None:
+        return name, "source not installed"
+    truth.update(name=name, split=split, version=VERSION, seed=seed)
+    path = folder / f"{name}.json"
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    scratch.write_text(json.dumps(truth, indent=1))
+    scratch.replace(path)
+    return name, None
+
+
+def _is_built(folder: Path, name: str) -> bool:
+    path = folder / f"{name}.json"
+    if not path.is_file():
+        return False
+    return bool(json.loads(path.read_text()).get("version") == VERSION)
+
+
+def build(
+    split: str, folder: Path | None = None, *, seed: int = 0, force: bool = False, workers: int = 2
+) -> list[str]:
+    """Build the pieces of ``split`` missing below ``folder``; returns the problems."""
+    target = (folder or bench_dir()) / split
+    target.mkdir(parents=True, exist_ok=True)
+    jobs = [job for job in _job_list(split, seed) if force or not _is_built(target, _job_name(job))]
+    problems: list[str] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_run_job, job, target) for job in jobs]
+        for future in futures:
+            name, error = future.result()
+            print(f"  {split}/{name}: {error or 'ok'}", file=sys.stderr)
+            if error:
+                problems.append(f"{name}: {error}")
+    return problems
+
+
+def load_pieces(split: str, folder: Path | None = None) -> list[dict[str, Any]]:
+    """The truth records of ``split`` (each with ``"audio"``: the WAV's path), in order."""
+    target = (folder or bench_dir()) / split
+    records = []
+    for job in _job_list(split, 0):
+        path = target / f"{_job_name(job)}.json"
+        if path.is_file():
+            record: dict[str, Any] = json.loads(path.read_text())
+            record["audio"] = str(target / f"{_job_name(job)}.wav")
+            records.append(record)
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the benchmark's pieces."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
+    parser.add_argument("--dir", type=Path, default=None, help="default: $KELLY_BENCH_DIR")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--force", action="store_true", help="rebuild pieces already built")
+    parser.add_argument("--held-out", action="store_true", help="print the test sources, JSON")
+    args = parser.parse_args(argv)
+    if args.held_out:
+        print(json.dumps(held_out(), indent=1))
+        return 0
+    started = time.perf_counter()
+    problems: list[str] = []
+    for split in ("dev", "test") if args.split == "all" else (args.split,):
+        problems += build(split, args.dir, seed=args.seed, force=args.force)
+    print(f"built in {time.perf_counter() - started:.0f} s; {len(problems)} problem(s)")
+    for problem in problems:
+        print(f"  {problem}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
