@@ -167,12 +167,13 @@ def _melody_notes(
     starts: Seconds,
     lengths: Seconds,
     duration: float,
-    key: Key | None,
+    key: Key | Sequence[Key] | None,
     pitch_range: PitchRange,
     temperature: float,
     rng: np.random.Generator,
 ) -> tuple[NoteEvent, ...]:
-    allowed = allowed_pitches(key, pitch_range)
+    keys = _beat_keys(key, len(styles))
+    allowed = {k: allowed_pitches(k, pitch_range) for k in set(keys)}
     humanize = np.random.default_rng(int(rng.integers(2**63)))
     events: list[NoteEvent] = []
     previous: int | None = None
@@ -180,7 +181,7 @@ def _melody_notes(
         count = style.notes_per_beat
         beat_s = float(lengths[beat])
         step = beat_s / count
-        candidates = _clash_free(allowed, chords[beat])
+        candidates = _clash_free(allowed[keys[beat]], chords[beat])
         for sub in range(count):
             pitch = choose_pitch(
                 notes[beat],
@@ -202,6 +203,15 @@ def _melody_notes(
             events.append(NoteEvent(pitch=pitch, start=start, end=end, velocity=velocity))
             previous = pitch
     return tuple(events)
+
+
+def _beat_keys(key: Key | Sequence[Key] | None, beats: int) -> list[Key | None]:
+    """One key per beat: ``key`` repeated, or the sequence given (a modulating song)."""
+    if key is None or isinstance(key, Key):
+        return [key] * beats
+    if len(key) != beats:
+        raise ValueError(f"expected one key per beat ({beats}), got {len(key)}")
+    return list(key)
 
 
 def _no_overlaps(events: Sequence[NoteEvent]) -> tuple[NoteEvent, ...]:
@@ -333,7 +343,7 @@ def arrange(
     chords: Sequence[Sequence[int]],
     styles: Sequence[BeatStyle],
     grooves: Sequence[BarGroove],
-    key: Key | None,
+    key: Key | Sequence[Key] | None,
     pitch_range: PitchRange,
     temperature: float,
     rng: np.random.Generator,
@@ -353,7 +363,8 @@ def arrange(
     :param styles: Expression of each beat.
     :param grooves: One groove per bar touched by the beats
         (``ceil((beats + pickup) / beats_per_bar)``).
-    :param key: Key the melody keeps to (None = all twelve pitch classes).
+    :param key: Key the melody keeps to (None = all twelve pitch classes), or one key per
+        beat (a song that modulates; the score's key signature is the first beat's).
     :param pitch_range: Range the melody keeps to.
     :param temperature: Sampling temperature of the melody (> 0).
     :param rng: Seeded generator; the only source of randomness.
@@ -411,11 +422,12 @@ def arrange(
         per_bar=beats_per_bar,
     )
     present = (beats_per_bar - pickup) % beats_per_bar
+    first_key = _beat_keys(key, beats)[0]
     return Score(
         tempo=tempo,
         duration=duration,
-        key_tonic=None if key is None else key.tonic,
-        key_minor=key is not None and key.mode == "minor",
+        key_tonic=None if first_key is None else first_key.tonic,
+        key_minor=first_key is not None and first_key.mode == "minor",
         beat_times=(*lead_in, *(float(t) for t in starts)) if beat_times is not None else (),
         lead=lead if lead_in and beat_times is not None else 0.0,
         beats_per_bar=beats_per_bar,

@@ -2,11 +2,13 @@
 
 A key is a tonic pitch class and a mode (major, or natural minor); the melody is
 constrained to its seven pitch classes and the chords to the triads and dominant
-sevenths built on its degrees (:func:`diatonic_chords`). Without ``--key`` the key is
-estimated from the audio's chroma with the Krumhansl–Kessler key profiles (correlation
-of a pitch-class histogram with the 24 rotated profiles), the usual Krumhansl–Schmuckler
-method. Names are spelled for the key: flats in the keys whose signature has flats
-(F, Bb, Eb, Ab, Db major; D, G, C, F, Bb, Eb minor), sharps otherwise.
+sevenths built on its degrees (:func:`diatonic_chords`). Without ``--key`` the keys are
+found in the audio (:func:`find_keys`): the chroma of
+:mod:`kelly_core.encodings.chroma`, correlated with the 24 rotated key profiles of
+:mod:`kelly_core.encodings.keyfinding` (Temperley's, chosen by measurement), one key per
+section where the music modulates (:class:`KeySegment`). Names are spelled for the key:
+flats in the keys whose signature has flats (F, Bb, Eb, Ab, Db major; D, G, C, F, Bb, Eb
+minor), sharps otherwise.
 """
 
 from __future__ import annotations
@@ -18,15 +20,20 @@ from typing import Final, Literal, TypeAlias
 import attrs
 import numpy as np
 
+from kelly_core.encodings import keyfinding
 from kelly_runtime.generate.errors import GenerateOptionError
 
 __all__ = [
     "PITCH_CLASS_NAMES",
     "Key",
+    "KeySegment",
     "Mode",
     "PitchRange",
     "diatonic_chords",
     "estimate_key",
+    "find_keys",
+    "key_at",
+    "main_key",
     "note_name",
     "parse_pitch",
     "spell_chord",
@@ -51,9 +58,6 @@ _MODE_WORDS: Final[dict[str, Mode]] = {
     "min": "minor",
     "minor": "minor",
 }
-# Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
-_KK_MAJOR: Final = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
-_KK_MINOR: Final = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
 
 _KEY_RE: Final = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)\s*[:_ ]?\s*([A-Za-z]*)\s*$")
 _PITCH_RE: Final = re.compile(r"^\s*([A-Ga-g])([#b♯♭]?)(-?\d+)\s*$")
@@ -186,7 +190,9 @@ class PitchRange:
 
 
 def estimate_key(histogram: Sequence[float] | np.ndarray) -> Key:
-    """Return the key whose Krumhansl–Kessler profile best correlates with ``histogram``.
+    """Return the key whose profile best correlates with ``histogram``.
+
+    The default profile of :mod:`kelly_core.encodings.keyfinding` (Temperley's).
 
     :param histogram: Weight of each pitch class, shape ``(12,)``, index 0 = C.
         An all-equal histogram (no information) gives C major.
@@ -199,16 +205,57 @@ def estimate_key(histogram: Sequence[float] | np.ndarray) -> Key:
             expected=(12,),
             got=values.shape,
         )
-    if np.ptp(values) <= 1e-12:
-        return Key(tonic=0, mode="major")
-    best: tuple[float, int, Mode] = (-2.0, 0, "major")
-    for mode, profile in (("major", _KK_MAJOR), ("minor", _KK_MINOR)):
-        for tonic in range(12):
-            rotated = np.roll(np.asarray(profile), tonic)
-            score = float(np.corrcoef(values, rotated)[0, 1])
-            if score > best[0] + 1e-12:
-                best = (score, tonic, mode)  # type: ignore[assignment]  # mode is a Mode literal
-    return Key(tonic=best[1], mode=best[2])
+    return _key(keyfinding.estimate_key(values).index)
+
+
+def _key(index: int) -> Key:
+    return Key(tonic=index % 12, mode="minor" if index >= 12 else "major")
+
+
+@attrs.frozen(kw_only=True)
+class KeySegment:
+    """A stretch of the audio in one key: ``[start, end)`` seconds."""
+
+    start: float
+    end: float
+    key: Key
+    confidence: float | None = None
+    """The key's profile correlation minus the runner-up's (None: the key was given)."""
+
+
+def find_keys(chroma: object, frame_s: float, duration: float) -> tuple[KeySegment, ...]:
+    """The keys of chroma frames (:func:`kelly_core.encodings.chroma.offline_chroma`).
+
+    One segment unless the music modulates for long enough
+    (:func:`kelly_core.encodings.keyfinding.local_keys`); segments cover ``[0, duration)``.
+    Without frames (audio shorter than a window): C major, confidence 0.
+    """
+    sections = keyfinding.local_keys(chroma, frame_s)
+    if not sections:
+        return (KeySegment(start=0.0, end=duration, key=_key(0), confidence=0.0),)
+    starts = [0.0] + [s.start * frame_s for s in sections[1:]] + [duration]
+    return tuple(
+        KeySegment(start=a, end=b, key=_key(s.key.index), confidence=s.key.confidence)
+        for a, b, s in zip(starts[:-1], starts[1:], sections, strict=True)
+    )
+
+
+def main_key(segments: Sequence[KeySegment]) -> KeySegment:
+    """The segment whose key lasts longest in total (ties: the earliest)."""
+    totals: dict[Key, float] = {}
+    for segment in segments:
+        totals[segment.key] = totals.get(segment.key, 0.0) + segment.end - segment.start
+    best = max(totals.values())
+    return next(s for s in segments if totals[s.key] >= best - 1e-9)
+
+
+def key_at(segments: Sequence[KeySegment], time: float) -> Key:
+    """The key of the segment that ``time`` (seconds) falls in (the first before 0)."""
+    current = segments[0].key
+    for segment in segments:
+        if segment.start <= time + 1e-9:
+            current = segment.key
+    return current
 
 
 def diatonic_chords(key: Key) -> frozenset[int]:

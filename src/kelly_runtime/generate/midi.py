@@ -96,7 +96,10 @@ def score_to_midi(score: Score) -> MidiFile:
     if len(score.beat_times) > 1:
         _tempo_map(midi, score.beat_times, score.duration, score.lead)
     midi.time_signature_changes.extend(_time_signatures(pm, midi, score))
-    if score.key_tonic is not None:
+    for change in score.key_changes:
+        number = change.tonic + (12 if change.minor else 0)
+        midi.key_signature_changes.append(pm.KeySignature(number, change.time))
+    if score.key_tonic is not None and not score.key_changes:
         number = score.key_tonic + (12 if score.key_minor else 0)
         midi.key_signature_changes.append(pm.KeySignature(number, 0.0))
     for track in score.tracks:

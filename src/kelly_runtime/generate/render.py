@@ -11,6 +11,7 @@ from pathlib import Path
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray, check_shape
 from kelly_core.encodings.chords import NO_CHORD, chord_pitch_classes
@@ -18,10 +19,11 @@ from kelly_core.encodings.expression import Expression
 from kelly_core.encodings.groove import decode_groove
 from kelly_runtime.generate.arrange import BarGroove, arrange
 from kelly_runtime.generate.beats import BeatGrid
-from kelly_runtime.generate.keys import Key, diatonic_chords, spell_chord
+from kelly_runtime.generate.keys import Key, KeySegment, diatonic_chords, key_at, spell_chord
 from kelly_runtime.generate.midi import score_to_midi
 from kelly_runtime.generate.options import GenerateOptions
 from kelly_runtime.generate.result import BeatRecord, ChordEvent, EmotionPoint, GenerationResult
+from kelly_runtime.generate.score import KeyChange
 from kelly_runtime.generate.style import beat_style
 
 __all__ = ["NO_CHORD_ABOVE", "StageOutputs", "choose_chord", "chord_tones", "render"]
@@ -60,6 +62,10 @@ class StageOutputs:
     """Whether the key was given (``--key``) rather than estimated from the audio."""
     fallback_stages: tuple[str, ...] = ()
     """Models that ran on their rule-based fallback."""
+    key_segments: tuple[KeySegment, ...] = ()
+    """The audio's keys in order (one unless it modulates); empty: ``key`` throughout."""
+    beat_chroma: FloatArray | None = None
+    """The audio's chroma averaged per beat, shape ``(B, 12)``, index 0 = C."""
 
     def __attrs_post_init__(self) -> None:
         beats = self.notes.shape[0]
@@ -119,7 +125,9 @@ def render(
     key = outputs.key
     starts = grid.played
     lengths = grid.intervals()[grid.first :]
-    chord_classes = [choose_chord(row, key) for row in outputs.chords]
+    segments = outputs.key_segments or (KeySegment(start=0.0, end=grid.end, key=key),)
+    beat_keys = [key_at(segments, float(t)) for t in starts]
+    chord_classes = [choose_chord(row, k) for row, k in zip(outputs.chords, beat_keys, strict=True)]
     styles = [
         beat_style(Expression.from_vector(row), beat_s=float(length))
         for row, length in zip(outputs.expression, lengths, strict=True)
@@ -134,7 +142,7 @@ def render(
         chords=[chord_tones(c) for c in chord_classes],
         styles=styles,
         grooves=grooves,
-        key=key,
+        key=beat_keys,
         pitch_range=options.pitch_range,
         temperature=options.temperature,
         rng=np.random.default_rng(options.seed),
@@ -145,10 +153,12 @@ def render(
         lead=grid.lead,
         beats_per_bar=grid.beats_per_bar,
     )
+    score = attrs.evolve(score, key_changes=_key_changes(starts, beat_keys))
     chords = tuple(
-        ChordEvent(time=float(t), label=spell_chord(c, key), index=c)
-        for t, c in zip(starts, chord_classes, strict=True)
+        ChordEvent(time=float(t), label=spell_chord(c, k), index=c)
+        for t, c, k in zip(starts, chord_classes, beat_keys, strict=True)
     )
+    chroma = outputs.beat_chroma
     return GenerationResult(
         midi=score_to_midi(score),
         emotion_trajectory=tuple(
@@ -157,8 +167,14 @@ def render(
         ),
         chords=chords,
         beats=tuple(
-            BeatRecord(time=c.time, valence=float(v), arousal=float(a), chord=c.label)
-            for c, (v, a) in zip(chords, outputs.beat_va, strict=True)
+            BeatRecord(
+                time=c.time,
+                valence=float(v),
+                arousal=float(a),
+                chord=c.label,
+                chroma=() if chroma is None else tuple(round(float(x), 4) for x in chroma[i]),
+            )
+            for i, (c, (v, a)) in enumerate(zip(chords, outputs.beat_va, strict=True))
         ),
         fallback_stages=outputs.fallback_stages,
         key=key,
@@ -173,4 +189,14 @@ def render(
         ),
         beats_detected=grid.detected,
         key_estimated=not outputs.key_given,
+        key_segments=segments,
     )
+
+
+def _key_changes(starts: npt.NDArray[np.float64], beat_keys: list[Key]) -> tuple[KeyChange, ...]:
+    """A key signature at 0 s and at the first beat of every later key."""
+    changes = [KeyChange(time=0.0, tonic=beat_keys[0].tonic, minor=beat_keys[0].mode == "minor")]
+    for t, previous, k in zip(starts[1:], beat_keys, beat_keys[1:], strict=False):
+        if k != previous:
+            changes.append(KeyChange(time=float(t), tonic=k.tonic, minor=k.mode == "minor"))
+    return tuple(changes)

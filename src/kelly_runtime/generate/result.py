@@ -10,7 +10,7 @@ import attrs
 
 from kelly_core.fileio import atomic_write_json, atomic_write_text
 from kelly_runtime.generate.errors import GenerateOptionError
-from kelly_runtime.generate.keys import Key
+from kelly_runtime.generate.keys import Key, KeySegment
 from kelly_runtime.generate.midi import MidiFile, midi_bytes, write_midi
 
 __all__ = ["BeatRecord", "ChordEvent", "EmotionPoint", "GenerationResult"]
@@ -48,6 +48,8 @@ class BeatRecord:
     valence: float
     arousal: float
     chord: str
+    chroma: tuple[float, ...] = ()
+    """The audio's chroma averaged over the beat (12 values in [0, 1], index 0 = C)."""
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -79,6 +81,27 @@ class GenerationResult:
     """Whether the beats were detected in the audio (False: a steady ``--tempo`` grid)."""
     key_estimated: bool = False
     """Whether the key was estimated from the audio (False: given)."""
+    key_segments: tuple[KeySegment, ...] = ()
+    """The keys in time order: one, or one per section where the audio modulates."""
+
+    def key_report(self) -> str:
+        """The key(s) for a person: ``"key G major (given)"``,
+        ``"key G major (estimated from the audio, confidence 0.12)"``, or, for a song that
+        modulates, ``"keys G major from 0.0 s (0.12), D major from 61.3 s (0.08), ..."``.
+
+        The confidence is the key's profile correlation minus the next-best key's.
+        """
+        if not self.key_estimated:
+            return f"key {self.key} (given)"
+        segments = self.key_segments
+        if len(segments) <= 1:
+            confidence = segments[0].confidence if segments else None
+            said = "" if confidence is None else f", confidence {confidence:.2f}"
+            return f"key {self.key} (estimated from the audio{said})"
+        parts = ", ".join(
+            f"{s.key} from {s.start:.1f} s ({s.confidence or 0.0:.2f})" for s in segments
+        )
+        return f"keys {parts} (estimated from the audio, with their confidence)"
 
     def midi_bytes(self) -> bytes:
         """Return the Standard MIDI File bytes."""
@@ -97,6 +120,10 @@ class GenerationResult:
             "key": str(self.key),
             "beats_detected": self.beats_detected,
             "key_estimated": self.key_estimated,
+            "keys": [
+                {"start": s.start, "end": s.end, "key": str(s.key), "confidence": s.confidence}
+                for s in self.key_segments
+            ],
             "beat_times": list(self.beat_times),
             "downbeats": list(self.downbeats),
             "fallback_stages": list(self.fallback_stages),

@@ -10,7 +10,15 @@ from typing import Final
 
 import attrs
 
-__all__ = ["SOFT_PEDAL", "SUSTAIN_PEDAL", "ControlEvent", "NoteEvent", "Score", "Track"]
+__all__ = [
+    "SOFT_PEDAL",
+    "SUSTAIN_PEDAL",
+    "ControlEvent",
+    "KeyChange",
+    "NoteEvent",
+    "Score",
+    "Track",
+]
 
 SUSTAIN_PEDAL: Final = 64
 """MIDI controller number of the sustain (damper) pedal; values >= 64 mean down."""
@@ -60,6 +68,15 @@ class Track:
 
 
 @attrs.frozen(kw_only=True)
+class KeyChange:
+    """A key signature from ``time`` seconds on: tonic pitch class (0 = C) and mode."""
+
+    time: float = attrs.field(validator=attrs.validators.ge(0.0))
+    tonic: int = attrs.field(validator=[attrs.validators.ge(0), attrs.validators.le(11)])
+    minor: bool = False
+
+
+@attrs.frozen(kw_only=True)
 class Score:
     """Tracks with a tempo map and a meter; ``duration`` is where the music ends, in seconds."""
 
@@ -70,6 +87,9 @@ class Score:
     key_tonic: int | None = None
     """Key signature tonic (0 = C), written to the file if given."""
     key_minor: bool = False
+    key_changes: tuple[KeyChange, ...] = ()
+    """Key signatures in time order (a song that modulates); when given, they are written
+    instead of ``key_tonic``."""
     beat_times: tuple[float, ...] = ()
     """Start of every MIDI beat in seconds (from 0, increasing), for a tempo map that puts
     MIDI beat ``i`` at ``beat_times[i]``; empty = steady ``tempo``."""

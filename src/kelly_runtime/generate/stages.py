@@ -6,11 +6,13 @@
   EmotionRecognizer once per window.
 - Beats, bars and meter: :func:`kelly_runtime.generate.beats.detect_beats` on the audio
   (its onset front end) and the log-mel frames (or a steady grid at ``--tempo``).
-- Key: given (``--key``), else estimated from the audio: librosa's STFT chroma
-  (``chroma_stft``, n_fft 4096, hop 2048, no tuning estimate), summed over the whole clip
-  in 30 s blocks, correlated with the 24 rotated Krumhansl–Kessler profiles
-  (:func:`kelly_runtime.generate.keys.estimate_key`). ``Pipeline.set_key`` turns the
-  key-relative models' outputs (and the fallback's) to it.
+- Key: given (``--key``), else found in the audio: the chroma of
+  :func:`~kelly_core.encodings.chroma.offline_chroma` (semitone bands C2–B6 folded to 12
+  pitch classes, 0.093 s frames), correlated with Temperley's key profiles, a key per
+  section where the music modulates (:func:`kelly_runtime.generate.keys.find_keys`).
+  ``Pipeline.set_key`` turns the key-relative models' outputs (and the fallback's) to the
+  key of the section each beat starts in. The same chroma averaged per played beat is
+  ``StageOutputs.beat_chroma``.
 - Generation: ``Pipeline.step_beat`` once per detected beat, told the beat's place in its
   bar (the models know four places: the fifth and later beats of a longer bar count as
   the fourth) (melody, harmony fed back its previous chord, dynamics; the groove on each bar's
@@ -34,26 +36,33 @@ from typing import Final
 import attrs
 import numpy as np
 
-from kelly_core._optional import require
 from kelly_core.arrays import FloatArray
 from kelly_core.encodings import NEUTRAL_GROOVE
+from kelly_core.encodings.chroma import DEFAULT_CHROMA, beat_chroma, offline_chroma
 from kelly_core.encodings.logmel import StreamingLogMel, WindowAverager, frames_per_window
 from kelly_core.errors import KellyWarning
 from kelly_core.registry import Registry
 from kelly_runtime.generate.audio import AudioClip
 from kelly_runtime.generate.beats import BEATS_PER_BAR, detect_beats
-from kelly_runtime.generate.keys import Key, estimate_key
+from kelly_runtime.generate.keys import Key, KeySegment, find_keys, key_at, main_key
 from kelly_runtime.generate.render import StageOutputs
 from kelly_runtime.pipeline import Pipeline
 
-__all__ = ["WINDOW_S", "Analysis", "analyse", "audio_chroma", "load_pipeline", "run_stages"]
+__all__ = [
+    "WINDOW_S",
+    "Analysis",
+    "analyse",
+    "audio_chroma",
+    "load_pipeline",
+    "run_stages",
+    "song_keys",
+]
 
 logger = logging.getLogger(__name__)
 
 WINDOW_S: Final = 0.5
 """Length of an emotion analysis window in seconds (DEAM's 2 Hz)."""
 _CHUNK: Final = 22050
-_CHROMA_BLOCK_S: Final = 30.0
 
 
 def load_pipeline(
@@ -118,35 +127,14 @@ def analyse(clip: AudioClip) -> Analysis:
 
 
 def audio_chroma(clip: AudioClip) -> FloatArray:
-    """Sum of librosa's STFT chroma over ``clip``, ``(12,)``, index 0 = C (30 s blocks)."""
-    feature = require("librosa.feature", extra="data", purpose="key estimation")
-    total = np.zeros(12, dtype=np.float64)
-    block = round(_CHROMA_BLOCK_S * clip.sample_rate)
-    for start in range(0, clip.samples.shape[0], block):
-        part = clip.samples[start : start + block]
-        if part.shape[0] < 4096 or not np.any(part):
-            continue
-        chroma = feature.chroma_stft(
-            y=part, sr=clip.sample_rate, n_fft=4096, hop_length=2048, tuning=0.0
-        )
-        # frames weighted by their loudness: silence adds nothing
-        energy = np.sqrt(
-            np.mean(
-                np.lib.stride_tricks.sliding_window_view(part[: (part.size // 2048) * 2048], 2048)[
-                    ::2048
-                ]
-                ** 2,
-                axis=1,
-            )
-        )
-        n = min(chroma.shape[1], energy.shape[0])
-        total += (chroma[:, :n] * energy[:n]).sum(axis=1)
-    return total.astype(np.float32)
+    """Chroma frames of ``clip``, ``(F, 12)``, index 0 = C (``offline_chroma``)."""
+    return offline_chroma(clip.samples, clip.sample_rate)
 
 
-def song_key(clip: AudioClip) -> Key:
-    """The key of ``clip`` by Krumhansl–Schmuckler on its chroma (C major if silent)."""
-    return estimate_key(audio_chroma(clip))
+def song_keys(clip: AudioClip, chroma: FloatArray | None = None) -> tuple[KeySegment, ...]:
+    """The keys of ``clip``: one segment, or one per section where it modulates."""
+    frames = audio_chroma(clip) if chroma is None else chroma
+    return find_keys(frames, DEFAULT_CHROMA.hop / DEFAULT_CHROMA.sr, clip.duration)
 
 
 def run_stages(
@@ -180,7 +168,13 @@ def run_stages(
         bars=bars,
         meter=meter,
     )
-    song = key if key is not None else song_key(clip)
+    chroma = audio_chroma(clip)
+    keys = (
+        song_keys(clip, chroma)
+        if key is None
+        else (KeySegment(start=0.0, end=clip.duration, key=key),)
+    )
+    song = main_key(keys).key
     pipeline = load_pipeline(models_dir, backend, registry=registry, key_tonic=song.tonic)
     windows = analysis.windows
     count = grid.beats
@@ -206,6 +200,7 @@ def run_stages(
         start = float(grid.times[index])
         while pushed < len(windows) and pushed * WINDOW_S <= start + 1e-9:
             push()
+        pipeline.set_key(key_at(keys, start).tonic)
         out = pipeline.step_beat(min(grid.beat_in_bar(index), BEATS_PER_BAR - 1))
         beat_emotion[beat] = out.emotion
         beat_va[beat] = (out.valence, out.arousal)
@@ -233,5 +228,7 @@ def run_stages(
         grid=grid,
         key=song,
         key_given=key is not None,
+        key_segments=keys,
+        beat_chroma=beat_chroma(chroma, grid.played, end=grid.end),
         fallback_stages=tuple(pipeline.fallback_stages),
     )
