@@ -18,14 +18,24 @@ and its temp files (``.step-00000042.pt.<pid>-<random>.kelly-tmp``) match neithe
 ``step-*.pt`` nor ``*.pt``; the manager removes those left by a killed run when it
 starts. Every file read is verified first (zip CRC-32 of each member,
 :func:`kelly_models.checkpoint_format.verify_checkpoint_file`); on resume a damaged
-newest file is passed over, with a warning, for the previous good one.
+newest file, or one holding non-finite weights, is passed over, with a warning saying
+why, for the previous good one. A checkpoint with non-finite weights is never written.
+
+The manager follows no symbolic link inside the run folder (``root``): a linked folder
+or ``best.pt`` is refused (:func:`~.runfolder.check_no_link`), a linked ``step-*.pt`` is
+skipped with its reason. It deletes only files it wrote: ``.kelly-checkpoints.json``
+records each one it wrote (inode, size, modification time), and only a file that is
+still exactly as recorded is pruned; any other file is left alone, whatever its name.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import random
 import re
+import stat
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,10 +45,19 @@ import numpy as np
 import torch
 
 from kelly_core.errors import ExportError, KellyError, KellyWarning, OutputError
-from kelly_core.fileio import atomic_path, remove_stale_temp_files
+from kelly_core.fileio import atomic_path, atomic_write_json, remove_stale_temp_files
 from kelly_models.checkpoint_format import verify_checkpoint_file
+from kelly_models.training.runfolder import check_no_link
 
-__all__ = ["CheckpointManager", "capture_rng", "read_number", "restore_rng"]
+__all__ = [
+    "BEST_NAME",
+    "RECORD_NAME",
+    "CheckpointManager",
+    "capture_rng",
+    "non_finite",
+    "read_number",
+    "restore_rng",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +65,9 @@ _N = TypeVar("_N", int, float)
 
 _STEP_NAME: Final = re.compile(r"^step-(\d{8,})\.pt$")
 BEST_NAME: Final = "best.pt"
+RECORD_NAME: Final = ".kelly-checkpoints.json"
+"""The record of the files the manager wrote in its folder (the only ones it deletes)."""
+_RECORD_FORMAT: Final = 1
 
 
 def capture_rng(shuffle: np.random.Generator) -> dict[str, object]:
@@ -119,27 +141,84 @@ def _to_tuple(value: object) -> tuple[object, ...]:
     return tuple(_to_tuple(v) if isinstance(v, list) else v for v in value)
 
 
+def non_finite(state: Mapping[str, object]) -> str | None:
+    """Name the first tensor of ``state['module']`` or the optimizer state holding NaN or
+    inf (``"module.layers.0.weight"``), or return None when every value is finite."""
+    for key in ("module", "optimizer"):
+        for name, tensor in _tensor_items(state.get(key), key):
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                return name
+    return None
+
+
+def _tensor_items(value: object, prefix: str) -> list[tuple[str, torch.Tensor]]:
+    if isinstance(value, torch.Tensor):
+        return [(prefix, value)]
+    if isinstance(value, Mapping):
+        return [i for k, v in value.items() for i in _tensor_items(v, f"{prefix}.{k}")]
+    if isinstance(value, list | tuple):
+        return [i for k, v in enumerate(value) for i in _tensor_items(v, f"{prefix}.{k}")]
+    return []
+
+
+def _identity(path: Path) -> list[int] | None:
+    """``[inode, size, mtime_ns]`` of a regular file (links not followed), else None."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return [info.st_ino, info.st_size, info.st_mtime_ns]
+
+
+def _kind(path: Path) -> str | None:
+    """Why ``path`` is not read as a checkpoint (a link, not a regular file), or None."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        return f"cannot inspect: {exc.strerror or exc}"
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link; checkpoints are read only from inside the run folder"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    return None
+
+
 class CheckpointManager:
     """Saves and finds one model's checkpoints in ``folder``.
 
     :param folder: Where the files go (created on first save).
-    :param keep_last: How many ``step-*.pt`` files to keep; older ones are deleted.
+    :param keep_last: How many ``step-*.pt`` files to keep; older ones it wrote are deleted.
+    :param root: The run folder: no link between it and any file the manager writes is
+        followed (default: ``folder``'s parent, so ``folder`` itself is checked).
+    :raises OutputError: If ``folder`` (or a folder above it, up to ``root``) is a link.
     """
 
-    def __init__(self, folder: Path, *, keep_last: int = 2) -> None:
+    def __init__(self, folder: Path, *, keep_last: int = 2, root: Path | None = None) -> None:
         if keep_last < 1:
             raise ValueError(f"keep_last must be at least 1, got {keep_last}")
         self.folder = Path(folder)
+        self.root = Path(root) if root is not None else self.folder.parent
         self.keep_last = keep_last
+        self.latest_good: Path | None = None
+        """The newest step file known to be good: the last one written or resumed from."""
+        for name in (BEST_NAME, RECORD_NAME):
+            check_no_link(self.folder / name, root=self.root)
         for stale in remove_stale_temp_files(self.folder):
             logger.info("removed a temp file left by an interrupted run: %s", stale)
+        self._record = self._read_record()
 
     def save(self, state: Mapping[str, object], *, step: int) -> Path:
-        """Write ``state`` as ``step-<step>.pt`` atomically, then prune older files."""
+        """Write ``state`` as ``step-<step>.pt`` atomically, then prune older files it wrote.
+
+        :raises KellyError: If ``state`` holds non-finite weights (nothing is written).
+        """
         path = self.folder / f"step-{step:08d}.pt"
         self._write(state, path)
-        for old in self.checkpoints()[: -self.keep_last]:
-            old.unlink(missing_ok=True)
+        self.latest_good = path
+        owned = [p for p in self.checkpoints() if self._owned(p)]
+        self._remove(owned[: -self.keep_last])
         return path
 
     def save_best(self, state: Mapping[str, object]) -> Path:
@@ -148,12 +227,20 @@ class CheckpointManager:
         self._write(state, path)
         return path
 
+    def start_afresh(self) -> list[Path]:
+        """Remove the checkpoints an earlier run wrote here (a run without ``--resume``).
+
+        Only files recorded as written by Kelly and unchanged since are removed.
+        """
+        owned = [p for p in [*self.checkpoints(), self.best_path] if self._owned(p)]
+        self._remove(owned)
+        if owned:
+            logger.info("removed %d checkpoints of an earlier run in %s", len(owned), self.folder)
+        return owned
+
     def checkpoints(self) -> list[Path]:
-        """Return the ``step-*.pt`` files, oldest first."""
-        if not self.folder.is_dir():
-            return []
-        found = [p for p in self.folder.iterdir() if _STEP_NAME.match(p.name)]
-        return sorted(found, key=lambda p: int(p.name[5:-3]))
+        """Return the ``step-*.pt`` regular files (links passed over), oldest first."""
+        return [p for p in self._step_names() if _kind(p) is None]
 
     @property
     def best_path(self) -> Path:
@@ -163,8 +250,11 @@ class CheckpointManager:
     def load(self, path: Path) -> dict[str, object]:
         """Read one checkpoint onto the CPU.
 
-        :raises KellyError: If the file cannot be read or is not a checkpoint.
+        :raises KellyError: If the file is a link, cannot be read or is not a checkpoint.
         """
+        kind = _kind(path)
+        if kind is not None:
+            raise KellyError(kind, path=path)
         try:
             verify_checkpoint_file(path)
         except ExportError as exc:
@@ -179,23 +269,117 @@ class CheckpointManager:
         return state
 
     def load_latest(self) -> tuple[Path, dict[str, object]] | None:
-        """Return the newest readable checkpoint, skipping damaged ones with a warning.
+        """Return the newest good checkpoint, skipping each other one with a warning.
 
-        :returns: ``(path, state)``, or None when there is no readable checkpoint.
+        Passed over, each with its reason: links and other non-regular files, damaged
+        files, and checkpoints holding non-finite weights.
+
+        :returns: ``(path, state)``, or None when there is no good checkpoint.
         """
+        for path in self._step_names():
+            kind = _kind(path)
+            if kind is not None:
+                _warn(f"skipping {path}: {kind}")
         for path in reversed(self.checkpoints()):
             try:
-                return path, self.load(path)
+                state = self.load(path)
             except KellyError as exc:
-                message = f"skipping damaged checkpoint, resuming from an older one: {exc}"
-                warnings.warn(message, KellyWarning, stacklevel=2)
+                _warn(f"skipping damaged checkpoint, resuming from an older one: {exc}")
+                continue
+            bad = non_finite(state)
+            if bad is not None:
+                _warn(
+                    f"skipping checkpoint {path}: non-finite weights ({bad} holds NaN or "
+                    "inf), resuming from an older one"
+                )
+                continue
+            self.latest_good = path
+            return path, state
         return None
 
+    def best_weights(self) -> dict[str, torch.Tensor] | None:
+        """The module weights in ``best.pt``, or None when there is none or, with a warning
+        saying why, when it cannot be used (a link, damaged, non-finite weights)."""
+        path = self.best_path
+        if not os.path.lexists(path):
+            return None
+        try:
+            best = self.load(path)
+        except KellyError as exc:
+            _warn(f"not using the best checkpoint: {exc}")
+            return None
+        bad = non_finite(best)
+        module = best["module"]
+        if bad is not None or not isinstance(module, Mapping):
+            what = f"non-finite weights ({bad} holds NaN or inf)" if bad else "no weights"
+            _warn(f"not using the best checkpoint {path}: {what}; the resumed weights stand in")
+            return None
+        return {k: v for k, v in module.items() if isinstance(v, torch.Tensor)}
+
+    # ---------------------------------------------------------------- private
+    def _step_names(self) -> list[Path]:
+        try:
+            names = [e.name for e in os.scandir(self.folder) if _STEP_NAME.match(e.name)]
+        except OSError:
+            return []
+        return [self.folder / n for n in sorted(names, key=lambda n: int(n[5:-3]))]
+
     def _write(self, state: Mapping[str, object], path: Path) -> None:
+        bad = non_finite(state)
+        if bad is not None:
+            raise KellyError(
+                f"refusing to write a checkpoint with non-finite weights ({bad} holds NaN or inf)",
+                path=path,
+            )
+        check_no_link(path, root=self.root)
         with atomic_path(path) as tmp:
             try:
                 torch.save(dict(state), tmp)
             except RuntimeError as exc:  # torch's writer reports a full disk this way
                 first = (str(exc).strip().splitlines() or ["RuntimeError"])[0]
                 raise OutputError(f"cannot write checkpoint: {first}", path=path) from exc
+        identity = _identity(path)
+        if identity is not None:
+            self._record[path.name] = identity
+            self._save_record()
         logger.debug("checkpoint written: %s", path)
+
+    def _owned(self, path: Path) -> bool:
+        """Whether ``path`` is a file this manager (or an earlier run's) wrote, unchanged."""
+        identity = _identity(path)
+        return identity is not None and self._record.get(path.name) == identity
+
+    def _remove(self, paths: list[Path]) -> None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+            self._record.pop(path.name, None)
+        if paths:
+            self._save_record()
+
+    def _read_record(self) -> dict[str, list[int]]:
+        path = self.folder / RECORD_NAME
+        if _kind(path) is not None:  # missing (the usual first run), or refused above
+            return {}
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            files = document["files"]
+            return {
+                str(name): [int(v) for v in value]
+                for name, value in files.items()
+                if isinstance(value, list) and len(value) == 3
+            }
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            _warn(
+                f"{path}: cannot read the record of the checkpoints Kelly wrote "
+                f"({type(exc).__name__}); the files already here are kept, not pruned"
+            )
+            return {}
+
+    def _save_record(self) -> None:
+        path = self.folder / RECORD_NAME
+        check_no_link(path, root=self.root)
+        atomic_write_json(path, {"format": _RECORD_FORMAT, "files": self._record}, indent=1)
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, KellyWarning, stacklevel=3)

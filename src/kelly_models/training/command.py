@@ -19,6 +19,7 @@ from kelly_core.fileio import check_output_path
 from kelly_core.registry import Registry, default_registry
 from kelly_models.training.config import DEVICES, SCHEDULES, TrainConfig
 from kelly_models.training.run import RunOptions, pick_device, train_models
+from kelly_models.training.runfolder import RunLock
 from kelly_models.training.summary import (
     baseline_table,
     format_table,
@@ -241,7 +242,8 @@ class TrainCommand:
     def run(self, args: argparse.Namespace) -> int:
         """Train, export, print the summary table; return 0.
 
-        A model that does not beat its baseline is warned about, not failed.
+        A model that does not beat its baseline is warned about, not failed. The run folder
+        is locked while the run writes it; another run into it is refused at once.
         """
         registry = self._registry or default_registry()
         check_output_path(args.output, kind="folder")
@@ -284,9 +286,12 @@ class TrainCommand:
         )
         names = resolve_model_names(registry, args.models)
         registry.resolve("exporter", options.export_format)  # fail before training, not after
-        logger.info("training %s on %s into %s", ", ".join(names), options.device, options.output)
-        reports = train_models(registry, names, config, options)
-        write_summary(reports, options.output)
+        with RunLock(options.output):  # one run at a time writes a run folder
+            logger.info(
+                "training %s on %s into %s", ", ".join(names), options.device, options.output
+            )
+            reports = train_models(registry, names, config, options)
+            write_summary(reports, options.output)
         sys.stdout.write(format_table(reports))
         sys.stdout.write("\n" + baseline_table(reports))
         verdict = verdict_line(reports)

@@ -15,6 +15,12 @@ and :meth:`.History.save`. A checkpoint is saved at each epoch end (and every
 history, every RNG state and the epoch's data order. Resuming restores all of them, so on
 the CPU with a fixed seed a run killed at any point and resumed ends with weights bitwise
 equal to an uninterrupted run (same torch build and thread count).
+
+**Non-finite values.** A window whose loss is NaN or inf stops the run before its
+optimizer step, and weights that went non-finite stop it before they are saved: no
+checkpoint ever holds them. The one-line error names the model, the step, what went
+non-finite and the last good checkpoint. On resume, a checkpoint holding non-finite
+weights is passed over with a warning (:meth:`.CheckpointManager.load_latest`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from kelly_models.training.adapter import detach_state, forward_sequence
 from kelly_models.training.checkpoint import (
     CheckpointManager,
     capture_rng,
+    non_finite,
     read_number,
     restore_rng,
 )
@@ -43,6 +50,7 @@ from kelly_models.training.early_stopping import EarlyStopping
 from kelly_models.training.evaluate import evaluate_loss
 from kelly_models.training.history import History
 from kelly_models.training.progress import Progress
+from kelly_models.training.runfolder import checked
 from kelly_models.training.schedules import build_schedule
 from kelly_models.training.sequences import Batch, SequenceSet, collate
 from kelly_models.training.tasks import Task
@@ -97,6 +105,8 @@ class Trainer:
     :param device: Where to train.
     :param checkpoints: Where checkpoints go; None keeps nothing on disk.
     :param history_path: Where the history JSON is written after every epoch, or None.
+    :param run_folder: The run folder ``history_path`` is in: no link between them is
+        followed (:func:`~.runfolder.check_no_link`); None checks nothing.
     :param callbacks: Called after every batch (a raising callback stops training, which
         is how tests simulate a crash).
     :param progress: Show a progress bar or log lines.
@@ -114,7 +124,9 @@ class Trainer:
         history_path: Path | None = None,
         callbacks: Sequence[Callback] = (),
         progress: bool = True,
+        run_folder: Path | None = None,
     ) -> None:
+        self.run_folder = run_folder
         self.device = device or torch.device("cpu")
         self.module = module.to(self.device)
         self.spec = spec
@@ -154,6 +166,8 @@ class Trainer:
         """
         self.data_fingerprint = f"{train.fingerprint()}/{val.fingerprint()}"
         resumed_from = self._resume() if resume else None
+        if not resume and self.checkpoints is not None:
+            self.checkpoints.start_afresh()
         if len(train) == 0:
             raise KellyError("no training sequences", field="train", expected=">= 1", got=0)
         while not self.finished:
@@ -162,6 +176,7 @@ class Trainer:
             val_loss = evaluate_loss(
                 self.module, self.task, val, device=self.device, batch_size=self.config.batch_size
             )
+            self._check_weights()
             if self.stopper.update(val_loss, self.epoch):
                 self.best_module = _cpu_copy(self.module.state_dict())
                 if self.checkpoints is not None:
@@ -254,6 +269,9 @@ class Trainer:
                 break
             outputs, state = forward_sequence(self.module, batch.inputs[:, start:stop], state)
             loss = self.task.loss(outputs, batch.targets[:, start:stop], mask)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise self._diverged(f"the loss went non-finite ({value})", taking=True)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]  # torch stub
             if self.config.grad_clip > 0:
@@ -261,7 +279,7 @@ class Trainer:
             self.optimizer.step()
             state = detach_state(state)
             self.step += 1
-            loss_sum += float(loss.detach()) * frames
+            loss_sum += value * frames
             frame_total += frames
         return loss_sum, frame_total
 
@@ -289,10 +307,32 @@ class Trainer:
         }
 
     def _save(self) -> None:
+        self._check_weights()
         if self.checkpoints is not None:
             self.checkpoints.save(self._state(), step=self.step)
         if self.history_path is not None:
-            self.history.save(self.history_path)
+            self.history.save(checked(self.history_path, self.run_folder))
+
+    def _check_weights(self) -> None:
+        """Stop the run if a weight or optimizer value went non-finite (before any save)."""
+        state = {"module": self.module.state_dict(), "optimizer": self.optimizer.state_dict()}
+        bad = non_finite(state)
+        if bad is not None:
+            raise self._diverged(f"the weights went non-finite ({bad} holds NaN or inf)")
+
+    def _diverged(self, what: str, *, taking: bool = False) -> KellyError:
+        """The one-line error for a run that went non-finite.
+
+        :param taking: The step about to be taken went wrong (else one already taken).
+        """
+        last = self.checkpoints.latest_good if self.checkpoints is not None else None
+        where = f"last good checkpoint: {last}" if last else "no checkpoint was written before it"
+        when = f"at step {self.step + 1}" if taking else f"after step {self.step}"
+        return KellyError(
+            f"{self.spec.name}: training stopped {when} (epoch {self.epoch + 1}, batch "
+            f"{self.batch + 1}): {what}; nothing from this step on was saved; {where} "
+            "(lower --lr, or check the data for NaN or inf labels)"
+        )
 
     def _resume(self) -> Path | None:
         if self.checkpoints is None:
@@ -322,9 +362,7 @@ class Trainer:
         self.running = [float(v) for v in running]
         self.step = read_number(state, "step", int)
         self.finished = self.stopper.should_stop or self.epoch >= self.config.epochs
-        if self.checkpoints.best_path.exists():
-            best = self.checkpoints.load(self.checkpoints.best_path)
-            self.best_module = _tensors(_mapping(best, "module", self.checkpoints.best_path))
+        self.best_module = self.checkpoints.best_weights()
         logger.info(
             "%s: resumed from %s (epoch %d, batch %d)", self.spec.name, path, self.epoch, self.batch
         )
@@ -379,10 +417,6 @@ def _mapping(state: Mapping[str, object], key: str, path: Path) -> dict[str, obj
     if not isinstance(value, Mapping):
         raise KellyError(f"checkpoint lacks {key!r}", path=path, field=key)
     return dict(value)
-
-
-def _tensors(state: Mapping[str, object]) -> dict[str, torch.Tensor]:
-    return {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
 
 
 def _finite_or_none(value: float) -> float | None:

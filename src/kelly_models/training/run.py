@@ -7,7 +7,12 @@ Layout of the output folder::
     OUTPUT/metrics/<name>_metrics.png           loss curves
     OUTPUT/metrics/<name>_history.json          the loop's history, rewritten every epoch
     OUTPUT/checkpoints/<name>/step-*.pt best.pt resumable checkpoints
-    OUTPUT/summary.json, OUTPUT/summary.md       one row per model
+    OUTPUT/summary.json, OUTPUT/summary.md       one row per model trained into OUTPUT
+    OUTPUT/.kelly-lock                           held while a run writes OUTPUT
+
+Nothing outside OUTPUT is written or deleted: a symbolic link where a run writes is
+refused before any work (:func:`check_run_folder`), and each writer checks its path
+again (:mod:`.runfolder`).
 
 Exporters are found through the registry by name, never imported (kelly_models does not
 import kelly_export).
@@ -36,12 +41,14 @@ from kelly_core.registry import Registry
 from kelly_models.datasets.common import empty_dataset_error
 from kelly_models.training.adapter import as_module
 from kelly_models.training.augment import AUGMENTABLE, augment_keys
-from kelly_models.training.checkpoint import CheckpointManager
+from kelly_models.training.checkpoint import BEST_NAME, RECORD_NAME, CheckpointManager
 from kelly_models.training.config import DeviceName, TrainConfig
 from kelly_models.training.discovery import DatasetChoice, find_dataset
 from kelly_models.training.evaluate import EMOTION_COLUMNS, evaluate, shuffle_emotion
 from kelly_models.training.loop import Callback, FitResult, Trainer
 from kelly_models.training.plots import plot_history
+from kelly_models.training.report import ModelReport, json_float
+from kelly_models.training.runfolder import RunLock, checked, planned_paths, refuse_links
 from kelly_models.training.sequences import (
     SequenceSet,
     fold_splits,
@@ -50,7 +57,14 @@ from kelly_models.training.sequences import (
 )
 from kelly_models.training.tasks import Baseline, Task, task_for
 
-__all__ = ["ModelReport", "RunOptions", "pick_device", "train_model", "train_models"]
+__all__ = [
+    "ModelReport",
+    "RunOptions",
+    "check_run_folder",
+    "pick_device",
+    "train_model",
+    "train_models",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -97,85 +111,6 @@ class RunOptions:
     progress: bool = True
 
 
-@attrs.frozen(kw_only=True)
-class ModelReport:
-    """The outcome of training one model: one row of the summary."""
-
-    model: str
-    dataset: str
-    synthetic: bool
-    epochs: int
-    best_epoch: int
-    stopped_early: bool
-    train_loss: float
-    val_loss: float
-    test: Mapping[str, float]
-    """Test-split metrics with ``baseline_*`` beside each (see :class:`~.tasks.Task`); with
-    ``folds > 1`` the mean over the folds."""
-    spread: Mapping[str, float] = attrs.field(factory=dict)
-    """Standard deviation of each test metric over the folds (0 with one split)."""
-    folds: int = 1
-    """Folds trained (1: one train/validation/test split)."""
-    headline: str
-    baseline: str = "mean"
-    """Name of the strongest baseline (see :mod:`.baselines`), whose values are ``baseline_*``."""
-    baselines: tuple[str, ...] = ()
-    """Every baseline scored, in order."""
-    parameters: int
-    file: Path
-    file_bytes: int
-    seconds: float
-    epoch_seconds: float
-    """Mean wall time of one epoch (training plus validation)."""
-
-    @property
-    def beats_baseline(self) -> bool:
-        """Whether the test loss is below the baseline's and the headline metric above it."""
-        loss, base = self.test.get("loss", math.nan), self.test.get("baseline_loss", math.nan)
-        metric = self.test.get(self.headline, math.nan)
-        base_metric = self.test.get(f"baseline_{self.headline}", math.nan)
-        return bool(loss < base and metric > base_metric)
-
-    def to_dict(self) -> dict[str, object]:
-        """Return a JSON-ready row."""
-        return {
-            "model": self.model,
-            "dataset": self.dataset,
-            "synthetic": self.synthetic,
-            "epochs": self.epochs,
-            "best_epoch": self.best_epoch + 1,
-            "stopped_early": self.stopped_early,
-            "train_loss": _json_float(self.train_loss),
-            "val_loss": _json_float(self.val_loss),
-            "test_loss": _json_float(self.test.get("loss", math.nan)),
-            "baseline_test_loss": _json_float(self.test.get("baseline_loss", math.nan)),
-            "metric": self.headline,
-            "metric_value": _json_float(self.test.get(self.headline, math.nan)),
-            "metric_std": _json_float(self.spread.get(self.headline, math.nan)),
-            "folds": self.folds,
-            "baseline_metric_value": _json_float(
-                self.test.get(f"baseline_{self.headline}", math.nan)
-            ),
-            "baseline": self.baseline,
-            "baselines": {
-                name: {
-                    "loss": _json_float(self.test.get(f"{name}_loss", math.nan)),
-                    self.headline: _json_float(self.test.get(f"{name}_{self.headline}", math.nan)),
-                }
-                for name in self.baselines
-            },
-            "emotion_shuffled_metric_value": _json_float(
-                self.test.get(f"shuffled_{self.headline}", math.nan)
-            ),
-            "beats_baseline": self.beats_baseline,
-            "parameters": self.parameters,
-            "file": str(self.file),
-            "file_bytes": self.file_bytes,
-            "seconds": round(self.seconds, 3),
-            "epoch_seconds": round(self.epoch_seconds, 3),
-        }
-
-
 def train_models(
     registry: Registry,
     names: Sequence[str],
@@ -184,13 +119,41 @@ def train_models(
     *,
     callbacks: Sequence[Callback] = (),
 ) -> list[ModelReport]:
-    """Train, evaluate and export each model in ``names``; return one report each."""
+    """Train, evaluate and export each model in ``names``; return one report each.
+
+    :raises OutputError: Before any work, if another process is writing the run folder
+        (:class:`~.runfolder.RunLock`, held meanwhile), or the folder holds a symbolic link
+        where the run writes (:func:`check_run_folder`).
+    """
     reports = []
-    for name in names:
-        choice = find_dataset(registry, name, options.datasets_dir, synthetic=options.synthetic)
-        logger.info("%s: dataset %r (%s)", name, choice.name, choice.reason)
-        reports.append(train_model(registry, name, choice, config, options, callbacks=callbacks))
+    with RunLock(options.output):
+        check_run_folder(registry, names, config, options)
+        for name in names:
+            choice = find_dataset(registry, name, options.datasets_dir, synthetic=options.synthetic)
+            logger.info("%s: dataset %r (%s)", name, choice.name, choice.reason)
+            reports.append(
+                train_model(registry, name, choice, config, options, callbacks=callbacks)
+            )
     return reports
+
+
+def check_run_folder(
+    registry: Registry, names: Sequence[str], config: TrainConfig, options: RunOptions
+) -> None:
+    """Refuse a run folder holding a symbolic link anywhere this run writes.
+
+    :raises OutputError: Naming the link (:func:`~.runfolder.check_no_link`).
+    """
+    entry = cast(ExporterEntry, registry.resolve("exporter", options.export_format).entry)
+    stems = [registry.spec(name).file_stem for name in names]
+    paths = planned_paths(
+        options.output,
+        stems,
+        suffix=entry.suffix,
+        folds=config.folds,
+        checkpoint_files=(BEST_NAME, RECORD_NAME),
+    )
+    refuse_links(options.output, paths)
 
 
 def train_model(
@@ -236,7 +199,9 @@ def train_model(
     ]
     first = folds[0]
     scores, spread = _fold_mean([f.scores for f in folds])
-    atomic_write_json(metrics_dir / f"{stem}_baseline.json", first.baseline.to_dict())
+    atomic_write_json(
+        checked(metrics_dir / f"{stem}_baseline.json", options.output), first.baseline.to_dict()
+    )
     reference = getattr(dataset, "tonal_reference", None)
     if config.augment_keys and name in AUGMENTABLE:
         reference = "absolute"
@@ -245,7 +210,7 @@ def train_model(
     series = result.history.series
     plot_history(
         result.history,
-        metrics_dir / f"{stem}_metrics.png",
+        checked(metrics_dir / f"{stem}_metrics.png", options.output),
         baseline_loss=first.scores.get("baseline_loss"),
     )
     epoch_times = [t for f in folds for t in f.result.history.series.get("epoch_seconds", [])]
@@ -271,7 +236,7 @@ def train_model(
         epoch_seconds=sum(epoch_times) / len(epoch_times) if epoch_times else math.nan,
     )
     atomic_write_json(
-        metrics_dir / f"{stem}_metrics.json",
+        checked(metrics_dir / f"{stem}_metrics.json", options.output),
         _json_clean(
             {
                 "model": name,
@@ -361,10 +326,13 @@ def _fit_fold(
         task,
         config,
         device=options.device,
-        checkpoints=CheckpointManager(checkpoint_dir, keep_last=config.keep_last),
+        checkpoints=CheckpointManager(
+            checkpoint_dir, keep_last=config.keep_last, root=options.output
+        ),
         history_path=options.output / "metrics" / f"{stem}{suffix}_history.json",
         callbacks=callbacks,
         progress=options.progress,
+        run_folder=options.output,
     )
     result = trainer.fit(train, val, resume=options.resume)
     baseline = Baseline.fit(train.stacked_targets(), train.stacked_inputs(), kind=task.kind)
@@ -429,14 +397,14 @@ def _export(
         raise KellyError(f"{type(model).__name__} does not implement kelly_core.Model")
     entry = cast(ExporterEntry, registry.resolve("exporter", options.export_format).entry)
     exporter = registry.exporter(options.export_format)
-    target = options.output / f"{model.spec.file_stem}{entry.suffix}"
+    target = checked(options.output / f"{model.spec.file_stem}{entry.suffix}", options.output)
     metadata: dict[str, object] = {
         "training": {
             "dataset": choice.name,
             "synthetic": choice.synthetic,
             "seed": config.seed,
             "epochs": config.epochs,
-            "test_loss": _json_float(scores.get("loss", math.nan)),
+            "test_loss": json_float(scores.get("loss", math.nan)),
             "kelly_version": __version__,
         }
     }
@@ -466,13 +434,9 @@ def _seed_option(
     return {"seed": config.seed} if takes else {}
 
 
-def _json_float(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
 def _json_clean(value: object) -> object:
     if isinstance(value, float):
-        return _json_float(value)
+        return json_float(value)
     if isinstance(value, Mapping):
         return {str(k): _json_clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -1,14 +1,28 @@
-"""The run summary: one row per model, as a text table, Markdown and JSON."""
+"""The run summary: one row per model, as a text table, Markdown and JSON.
+
+``summary.json`` and ``summary.md`` describe every model trained into the run folder, not
+only the last run's: :func:`write_summary` keeps the rows of the models a run did not
+train (read back from ``summary.json``) and replaces the rows of those it did.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from kelly_core.errors import KellyError, KellyWarning
 from kelly_core.fileio import atomic_write_json, atomic_write_text
-from kelly_models.training.run import ModelReport
+from kelly_models.training.report import ModelReport
+from kelly_models.training.runfolder import check_no_link
 
-__all__ = ["format_table", "write_summary"]
+__all__ = ["format_table", "merge_reports", "write_summary"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_SUMMARY_BYTES = 16 * 1024 * 1024
 
 _HEADERS = (
     "model",
@@ -80,7 +94,21 @@ def format_table(reports: Sequence[ModelReport], *, markdown: bool = False) -> s
 
 
 def write_summary(reports: Sequence[ModelReport], output: Path) -> tuple[Path, Path]:
-    """Write ``summary.json`` and ``summary.md`` into ``output``; return both paths."""
+    """Write ``summary.json`` and ``summary.md`` into ``output``; return both paths.
+
+    Rows of models trained into ``output`` earlier and not by this run are kept
+    (:func:`merge_reports`).
+
+    :raises OutputError: If either file, or ``output``'s entry for it, is a symbolic link.
+    """
+    for name in ("summary.json", "summary.md"):
+        check_no_link(output / name, root=output)
+    merged = merge_reports(_earlier(output / "summary.json"), reports)
+    trained = {r.model for r in reports}
+    kept = [r.model for r in merged if r.model not in trained]
+    if kept:
+        logger.info("summary: also lists %s, trained into %s earlier", ", ".join(kept), output)
+    reports = merged
     json_path = atomic_write_json(
         output / "summary.json", {"models": [r.to_dict() for r in reports]}, indent=1
     )
@@ -147,3 +175,40 @@ def verdict_line(reports: Sequence[ModelReport]) -> str:
             f"{_number(row['baseline_test_loss'])})"
         )
     return "NOT better than the strongest baseline: " + "; ".join(parts)
+
+
+def merge_reports(
+    earlier: Sequence[ModelReport], reports: Sequence[ModelReport]
+) -> list[ModelReport]:
+    """``earlier`` in their order with each model of ``reports`` replacing its row; models
+    new to the folder after them, in ``reports``' order."""
+    fresh = {r.model: r for r in reports}
+    merged: list[ModelReport] = []
+    for report in earlier:
+        if all(r.model != report.model for r in merged):
+            merged.append(fresh.pop(report.model, report))
+    return merged + [r for r in reports if r.model in fresh]
+
+
+def _earlier(path: Path) -> list[ModelReport]:
+    """The rows of an earlier ``summary.json`` (none, with a warning, if it cannot be read)."""
+    if not path.exists():
+        return []
+    try:
+        if not path.is_file() or path.stat().st_size > _MAX_SUMMARY_BYTES:
+            raise ValueError("not a regular file of at most 16 MiB")
+        document = json.loads(path.read_text(encoding="utf-8"))
+        rows = document["models"]
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise TypeError("'models' is not a list of objects")
+        reports = [ModelReport.from_dict(row) for row in rows]
+    except (OSError, ValueError, TypeError, KeyError, KellyError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        warnings.warn(
+            f"{path}: cannot read the earlier summary ({reason}); it is rewritten with this "
+            "run's models only",
+            KellyWarning,
+            stacklevel=3,
+        )
+        return []
+    return reports
