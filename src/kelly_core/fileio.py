@@ -7,6 +7,11 @@ matches them. One left by a killed process (``kill -9``) is removed by
 :func:`remove_stale_temp_files`, which writers call on the folders they own. Every
 failure to write raises :class:`~kelly_core.errors.OutputError` naming the path;
 :func:`check_output_path` finds most such failures before any work starts.
+
+Reads of untrusted inputs go through :func:`read_regular_bytes`: the path must be a
+regular file (a FIFO, a device, a socket or a folder is refused before it is opened, so
+nothing waits forever on a pipe), it is opened with ``O_NONBLOCK`` and checked again on
+the open descriptor, and at most ``limit`` bytes are read.
 """
 
 from __future__ import annotations
@@ -15,23 +20,29 @@ import contextlib
 import json
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final, Literal
 
-from kelly_core.errors import OutputError
+from kelly_core.errors import KellyError, OutputError
 
 __all__ = [
     "TEMP_SUFFIX",
+    "InputFileError",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
     "check_output_path",
+    "file_kind",
+    "format_size",
     "input_problem",
     "is_temp_name",
+    "read_regular_bytes",
+    "regular_file_problem",
     "remove_stale_temp_files",
 ]
 
@@ -242,4 +253,103 @@ def input_problem(
         return f"is a folder; expected a {what}"
     if kind == "folder" and not target.is_dir():
         return f"is a file; expected a {what}"
+    if kind == "file":
+        return regular_file_problem(target, what=what)
     return None
+
+
+class InputFileError(KellyError, OSError):
+    """An input file is of the wrong kind (a FIFO, a device, a folder), too large, or
+    cannot be read; ``reason`` is the sentence without the path."""
+
+
+_KINDS: Final = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISREG, "a regular file"),
+)
+
+
+def file_kind(mode: int) -> str:
+    """Name the kind of file of ``st_mode`` ``mode``: ``"a FIFO (named pipe)"``, ..."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def format_size(size: int) -> str:
+    """``16 MiB``, ``128 KiB`` or ``1000 bytes``: the largest unit that divides ``size``."""
+    for unit, name in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if size >= unit and size % unit == 0:
+            return f"{size // unit} {name}"
+    return f"{size} bytes"
+
+
+def _article(what: str) -> str:
+    return f"an {what}" if what[:1].lower() in "aeiou" else f"a {what}"
+
+
+def regular_file_problem(path: str | os.PathLike[str], *, what: str) -> str | None:
+    """Return why ``path`` is not a regular file to read as a ``what`` (``"CSV file"``),
+    or ``None``. Symbolic links are followed; nothing is opened."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return f"no such file; expected {_article(what)}"
+    except (OSError, ValueError) as exc:  # ELOOP, EACCES on a parent, a NUL byte
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else "a bad name"
+        return f"cannot look at it ({detail.lower()}); expected {_article(what)}"
+    if not stat.S_ISREG(mode):
+        return f"is {file_kind(mode)}; expected {_article(what)}"
+    return None
+
+
+def _too_large(size: int, limit: int, what: str) -> str:
+    return f"is {size} bytes; expected {_article(what)} of at most {format_size(limit)}"
+
+
+def read_regular_bytes(path: str | os.PathLike[str], *, limit: int, what: str) -> bytes:
+    """Read a regular file of at most ``limit`` bytes, never waiting on a special file.
+
+    The kind is checked with ``os.stat`` before the file is opened, and again on the
+    descriptor (opened with ``O_NONBLOCK``), so a file swapped for a FIFO in between is
+    refused too; a file that grows past ``limit`` while it is read is refused.
+
+    :raises InputFileError: If ``path`` is missing, not a regular file, larger than
+        ``limit`` bytes or unreadable; the message names ``what`` (``"MIDI file"``).
+    """
+    path = Path(path)
+    problem = regular_file_problem(path, what=what)
+    if problem is not None:
+        raise InputFileError(problem, path=path)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise InputFileError(f"cannot open it: {_reason(exc).lower()}", path=path) from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputFileError(
+                f"is {file_kind(info.st_mode)}; expected {_article(what)}", path=path
+            )
+        if info.st_size > limit:
+            raise InputFileError(_too_large(info.st_size, limit, what), path=path)
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        if isinstance(exc, InputFileError):
+            raise
+        raise InputFileError(f"cannot read it: {_reason(exc).lower()}", path=path) from exc
+    finally:
+        os.close(fd)
+    if total > limit:
+        raise InputFileError(f"grew past {format_size(limit)} while it was read", path=path)
+    return b"".join(chunks)
