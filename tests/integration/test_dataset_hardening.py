@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from kelly_core.cli import main
-from kelly_core.errors import DatasetError
 from kelly_models.datasets.chords import open_chords
 from kelly_models.datasets.deam import open_deam
 from kelly_models.datasets.groove_midi import open_groove
@@ -115,16 +114,22 @@ class TestFoundFiles:
             ds = open_deam(root, use_cache=False, workers=1)
         assert "9.mp3" in {s.path.name for s in ds.skipped}
         counts = [r.getMessage() for r in caplog.records if "deam: skipped" in r.getMessage()]
-        assert counts == [f"deam: skipped {len(ds.skipped)} of 5 files (see Dataset.skipped)"]
+        n = len(ds.skipped)
+        assert counts == [f"deam: skipped {n} of 5 files or index rows (see Dataset.skipped)"]
 
     def test_deam_dynamic_value_outside_unit_range(self, tmp_path: Path) -> None:
+        """The row is skipped with its reason (the song keeps its static rating)."""
         paths = write_deam(tmp_path)
         arousal = paths["dynamic"] / "arousal.csv"
         arousal.write_text(arousal.read_text().replace("0.3", "3.5", 1))
-        with pytest.raises(DatasetError, match=r"dynamic rating 3\.5 outside \[-1, 1\]") as info:
-            open_deam(tmp_path, use_cache=False, workers=1)
-        assert info.value.path == arousal
-        assert info.value.field == "sample_16000ms"
+        ds = open_deam(tmp_path, use_cache=False, workers=1)
+        (row,) = [s for s in ds.skipped if s.path == arousal]
+        assert row.reason == (
+            "arousal.csv line 2: song 2: sample_16000ms 3.5 is outside [-1, 1]; "
+            "the song's dynamic row is not used"
+        )
+        song2 = next(ds[i] for i in range(len(ds)) if Path(ds[i].source).stem == "2")
+        assert len(song2.inputs) == 35  # the whole song, labelled with its static rating
 
 
 class TestSkipReasons:

@@ -5,6 +5,12 @@ replaced anywhere in the document by any JSON value, a key dropped, the text cut
 flipped), and feeds the result to the reader. A reader may accept the file or raise a
 ``KellyError``; any other exception (RecursionError, OverflowError, ValueError from a
 parser, TypeError, ...) fails the test.
+
+The dataset index readers are fuzzed further: MAESTRO and Groove MIDI rows naming the same
+file in any spelling and split (one item per file, the first row's split, every repeat
+reported); DEAM ratings that are NaN, inf, out of range, text or repeated (labels finite
+and in range, every row kept or reported); damaged MIDI bytes (skip reasons are
+sentences, never a parser's own words).
 """
 
 from __future__ import annotations
@@ -225,3 +231,176 @@ def test_groove_index_rows_raise_only_kelly_errors(
         return
     for i in range(len(ds)):
         assert Path(ds[i].source).resolve().is_relative_to(root.resolve())
+
+
+_SPELLINGS = st.sampled_from(
+    ["{n}", "./{n}", "{y}/./{f}", "{y}//{f}", "{y}/../{y}/{f}", "{y}/{f}", "./{y}//./{f}"]
+)
+
+
+@_SETTINGS
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 1), _SPELLINGS, st.sampled_from(["train", "test", "validation"])),
+        max_size=8,
+    )
+)
+def test_maestro_duplicate_rows_count_once(
+    tmp_path_factory: object, rows: list[tuple[int, str, str]]
+) -> None:
+    """Any number of rows naming the two good files, in any spelling and split: one item
+    per file, split of its first row, and each file listed more than once is reported."""
+    from tests.unit.kelly_models.datasets.helpers import write_maestro
+
+    root = Path(str(tmp_path_factory.mktemp("maestro")))  # type: ignore[attr-defined]
+    index = write_maestro(root)
+    lines = index.read_text(encoding="utf-8").splitlines()
+    header, body = lines[0], lines[1:]
+    names = {0: ("2018", "MIDI-Unprocessed_0.midi"), 1: ("2017", "MIDI-Unprocessed_1.midi")}
+    listed: list[tuple[int, str]] = [(0, "train"), (1, "test")]  # the fixture's own rows
+    for file, spelling, split in rows:
+        year, name = names[file]
+        text = spelling.format(n=f"{year}/{name}", y=year, f=name)
+        body.append(f"C,T,{split},{year},{text},x.wav,1.0")
+        listed.append((file, split))
+    index.write_text("\n".join([header, *body]) + "\n", encoding="utf-8")
+    ds = open_maestro(root, use_cache=False, workers=1)
+    sources = [Path(ds[i].source).resolve() for i in range(len(ds))]
+    assert len(sources) == len(set(sources)) == 2
+    first_split = {f: next(s for g, s in listed if g == f) for f in (0, 1)}
+    assert [ds[i].split for i in range(2)] == [first_split[0], first_split[1]]
+    repeats = [s.reason for s in ds.skipped if "is listed" in s.reason]
+    counts = {f: sum(1 for g, _ in listed if g == f) for f in (0, 1)}
+    assert len(repeats) == sum(1 for c in counts.values() if c > 1)
+    for count in counts.values():
+        if count > 1:
+            assert any(f"is listed {count} times" in r for r in repeats)
+
+
+@_SETTINGS
+@given(
+    splits=st.lists(st.sampled_from(["train", "test", "validation"]), min_size=1, max_size=6),
+    spellings=st.lists(_SPELLINGS, min_size=6, max_size=6),
+)
+def test_groove_duplicate_rows_count_once(
+    tmp_path_factory: object, splits: list[str], spellings: list[str]
+) -> None:
+    from tests.unit.kelly_models.datasets.helpers import write_groove
+
+    root = Path(str(tmp_path_factory.mktemp("groove")))  # type: ignore[attr-defined]
+    index = write_groove(root)
+    extra = ""
+    for split, spelling in zip(splits, spellings, strict=False):
+        name = spelling.format(
+            n="drummer1/session1/1_funk_100_beat_4-4.mid", y="drummer1",
+            f="session1/1_funk_100_beat_4-4.mid",
+        )  # fmt: skip
+        extra += f"d,s,9,funk,100,beat,4-4,{name},,9.6,{split}\n"
+    index.write_text(index.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    ds = open_groove(root, use_cache=False, workers=1)
+    assert len(ds) == 1
+    assert ds[0].split == "train"  # the fixture's row comes first
+    (repeat,) = [s.reason for s in ds.skipped]
+    assert f"is listed {len(splits) + 1} times" in repeat
+    assert repeat.endswith("kept line 2 (train)")
+
+
+_LABELS = st.one_of(
+    st.sampled_from(["nan", "NaN", "inf", "-inf", "Infinity", "1e999", "", "abc", "0", "10"]),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(min_value=1, max_value=9).map(str),
+)
+
+
+@_SETTINGS
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(["1", "2", "02", "2.0", "3"]), _LABELS, _LABELS), max_size=8
+    )
+)
+def test_deam_static_labels_are_finite_and_every_row_is_accounted_for(
+    tmp_path_factory: object, rows: list[tuple[str, str, str]]
+) -> None:
+    """Non-finite, out-of-range and duplicate ratings: never in the labels, each reported."""
+    from kelly_models.datasets.deam import read_static
+
+    folder = Path(str(tmp_path_factory.mktemp("deam")))  # type: ignore[attr-defined]
+    path = folder / "static.csv"
+    body = "".join(f"{song}, {v}, 1, {a}, 1\n" for song, v, a in rows)
+    path.write_text("song_id, valence_mean, valence_std, arousal_mean, arousal_std\n" + body)
+    labels, skipped = read_static(path)
+    assert all(np.isfinite(v).all() and np.all(np.abs(v) <= 1) for v in labels.values())
+    assert len(labels) + len(skipped) == len(rows)
+    assert all(s.reason.startswith("static.csv line ") for s in skipped)
+    assert not any("could not convert" in s.reason for s in skipped)
+
+
+@_SETTINGS
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(["1", "2", "2.0"]), st.lists(_LABELS, min_size=3, max_size=3)),
+        max_size=6,
+    )
+)
+def test_deam_dynamic_series_are_finite_and_every_row_is_accounted_for(
+    tmp_path_factory: object, rows: list[tuple[str, list[str]]]
+) -> None:
+    from kelly_models.datasets.deam import read_dynamic
+
+    folder = Path(str(tmp_path_factory.mktemp("deam")))  # type: ignore[attr-defined]
+    path = folder / "arousal.csv"
+    body = "".join(f"{song},{','.join(cells)}\n" for song, cells in rows)
+    path.write_text("song_id,sample_15000ms,sample_15500ms,sample_16000ms\n" + body)
+    series, skipped = read_dynamic(path)
+    values = [v for s in series.values() for v in s.values()]
+    assert all(np.isfinite(v) and -1 <= v <= 1 for v in values)
+    assert len(series) + len(skipped) == len(rows)
+
+
+_RAW_TEXT = (
+    "Error", "()", "NoneType", "list index", "arg is an empty", "division by zero",
+    "has no attribute", "not subscriptable", "codec can't", "[Errno", "no detail",
+)  # fmt: skip
+_MIDI: list[bytes] = []
+
+
+@_SETTINGS
+@given(
+    edits=st.lists(
+        st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255), st.booleans()),
+        min_size=1,
+        max_size=6,
+    ),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+)
+def test_midi_skip_reasons_are_sentences(
+    tmp_path_factory: object, edits: list[tuple[float, int, bool]], cut: float | None
+) -> None:
+    """Damaged MIDI files are skipped with a sentence, never a parser's raw words."""
+    from kelly_models.datasets.cache import _run_one
+    from kelly_models.datasets.common import Unusable
+    from kelly_models.datasets.lakh import read_lakh_file
+    from tests.unit.kelly_models.datasets.helpers import write_lakh
+
+    folder = Path(str(tmp_path_factory.mktemp("midi")))  # type: ignore[attr-defined]
+    if not _MIDI:
+        _MIDI.append(write_lakh(folder / "lakh")["full"].read_bytes())
+    data = bytearray(_MIDI[0])
+    for where, value, insert in edits:
+        at = int(where * len(data))
+        if insert:
+            data[at:at] = bytes([value])
+        elif at < len(data):
+            data[at] = value
+    if cut is not None:
+        data = data[: int(cut * len(data))]
+    path = folder / "damaged.mid"
+    path.write_bytes(bytes(data))
+    reason: str | None = None
+    try:
+        _run_one(read_lakh_file, path, {"min_notes": 16})
+    except Unusable as exc:
+        reason = exc.reason
+    if reason is not None:
+        assert reason
+        assert not any(raw in reason for raw in _RAW_TEXT), reason

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Final
@@ -12,14 +15,18 @@ import attrs
 import numpy as np
 
 from kelly_core.errors import DatasetError
+from kelly_core.fileio import InputFileError, format_size, read_regular_bytes
 from kelly_core.records import Example, SkippedFile, Split
+from kelly_models.datasets.common import INDEX_MAX_BYTES, INDEX_MAX_CELLS, INDEX_MAX_LINE
 
 __all__ = [
     "SPLITS",
     "ArrayDataset",
     "ExampleRef",
     "hash_split",
+    "iter_csv_rows",
     "read_csv_index",
+    "read_csv_rows",
 ]
 
 SPLITS: Final[tuple[Split, ...]] = ("train", "validation", "test")
@@ -108,34 +115,112 @@ def hash_split(key: str, *, validation: float = 0.1, test: float = 0.1) -> Split
     return "train"
 
 
-def read_csv_index(
+def _index_text(path: Path) -> str:
+    """The text of an index file, read within the limits of :mod:`.common`."""
+    if not os.path.lexists(path):
+        raise DatasetError("index file not found", path=path, expected="a CSV file")
+    try:
+        data = read_regular_bytes(path, limit=INDEX_MAX_BYTES, what="CSV file")
+    except InputFileError as exc:
+        raise DatasetError(exc.reason, path=path) from None
+    data = data.removeprefix(codecs.BOM_UTF8)
+    position, number = 0, 1
+    while position <= len(data):
+        end = data.find(b"\n", position)
+        end = len(data) if end < 0 else end
+        if end - position > INDEX_MAX_LINE:
+            raise DatasetError(
+                f"line {number} is {end - position} bytes long; expected lines of at most "
+                f"{format_size(INDEX_MAX_LINE)}",
+                path=path,
+            )
+        position, number = end + 1, number + 1
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_number = data.count(b"\n", 0, exc.start) + 1
+        raise DatasetError(
+            f"line {line_number} is not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            "expected a UTF-8 CSV file",
+            path=path,
+        ) from None
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"a cell is longer than {csv.field_size_limit()} characters (an unclosed quote?)"
+    return "malformed CSV row (an unclosed or stray quote?)"
+
+
+def iter_csv_rows(
     path: Path,
     required: Sequence[str],
     *,
     nonempty: Sequence[str] | None = None,
     strip: bool = True,
-) -> list[dict[str, str]]:
-    """Read a CSV index file; fail at once, naming the path and column, if it is unusable.
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Read a CSV index file row by row; fail, naming the path and column, if it is unusable.
 
     Header names and values are stripped of surrounding spaces (DEAM writes ``a, b``).
+    The file must be a regular file within the limits of :mod:`kelly_models.datasets.common`
+    (size, line length, cells); it is read whole (it is small), rows are made one at a
+    time, so a caller that keeps less than the row (DEAM's dynamic series) keeps memory
+    in proportion to what it keeps.
 
     :param path: The CSV file.
     :param required: Columns that must be present.
     :param nonempty: Columns whose cells must not be empty (default: ``required``).
-    :returns: One dict per data row, keyed by stripped column names.
-    :raises DatasetError: If the file is missing or unreadable, has no header, lacks a
-        required column, or a row has an empty required value.
+    :returns: ``(line number, row)`` per data row; a row maps the stripped column names
+        to its cells; a short row has only its own cells, plus ``""`` for each required
+        column it lacks. Blank rows are left out.
+    :raises DatasetError: If the file is missing, of the wrong kind, too large or not
+        UTF-8, has no header, a repeated or missing required column, or a row has an
+        empty required value.
     """
-    if not path.is_file():
-        raise DatasetError("index file not found", path=path, expected="a CSV file")
+    reader = csv.reader(io.StringIO(_index_text(path), newline=""), skipinitialspace=True)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle, skipinitialspace=True))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(f"cannot read index file: {exc}", path=path) from exc
-    if not rows:
-        raise DatasetError("index file is empty; expected a header row", path=path)
-    header = [h.strip() if strip else h for h in rows[0]]
+        first = next(reader, None)
+        if first is None:
+            raise DatasetError("index file is empty; expected a header row", path=path)
+        header = _header(path, [h.strip() if strip else h for h in first], required)
+        cells = 0
+        for row in reader:
+            cells += max(len(row), 1)
+            if cells > INDEX_MAX_CELLS:
+                raise DatasetError(
+                    f"more than {INDEX_MAX_CELLS} cells by line {reader.line_num}; "
+                    f"expected at most {INDEX_MAX_CELLS} cells",
+                    path=path,
+                )
+            if not any(cell.strip() for cell in row):
+                continue
+            record = {h: cell.strip() for h, cell in zip(header, row, strict=False)}
+            for column in required:
+                record.setdefault(column, "")
+            for column in required if nonempty is None else nonempty:
+                if record[column] == "":
+                    raise DatasetError(
+                        f"line {reader.line_num}: column {column!r} is empty",
+                        path=path,
+                        field=column,
+                    )
+            yield reader.line_num, record
+    except csv.Error as exc:
+        raise DatasetError(f"line {reader.line_num}: {_csv_problem(exc)}", path=path) from None
+
+
+def read_csv_rows(
+    path: Path,
+    required: Sequence[str],
+    *,
+    nonempty: Sequence[str] | None = None,
+    strip: bool = True,
+) -> list[tuple[int, dict[str, str]]]:
+    """:func:`iter_csv_rows` as a list (the whole file is checked before it returns)."""
+    return list(iter_csv_rows(path, required, nonempty=nonempty, strip=strip))
+
+
+def _header(path: Path, header: list[str], required: Sequence[str]) -> list[str]:
     for column in required:
         if column not in header:
             raise DatasetError(
@@ -145,18 +230,26 @@ def read_csv_index(
                 expected=tuple(required),
                 got=tuple(header),
             )
-    out: list[dict[str, str]] = []
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        record = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header)}
-        for column in required if nonempty is None else nonempty:
-            if record[column] == "":
-                raise DatasetError(
-                    f"line {line}: column {column!r} is empty", path=path, field=column
-                )
-        out.append(record)
-    return out
+    for i, column in enumerate(header):
+        if column and column in header[:i]:
+            raise DatasetError(
+                f"column {column!r} appears twice (columns {header.index(column) + 1} and "
+                f"{i + 1}); expected each column once",
+                path=path,
+                field=column,
+            )
+    return header
+
+
+def read_csv_index(
+    path: Path,
+    required: Sequence[str],
+    *,
+    nonempty: Sequence[str] | None = None,
+    strip: bool = True,
+) -> list[dict[str, str]]:
+    """:func:`read_csv_rows` without the line numbers."""
+    return [row for _, row in read_csv_rows(path, required, nonempty=nonempty, strip=strip)]
 
 
 def as_split(value: str, *, path: Path, line_hint: str = "") -> Split:

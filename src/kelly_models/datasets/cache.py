@@ -6,8 +6,9 @@ A reader hands :func:`process_files` a list of files and a top-level worker func
 every encoder setting (so changing one invalidates the cache), ``<file key>`` hashes the
 file's path, size and modification time. Each file is written atomically
 (:func:`kelly_core.fileio.atomic_path`), so an interrupted run resumes where it stopped.
-A file the worker cannot read is skipped, counted and listed (never fatal); its failure
-is not cached, so it is retried next time. Work runs on a process pool (one worker per
+A file the worker cannot read is skipped, counted and listed (never fatal) with a
+sentence saying why (:func:`skip_reason`); so is one whose examples hold NaN or inf. Its
+failure is not cached, so it is retried next time. Work runs on a process pool (one worker per
 core by default) with a tqdm progress bar that stays quiet when stderr is not a terminal.
 """
 
@@ -21,17 +22,27 @@ import os
 import struct
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Final, TypeAlias, cast
 
 import attrs
 import numpy as np
 
+from kelly_core.errors import KellyError
 from kelly_core.fileio import atomic_path, atomic_write_json
 from kelly_core.records import Example, SkippedFile, Split
 from kelly_models.datasets.base import ExampleRef
+from kelly_models.datasets.common import Unusable
 
-__all__ = ["CACHE_ENV", "Worker", "default_cache_dir", "process_files"]
+__all__ = [
+    "CACHE_ENV",
+    "Worker",
+    "default_cache_dir",
+    "log_skipped",
+    "process_files",
+    "skip_reason",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -91,40 +102,78 @@ def _load_refs(target: Path) -> list[ExampleRef] | None:
 
 def _why(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
+        return exc.strerror.lower()
+    return skip_reason(exc)
+
+
+_BY_TYPE: Final[tuple[tuple[type[BaseException], str], ...]] = (
+    (FileNotFoundError, "no such file"),
+    (PermissionError, "permission denied; expected a readable file"),
+    (IsADirectoryError, "is a folder; expected a file"),
+    (MemoryError, "too large to read into memory"),
+    (RecursionError, "malformed file: nested too deeply to read"),
+    (ZeroDivisionError, "malformed file: a value that must not be zero is zero"),
+    (OverflowError, "malformed file: a number too large for its field"),
+    (IndexError, "malformed file: a record points past the end of its data"),
+    (struct.error, "malformed file: a record points past the end of its data"),
+    (KeyError, "malformed file: an unknown field or event type"),
+    (UnicodeError, "malformed file: text that is not valid UTF-8"),
+    (TypeError, "malformed file: a value of the wrong type"),
+    (AttributeError, "malformed file: a value of the wrong type"),
+    (BrokenProcessPool, "the worker process reading it died (out of memory or killed)"),
+)
 
 
 def skip_reason(error: BaseException) -> str:
-    """Say what was wrong with a file a worker could not read, in words.
+    """Say what was wrong with a file a worker could not read, as a sentence.
 
-    Parsers raise bare ``EOFError``, ``IndexError`` or ``KeyError`` on damaged files; the
-    reason names the damage instead of only the exception type.
+    A reader's own reasons (:class:`~kelly_models.datasets.common.Unusable`, a
+    ``KellyError``) are kept; what a parser raises (a bare ``EOFError``,
+    ``ZeroDivisionError``, ``max() arg is an empty sequence``) is named by the kind of
+    damage, never by the exception's own text.
     """
-    detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if isinstance(error, Unusable):
+        return error.reason
+    if isinstance(error, KellyError):
+        return error.reason
     if isinstance(error, EOFError):
-        return "truncated file: it ends in the middle of a record" + (
-            f" ({detail})" if detail else ""
-        )
-    if isinstance(error, FileNotFoundError):
-        return "file not found"
-    if isinstance(error, PermissionError):
-        return "permission denied"
-    if isinstance(error, IsADirectoryError):
-        return "is a folder, not a file"
-    if isinstance(error, MemoryError):
-        return "too large to read into memory"
-    if isinstance(error, (IndexError, KeyError, struct.error, TypeError, AttributeError)):
-        return (
-            f"malformed file: the parser failed ({type(error).__name__}: {detail or 'no detail'})"
-        )
-    if isinstance(error, (ValueError, OSError)) and detail:
-        return detail
-    return f"{type(error).__name__}: {detail or 'no detail'}"
+        return "truncated file: it ends in the middle of a record"
+    for kind, reason in _BY_TYPE:
+        if isinstance(error, kind):
+            return reason
+    if isinstance(error, OSError) and error.strerror:
+        return f"cannot read the file: {error.strerror.lower()}"
+    if isinstance(error, ValueError):
+        return "malformed file: a value outside what its field allows"
+    return "unreadable file: the reader stopped on it"
+
+
+def _non_finite(examples: Sequence[Example]) -> str | None:
+    for example in examples:
+        for name in ("inputs", "targets"):
+            array = getattr(example, name)
+            bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+            if bad:
+                return (
+                    f"{name} hold {bad} non-finite value{'s' * (bad > 1)} (NaN or inf) "
+                    f"in {example.source}; expected finite numbers"
+                )
+    return None
 
 
 def _run_one(worker: Worker, path: Path, options: Mapping[str, object]) -> list[Example]:
-    return worker(path, options)
+    """Run ``worker`` on one file; any failure becomes :class:`Unusable` with a sentence
+    (decided here, where the worker ran), and non-finite values are refused."""
+    try:
+        examples = worker(path, options)
+    except Exception as exc:  # a corrupt file may make a parser raise anything
+        if isinstance(exc, Unusable):
+            raise
+        raise Unusable(skip_reason(exc), f"{type(exc).__name__}: {exc}") from None
+    problem = _non_finite(examples)
+    if problem is not None:
+        raise Unusable(problem)
+    return examples
 
 
 def _progress(total: int, desc: str) -> object:
@@ -145,6 +194,7 @@ def process_files(
     workers: int | None = None,
     splits: Mapping[Path, Split] | None = None,
     report: bool = True,
+    refused: Sequence[SkippedFile] = (),
 ) -> tuple[list[Example | ExampleRef], list[SkippedFile]]:
     """Run ``worker`` on every file (cached), returning examples and skipped files.
 
@@ -159,7 +209,9 @@ def process_files(
     :param splits: Split per file, overriding what the worker set (official split
         columns live in index files, not in the cached examples).
     :param report: Log the skipped count (a reader that skips more afterwards logs the
-        total itself).
+        total itself, with :func:`log_skipped`).
+    :param refused: What the reader skipped before (paths, index rows); they come first
+        in the returned list and count in the log line.
     """
     folder = (cache_dir or default_cache_dir()) / f"{reader}-{_digest([version, dict(options)])}"
     results: dict[int, list[Example | ExampleRef]] = {}
@@ -184,6 +236,8 @@ def process_files(
     def finish(i: int, examples: list[Example] | None, error: BaseException | None) -> None:
         bar.update(1)  # type: ignore[attr-defined]  # tqdm
         if error is not None:
+            if isinstance(error, Unusable) and error.detail:
+                logger.debug("%s: %s: %s", reader, files[i], error.detail)
             skipped[i] = SkippedFile(path=files[i], reason=skip_reason(error))
             return
         examples = examples or []
@@ -196,8 +250,8 @@ def process_files(
         if count <= 1:
             for i in todo:
                 try:
-                    out = worker(files[i], options)
-                except Exception as exc:  # a corrupt file may raise anything
+                    out = _run_one(worker, files[i], options)
+                except Exception as exc:  # Unusable, or a failure outside the worker
                     finish(i, None, exc)
                 else:
                     finish(i, out, None)
@@ -219,12 +273,18 @@ def process_files(
         for i in range(len(files))
         for item in results.get(i, [])
     ]
-    skipped_list = [skipped[i] for i in sorted(skipped)]
-    if skipped_list and report:
-        logger.warning(
-            "%s: skipped %d of %d files (see Dataset.skipped)",
-            reader,
-            len(skipped_list),
-            len(files),
-        )
+    skipped_list = [*refused, *(skipped[i] for i in sorted(skipped))]
+    if report:
+        log_skipped(reader, len(skipped_list), len(files) + len(refused))
     return items, skipped_list
+
+
+def log_skipped(reader: str, skipped: int, total: int) -> None:
+    """Log ``reader: skipped N of M files or index rows`` once, if any were skipped."""
+    if skipped:
+        logger.warning(
+            "%s: skipped %d of %d files or index rows (see Dataset.skipped)",
+            reader,
+            skipped,
+            total,
+        )

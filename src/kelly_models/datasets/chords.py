@@ -19,16 +19,18 @@ roots.
 
 One example per progression, one step per chord: inputs ``(T, 128)`` =
 ``harmony_context(emotion code, one-hot of the previous chord)`` (``N`` before the first),
-targets ``(T, 64)`` one-hot of the chord. A file with a malformed chord, numeral or mood
-is skipped with the reason.
+targets ``(T, 64)`` one-hot of the chord. A file with a malformed chord, numeral or mood,
+or an emotion that is not a finite number in [-1, 1] (``NaN``, ``null``, ``"high"``), is
+skipped with the reason naming the progression and the field.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final, cast
+from typing import Final
 
 import numpy as np
 
@@ -43,10 +45,11 @@ from kelly_core.encodings.context import harmony_context
 from kelly_core.encodings.emotion import encode_emotion
 from kelly_core.encodings.roman import parse_key
 from kelly_core.encodings.tonal import estimate_key, transpose_chord
+from kelly_core.errors import DatasetError
 from kelly_core.records import Example, Split
 from kelly_models.datasets.base import SPLITS, ArrayDataset, hash_split
 from kelly_models.datasets.cache import process_files
-from kelly_models.datasets.common import require_root
+from kelly_models.datasets.common import JSON_MAX_BYTES, Unusable, read_data_file, require_root
 from kelly_models.datasets.paths import inside_root
 
 __all__ = ["MOOD_TAGS", "READER_VERSION", "open_chords", "progression_example"]
@@ -75,19 +78,45 @@ def progression_example(
     return Example(inputs=inputs, targets=targets, source=source, split=split)
 
 
-def _emotion(entry: Mapping[str, object], classes: Sequence[int]) -> tuple[float, float]:
+def _shown(value: object) -> str:
+    """``value`` as JSON would write it (``null``, ``NaN``, ``"high"``), shortened."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _wrong(position: int, key: str, value: object, expected: str) -> Unusable:
+    return Unusable(f"progression {position}: {key!r} is {_shown(value)}; expected {expected}")
+
+
+def _unit(entry: Mapping[str, object], key: str, position: int) -> float:
+    value = entry[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _wrong(position, key, value, "a number in [-1, 1]")
+    number = float(value)
+    if not (math.isfinite(number) and -1.0 <= number <= 1.0):
+        raise _wrong(position, key, value, "a number in [-1, 1]")
+    return number
+
+
+def _emotion(
+    entry: Mapping[str, object], classes: Sequence[int], position: int = 0
+) -> tuple[float, float]:
     if "valence" in entry and "arousal" in entry:
-        v, a = float(cast(float, entry["valence"])), float(cast(float, entry["arousal"]))
-        if not (-1 <= v <= 1 and -1 <= a <= 1):
-            raise ValueError(f"valence/arousal must lie in [-1, 1], got {v}, {a}")
-        return v, a
+        return _unit(entry, "valence", position), _unit(entry, "arousal", position)
     mood = entry.get("mood")
     if mood is not None:
-        tags = [mood] if isinstance(mood, str) else list(cast(Sequence[str], mood))
-        unknown = [t for t in tags if str(t).lower() not in MOOD_TAGS]
+        tags = [mood] if isinstance(mood, str) else mood
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise _wrong(position, "mood", mood, "a mood tag or a list of mood tags")
+        unknown = [t for t in tags if t.lower() not in MOOD_TAGS]
         if unknown or not tags:
-            raise ValueError(f"unknown mood {unknown!r}; known: {', '.join(MOOD_TAGS)}")
-        points = np.array([MOOD_TAGS[str(t).lower()] for t in tags])
+            raise Unusable(
+                f"progression {position}: unknown mood {unknown!r}; known: {', '.join(MOOD_TAGS)}"
+            )
+        points = np.array([MOOD_TAGS[t.lower()] for t in tags])
         return float(points[:, 0].mean()), float(points[:, 1].mean())
     major = sum(1 for c in classes if c < NO_CHORD and c % 5 in (0, 3, 4))
     minor = sum(1 for c in classes if c < NO_CHORD and c % 5 in (1, 2)) + sum(
@@ -96,10 +125,10 @@ def _emotion(entry: Mapping[str, object], classes: Sequence[int]) -> tuple[float
     return 0.6 * (major - minor) / max(len(classes), 1), 0.0
 
 
-def _to_tonic(classes: Sequence[int], key: object) -> list[int]:
+def _to_tonic(classes: Sequence[int], key: str | None) -> list[int]:
     """Move absolute chord classes so that the tonic of ``key`` (or the estimate) is root 0."""
     if key is not None:
-        tonic, _ = parse_key(str(key))
+        tonic, _ = parse_key(key)
     else:
         histogram = np.zeros(12)
         for c in classes:
@@ -109,36 +138,66 @@ def _to_tonic(classes: Sequence[int], key: object) -> list[int]:
     return [transpose_chord(c, -tonic) for c in classes]
 
 
+def _document(path: Path) -> object:
+    data = read_data_file(path, limit=JSON_MAX_BYTES, what="JSON file")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        byte = data[exc.start]
+        raise Unusable(f"not UTF-8 text (byte 0x{byte:02x} at offset {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise Unusable(f"not valid JSON: {exc.msg} at {where}") from None
+    except ValueError:  # an integer literal longer than Python's 4300-digit limit
+        raise Unusable("not valid JSON: a number too long to read (over 4300 digits)") from None
+    except RecursionError:
+        raise Unusable("not valid JSON: nested too deeply to read") from None
+
+
+def _strings(entry: Mapping[str, object], key: str, position: int, expected: str) -> list[str]:
+    value = entry[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _wrong(position, key, value, expected)
+    return value
+
+
+def _classes(entry: Mapping[str, object], position: int, relative: bool) -> list[int]:
+    key = entry.get("key")
+    if key is not None and not isinstance(key, str):
+        raise _wrong(position, "key", key, "a key name")
+    try:
+        if "chords" in entry:
+            symbols = _strings(entry, "chords", position, "a list of chord symbols")
+            classes = [reduce_chord(s) for s in symbols]
+            return _to_tonic(classes, key) if relative and classes else classes
+        if "numerals" in entry and key is not None:
+            numerals = _strings(entry, "numerals", position, "a list of Roman numerals")
+            return [reduce_roman(n, key, key_relative=relative) for n in numerals]
+    except DatasetError as exc:
+        raise Unusable(f"progression {position}: {exc.reason}") from None
+    raise Unusable(f"progression {position}: needs 'chords' or 'numerals' and 'key'")
+
+
 def read_chords_file(path: Path, options: Mapping[str, object]) -> list[Example]:
     """Worker: one JSON file -> one example per progression."""
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = _document(path)
     entries = document.get("progressions") if isinstance(document, dict) else document
     if not isinstance(entries, list):
-        raise ValueError("expected a list of progressions or {'progressions': [...]}")
+        raise Unusable("expected a list of progressions or {'progressions': [...]}")
+    relative = bool(options.get("key_relative", True))
     out: list[Example] = []
     for position, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise ValueError(f"progression {position} is not an object")
-        relative = bool(options.get("key_relative", True))
-        if "chords" in entry:
-            classes = [reduce_chord(str(s)) for s in entry["chords"]]
-            if relative and classes:
-                classes = _to_tonic(classes, entry.get("key"))
-        elif "numerals" in entry and "key" in entry:
-            key = str(entry["key"])
-            classes = [reduce_roman(str(n), key, key_relative=relative) for n in entry["numerals"]]
-        else:
-            raise ValueError(f"progression {position}: needs 'chords' or 'numerals' and 'key'")
+            raise Unusable(f"progression {position} is not an object")
+        classes = _classes(entry, position, relative)
         if not classes:
-            raise ValueError(f"progression {position} is empty")
-        valence, arousal = _emotion(entry, classes)
+            raise Unusable(f"progression {position} is empty")
+        valence, arousal = _emotion(entry, classes, position)
         split = entry.get("split", hash_split(f"{path.name}:{position}"))
-        if split not in SPLITS:
-            raise ValueError(f"progression {position}: split {split!r} is not one of {SPLITS}")
+        if not isinstance(split, str) or split not in SPLITS:
+            raise _wrong(position, "split", split, f"one of {', '.join(SPLITS)}")
         out.append(
-            progression_example(
-                classes, valence, arousal, source=f"{path}#{position}", split=cast(Split, split)
-            )
+            progression_example(classes, valence, arousal, source=f"{path}#{position}", split=split)
         )
     return out
 
@@ -157,7 +216,7 @@ def open_chords(
     :param key_relative: Chords relative to the key's tonic (default); False: absolute.
     """
     folder = require_root(root, "chords")
-    files, refused = inside_root(folder, sorted(folder.rglob("*.json")))
+    files, refused = inside_root(folder, sorted(folder.rglob("*.json")), what="JSON file")
     files = files[:limit]
     items, skipped = process_files(
         files,
@@ -168,11 +227,12 @@ def open_chords(
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
+        refused=refused,
     )
     return ArrayDataset(
         "HarmonyPredictor",
         items,
-        refused + skipped,
+        skipped,
         name="chords",
         tonal_reference="tonic" if key_relative else "absolute",
     )

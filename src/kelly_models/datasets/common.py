@@ -1,13 +1,83 @@
-"""Small helpers shared by the readers (root checks, common options)."""
+"""Small helpers shared by the readers: root checks, common options, bounded reads.
+
+**Limits.** Every reader bounds what it reads; a file over its limit is refused in one
+line (an index file: a :class:`DatasetError`; a data file: skipped with the reason):
+
+- index CSVs (MAESTRO, Groove MIDI ``info.csv``, DEAM annotations):
+  :data:`INDEX_MAX_BYTES` per file, :data:`INDEX_MAX_LINE` per line and
+  :data:`INDEX_MAX_CELLS` cells (rows times header columns);
+- MIDI files: :data:`MIDI_MAX_BYTES`; chord JSON: :data:`JSON_MAX_BYTES`; RomanText:
+  :data:`RNTXT_MAX_BYTES`; DEAM audio: :data:`AUDIO_MAX_BYTES` and
+  :data:`AUDIO_MAX_SECONDS` of decoded audio.
+
+Special files (FIFOs, devices, sockets) and folders are refused before they are opened
+(:func:`kelly_core.fileio.read_regular_bytes`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Final
 
 from kelly_core.errors import DatasetError
+from kelly_core.fileio import InputFileError, read_regular_bytes
 
-__all__ = ["empty_dataset_error", "opt_int", "opt_str", "require_root"]
+__all__ = [
+    "AUDIO_MAX_BYTES",
+    "AUDIO_MAX_SECONDS",
+    "INDEX_MAX_BYTES",
+    "INDEX_MAX_CELLS",
+    "INDEX_MAX_LINE",
+    "JSON_MAX_BYTES",
+    "MIDI_MAX_BYTES",
+    "RNTXT_MAX_BYTES",
+    "Unusable",
+    "empty_dataset_error",
+    "opt_int",
+    "opt_str",
+    "read_data_file",
+    "require_root",
+]
+
+INDEX_MAX_BYTES: Final = 16 * 2**20
+"""An index CSV is at most 16 MiB (MAESTRO v3's is about 0.3 MiB)."""
+INDEX_MAX_LINE: Final = 128 * 2**10
+"""A line of an index CSV is at most 128 KiB (the csv module's own cell limit)."""
+INDEX_MAX_CELLS: Final = 4_000_000
+"""Rows times header columns of one index CSV."""
+MIDI_MAX_BYTES: Final = 8 * 2**20
+JSON_MAX_BYTES: Final = 16 * 2**20
+RNTXT_MAX_BYTES: Final = 4 * 2**20
+AUDIO_MAX_BYTES: Final = 256 * 2**20
+AUDIO_MAX_SECONDS: Final = 20 * 60
+
+
+class Unusable(ValueError):  # noqa: N818  # a reason, not a failure of Kelly
+    """Raised by a reader's worker for a file it cannot use; the message is the skip
+    reason, a sentence naming what was wrong and what was expected. ``detail`` keeps
+    the parser's own words for the debug log."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason, detail)
+        self.reason = reason
+        self.detail = detail
+
+    def __str__(self) -> str:
+        """The reason."""
+        return self.reason
+
+
+def read_data_file(path: Path, *, limit: int, what: str) -> bytes:
+    """Read a data file (MIDI, JSON, ...) of at most ``limit`` bytes in a worker.
+
+    :raises Unusable: If it is not a regular file, is larger than ``limit`` or cannot be
+        read (the reason says which).
+    """
+    try:
+        return read_regular_bytes(path, limit=limit, what=what)
+    except InputFileError as exc:
+        raise Unusable(exc.reason) from None
 
 
 def require_root(root: Path | None, name: str) -> Path:

@@ -24,11 +24,17 @@ lies in it, :func:`kelly_core.encodings.logmel.window_means`):
 
 The log-mel window means are cached per audio file; annotations are applied afterwards.
 Split: sha1 of the song id, 80/10/10 (DEAM has no official split).
+
+Nothing poisoned or doubled reaches the targets: an annotation row with a label that is
+not a finite number in its scale, or a second row of one song, is skipped with the
+reason (:mod:`kelly_models.datasets.deam_labels`); so is a second audio file of one song
+(``02.mp3`` beside ``2.mp3``). Audio files are read whole, at most ``AUDIO_MAX_BYTES``,
+and decoded up to ``AUDIO_MAX_SECONDS`` (:mod:`kelly_models.datasets.common`).
 """
 
 from __future__ import annotations
 
-import logging
+import io
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,7 +43,7 @@ from typing import Final, Literal
 import numpy as np
 
 from kelly_core._optional import require
-from kelly_core.encodings.emotion import deam_static_to_unit, encode_emotions
+from kelly_core.encodings.emotion import encode_emotions
 from kelly_core.encodings.logmel import (
     DEFAULT_LOG_MEL,
     frames_per_window,
@@ -46,89 +52,64 @@ from kelly_core.encodings.logmel import (
 )
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile
-from kelly_models.datasets.base import ArrayDataset, ExampleRef, hash_split, read_csv_index
-from kelly_models.datasets.cache import process_files
-from kelly_models.datasets.common import require_root
-from kelly_models.datasets.paths import inside_root
+from kelly_models.datasets.base import ArrayDataset, ExampleRef, hash_split
+from kelly_models.datasets.cache import log_skipped, process_files
+from kelly_models.datasets.common import (
+    AUDIO_MAX_BYTES,
+    AUDIO_MAX_SECONDS,
+    Unusable,
+    read_data_file,
+    require_root,
+)
+from kelly_models.datasets.deam_labels import (
+    STATIC_COLUMNS,
+    Rated,
+    merge_static,
+    read_dynamic,
+    read_rated,
+    read_static,
+    song_id,
+)
+from kelly_models.datasets.paths import inside_root, relative_name
 
 __all__ = ["READER_VERSION", "STATIC_COLUMNS", "open_deam", "read_dynamic", "read_static"]
 
 READER_VERSION: Final = 1
-STATIC_COLUMNS: Final = ("song_id", "valence_mean", "valence_std", "arousal_mean", "arousal_std")
 STATIC_FILES: Final = (
     "static_annotations_averaged_songs_1_2000.csv",
     "static_annotations_averaged_songs_2000_2058.csv",
 )
 WINDOW_S: Final = 0.5
-logger = logging.getLogger(__name__)
-
-
-def read_static(path: Path) -> dict[str, tuple[float, float]]:
-    """Read a static CSV: song id -> (valence, arousal) in [-1, 1].
-
-    :raises DatasetError: On a missing file, column or a non-numeric value.
-    """
-    out: dict[str, tuple[float, float]] = {}
-    for line, row in enumerate(read_csv_index(path, STATIC_COLUMNS), start=2):
-        try:
-            valence = deam_static_to_unit(float(row["valence_mean"]))
-            arousal = deam_static_to_unit(float(row["arousal_mean"]))
-        except ValueError as exc:
-            raise DatasetError(f"line {line}: {exc}", path=path, field="valence_mean") from exc
-        out[_song(row["song_id"])] = (valence, arousal)
-    return out
-
-
-def _song(value: str) -> str:
-    text = value.strip()
-    return str(int(float(text))) if text.replace(".", "", 1).isdigit() else text
-
-
-def read_dynamic(path: Path) -> dict[str, dict[int, float]]:
-    """Read ``arousal.csv`` or ``valence.csv``: song id -> {time in ms: value}.
-
-    Rows may be ragged (fewer cells, or empty trailing cells); empty cells are skipped.
-
-    :raises DatasetError: On a missing file, no ``song_id`` column or a bad header.
-    """
-    rows = read_csv_index(path, ("song_id",))
-    out: dict[str, dict[int, float]] = {}
-    for line, row in enumerate(rows, start=2):
-        series: dict[int, float] = {}
-        for column, cell in row.items():
-            if column == "song_id" or cell == "":
-                continue
-            if not (column.startswith("sample_") and column.endswith("ms")):
-                raise DatasetError(
-                    f"unexpected column {column!r}; expected sample_<t>ms", path=path, field=column
-                )
-            try:
-                value = float(cell)
-                series[int(column[len("sample_") : -2])] = value
-            except ValueError as exc:
-                raise DatasetError(f"line {line}: {exc}", path=path, field=column) from exc
-            if not -1.0 <= value <= 1.0:  # NaN fails too
-                raise DatasetError(
-                    f"line {line}: dynamic rating {cell} outside [-1, 1]",
-                    path=path,
-                    field=column,
-                    expected=(-1.0, 1.0),
-                    got=value,
-                )
-        out[_song(row["song_id"])] = series
-    return out
 
 
 def read_deam_audio(path: Path, options: Mapping[str, object]) -> list[Example]:
-    """Worker: one audio file -> its 0.5 s window means ``(W, 128)`` (targets ``(W, 0)``)."""
+    """Worker: one audio file -> its 0.5 s window means ``(W, 128)`` (targets ``(W, 0)``).
+
+    The file is read whole (a regular file of at most ``AUDIO_MAX_BYTES``) and decoded
+    from memory, at most ``AUDIO_MAX_SECONDS`` of it.
+    """
     librosa = require("librosa", extra="data", purpose="reading DEAM audio")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        audio, sr = librosa.load(str(path), sr=DEFAULT_LOG_MEL.sr, mono=True)
+    data = read_data_file(path, limit=AUDIO_MAX_BYTES, what="audio file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            audio, sr = librosa.load(
+                io.BytesIO(data), sr=DEFAULT_LOG_MEL.sr, mono=True, duration=AUDIO_MAX_SECONDS + 1
+            )
+    except Exception as exc:  # libsndfile and audioread raise their own kinds
+        raise Unusable(
+            "not a readable audio file: libsndfile could not decode it; expected MP3 or WAV",
+            f"{type(exc).__name__}: {exc}",
+        ) from None
+    if len(audio) > AUDIO_MAX_SECONDS * int(sr):
+        raise Unusable(
+            f"longer than {AUDIO_MAX_SECONDS // 60} minutes; expected a song of at most "
+            f"{AUDIO_MAX_SECONDS // 60} minutes"
+        )
     frames = offline_log_mel(np.asarray(audio, dtype=np.float64), int(sr))
     windows = window_means(frames, frames_per_window(DEFAULT_LOG_MEL, WINDOW_S))
     if len(windows) == 0:
-        raise ValueError("audio shorter than one 0.5 s window")
+        raise Unusable("audio shorter than one 0.5 s window")
     return [
         Example(inputs=windows, targets=np.zeros((len(windows), 0), np.float32), source=str(path))
     ]
@@ -136,6 +117,57 @@ def read_deam_audio(path: Path, options: Mapping[str, object]) -> list[Example]:
 
 def _find(root: Path, name: str, *, under: str = "") -> list[Path]:
     return sorted(p for p in root.rglob(name) if under.lower() in str(p.parent).lower())
+
+
+def _annotations(
+    folder: Path,
+) -> tuple[
+    dict[str, tuple[float, float]],
+    dict[str, dict[int, float]],
+    dict[str, dict[int, float]],
+    list[SkippedFile],
+]:
+    """Static ratings, arousal and valence series, and every row or file skipped."""
+    found = [p for name in STATIC_FILES for p in _find(folder, name)]
+    static_files, skipped = inside_root(folder, found, what=None)
+    if not static_files:
+        raise DatasetError(f"no static annotations; expected {STATIC_FILES[0]}", path=folder)
+    rated: list[tuple[Path, dict[str, Rated]]] = []
+    for path in static_files:
+        ratings, rows = read_rated(path)
+        rated.append((path, ratings))
+        skipped += rows
+    static, repeats = merge_static(rated)
+    skipped += repeats
+    series: list[dict[str, dict[int, float]]] = []
+    for name in ("arousal.csv", "valence.csv"):
+        files, outside = inside_root(folder, _find(folder, name, under="dynamic"), what=None)
+        values, rows = read_dynamic(files[0]) if files else ({}, [])
+        series.append(values)
+        skipped += outside + rows
+    return static, series[0], series[1], skipped
+
+
+def _audio_files(folder: Path) -> tuple[list[Path], list[SkippedFile]]:
+    """The songs' audio files, one per song id, and the files skipped with reasons."""
+    audio_dirs = sorted(p for p in folder.rglob("MEMD_audio") if p.is_dir())
+    if not audio_dirs:
+        raise DatasetError("no MEMD_audio folder with the songs' .mp3 files", path=folder)
+    found = sorted(
+        (p for d in audio_dirs for p in d.iterdir() if p.suffix.lower() in (".mp3", ".wav")),
+        key=lambda p: (len(p.stem), p.stem),
+    )
+    files, skipped = inside_root(folder, found, what="audio file")
+    first: dict[str, Path] = {}
+    kept: list[Path] = []
+    for path in files:
+        song = song_id(path.stem)
+        if first.setdefault(song, path) is path:
+            kept.append(path)
+        else:
+            reason = f"another audio file of song {song}; kept {relative_name(first[song], folder)}"
+            skipped.append(SkippedFile(path=path, reason=reason))
+    return kept, skipped
 
 
 def _labels(
@@ -151,12 +183,12 @@ def _labels(
     times = sorted(set(a_series) & set(v_series))
     if not times:
         if song not in static:
-            raise ValueError(f"song {song}: no static or dynamic annotation")
+            raise Unusable(f"song {song}: no static or dynamic annotation")
         return 0, np.tile(np.array(static[song]), (windows, 1))
     index = {t: round(t / (1000 * WINDOW_S)) - 1 for t in times}
     usable = [t for t in times if 0 <= index[t] < windows]
     if not usable:
-        raise ValueError(f"song {song}: annotations lie beyond the audio")
+        raise Unusable(f"song {song}: annotations lie beyond the audio")
     first, last = index[usable[0]], index[usable[-1]]
     labels = np.full((last + 1, 2), np.nan)
     for t in usable:
@@ -188,29 +220,8 @@ def open_deam(
     if unannotated not in ("trim", "static"):
         raise DatasetError(f"unannotated must be 'trim' or 'static', got {unannotated!r}")
     folder = require_root(root, "deam")
-    static: dict[str, tuple[float, float]] = {}
-    static_files, refused = inside_root(
-        folder, [p for name in STATIC_FILES for p in _find(folder, name)]
-    )
-    if not static_files:
-        raise DatasetError(f"no static annotations; expected {STATIC_FILES[0]}", path=folder)
-    for path in static_files:
-        static.update(read_static(path))
-    arousal_files, outside_a = inside_root(folder, _find(folder, "arousal.csv", under="dynamic"))
-    valence_files, outside_v = inside_root(folder, _find(folder, "valence.csv", under="dynamic"))
-    refused += outside_a + outside_v
-    arousal = read_dynamic(arousal_files[0]) if arousal_files else {}
-    valence = read_dynamic(valence_files[0]) if valence_files else {}
-    audio_dirs = sorted(p for p in folder.rglob("MEMD_audio") if p.is_dir())
-    if not audio_dirs:
-        raise DatasetError("no MEMD_audio folder with the songs' .mp3 files", path=folder)
-    audio, outside = inside_root(
-        folder,
-        sorted(
-            (p for d in audio_dirs for p in d.iterdir() if p.suffix.lower() in (".mp3", ".wav")),
-            key=lambda p: (len(p.stem), p.stem),
-        ),
-    )
+    static, arousal, valence, refused = _annotations(folder)
+    audio, outside = _audio_files(folder)
     refused += outside
     audio = audio[:limit]
     items, skipped = process_files(
@@ -228,13 +239,13 @@ def open_deam(
     examples: list[Example] = []
     for item in items:
         features = _inputs(item)
-        song = _song(Path(features.source).stem)
+        song = song_id(Path(features.source).stem)
         try:
             first, labels = _labels(
                 song, len(features.inputs), static, arousal, valence, unannotated
             )
-        except ValueError as exc:
-            skipped.append(SkippedFile(path=Path(features.source), reason=str(exc)))
+        except Unusable as exc:
+            skipped.append(SkippedFile(path=Path(features.source), reason=exc.reason))
             continue
         inputs = features.inputs[first : first + len(labels)]
         examples.append(
@@ -245,12 +256,7 @@ def open_deam(
                 split=hash_split(song),
             )
         )
-    if skipped:
-        logger.warning(
-            "deam: skipped %d of %d files (see Dataset.skipped)",
-            len(skipped),
-            len(audio) + len(refused),
-        )
+    log_skipped("deam", len(skipped), len(audio) + len(refused))
     return ArrayDataset("EmotionRecognizer", examples, skipped, name="deam")
 
 

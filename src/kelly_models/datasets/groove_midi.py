@@ -4,7 +4,8 @@ Layout: ``info.csv`` with columns ``drummer, session, id, style, bpm, beat_type,
 time_signature, midi_filename, audio_filename, duration, split``; ``midi_filename`` is
 relative to the root (``drummer1/session1/1_funk_80_beat_4-4.mid``). Only rows with
 ``beat_type == "beat"`` and ``time_signature == "4-4"`` are read (fills are too short to
-be grooves); the official ``split`` column is honoured. One example per file, one step
+be grooves); the official ``split`` column is honoured; a file listed several times is
+one item (split of its first row), the repeats reported. One example per file, one step
 per 4/4 bar from time 0 at the MIDI file's tempo (GMD files carry the session tempo, the
 CSV's ``bpm``):
 
@@ -27,12 +28,13 @@ import numpy as np
 from kelly_core.encodings.emotion import encode_emotions
 from kelly_core.encodings.groove import groove_from_hits
 from kelly_core.records import Example, SkippedFile, Split
-from kelly_models.datasets.base import ArrayDataset, as_split, read_csv_index
+from kelly_models.datasets.base import ArrayDataset, as_split, read_csv_rows
 from kelly_models.datasets.cache import process_files
 from kelly_models.datasets.common import require_root
 from kelly_models.datasets.labeller import beat_emotions
+from kelly_models.datasets.listing import Listed, list_file, unique_listings
 from kelly_models.datasets.midi import load_score
-from kelly_models.datasets.paths import index_path
+from kelly_models.datasets.paths import require_inside
 
 __all__ = ["COLUMNS", "READER_VERSION", "open_groove"]
 
@@ -78,24 +80,25 @@ def open_groove(
     :raises DatasetError: If ``info.csv`` is missing or lacks a column.
     """
     folder = require_root(root, "groove")
-    index = folder / "info.csv"
-    rows = read_csv_index(
+    index = require_inside(folder, folder / "info.csv")
+    rows = read_csv_rows(
         index, COLUMNS, nonempty=("beat_type", "time_signature", "midi_filename", "split")
     )
-    files: list[Path] = []
+    listed: list[Listed] = []
     refused: list[SkippedFile] = []
-    split_of: dict[Path, Split] = {}
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         if row["beat_type"] != "beat" or row["time_signature"] != "4-4":
             continue
         split = as_split(row["split"], path=index, line_hint=f"line {line}: ")
-        path, reason = index_path(folder, row["midi_filename"], where=f"info.csv line {line}: ")
-        if path is None:
-            refused.append(SkippedFile(path=index, reason=reason))
-            continue
-        files.append(path)
-        split_of[path] = split
-    files = files[:limit]
+        entry = list_file(folder, index, line, row["midi_filename"], split, what="MIDI file")
+        if isinstance(entry, SkippedFile):
+            refused.append(entry)
+        else:
+            listed.append(entry)
+    unique, repeats = unique_listings(index, listed)
+    kept = unique[:limit]
+    files = [e.path for e in kept]
+    split_of: dict[Path, Split] = {e.path: e.split for e in kept}
     items, skipped = process_files(
         files,
         read_groove_file,
@@ -105,6 +108,7 @@ def open_groove(
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
+        refused=refused + repeats,
         splits=split_of,
     )
-    return ArrayDataset("GroovePredictor", items, refused + skipped, name="groove")
+    return ArrayDataset("GroovePredictor", items, skipped, name="groove")

@@ -29,8 +29,15 @@ def _value(text: str) -> object:
 
 
 def describe(name: str, dataset: Dataset) -> dict[str, object]:
-    """Summarise ``dataset``: counts, skipped files, shapes and value ranges."""
-    in_min, in_max, out_min, out_max = np.inf, -np.inf, np.inf, -np.inf
+    """Summarise ``dataset``: counts, skipped files and rows, shapes and value ranges.
+
+    Ranges are over the finite values; NaN and inf are counted apart (``non_finite``:
+    values in inputs, in targets, and items holding any), so a poisoned dataset never
+    shows a clean range.
+    """
+    low = {"inputs": np.inf, "targets": np.inf}
+    high = {"inputs": -np.inf, "targets": -np.inf}
+    bad = {"inputs": 0, "targets": 0, "items": 0}
     steps: list[int] = []
     splits: dict[str, int] = {}
     in_size = out_size = None
@@ -39,14 +46,17 @@ def describe(name: str, dataset: Dataset) -> dict[str, object]:
         steps.append(len(ex.inputs))
         splits[ex.split] = splits.get(ex.split, 0) + 1
         in_size, out_size = ex.inputs.shape[1], ex.targets.shape[1]
-        if len(ex.inputs):
-            in_min, in_max = (
-                min(in_min, float(ex.inputs.min())),
-                max(in_max, float(ex.inputs.max())),
-            )
-            out_min = min(out_min, float(ex.targets.min()))
-            out_max = max(out_max, float(ex.targets.max()))
-    finite = np.isfinite(in_min)
+        poisoned = False
+        for key, array in (("inputs", ex.inputs), ("targets", ex.targets)):
+            finite = np.isfinite(array)
+            count = int(array.size - np.count_nonzero(finite))
+            bad[key] += count
+            poisoned = poisoned or count > 0
+            if finite.any():
+                values = array[finite]
+                low[key] = min(low[key], float(values.min()))
+                high[key] = max(high[key], float(values.max()))
+        bad["items"] += poisoned
     return {
         "dataset": name,
         "model": dataset.model_name,
@@ -56,9 +66,21 @@ def describe(name: str, dataset: Dataset) -> dict[str, object]:
         "target_shape": [None, out_size],
         "steps": {"min": min(steps, default=0), "max": max(steps, default=0), "total": sum(steps)},
         "splits": splits,
-        "input_range": [in_min, in_max] if finite else None,
-        "target_range": [out_min, out_max] if finite else None,
+        "input_range": [low["inputs"], high["inputs"]] if np.isfinite(low["inputs"]) else None,
+        "target_range": (
+            [low["targets"], high["targets"]] if np.isfinite(low["targets"]) else None
+        ),
+        "non_finite": bad,
     }
+
+
+def _non_finite_line(bad: dict[str, int]) -> str:
+    if not bad["items"]:
+        return "  non-finite values: none\n"
+    return (
+        f"  non-finite values: {bad['inputs']} in inputs, {bad['targets']} in targets "
+        f"({bad['items']} items); the ranges leave them out\n"
+    )
 
 
 def open_with_options(
@@ -153,8 +175,8 @@ class DataCommand:
         out.write(f"  input shape  {summary['input_shape']}  range {summary['input_range']}\n")
         out.write(f"  target shape {summary['target_shape']}  range {summary['target_range']}\n")
         out.write(f"  steps {summary['steps']}  splits {summary['splits']}\n")
-        skipped = [{"path": str(s.path), "reason": s.reason} for s in dataset.skipped]
-        out.write(f"  skipped {len(skipped)} files\n")
-        for s in skipped:
-            out.write(f"    {s['path']}: {s['reason']}\n")
+        out.write(_non_finite_line(cast(dict[str, int], summary["non_finite"])))
+        out.write(f"  skipped {len(dataset.skipped)} files or index rows\n")
+        for s in dataset.skipped:
+            out.write(f"    {s.path}: {s.reason}\n")
         return 0

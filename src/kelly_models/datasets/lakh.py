@@ -138,7 +138,7 @@ def open_lakh(
     :param limit: Read only the first ``limit`` files (sorted), for quick runs.
     """
     folder = require_root(root, "lakh")
-    files, refused = inside_root(folder, find_midi_files(folder))
+    files, refused = inside_root(folder, find_midi_files(folder), what="MIDI file")
     files = files[:limit]
     items, skipped = process_files(
         files,
@@ -149,11 +149,12 @@ def open_lakh(
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
+        refused=refused,
     )
     return ArrayDataset(
         "MelodyTransformer",
         items,
-        refused + skipped,
+        skipped,
         name="lakh",
         tonal_reference="tonic" if key_relative else "absolute",
     )

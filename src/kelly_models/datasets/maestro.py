@@ -3,7 +3,9 @@
 Layout: ``maestro-v3.0.0.csv`` (or another ``maestro-v*.csv``) with columns
 ``canonical_composer, canonical_title, split, year, midi_filename, audio_filename,
 duration``; ``midi_filename`` is relative to the root (``2018/MIDI-...midi``). The
-official ``split`` column is honoured (``splits=("train",)`` keeps only some). One example
+official ``split`` column is honoured (``splits=("train",)`` keeps only some). A file
+listed several times (other splits, other spellings) is one item, with the split of its
+first row; the repeats are reported (:mod:`kelly_models.datasets.listing`). One example
 per performance, one step per beat of the MIDI tempo grid (MAESTRO files carry one nominal
 tempo, so a "beat" is a fixed 0.5 s slice at 120 BPM, not a musical beat):
 
@@ -30,12 +32,13 @@ from kelly_core.encodings.melody import notes_to_multihot, pitch_class_profile
 from kelly_core.encodings.tonal import transpose_pitch_classes
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile, Split
-from kelly_models.datasets.base import ArrayDataset, as_split, read_csv_index
+from kelly_models.datasets.base import ArrayDataset, as_split, read_csv_rows
 from kelly_models.datasets.cache import process_files
 from kelly_models.datasets.common import require_root
 from kelly_models.datasets.labeller import beat_emotions
+from kelly_models.datasets.listing import Listed, list_file, unique_listings
 from kelly_models.datasets.midi import load_score, notes_in, piece_key
-from kelly_models.datasets.paths import index_path
+from kelly_models.datasets.paths import require_inside
 
 __all__ = ["COLUMNS", "READER_VERSION", "find_index", "open_maestro"]
 
@@ -99,23 +102,22 @@ def open_maestro(
     :raises DatasetError: If the CSV is missing or lacks a column (at once, naming both).
     """
     folder = require_root(root, "maestro")
-    index = find_index(folder)
-    rows = read_csv_index(index, COLUMNS, nonempty=("split", "midi_filename"))
-    wanted = set(splits) if splits is not None else None
-    files: list[Path] = []
+    index = require_inside(folder, find_index(folder))
+    rows = read_csv_rows(index, COLUMNS, nonempty=("split", "midi_filename"))
+    listed: list[Listed] = []
     refused: list[SkippedFile] = []
-    split_of: dict[Path, Split] = {}
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         split = as_split(row["split"], path=index, line_hint=f"line {line}: ")
-        if wanted is not None and split not in wanted:
-            continue
-        path, reason = index_path(folder, row["midi_filename"], where=f"{index.name} line {line}: ")
-        if path is None:
-            refused.append(SkippedFile(path=index, reason=reason))
-            continue
-        files.append(path)
-        split_of[path] = split
-    files = files[:limit]
+        entry = list_file(folder, index, line, row["midi_filename"], split, what="MIDI file")
+        if isinstance(entry, SkippedFile):
+            refused.append(entry)
+        else:
+            listed.append(entry)
+    unique, repeats = unique_listings(index, listed)
+    wanted = set(splits) if splits is not None else None
+    kept = [e for e in unique if wanted is None or e.split in wanted][:limit]
+    files = [e.path for e in kept]
+    split_of: dict[Path, Split] = {e.path: e.split for e in kept}
     items, skipped = process_files(
         files,
         read_maestro_file,
@@ -126,11 +128,12 @@ def open_maestro(
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
+        refused=refused + repeats,
     )
     return ArrayDataset(
         "DynamicsEngine",
         items,
-        refused + skipped,
+        skipped,
         name="maestro",
         tonal_reference="tonic" if key_relative else "absolute",
     )

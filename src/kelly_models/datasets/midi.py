@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import io
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 import attrs
 import numpy as np
 
 from kelly_core._optional import require
 from kelly_core.encodings.tonal import estimate_key, to_reference, trusted_key
+from kelly_models.datasets.cache import skip_reason
+from kelly_models.datasets.common import MIDI_MAX_BYTES, Unusable, read_data_file
 
 __all__ = [
     "MidiTrack",
     "PieceKey",
     "Score",
+    "header_problem",
     "load_score",
+    "midi_reason",
     "piece_key",
     "pitch_class_histogram",
     "transpose_notes",
@@ -93,23 +100,95 @@ def _with_end(beats: np.ndarray, end_s: float) -> np.ndarray:
     return bounds
 
 
+_MIDI_MESSAGES: Final = (
+    (r"data byte must be in range",
+     "malformed file: a MIDI data byte is above 127; expected 0 to 127"),
+    (r"running status without last_status",
+     "malformed file: a track uses running status before any status byte"),
+    (r"no MTrk header", "malformed file: a track chunk does not start with 'MTrk'"),
+    (r"MThd not found", "not a MIDI file: it does not start with 'MThd'"),
+    (r"undefined status byte (0x[0-9a-fA-F]+)", "malformed file: undefined MIDI status byte {0}"),
+    (r"wrong number of bytes for (\w+) message",
+     "malformed file: a {0} message has the wrong number of data bytes"),
+    (r"Message length (\d+) exceeds maximum length (\d+)",
+     "malformed file: a message claims {0} bytes; expected at most {1}"),
+    (r"largest tick of (\d+)",
+     "implausible timing: its largest tick is {0}; expected at most 10000000"),
+    (r"denominator must be a power of 2",
+     "malformed file: a time signature's denominator is not a power of 2"),
+    (r"end time must be greater than start", "malformed file: a note ends before it starts"),
+)  # fmt: skip
+"""pretty_midi's and mido's messages -> skip reasons (sentences naming the field)."""
+
+
+def header_problem(data: bytes) -> str | None:
+    """Check the 14-byte ``MThd`` header and that no track chunk is empty (which makes
+    pretty_midi fail with ``max() arg is an empty sequence``); ``None`` if fine."""
+    if len(data) < 14:
+        if not b"MThd".startswith(data[:4]):
+            return "not a MIDI file: it does not start with 'MThd'"
+        return "truncated file: shorter than the 14-byte MIDI header"
+    if data[:4] != b"MThd":
+        return "not a MIDI file: it does not start with 'MThd'"
+    length = int.from_bytes(data[4:8], "big")
+    if length < 6:
+        return f"malformed file: the MIDI header is {length} bytes long; expected 6"
+    if int.from_bytes(data[12:14], "big") == 0:
+        return (
+            "malformed file: the header's time division (ticks per beat) is 0; expected 1 to 32767"
+        )
+    position, track = 8 + length, 0
+    while position + 8 <= len(data):
+        size = int.from_bytes(data[position + 4 : position + 8], "big")
+        if data[position : position + 4] == b"MTrk":
+            track += 1
+            if size == 0:
+                return (
+                    f"malformed file: track {track} has no events; expected at least its "
+                    "end-of-track event"
+                )
+        position += 8 + size
+    return None
+
+
+def midi_reason(error: BaseException) -> str:
+    """The skip reason for what pretty_midi or mido raised on a damaged file."""
+    text = str(error)
+    for pattern, reason in _MIDI_MESSAGES:
+        match = re.search(pattern, text)
+        if match is not None:
+            return reason.format(*match.groups())
+    return skip_reason(error)
+
+
 def load_score(path: Path) -> Score:
     """Parse a MIDI file with pretty_midi; pretty_midi's parser warnings are silenced.
 
-    :raises Exception: Whatever pretty_midi/mido raise on a corrupt file (callers record
-        it as a skipped file).
+    The file is read with :func:`kelly_models.datasets.common.read_data_file` (a regular
+    file of at most :data:`~kelly_models.datasets.common.MIDI_MAX_BYTES`), its header
+    checked, then parsed from memory.
+
+    :raises Unusable: On a file of the wrong kind or size, or one the parser refuses,
+        with a sentence saying what is wrong (:func:`midi_reason`).
     """
     pretty_midi = require("pretty_midi", extra="data", purpose="reading MIDI files")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pm = pretty_midi.PrettyMIDI(str(path))
-        beats = np.asarray(pm.get_beats(), dtype=np.float64)
-        downbeats = np.asarray(pm.get_downbeats(), dtype=np.float64)
-        end_s = float(pm.get_end_time())
-        keys = tuple(
-            (float(k.time), int(k.key_number) % 12, int(k.key_number) >= 12)
-            for k in pm.key_signature_changes
-        )
+    data = read_data_file(path, limit=MIDI_MAX_BYTES, what="MIDI file")
+    problem = header_problem(data)
+    if problem is not None:
+        raise Unusable(problem)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
+            beats = np.asarray(pm.get_beats(), dtype=np.float64)
+            downbeats = np.asarray(pm.get_downbeats(), dtype=np.float64)
+            end_s = float(pm.get_end_time())
+            keys = tuple(
+                (float(k.time), int(k.key_number) % 12, int(k.key_number) >= 12)
+                for k in pm.key_signature_changes
+            )
+    except Exception as exc:  # a damaged file makes the parser raise almost anything
+        raise Unusable(midi_reason(exc), f"{type(exc).__name__}: {exc}") from None
     tracks = tuple(
         MidiTrack(
             name=str(inst.name),

@@ -31,6 +31,7 @@ from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile
 from kelly_models.datasets.base import ArrayDataset, hash_split
 from kelly_models.datasets.cache import process_files
+from kelly_models.datasets.common import RNTXT_MAX_BYTES, Unusable, read_data_file
 from kelly_models.datasets.paths import inside_root
 
 __all__ = ["READER_VERSION", "corpus_rntxt_files", "open_rntxt"]
@@ -45,13 +46,29 @@ def corpus_rntxt_files() -> list[Path]:
     return sorted(corpus.rglob("*.rntxt"))
 
 
+def _text(path: Path) -> str:
+    """The file's text (a regular file of at most ``RNTXT_MAX_BYTES``), parsed as data, so
+    a file whose text is a path never makes music21 open that path."""
+    data = read_data_file(path, limit=RNTXT_MAX_BYTES, what="RomanText file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = data[exc.start]
+        raise Unusable(f"not UTF-8 text (byte 0x{byte:02x} at offset {exc.start})") from None
+
+
 def read_rntxt_file(path: Path, options: Mapping[str, object]) -> list[Example]:
     """Worker: one analysis -> one example."""
     music21 = require("music21", extra="music21", purpose="reading .rntxt analyses")
     relative = bool(options.get("key_relative", True))
+    text = _text(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        score = music21.converter.parse(str(path), format="romanText")
+        try:
+            score = music21.converter.parseData(text, format="romanText")
+        except music21.exceptions21.Music21Exception as exc:
+            first = (str(exc).strip().splitlines() or ["no detail"])[0][:200]
+            raise Unusable(f"malformed RomanText: {first}", repr(exc)) from None
         numerals = list(score.recurse().getElementsByClass("RomanNumeral"))
         measures = max(len(list(score.recurse().getElementsByClass("Measure"))), 1)
         classes: list[int] = []
@@ -72,7 +89,7 @@ def read_rntxt_file(path: Path, options: Mapping[str, object]) -> list[Example]:
             mode = getattr(key, "mode", "major")
             valence.append(-0.6 if mode == "minor" else 0.6)
     if len(classes) < 2:
-        raise ValueError("fewer than two Roman numerals")
+        raise Unusable("fewer than two Roman numerals; expected a progression")
     arousal = float(np.clip((len(classes) / measures - 2.0) / 2.0, -1, 1))
     codes = encode_emotions(np.column_stack([valence, np.full(len(valence), arousal)]))
     previous = [NO_CHORD, *classes[:-1]]
@@ -101,7 +118,8 @@ def open_rntxt(
     else:
         if not Path(root).is_dir():
             raise DatasetError("dataset 'music21-chords': folder not found", path=root)
-        files, refused = inside_root(Path(root), sorted(Path(root).rglob("*.rntxt")))
+        found = sorted(Path(root).rglob("*.rntxt"))
+        files, refused = inside_root(Path(root), found, what="RomanText file")
     items, skipped = process_files(
         files[:limit],
         read_rntxt_file,
@@ -111,11 +129,12 @@ def open_rntxt(
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
+        refused=refused,
     )
     return ArrayDataset(
         "HarmonyPredictor",
         items,
-        refused + skipped,
+        skipped,
         name="music21-chords",
         tonal_reference="tonic" if key_relative else "absolute",
     )

@@ -14,13 +14,15 @@ from kelly_models.datasets.base import ArrayDataset, hash_split, read_csv_index
 
 class TestReadCsvIndex:
     def test_spaces_and_ragged(self, tmp_path: Path) -> None:
-        """Header spaces are stripped; short rows read as empty cells."""
+        """Header spaces are stripped; a short row has its own cells and "" for a missing
+        required column (other missing cells are absent: a wide header costs nothing)."""
         path = tmp_path / "a.csv"
-        path.write_text("id, value, extra\n1, 2\n\n3, 4, 5\n", encoding="utf-8")
-        rows = read_csv_index(path, ("id", "value"))
+        path.write_text("id, value, extra\n1, 2\n\n3, 4, 5\n7\n", encoding="utf-8")
+        rows = read_csv_index(path, ("id", "value"), nonempty=("id",))
         assert rows == [
-            {"id": "1", "value": "2", "extra": ""},
+            {"id": "1", "value": "2"},
             {"id": "3", "value": "4", "extra": "5"},
+            {"id": "7", "value": ""},
         ]
 
     def test_missing_column(self, tmp_path: Path) -> None:

@@ -47,7 +47,8 @@ class TestProcessFiles:
         items, skipped = process_files(files, parse_numbers, **kwargs)  # type: ignore[arg-type]  # kwargs
         assert len(items) == 3
         assert [s.path.name for s in skipped] == ["2.txt"]
-        assert skipped[0].reason.startswith("could not convert string to float")
+        # the parser's own words ("could not convert string to float") become a sentence
+        assert skipped[0].reason == "malformed file: a value outside what its field allows"
         log = tmp_path / "data" / "calls.log"
         log.unlink()
         items2, skipped2 = process_files(files, parse_numbers, **kwargs)  # type: ignore[arg-type]  # kwargs
