@@ -129,7 +129,7 @@ def key_correlations(chroma: object, profile: str = DEFAULT_PROFILE) -> np.ndarr
         raise ValueError(f"expected (..., 12) chroma, got shape {array.shape}")
     centred = array - array.mean(axis=-1, keepdims=True)
     norm = np.linalg.norm(centred, axis=-1, keepdims=True)
-    unit = centred / np.where(norm > 1e-12, norm, 1.0)
+    unit = np.where(norm > 1e-12, centred / np.where(norm > 1e-12, norm, 1.0), 0.0)
     result: np.ndarray = unit @ key_templates(profile).T
     return result
 

@@ -11,6 +11,19 @@
 //                     here (tables built in the constructor; no allocation afterwards).
 //   WindowAverager    mean of the frames starting in each 0.5 s window (21.533 frames);
 //                     frame k belongs to window floor(k / 21.533...).
+//   StreamingChroma   22050 Hz, n_fft 8192, hop 2048, periodic Hann, no centring: 60
+//                     triangular semitone bands C2..B6 (A4 = 440 Hz) of the power
+//                     spectrum, sqrt, minus the mean of +-6 bands, rectified, folded to 12
+//                     pitch classes, divided by max(largest, 0.001). Frame k covers
+//                     samples [k*2048, k*2048 + 8192); its time is its centre.
+//   BeatChromaAccumulator
+//                     beat-synchronous chroma: the plugin gets its beats from the host's
+//                     playhead (no beat tracking here); mark(t) each beat's start, push
+//                     the chroma frames, get each beat's mean frame.
+//   key_correlations / estimate_key / KeyTracker
+//                     the 24 keys' profile correlations (six published profiles,
+//                     Temperley's by default), the best key with its margin over the next,
+//                     and the key of everything pushed since reset().
 //   encode_emotion / decode_emotion / coarse_emotion
 //                     the 8x8 (sigma 0.3) and 4x4 (sigma 0.6) Gaussian-bump codes; decode
 //                     is the same 3x3 centroid start and 12 damped Gauss-Newton steps.
@@ -35,11 +48,13 @@
 //                     handoff, and BeatVector, the 309-float beat layout of Kelly's Python
 //                     async pipeline.
 //
-// Everything except StreamingLogMel's constructor, mel_filterbank() and chord_label()
-// (which return std::vector / std::string) is allocation-free and can run on the audio
-// thread. The companion is checked against vectors Kelly's Python writes
-// (tests/integration/test_cpp_companion.py): log-mel within 1e-4, decode within 1e-5,
-// contexts and melody feedback exact. Kelly ships this file as package data; `kelly cpp`
+// Everything except the constructors of StreamingLogMel and StreamingChroma,
+// mel_filterbank() and chord_label() (which return std::vector / std::string) is
+// allocation-free and can run on the audio thread. The companion is checked against
+// vectors Kelly's Python writes (tests/integration/test_cpp_companion.py and
+// test_cpp_chroma.py): log-mel and chroma within 1e-4, beat chroma within 1e-4, key
+// correlations within 1e-6 and the keys chosen exactly, decode within 1e-5, contexts and
+// melody feedback exact. Kelly ships this file as package data; `kelly cpp`
 // writes it out.
 #pragma once
 
@@ -263,6 +278,283 @@ private:
     double per_window_;
     std::array<double, Width> sum_{};
     long count_ = 0, seen_ = 0, window_ = 0;
+};
+
+// ---------------------------------------------------------------- chroma and key
+// kelly_core.encodings.chroma and keyfinding. The plugin gets its beats from the host's
+// playhead, so it needs no beat tracker: StreamingChroma -> BeatChromaAccumulator (told
+// each beat's start) for beat-synchronous chroma, and KeyTracker / estimate_key for the key.
+constexpr int kChromaFftSize = 8192;
+constexpr int kChromaHop = 2048;
+constexpr int kChromaLowPitch = 36;   // C2
+constexpr int kChromaHighPitch = 95;  // B6
+constexpr int kChromaPitches = kChromaHighPitch - kChromaLowPitch + 1;
+constexpr double kChromaTuning = 440.0;  // A4
+constexpr double kChromaWidth = 1.0;     // triangle half-width, semitones
+constexpr int kChromaContrastRadius = 6;
+constexpr double kChromaFloor = 1e-3;
+
+/// Centre of chroma frame k in seconds: (k * 2048 + 4096) / 22050.
+inline double chroma_frame_time(long k) {
+    return (static_cast<double>(k) * kChromaHop + kChromaFftSize / 2.0) / kSampleRate;
+}
+
+/// Streaming chroma: push samples (22050 Hz mono) in chunks of any size; each completed
+/// frame is handed to a callback as 12 floats in [0, 1] (index 0 = C). Frame k covers
+/// samples [k*2048, k*2048 + 8192): periodic Hann, FFT / 2048, power, 60 triangular
+/// semitone bands C2..B6 (A4 = 440 Hz), sqrt, minus the mean over +-6 bands (ends
+/// clamped), rectified, summed per pitch class, divided by max(largest class, 0.001).
+/// Identical frames to Kelly's offline_chroma whatever the chunking.
+class StreamingChroma {
+public:
+    StreamingChroma()
+        : fft_(kChromaFftSize), window_(kChromaFftSize), buffer_(kChromaFftSize),
+          re_(kChromaFftSize), im_(kChromaFftSize) {
+        for (int n = 0; n < kChromaFftSize; ++n)
+            window_[n] = 0.5 - 0.5 * std::cos(2.0 * detail::kPi * n / kChromaFftSize);
+        const double bin_hz = static_cast<double>(kSampleRate) / kChromaFftSize;
+        for (int p = 0; p < kChromaPitches; ++p) {
+            Band& band = bands_[p];
+            band.first = static_cast<int>(weights_.size());
+            for (int k = 1; k <= kChromaFftSize / 2; ++k) {
+                const double pitch = 69.0 + 12.0 * std::log2(k * bin_hz / kChromaTuning);
+                const double w =
+                    std::max(0.0, 1.0 - std::abs(pitch - (kChromaLowPitch + p)) / kChromaWidth);
+                if (w <= 0.0) continue;
+                if (band.count == 0) band.bin = k;
+                weights_.push_back(w);  // bins of a band are consecutive
+                ++band.count;
+            }
+        }
+    }
+
+    /// Append n samples; call on_frame(const float* chroma /*12*/) per completed frame.
+    template <typename OnFrame>
+    void push(const float* samples, std::size_t n, OnFrame&& on_frame) {
+        for (std::size_t i = 0; i < n; ++i) {
+            buffer_[fill_++] = static_cast<double>(samples[i]);
+            if (fill_ == kChromaFftSize) {
+                compute(frame_.data());
+                on_frame(static_cast<const float*>(frame_.data()));
+                std::copy(buffer_.begin() + kChromaHop, buffer_.end(), buffer_.begin());
+                fill_ = kChromaFftSize - kChromaHop;
+            }
+        }
+    }
+
+    /// Forget buffered samples (a new stream).
+    void reset() noexcept { fill_ = 0; }
+
+private:
+    struct Band {
+        int first = 0, bin = 0, count = 0;  // weights_[first .. first+count) on bins bin..
+    };
+
+    void compute(float* out) {
+        for (int n = 0; n < kChromaFftSize; ++n) {
+            re_[n] = buffer_[n] * window_[n];
+            im_[n] = 0.0;
+        }
+        fft_.transform(re_.data(), im_.data());
+        constexpr double scale = kChromaFftSize / 4.0;
+        std::array<double, kChromaPitches> magnitude{};
+        for (int p = 0; p < kChromaPitches; ++p) {
+            const Band& band = bands_[p];
+            double energy = 0.0;
+            for (int j = 0; j < band.count; ++j) {
+                const double r = re_[band.bin + j] / scale, i = im_[band.bin + j] / scale;
+                energy += (r * r + i * i) * weights_[band.first + j];
+            }
+            magnitude[p] = std::sqrt(energy);
+        }
+        std::array<double, 12> chroma{};
+        for (int p = 0; p < kChromaPitches; ++p) {
+            double sum = 0.0;
+            for (int j = -kChromaContrastRadius; j <= kChromaContrastRadius; ++j)
+                sum += magnitude[std::min(std::max(p + j, 0), kChromaPitches - 1)];
+            const double mean = sum / (2 * kChromaContrastRadius + 1);
+            chroma[(kChromaLowPitch + p) % 12] += std::max(magnitude[p] - mean, 0.0);
+        }
+        double top = kChromaFloor;
+        for (double c : chroma) top = std::max(top, c);
+        for (int c = 0; c < 12; ++c) out[c] = static_cast<float>(chroma[c] / top);
+    }
+
+    Fft fft_;
+    std::vector<double> window_, buffer_, re_, im_, weights_;
+    std::array<Band, kChromaPitches> bands_{};
+    std::array<float, 12> frame_{};
+    int fill_ = 0;
+};
+
+/// Streaming beat-synchronous chroma (Kelly's BeatChromaAccumulator): mark(t) says a beat
+/// starts at t seconds (the host's playhead; same clock as chroma_frame_time), push(frame)
+/// adds the next chroma frame; a beat ends when a frame centred at or after the next
+/// mark arrives, and on_beat(const float* mean /*12*/) gets the mean of its frames (zeros
+/// if none). Mark a beat when its first sample is pushed: a frame comes out 4096 samples
+/// after its centre, so beat i's chroma is ready about 0.28 s after beat i + 1 starts.
+/// Frames before the first mark are dropped. Up to Capacity marks wait at a time.
+template <int Capacity = 16>
+class BeatChromaAccumulator {
+public:
+    /// False (and nothing marked) if t is before an earlier mark or a frame already
+    /// pushed, or Capacity marks are waiting.
+    bool mark(double time) noexcept {
+        if (waiting_ == Capacity) return false;
+        if (has_latest_ && time < latest_) return false;
+        if (frames_ > 0 && time <= chroma_frame_time(frames_ - 1)) return false;
+        marks_[(head_ + waiting_) % Capacity] = time;
+        ++waiting_;
+        latest_ = time;
+        has_latest_ = true;
+        return true;
+    }
+
+    template <typename OnBeat>
+    void push(const float* frame, OnBeat&& on_beat) {
+        const double time = chroma_frame_time(frames_++);
+        while (waiting_ > 0 && time >= marks_[head_]) {
+            if (open_) finish(on_beat);
+            head_ = (head_ + 1) % Capacity;
+            --waiting_;
+            open_ = true;
+        }
+        if (!open_) return;
+        for (int c = 0; c < 12; ++c) sum_[c] += static_cast<double>(frame[c]);
+        ++count_;
+    }
+
+    /// End of the stream: the open beat, then zeros for each beat marked but not reached.
+    template <typename OnBeat>
+    void close(OnBeat&& on_beat) {
+        if (open_) finish(on_beat);
+        for (; waiting_ > 0; --waiting_) finish(on_beat);
+        open_ = false;
+        head_ = 0;
+    }
+
+    void reset() noexcept {
+        sum_.fill(0.0);
+        count_ = 0;
+        frames_ = 0;
+        head_ = waiting_ = 0;
+        open_ = has_latest_ = false;
+    }
+
+private:
+    template <typename OnBeat>
+    void finish(OnBeat&& on_beat) {
+        std::array<float, 12> mean{};
+        for (int c = 0; c < 12; ++c)
+            mean[c] = count_ > 0 ? static_cast<float>(sum_[c] / count_) : 0.0f;
+        on_beat(static_cast<const float*>(mean.data()));
+        sum_.fill(0.0);
+        count_ = 0;
+    }
+
+    std::array<double, Capacity> marks_{};
+    std::array<double, 12> sum_{};
+    long count_ = 0, frames_ = 0;
+    int head_ = 0, waiting_ = 0;
+    double latest_ = 0.0;
+    bool open_ = false, has_latest_ = false;
+};
+
+/// Key profiles (tonic first; major then minor), as kelly_core.encodings.keyfinding.
+enum class KeyProfile { Krumhansl, Temperley, Aarden, Bellman, Albrecht, Sapp };
+
+namespace detail {
+inline const double* key_profile(KeyProfile profile, bool minor) {
+    static constexpr double kTables[6][2][12] = {
+        {{6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88},
+         {6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17}},
+        {{0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366, 0.057, 0.400},
+         {0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067, 0.133, 0.330}},
+        {{17.7661, 0.145624, 14.9265, 0.160186, 19.8049, 11.3587, 0.291248, 22.062, 0.145624,
+          8.15494, 0.232998, 4.95122},
+         {18.2648, 0.737619, 14.0499, 16.8599, 0.702494, 14.4362, 0.702494, 18.6161, 4.56621,
+          1.93186, 7.37619, 1.75623}},
+        {{16.80, 0.86, 12.95, 1.41, 13.49, 11.93, 1.25, 20.28, 1.80, 8.04, 0.62, 10.57},
+         {18.16, 0.69, 12.99, 13.34, 1.07, 11.15, 1.38, 21.07, 7.49, 1.53, 0.92, 10.21}},
+        {{0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081},
+         {0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052}},
+        {{2, 0, 1, 0, 1, 1, 0, 2, 0, 1, 0, 1}, {2, 0, 1, 1, 0, 1, 0, 2, 1, 0, 0.5, 0.5}},
+    };
+    return kTables[static_cast<int>(profile)][minor ? 1 : 0];
+}
+
+/// Centre a 12-vector and scale it to unit norm (zero stays zero).
+inline void unit_centred(const double* in, double* out) {
+    double mean = 0.0;
+    for (int i = 0; i < 12; ++i) mean += in[i];
+    mean /= 12.0;
+    double norm = 0.0;
+    for (int i = 0; i < 12; ++i) {
+        out[i] = in[i] - mean;
+        norm += out[i] * out[i];
+    }
+    norm = std::sqrt(norm);
+    for (int i = 0; i < 12; ++i) out[i] = norm > 1e-12 ? out[i] / norm : 0.0;
+}
+}  // namespace detail
+
+/// Pearson correlation of a chroma (12 non-negative weights, index 0 = C) with the 24
+/// keys (C..B major, then C..B minor); 0 for a constant chroma.
+inline void key_correlations(const double* chroma, double* out,
+                             KeyProfile profile = KeyProfile::Temperley) {
+    double x[12];
+    detail::unit_centred(chroma, x);
+    for (int minor = 0; minor < 2; ++minor) {
+        double t[12];
+        detail::unit_centred(detail::key_profile(profile, minor == 1), t);
+        for (int tonic = 0; tonic < 12; ++tonic) {
+            double r = 0.0;
+            for (int i = 0; i < 12; ++i) r += x[i] * t[(i - tonic + 12) % 12];
+            out[12 * minor + tonic] = r;
+        }
+    }
+}
+
+struct KeyEstimate {
+    int index = 0;            // tonic + 12 * minor
+    double correlation = 0.0;
+    double confidence = 0.0;  // correlation minus the runner-up's
+    int runner_up = 1;
+    int tonic() const noexcept { return index % 12; }
+    bool minor() const noexcept { return index >= 12; }
+};
+
+/// The best key (ties: major first, lower tonic first) and its margin over the next.
+inline KeyEstimate estimate_key(const double* chroma,
+                                KeyProfile profile = KeyProfile::Temperley) {
+    double r[24];
+    key_correlations(chroma, r, profile);
+    KeyEstimate e;
+    e.index = 0;
+    for (int k = 1; k < 24; ++k)
+        if (r[k] > r[e.index]) e.index = k;
+    e.runner_up = e.index == 0 ? 1 : 0;
+    for (int k = 0; k < 24; ++k)
+        if (k != e.index && r[k] > r[e.runner_up]) e.runner_up = k;
+    e.correlation = r[e.index];
+    e.confidence = r[e.index] - r[e.runner_up];
+    return e;
+}
+
+/// The key of everything pushed since the last reset: estimate_key of the summed chroma
+/// frames (Kelly's estimate_key(frames.sum(axis=0))). Reset it where the song changes.
+class KeyTracker {
+public:
+    void push(const float* frame) noexcept {
+        for (int c = 0; c < 12; ++c) sum_[c] += static_cast<double>(frame[c]);
+    }
+    KeyEstimate key(KeyProfile profile = KeyProfile::Temperley) const noexcept {
+        return estimate_key(sum_.data(), profile);
+    }
+    void reset() noexcept { sum_.fill(0.0); }
+
+private:
+    std::array<double, 12> sum_{};
 };
 
 // ---------------------------------------------------------------- emotion codes
