@@ -177,6 +177,11 @@ class Trainer:
                 self.module, self.task, val, device=self.device, batch_size=self.config.batch_size
             )
             self._check_weights()
+            if not math.isfinite(val_loss) and len(val):
+                raise self._diverged(
+                    f"the validation loss went non-finite ({val_loss}) with finite weights: "
+                    "the validation sequences hold NaN or inf values"
+                )
             if self.stopper.update(val_loss, self.epoch):
                 self.best_module = _cpu_copy(self.module.state_dict())
                 if self.checkpoints is not None:
@@ -331,7 +336,7 @@ class Trainer:
         return KellyError(
             f"{self.spec.name}: training stopped {when} (epoch {self.epoch + 1}, batch "
             f"{self.batch + 1}): {what}; nothing from this step on was saved; {where} "
-            "(lower --lr, or check the data for NaN or inf labels)"
+            "(lower --lr, or check the data for NaN or inf values)"
         )
 
     def _resume(self) -> Path | None:

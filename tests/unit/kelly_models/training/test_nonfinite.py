@@ -78,6 +78,20 @@ class TestNonFiniteTraining:
         first = torch.nn.utils.parameters_to_vector(trainer.module.parameters())
         assert bool(torch.isfinite(first).all())  # the bad step was not taken
 
+    def test_nan_validation_label_stops_after_the_first_epoch(self, tmp_path: Path) -> None:
+        """A NaN validation target makes every validation loss NaN, which would keep no
+        best epoch and export the last weights unnoticed: the run stops, saying so."""
+        bad = list(EXAMPLES[11:])
+        targets = bad[0].targets.copy()
+        targets[1, 1] = np.inf
+        bad[0] = attrs.evolve(bad[0], targets=targets)
+        trainer = _trainer(tmp_path / "ck")
+        with pytest.raises(KellyError, match="validation loss went non-finite") as info:
+            trainer.fit(TRAIN, SequenceSet.from_examples(bad))
+        assert "validation sequences hold NaN or inf" in str(info.value)
+        assert trainer.epoch == 0
+        assert not list((tmp_path / "ck").glob("*.pt"))
+
     def test_nan_weights_are_never_saved(self, tmp_path: Path) -> None:
         """Weights poisoned in epoch 2 stop the run before any checkpoint holds them; the
         message names the step and the last good checkpoint, which exists and is finite."""
