@@ -1,14 +1,14 @@
 // Runs the chroma and key part of kelly_companion.h over float32 input and writes float32
 // results; tests/integration/test_cpp_chroma.py compares them to Kelly's Python.
 //
-//   chroma_check chroma  SAMPLES.f32 OUT.f32 CHUNK   -> frames (n, 12)
-//   chroma_check beats   IN.f32 OUT.f32              IN: [M, M marks, frames (n, 12)]
+//   chroma_check chroma  SAMPLES.f32 OUT.f32 CHUNK   -> frames (n, 24)
+//   chroma_check beats   IN.f32 OUT.f32              IN: [M, M marks, frames (n, 24)]
 //   chroma_check host    IN.f32 OUT.f32 CHUNK        IN: [M, M marks, samples]: beats
 //                                                    marked as a host would
-//   chroma_check key     IN.f32 OUT.f32              IN rows: chroma 12 | profile 1;
-//                                                    OUT rows: 24 correlations | index |
-//                                                    confidence | runner-up
-//   chroma_check tracker IN.f32 OUT.f32              IN rows: frame 12; OUT rows: the
+//   chroma_check key     IN.f32 OUT.f32              IN rows: values 24 | width 1 |
+//                                                    profile 1; OUT rows: 24 evidence |
+//                                                    index | confidence | runner-up
+//   chroma_check tracker IN.f32 OUT.f32              IN rows: frame 24; OUT rows: the
 //                                                    key of the frames so far | confidence
 #include "kelly_companion.h"
 
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     const std::vector<float> in = read_floats(argv[2]);
     const std::size_t chunk = argc > 4 ? std::stoul(argv[4]) : 512;
     std::vector<float> out;
-    auto keep = [&](const float* row) { out.insert(out.end(), row, row + 12); };
+    auto keep = [&](const float* row) { out.insert(out.end(), row, row + kelly::kChromaFrameSize); };
     if (mode == "chroma") {
         kelly::StreamingChroma chroma;
         for (std::size_t start = 0; start < in.size(); start += chunk)
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
         if (mode == "beats") {
             for (std::size_t m = 0; m < marks; ++m)
                 if (!beats.mark(in[1 + m])) return 3;
-            for (std::size_t r = 0; r + 12 <= n; r += 12) beats.push(data + r, keep);
+            for (std::size_t r = 0; r + 24 <= n; r += 24) beats.push(data + r, keep);
         } else {
             kelly::StreamingChroma chroma;
             std::size_t next = 0;
@@ -75,12 +75,13 @@ int main(int argc, char** argv) {
         beats.close(keep);
         if (beats.mark(-1.0)) return 4;  // before a frame already pushed: refused
     } else if (mode == "key") {
-        for (std::size_t r = 0; r + 13 <= in.size(); r += 13) {
-            double chroma[12], corr[24];
-            for (int c = 0; c < 12; ++c) chroma[c] = in[r + c];
-            const auto profile = static_cast<kelly::KeyProfile>(static_cast<int>(in[r + 12]));
-            kelly::key_correlations(chroma, corr, profile);
-            const kelly::KeyEstimate key = kelly::estimate_key(chroma, profile);
+        for (std::size_t r = 0; r + 26 <= in.size(); r += 26) {
+            double values[24], corr[24];
+            for (int c = 0; c < 24; ++c) values[c] = in[r + c];
+            const int width = static_cast<int>(in[r + 24]);
+            const auto profile = static_cast<kelly::KeyProfile>(static_cast<int>(in[r + 25]));
+            kelly::key_evidence(values, width, corr, profile);
+            const kelly::KeyEstimate key = kelly::estimate_key(values, width, profile);
             for (double c : corr) out.push_back(static_cast<float>(c));
             out.push_back(static_cast<float>(key.index));
             out.push_back(static_cast<float>(key.confidence));
@@ -88,7 +89,7 @@ int main(int argc, char** argv) {
         }
     } else if (mode == "tracker") {
         kelly::KeyTracker tracker;
-        for (std::size_t r = 0; r + 12 <= in.size(); r += 12) {
+        for (std::size_t r = 0; r + 24 <= in.size(); r += 24) {
             tracker.push(in.data() + r);
             const kelly::KeyEstimate key = tracker.key();
             out.push_back(static_cast<float>(key.index));

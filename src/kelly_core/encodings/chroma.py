@@ -19,6 +19,11 @@ The front end of key finding and of beat-synchronous pitch-class features
 6. divided by ``max(max_pc chroma, floor)`` (``floor`` 0.001): a frame with a clear pitch
    content has maximum 1; a quieter one (silence: all 0) stays proportionally smaller.
 
+A frame has 24 values: columns 0–11 the chroma above; columns 12–23 the **bass**: the
+magnitudes ``M_p`` of the bands C2..B3 (``low_pitch`` .. ``bass_high_pitch``) folded to
+12 pitch classes, not normalised (a full-scale sine at a band's centre gives about 1.1;
+silence 0), so loud bass notes weigh more when summed; the key finder reads both.
+
 Every constant is fixed; no whole-clip statistic. :func:`beat_chroma` averages the frames
 centred in each beat; :class:`BeatChromaAccumulator` does the same for a stream told where
 beats start (a plugin gets them from the host's playhead).
@@ -35,7 +40,10 @@ import numpy as np
 from kelly_core.arrays import FloatArray, as_float32, check_shape
 
 __all__ = [
+    "BASS",
+    "CHROMA",
     "DEFAULT_CHROMA",
+    "FRAME_WIDTH",
     "BeatChromaAccumulator",
     "ChromaConfig",
     "StreamingChroma",
@@ -47,6 +55,12 @@ __all__ = [
 ]
 
 PITCH_CLASSES: Final = 12
+FRAME_WIDTH: Final = 24
+"""Values per frame: chroma (12), then bass (12)."""
+CHROMA: Final = slice(0, 12)
+"""The chroma columns of a frame."""
+BASS: Final = slice(12, 24)
+"""The bass columns of a frame."""
 
 
 @attrs.frozen(kw_only=True)
@@ -63,6 +77,8 @@ class ChromaConfig:
     """Lowest semitone band, MIDI pitch (C2)."""
     high_pitch: int = 95
     """Highest semitone band, MIDI pitch (B6)."""
+    bass_high_pitch: int = 59
+    """Highest band of the bass columns, MIDI pitch (B3)."""
     tuning: float = 440.0
     """Frequency of A4 (MIDI 69) in Hz."""
     width: float = 1.0
@@ -122,25 +138,32 @@ def _local_mean(values: np.ndarray, radius: int) -> np.ndarray:
     return result
 
 
+def _fold(bands: np.ndarray, low_pitch: int) -> np.ndarray:
+    """Sum ``(k, n)`` band values into ``(k, 12)`` pitch classes (band 0 is ``low_pitch``)."""
+    out = np.zeros((len(bands), PITCH_CLASSES))
+    for band in range(bands.shape[1]):
+        out[:, (low_pitch + band) % PITCH_CLASSES] += bands[:, band]
+    return out
+
+
 def _frames_to_chroma(frames: np.ndarray, config: ChromaConfig) -> FloatArray:
-    """Map ``(k, n_fft)`` sample frames to ``(k, 12)`` chroma."""
+    """Map ``(k, n_fft)`` sample frames to ``(k, 24)`` chroma and bass."""
     if len(frames) == 0:
-        return np.zeros((0, PITCH_CLASSES), dtype=np.float32)
+        return np.zeros((0, FRAME_WIDTH), dtype=np.float32)
     first, stop = _bin_range(config)
     spectrum = np.fft.rfft(frames * _window(config.n_fft), axis=1)[:, first:stop]
     spectrum /= config.n_fft / 4
     power = spectrum.real**2 + spectrum.imag**2
     magnitude = np.sqrt(power @ semitone_filterbank(config)[:, first:stop].T)
     contrast = np.maximum(magnitude - _local_mean(magnitude, config.contrast_radius), 0.0)
-    chroma = np.zeros((len(frames), PITCH_CLASSES))
-    for band in range(config.pitches):
-        chroma[:, (config.low_pitch + band) % PITCH_CLASSES] += contrast[:, band]
+    chroma = _fold(contrast, config.low_pitch)
     chroma /= np.maximum(chroma.max(axis=1, keepdims=True), config.floor)
-    return as_float32(chroma)
+    bass = _fold(magnitude[:, : config.bass_high_pitch - config.low_pitch + 1], config.low_pitch)
+    return as_float32(np.concatenate([chroma, bass], axis=1))
 
 
 def offline_chroma(audio: object, sr: int, config: ChromaConfig = DEFAULT_CHROMA) -> FloatArray:
-    """Return chroma frames ``(frames, 12)`` of a mono clip, each in [0, 1].
+    """Return chroma and bass frames ``(frames, 24)`` of a mono clip (see the module doc).
 
     ``frames = 1 + (N - n_fft) // hop`` (0 when the clip is shorter than one window).
 
@@ -153,7 +176,7 @@ def offline_chroma(audio: object, sr: int, config: ChromaConfig = DEFAULT_CHROMA
     samples = np.asarray(audio, dtype=np.float64)
     check_shape(samples, (None,), name="audio")
     if len(samples) < config.n_fft:
-        return np.zeros((0, PITCH_CLASSES), dtype=np.float32)
+        return np.zeros((0, FRAME_WIDTH), dtype=np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(samples, config.n_fft)[:: config.hop]
     return _frames_to_chroma(frames, config)
 
@@ -166,13 +189,13 @@ class StreamingChroma:
         self._buffer = np.zeros(0, dtype=np.float64)
 
     def push(self, samples: object) -> FloatArray:
-        """Append ``(n,)`` samples; return the ``(k, 12)`` frames completed by them."""
+        """Append ``(n,)`` samples; return the ``(k, 24)`` frames completed by them."""
         chunk = np.asarray(samples, dtype=np.float64)
         check_shape(chunk, (None,), name="samples")
         self._buffer = np.concatenate([self._buffer, chunk])
         cfg = self.config
         if len(self._buffer) < cfg.n_fft:
-            return np.zeros((0, PITCH_CLASSES), dtype=np.float32)
+            return np.zeros((0, FRAME_WIDTH), dtype=np.float32)
         count = 1 + (len(self._buffer) - cfg.n_fft) // cfg.hop
         windows = np.lib.stride_tricks.sliding_window_view(self._buffer, cfg.n_fft)
         out = _frames_to_chroma(windows[:: cfg.hop][:count], cfg)
@@ -197,26 +220,26 @@ def beat_chroma(
     end: float | None = None,
     config: ChromaConfig = DEFAULT_CHROMA,
 ) -> FloatArray:
-    """Average chroma frames per beat: ``(beats, 12)``, on the frames' scale ([0, 1]).
+    """Average chroma frames per beat: ``(beats, 24)``, on the frames' scales.
 
     Beat ``i`` covers ``[beat_times[i], beat_times[i + 1])`` and the last beat
     ``[beat_times[-1], end)`` (``end`` None: through the last frame); a frame belongs to the
     beat its centre (:func:`frame_times`) lies in. A beat without a frame centre (shorter
     than a hop, or outside the frames) is all zeros.
 
-    :param frames: ``(F, 12)`` chroma frames from the start of the audio.
+    :param frames: ``(F, 24)`` chroma frames from the start of the audio.
     :param beat_times: ``(B,)`` increasing beat starts in seconds.
     :raises ValueError: If the beat times decrease.
     """
     array = np.asarray(frames, dtype=np.float64)
-    check_shape(array, (None, PITCH_CLASSES), name="frames")
+    check_shape(array, (None, FRAME_WIDTH), name="frames")
     starts = np.asarray(beat_times, dtype=np.float64)
     check_shape(starts, (None,), name="beat_times")
     if np.any(np.diff(starts) < 0):
         raise ValueError("beat_times must not decrease")
     bounds = np.append(starts, np.inf if end is None else float(end))
     cuts = np.searchsorted(frame_times(len(array), config), bounds, side="left")
-    out = np.zeros((len(starts), PITCH_CLASSES))
+    out = np.zeros((len(starts), FRAME_WIDTH))
     for beat in range(len(starts)):
         lo, hi = int(cuts[beat]), int(cuts[beat + 1])
         if hi > lo:
@@ -237,7 +260,7 @@ class BeatChromaAccumulator:
     def __init__(self, config: ChromaConfig = DEFAULT_CHROMA) -> None:
         self.config = config
         self._marks: list[float] = []
-        self._sum = np.zeros(PITCH_CLASSES)
+        self._sum = np.zeros(FRAME_WIDTH)
         self._count = 0
         self._frame = 0
         self._open = False
@@ -245,7 +268,7 @@ class BeatChromaAccumulator:
     def reset(self) -> None:
         """Start a new stream: no marks, no frames."""
         self._marks = []
-        self._sum = np.zeros(PITCH_CLASSES)
+        self._sum = np.zeros(FRAME_WIDTH)
         self._count = 0
         self._frame = 0
         self._open = False
@@ -263,9 +286,9 @@ class BeatChromaAccumulator:
         self._marks.append(float(time))
 
     def push(self, frames: object) -> FloatArray:
-        """Append ``(k, 12)`` frames; return the ``(b, 12)`` beats they finish."""
+        """Append ``(k, 24)`` frames; return the ``(b, 24)`` beats they finish."""
         array = np.asarray(frames, dtype=np.float64)
-        check_shape(array, (None, PITCH_CLASSES), name="frames")
+        check_shape(array, (None, FRAME_WIDTH), name="frames")
         times = frame_times(self._frame + len(array), self.config)[self._frame :]
         out: list[np.ndarray] = []
         for frame, time in zip(array, times, strict=True):
@@ -278,34 +301,36 @@ class BeatChromaAccumulator:
                 self._sum += frame
                 self._count += 1
         self._frame += len(array)
-        return as_float32(np.stack(out)) if out else np.zeros((0, 12), dtype=np.float32)
+        return as_float32(np.stack(out)) if out else np.zeros((0, FRAME_WIDTH), dtype=np.float32)
 
     def close(self) -> FloatArray:
-        """Finish the open beat (end of the stream): ``(1, 12)``, or ``(0, 12)`` if none.
+        """Finish the open beat (end of the stream): ``(1, 24)``, or ``(0, 24)`` if none.
 
         Beats marked but not yet reached by a frame come out as zeros, as in
         :func:`beat_chroma`.
         """
         out = [self._finish()] if self._open else []
-        out += [np.zeros(PITCH_CLASSES) for _ in self._marks]
+        out += [np.zeros(FRAME_WIDTH) for _ in self._marks]
         self._marks.clear()
         self._open = False
-        return as_float32(np.stack(out)) if out else np.zeros((0, 12), dtype=np.float32)
+        return as_float32(np.stack(out)) if out else np.zeros((0, FRAME_WIDTH), dtype=np.float32)
 
     def _finish(self) -> np.ndarray:
-        mean = self._sum / self._count if self._count else np.zeros(PITCH_CLASSES)
-        self._sum = np.zeros(PITCH_CLASSES)
+        mean = self._sum / self._count if self._count else np.zeros(FRAME_WIDTH)
+        self._sum = np.zeros(FRAME_WIDTH)
         self._count = 0
         return mean
 
 
 def relative_to_tonic(vectors: object, tonic: int) -> FloatArray:
-    """Rotate ``(..., 12)`` pitch-class vectors so that index 0 is ``tonic`` (0 = C).
+    """Rotate ``(..., 12)`` (or ``(..., 24)`` frames: each half) so index 0 is ``tonic``.
 
     ``out[..., i] = vectors[..., (i + tonic) % 12]``: index 4 is the major third above the
     tonic whatever the key.
     """
     array = np.asarray(vectors, dtype=np.float32)
-    if array.shape[-1:] != (PITCH_CLASSES,):
-        raise ValueError(f"expected (..., 12) pitch-class vectors, got shape {array.shape}")
-    return np.roll(array, -int(tonic), axis=-1)
+    width = array.shape[-1] if array.ndim else 0
+    if width not in (PITCH_CLASSES, FRAME_WIDTH):
+        raise ValueError(f"expected (..., 12) or (..., 24) vectors, got shape {array.shape}")
+    blocks = array.reshape(*array.shape[:-1], width // PITCH_CLASSES, PITCH_CLASSES)
+    return np.roll(blocks, -int(tonic), axis=-1).reshape(array.shape)

@@ -3,8 +3,11 @@
 Keys are indexed 0..23: C..B major, then C..B minor (``index = tonic + 12·minor``).
 A chroma (any non-negative ``(12,)`` pitch-class weights, index 0 = C) is correlated
 (Pearson) with each profile rotated to the 24 tonics; the best is the key
-(Krumhansl–Schmuckler). Which profile, and the local-key settings, were chosen by
-measurement (docs/design.md, "Key finding"; docs/benchmarks.md, "Key").
+(Krumhansl–Schmuckler). Given the 24 columns of :mod:`kelly_core.encodings.chroma`
+(chroma, then bass), a key's evidence is the chroma's correlation plus
+:data:`BASS_WEIGHT` times the bass's. Which profile, the bass weight and the local-key
+settings were chosen by measurement (docs/design.md, "Key finding"; docs/benchmarks.md,
+"Key").
 
 Local key (:func:`local_keys`): chroma frames are summed in blocks of ``block_s``; each
 block's evidence is the correlation of the chroma summed over ``context_s`` around it
@@ -28,6 +31,7 @@ import numpy as np
 from kelly_core.arrays import check_shape
 
 __all__ = [
+    "BASS_WEIGHT",
     "DEFAULT_PROFILE",
     "KEY_PROFILES",
     "KeyEstimate",
@@ -35,6 +39,7 @@ __all__ = [
     "LocalKeyConfig",
     "estimate_key",
     "key_correlations",
+    "key_evidence",
     "key_templates",
     "local_keys",
 ]
@@ -101,6 +106,8 @@ KEY_PROFILES: Final[Mapping[str, tuple[tuple[float, ...], tuple[float, ...]]]] =
 
 DEFAULT_PROFILE: Final = "temperley"
 """The profile :func:`estimate_key` and :func:`local_keys` use unless told otherwise."""
+BASS_WEIGHT: Final = 0.5
+"""Weight of the bass's correlation in a key's evidence (:func:`key_evidence`)."""
 
 
 @functools.lru_cache(maxsize=16)
@@ -134,16 +141,31 @@ def key_correlations(chroma: object, profile: str = DEFAULT_PROFILE) -> np.ndarr
     return result
 
 
+def key_evidence(vectors: object, profile: str = DEFAULT_PROFILE) -> np.ndarray:
+    """Evidence for the 24 keys: ``(..., 24)`` float64 from ``(..., 12)`` or ``(..., 24)``.
+
+    12 columns: their correlations (:func:`key_correlations`). 24 columns (chroma, then
+    bass): the chroma's correlations plus :data:`BASS_WEIGHT` times the bass's.
+    """
+    array = np.asarray(vectors, dtype=np.float64)
+    if array.shape[-1:] == (24,):
+        chroma = key_correlations(array[..., :12], profile)
+        result: np.ndarray = chroma + BASS_WEIGHT * key_correlations(array[..., 12:], profile)
+        return result
+    return key_correlations(array, profile)
+
+
 @attrs.frozen(kw_only=True)
 class KeyEstimate:
     """A key with its evidence."""
 
     index: int
     """0..23: tonic + 12 for minor."""
-    correlation: float
-    """Its profile's correlation with the chroma, in [-1, 1]."""
+    score: float
+    """Its evidence (:func:`key_evidence`): the profile's correlation with the chroma, in
+    [-1, 1], plus the bass's times :data:`BASS_WEIGHT` when given."""
     confidence: float
-    """Its correlation minus the runner-up's, in [0, 2] (0: a tie, or no information)."""
+    """Its score minus the runner-up's (0: a tie, or no information)."""
     runner_up: int
     """The second-best key's index."""
 
@@ -159,18 +181,18 @@ class KeyEstimate:
 
 
 def estimate_key(chroma: object, profile: str = DEFAULT_PROFILE) -> KeyEstimate:
-    """The best of the 24 keys for a ``(12,)`` chroma (ties: major first, lower tonic first).
+    """The best of the 24 keys for a ``(12,)`` chroma or ``(24,)`` chroma and bass.
 
-    A constant chroma gives C major with confidence 0.
+    Ties: major first, lower tonic first. A constant chroma gives C major, confidence 0.
     """
-    scores = key_correlations(chroma, profile)
+    scores = key_evidence(chroma, profile)
     if scores.shape != (24,):
-        raise ValueError(f"expected one (12,) chroma, got correlations of shape {scores.shape}")
+        raise ValueError(f"expected one (12,) or (24,) chroma, got evidence {scores.shape}")
     order = np.argsort(-scores, kind="stable")
     best, second = int(order[0]), int(order[1])
     return KeyEstimate(
         index=best,
-        correlation=float(scores[best]),
+        score=float(scores[best]),
         confidence=float(scores[best] - scores[second]),
         runner_up=second,
     )
@@ -184,7 +206,7 @@ class LocalKeyConfig:
     """Length of a block, the unit of the key path."""
     context_s: float = 12.0
     """Chroma summed over this much music centred on a block gives its evidence."""
-    switch_penalty: float = 1.5
+    switch_penalty: float = 2.0
     """Evidence (summed correlation over blocks) a change of key has to gain."""
     min_section_s: float = 16.0
     """Sections shorter than this are merged into a neighbour."""
@@ -257,12 +279,15 @@ def local_keys(
 ) -> tuple[KeySection, ...]:
     """Split ``(F, 12)`` chroma frames into sections of constant key (see the module doc).
 
-    :param frames: Chroma frames, one every ``frame_s`` seconds.
+    :param frames: ``(F, 12)`` chroma or ``(F, 24)`` chroma and bass frames, one every
+        ``frame_s`` seconds.
     :returns: Sections covering ``[0, F)`` in order; one section when the music stays in a
         key (or is shorter than two ``min_section_s``); empty when ``F`` is 0.
     """
     array = np.asarray(frames, dtype=np.float64)
-    check_shape(array, (None, 12), name="frames")
+    check_shape(array, (None, None), name="frames")
+    if array.shape[1] not in (12, 24):
+        raise ValueError(f"expected (F, 12) or (F, 24) frames, got shape {array.shape}")
     count = len(array)
     if count == 0:
         return ()
@@ -272,11 +297,12 @@ def local_keys(
     if count < 2 * min_frames or len(starts) < 2:
         return tuple(_sections([0, count], array, config.profile))
     sums = np.add.reduceat(array, starts, axis=0)
+    width = array.shape[1]
     half = max(0, round(config.context_s / config.block_s / 2))
-    cumulative = np.concatenate([np.zeros((1, 12)), np.cumsum(sums, axis=0)])
+    cumulative = np.concatenate([np.zeros((1, width)), np.cumsum(sums, axis=0)])
     index = np.arange(len(sums))
     lo, hi = np.clip(index - half, 0, len(sums)), np.clip(index + half + 1, 0, len(sums))
-    evidence = key_correlations(cumulative[hi] - cumulative[lo], config.profile)
+    evidence = key_evidence(cumulative[hi] - cumulative[lo], config.profile)
     path = _viterbi(evidence, config.switch_penalty)
     changes = [int(b) for b in np.flatnonzero(np.diff(path)) + 1]
     bounds = [0] + [starts[b] for b in changes] + [count]

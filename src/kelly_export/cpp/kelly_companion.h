@@ -14,16 +14,17 @@
 //   StreamingChroma   22050 Hz, n_fft 8192, hop 2048, periodic Hann, no centring: 60
 //                     triangular semitone bands C2..B6 (A4 = 440 Hz) of the power
 //                     spectrum, sqrt, minus the mean of +-6 bands, rectified, folded to 12
-//                     pitch classes, divided by max(largest, 0.001). Frame k covers
-//                     samples [k*2048, k*2048 + 8192); its time is its centre.
+//                     pitch classes, divided by max(largest, 0.001); then 12 bass values
+//                     (bands C2..B3 folded, not normalised). Frame k covers samples
+//                     [k*2048, k*2048 + 8192); its time is its centre.
 //   BeatChromaAccumulator
 //                     beat-synchronous chroma: the plugin gets its beats from the host's
 //                     playhead (no beat tracking here); mark(t) each beat's start, push
 //                     the chroma frames, get each beat's mean frame.
-//   key_correlations / estimate_key / KeyTracker
+//   key_correlations / key_evidence / estimate_key / KeyTracker
 //                     the 24 keys' profile correlations (six published profiles,
-//                     Temperley's by default), the best key with its margin over the next,
-//                     and the key of everything pushed since reset().
+//                     Temperley's by default; + 0.5 x the bass's), the best key with its
+//                     margin over the next, and the key of everything pushed since reset().
 //   encode_emotion / decode_emotion / coarse_emotion
 //                     the 8x8 (sigma 0.3) and 4x4 (sigma 0.6) Gaussian-bump codes; decode
 //                     is the same 3x3 centroid start and 12 damped Gauss-Newton steps.
@@ -293,6 +294,9 @@ constexpr double kChromaTuning = 440.0;  // A4
 constexpr double kChromaWidth = 1.0;     // triangle half-width, semitones
 constexpr int kChromaContrastRadius = 6;
 constexpr double kChromaFloor = 1e-3;
+constexpr int kBassHighPitch = 59;  // B3: the bass columns' highest band
+constexpr int kChromaFrameSize = 24;  // chroma 12, then bass 12
+constexpr double kBassWeight = 0.5;   // the bass's share of a key's evidence
 
 /// Centre of chroma frame k in seconds: (k * 2048 + 4096) / 22050.
 inline double chroma_frame_time(long k) {
@@ -300,11 +304,12 @@ inline double chroma_frame_time(long k) {
 }
 
 /// Streaming chroma: push samples (22050 Hz mono) in chunks of any size; each completed
-/// frame is handed to a callback as 12 floats in [0, 1] (index 0 = C). Frame k covers
-/// samples [k*2048, k*2048 + 8192): periodic Hann, FFT / 2048, power, 60 triangular
-/// semitone bands C2..B6 (A4 = 440 Hz), sqrt, minus the mean over +-6 bands (ends
-/// clamped), rectified, summed per pitch class, divided by max(largest class, 0.001).
-/// Identical frames to Kelly's offline_chroma whatever the chunking.
+/// frame is handed to a callback as 24 floats. Frame k covers samples
+/// [k*2048, k*2048 + 8192): periodic Hann, FFT / 2048, power, 60 triangular semitone
+/// bands C2..B6 (A4 = 440 Hz), sqrt. Values 0..11 (index 0 = C): each band minus the mean
+/// over +-6 bands (ends clamped), rectified, summed per pitch class, divided by
+/// max(largest class, 0.001). Values 12..23: the bass, the bands C2..B3 summed per pitch
+/// class, not normalised. Identical frames to Kelly's offline_chroma whatever the chunking.
 class StreamingChroma {
 public:
     StreamingChroma()
@@ -328,7 +333,7 @@ public:
         }
     }
 
-    /// Append n samples; call on_frame(const float* chroma /*12*/) per completed frame.
+    /// Append n samples; call on_frame(const float* frame /*24*/) per completed frame.
     template <typename OnFrame>
     void push(const float* samples, std::size_t n, OnFrame&& on_frame) {
         for (std::size_t i = 0; i < n; ++i) {
@@ -367,30 +372,34 @@ private:
             }
             magnitude[p] = std::sqrt(energy);
         }
-        std::array<double, 12> chroma{};
+        std::array<double, 12> chroma{}, bass{};
         for (int p = 0; p < kChromaPitches; ++p) {
             double sum = 0.0;
             for (int j = -kChromaContrastRadius; j <= kChromaContrastRadius; ++j)
                 sum += magnitude[std::min(std::max(p + j, 0), kChromaPitches - 1)];
             const double mean = sum / (2 * kChromaContrastRadius + 1);
             chroma[(kChromaLowPitch + p) % 12] += std::max(magnitude[p] - mean, 0.0);
+            if (kChromaLowPitch + p <= kBassHighPitch) bass[(kChromaLowPitch + p) % 12] += magnitude[p];
         }
         double top = kChromaFloor;
         for (double c : chroma) top = std::max(top, c);
-        for (int c = 0; c < 12; ++c) out[c] = static_cast<float>(chroma[c] / top);
+        for (int c = 0; c < 12; ++c) {
+            out[c] = static_cast<float>(chroma[c] / top);
+            out[12 + c] = static_cast<float>(bass[c]);
+        }
     }
 
     Fft fft_;
     std::vector<double> window_, buffer_, re_, im_, weights_;
     std::array<Band, kChromaPitches> bands_{};
-    std::array<float, 12> frame_{};
+    std::array<float, kChromaFrameSize> frame_{};
     int fill_ = 0;
 };
 
 /// Streaming beat-synchronous chroma (Kelly's BeatChromaAccumulator): mark(t) says a beat
 /// starts at t seconds (the host's playhead; same clock as chroma_frame_time), push(frame)
 /// adds the next chroma frame; a beat ends when a frame centred at or after the next
-/// mark arrives, and on_beat(const float* mean /*12*/) gets the mean of its frames (zeros
+/// mark arrives, and on_beat(const float* mean /*24*/) gets the mean of its frames (zeros
 /// if none). Mark a beat when its first sample is pushed: a frame comes out 4096 samples
 /// after its centre, so beat i's chroma is ready about 0.28 s after beat i + 1 starts.
 /// Frames before the first mark are dropped. Up to Capacity marks wait at a time.
@@ -420,7 +429,7 @@ public:
             open_ = true;
         }
         if (!open_) return;
-        for (int c = 0; c < 12; ++c) sum_[c] += static_cast<double>(frame[c]);
+        for (int c = 0; c < kChromaFrameSize; ++c) sum_[c] += static_cast<double>(frame[c]);
         ++count_;
     }
 
@@ -444,8 +453,8 @@ public:
 private:
     template <typename OnBeat>
     void finish(OnBeat&& on_beat) {
-        std::array<float, 12> mean{};
-        for (int c = 0; c < 12; ++c)
+        std::array<float, kChromaFrameSize> mean{};
+        for (int c = 0; c < kChromaFrameSize; ++c)
             mean[c] = count_ > 0 ? static_cast<float>(sum_[c] / count_) : 0.0f;
         on_beat(static_cast<const float*>(mean.data()));
         sum_.fill(0.0);
@@ -453,7 +462,7 @@ private:
     }
 
     std::array<double, Capacity> marks_{};
-    std::array<double, 12> sum_{};
+    std::array<double, kChromaFrameSize> sum_{};
     long count_ = 0, frames_ = 0;
     int head_ = 0, waiting_ = 0;
     double latest_ = 0.0;
@@ -515,20 +524,32 @@ inline void key_correlations(const double* chroma, double* out,
     }
 }
 
+/// Evidence for the 24 keys from `width` values: 12 (a chroma: its correlations) or 24
+/// (a frame sum: the chroma's correlations + 0.5 x the bass's).
+inline void key_evidence(const double* values, int width, double* out,
+                         KeyProfile profile = KeyProfile::Temperley) {
+    key_correlations(values, out, profile);
+    if (width != kChromaFrameSize) return;
+    double bass[24];
+    key_correlations(values + 12, bass, profile);
+    for (int k = 0; k < 24; ++k) out[k] += kBassWeight * bass[k];
+}
+
 struct KeyEstimate {
     int index = 0;            // tonic + 12 * minor
-    double correlation = 0.0;
-    double confidence = 0.0;  // correlation minus the runner-up's
+    double score = 0.0;       // its evidence
+    double confidence = 0.0;  // score minus the runner-up's
     int runner_up = 1;
     int tonic() const noexcept { return index % 12; }
     bool minor() const noexcept { return index >= 12; }
 };
 
-/// The best key (ties: major first, lower tonic first) and its margin over the next.
-inline KeyEstimate estimate_key(const double* chroma,
+/// The best key (ties: major first, lower tonic first) and its margin over the next, from
+/// `width` values (12: a chroma; 24: summed chroma-and-bass frames).
+inline KeyEstimate estimate_key(const double* values, int width = kChromaFrameSize,
                                 KeyProfile profile = KeyProfile::Temperley) {
     double r[24];
-    key_correlations(chroma, r, profile);
+    key_evidence(values, width, r, profile);
     KeyEstimate e;
     e.index = 0;
     for (int k = 1; k < 24; ++k)
@@ -536,25 +557,25 @@ inline KeyEstimate estimate_key(const double* chroma,
     e.runner_up = e.index == 0 ? 1 : 0;
     for (int k = 0; k < 24; ++k)
         if (k != e.index && r[k] > r[e.runner_up]) e.runner_up = k;
-    e.correlation = r[e.index];
+    e.score = r[e.index];
     e.confidence = r[e.index] - r[e.runner_up];
     return e;
 }
 
-/// The key of everything pushed since the last reset: estimate_key of the summed chroma
+/// The key of everything pushed since the last reset: estimate_key of the summed 24-value
 /// frames (Kelly's estimate_key(frames.sum(axis=0))). Reset it where the song changes.
 class KeyTracker {
 public:
     void push(const float* frame) noexcept {
-        for (int c = 0; c < 12; ++c) sum_[c] += static_cast<double>(frame[c]);
+        for (int c = 0; c < kChromaFrameSize; ++c) sum_[c] += static_cast<double>(frame[c]);
     }
     KeyEstimate key(KeyProfile profile = KeyProfile::Temperley) const noexcept {
-        return estimate_key(sum_.data(), profile);
+        return estimate_key(sum_.data(), kChromaFrameSize, profile);
     }
     void reset() noexcept { sum_.fill(0.0); }
 
 private:
-    std::array<double, 12> sum_{};
+    std::array<double, kChromaFrameSize> sum_{};
 };
 
 // ---------------------------------------------------------------- emotion codes

@@ -65,7 +65,8 @@ class StageOutputs:
     key_segments: tuple[KeySegment, ...] = ()
     """The audio's keys in order (one unless it modulates); empty: ``key`` throughout."""
     beat_chroma: FloatArray | None = None
-    """The audio's chroma averaged per beat, shape ``(B, 12)``, index 0 = C."""
+    """The audio's chroma and bass averaged per beat, shape ``(B, 24)`` (index 0 = C, 12 =
+    the bass's C; :func:`kelly_core.encodings.chroma.beat_chroma`)."""
 
     def __attrs_post_init__(self) -> None:
         beats = self.notes.shape[0]
@@ -172,7 +173,7 @@ def render(
                 valence=float(v),
                 arousal=float(a),
                 chord=c.label,
-                chroma=() if chroma is None else tuple(round(float(x), 4) for x in chroma[i]),
+                chroma=() if chroma is None else tuple(round(float(x), 4) for x in chroma[i, :12]),
             )
             for i, (c, (v, a)) in enumerate(zip(chords, outputs.beat_va, strict=True))
         ),

@@ -8,8 +8,9 @@
   (its onset front end) and the log-mel frames (or a steady grid at ``--tempo``).
 - Key: given (``--key``), else found in the audio: the chroma of
   :func:`~kelly_core.encodings.chroma.offline_chroma` (semitone bands C2–B6 folded to 12
-  pitch classes, 0.093 s frames), correlated with Temperley's key profiles, a key per
-  section where the music modulates (:func:`kelly_runtime.generate.keys.find_keys`).
+  pitch classes, 0.093 s frames, and a bass chroma of C2–B3), correlated with
+  Temperley's key profiles, a key per section where the music modulates
+  (:func:`kelly_runtime.generate.keys.find_keys`).
   ``Pipeline.set_key`` turns the key-relative models' outputs (and the fallback's) to the
   key of the section each beat starts in. The same chroma averaged per played beat is
   ``StageOutputs.beat_chroma``.
@@ -127,7 +128,7 @@ def analyse(clip: AudioClip) -> Analysis:
 
 
 def audio_chroma(clip: AudioClip) -> FloatArray:
-    """Chroma frames of ``clip``, ``(F, 12)``, index 0 = C (``offline_chroma``)."""
+    """Chroma and bass frames of ``clip``, ``(F, 24)``, index 0 = C (``offline_chroma``)."""
     return offline_chroma(clip.samples, clip.sample_rate)
 
 

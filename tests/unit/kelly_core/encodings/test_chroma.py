@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kelly_core.encodings.chroma import (
+    BASS,
+    CHROMA,
     DEFAULT_CHROMA,
     BeatChromaAccumulator,
     StreamingChroma,
@@ -36,17 +38,23 @@ class TestOffline:
     @pytest.mark.parametrize("pitch", [36, 38, 40, 45, 52, 60, 67, 71, 83, 94])
     def test_a_tone_lands_in_its_pitch_class(self, pitch: int) -> None:
         """C2, D2, E2 (where mel bands are wider than a semitone) up to A#6: their class is 1."""
-        chroma = offline_chroma(_tones([pitch]), SR)
-        mean = chroma.mean(axis=0)
+        frames = offline_chroma(_tones([pitch]), SR)
+        mean = frames[:, CHROMA].mean(axis=0)
         assert int(np.argmax(mean)) == pitch % 12
         assert mean[pitch % 12] == pytest.approx(1.0, abs=1e-6)
         others = np.delete(mean, pitch % 12)
         assert others.max() < 0.45  # the neighbours get some leakage, far less
+        bass = frames[:, BASS].mean(axis=0)
+        if pitch < 60:  # C2..B3: the bass columns, unnormalised (0.2 amplitude: about 0.22)
+            assert int(np.argmax(bass)) == pitch % 12
+            assert 0.15 < bass[pitch % 12] < 0.3
+        elif pitch > 61:  # C4 still touches B3's triangle
+            assert bass.max() < 0.01
 
     def test_major_and_minor_triads_differ_in_the_third(self) -> None:
         """C major (C E G) puts E above Eb; C minor (C Eb G) the other way round."""
-        major = offline_chroma(_tones([48, 52, 55, 60], harmonics=4), SR).mean(axis=0)
-        minor = offline_chroma(_tones([48, 51, 55, 60], harmonics=4), SR).mean(axis=0)
+        major = offline_chroma(_tones([48, 52, 55, 60], harmonics=4), SR)[:, CHROMA].mean(axis=0)
+        minor = offline_chroma(_tones([48, 51, 55, 60], harmonics=4), SR)[:, CHROMA].mean(axis=0)
         assert major[4] > 0.3 > 0.05 > major[3]
         assert minor[3] > 0.3 > 0.05 > minor[4]
         for chroma in (major, minor):
@@ -58,7 +66,7 @@ class TestOffline:
         """Loud white noise (a cymbal's spectrum) over a quieter tone: the tone still wins."""
         rng = np.random.default_rng(0)
         x = _tones([57]) + 0.1 * rng.standard_normal(int(1.5 * SR))
-        mean = offline_chroma(x, SR).mean(axis=0)
+        mean = offline_chroma(x, SR)[:, CHROMA].mean(axis=0)
         assert int(np.argmax(mean)) == 9
         assert mean[9] > 2 * np.delete(mean, 9).max()
 
@@ -66,11 +74,11 @@ class TestOffline:
         """Frame count as the log-mel's; silence is 0; a quiet tone keeps its shape."""
         n = SR * 2
         out = offline_chroma(np.zeros(n), SR)
-        assert out.shape == (1 + (n - 8192) // 2048, 12)
+        assert out.shape == (1 + (n - 8192) // 2048, 24)
         assert not out.any()
-        assert offline_chroma(np.zeros(8191), SR).shape == (0, 12)
-        loud = offline_chroma(_tones([60]), SR)
-        quiet = offline_chroma(1e-5 * _tones([60]), SR)
+        assert offline_chroma(np.zeros(8191), SR).shape == (0, 24)
+        loud = offline_chroma(_tones([60]), SR)[:, CHROMA]
+        quiet = offline_chroma(1e-5 * _tones([60]), SR)[:, CHROMA]
         assert loud.max() == pytest.approx(1.0)
         assert 0.0 < quiet.max() < 0.1  # under the floor: proportionally smaller
         np.testing.assert_allclose(quiet / quiet.max(), loud / loud.max(), atol=1e-3)
@@ -90,7 +98,7 @@ class TestOffline:
 
 
 def _frames(count: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).random((count, 12)).astype(np.float32)
+    return np.random.default_rng(seed).random((count, 24)).astype(np.float32)
 
 
 class TestStreaming:
@@ -178,7 +186,8 @@ class TestBeatChroma:
         out.append(acc.close())
         expected = beat_chroma(np.concatenate(frames), beats)
         np.testing.assert_allclose(np.concatenate(out), expected, atol=1e-6)
-        assert int(np.argmax(expected[4])) == 4  # E minor: E is the strongest
+        assert int(np.argmax(expected[4, CHROMA])) == 4  # E minor: E is the strongest
+        assert int(np.argmax(expected[4, BASS])) == 4  # E2 in the bass
         with pytest.raises(ValueError, match="marked after"):
             acc.mark(1.0)
 
@@ -188,6 +197,9 @@ class TestBeatChroma:
         vector[0] = 1.0
         assert int(np.argmax(relative_to_tonic(vector, 9))) == 3
         np.testing.assert_array_equal(relative_to_tonic(np.eye(12), 0), np.eye(12))
+        frame = np.zeros(24)
+        frame[[2, 12 + 9]] = 1.0  # D in the chroma, A in the bass
+        assert np.flatnonzero(relative_to_tonic(frame, 2)).tolist() == [0, 12 + 7]
         with pytest.raises(ValueError, match="12"):
             relative_to_tonic(np.zeros(11), 0)
         assert DEFAULT_CHROMA.pitches == 60

@@ -9,11 +9,13 @@ from hypothesis import strategies as st
 
 from kelly_core.encodings.chroma import offline_chroma
 from kelly_core.encodings.keyfinding import (
+    BASS_WEIGHT,
     DEFAULT_PROFILE,
     KEY_PROFILES,
     LocalKeyConfig,
     estimate_key,
     key_correlations,
+    key_evidence,
     key_templates,
     local_keys,
 )
@@ -86,7 +88,7 @@ class TestEstimateKey:
         key = estimate_key(_progression_frames(tonic, minor).sum(axis=0))
         assert (key.tonic, key.minor) == (tonic, minor)
         assert key.index == tonic + 12 * minor
-        assert 0.0 < key.confidence <= key.correlation <= 1.0
+        assert 0.0 < key.confidence <= key.score <= 1.0
         assert key.runner_up != key.index
 
     @pytest.mark.parametrize(("tonic", "minor"), [(0, False), (7, False), (9, True), (2, True)])
@@ -95,6 +97,21 @@ class TestEstimateKey:
         chroma = offline_chroma(_progression_audio(tonic, minor), SR)
         key = estimate_key(chroma.sum(axis=0))
         assert (key.tonic, key.minor) == (tonic, minor)
+
+    def test_the_bass_settles_a_relative_key(self) -> None:
+        """The white keys alone: C major; with A in the bass: A minor."""
+        white = np.zeros(12)
+        white[[0, 2, 4, 5, 7, 9, 11]] = 1.0
+        assert estimate_key(white).index == 0
+        bass_a = np.zeros(12)
+        bass_a[[9, 4]] = [1.0, 0.4]
+        key = estimate_key(np.concatenate([white, bass_a]))
+        assert key.index == 12 + 9
+        both = key_evidence(np.concatenate([white, bass_a]))
+        np.testing.assert_allclose(
+            both, key_correlations(white) + BASS_WEIGHT * key_correlations(bass_a)
+        )
+        assert key.score == pytest.approx(both.max())
 
     def test_no_information_is_c_major_with_no_confidence(self) -> None:
         key = estimate_key(np.ones(12))

@@ -71,7 +71,7 @@ class TestRenderInSections:
         dist = np.zeros(64, dtype=np.float32)
         dist[chord_index(2, "maj")] = 0.5
         dist[chord_index(7, "maj")] = 0.4
-        chroma = np.tile(np.eye(12, dtype=np.float32)[4], (8, 1))
+        chroma = np.tile(np.eye(24, dtype=np.float32)[4], (8, 1))  # E; no bass
         base = outputs(chords=np.tile(dist, (8, 1)))
         segments = (
             KeySegment(start=0.0, end=2.0, key=C_MAJOR, confidence=0.2),
