@@ -10,11 +10,13 @@ weights); ``kelly convert`` turns it into a correct RTNeural file. Two forms are
        {"type": "lstm", "in_size": 256, "out_size": 128,
         "weights_ih": [Wi, Wf, Wg, Wo], "weights_hh": [...],          # each H×IN, H×H
         "bias_ih": [bi, bf, bg, bo], "bias_hh": [...]}],              # each H
-     "metadata": {"model_name": "DynamicsEngine", "framework": "pytorch",
-                  "export_version": 1, "parameter_count": 13520, "memory_bytes": 54080,
+     "metadata": {"model_name": "DynamicsEngine", "framework": "PyTorch",
+                  "export_version": "2.0", "parameter_count": 13520, "memory_bytes": 54080,
                   "input_size": 32, "output_size": 16}}
 
-(the model from ``metadata.model_name``, the sizes from the layers), and Kelly's earlier
+(the model from ``metadata.model_name``, the sizes from the layers; the version is a
+number or a version string, as written, and counts may be written as whole floats,
+``13520.0``), and Kelly's earlier
 variant with the sizes and name on top::
 
     {"model_name": "DynamicsEngine",        # optional
@@ -282,7 +284,7 @@ def read_legacy(
                 field, f"expected {size} (the last layer's size), got {out_size}", size, out_size
             )
     spec = _spec(doc, meta, reader, in_size, layers, name, known_specs)
-    count = meta.get("parameter_count")
+    count = _count(meta.get("parameter_count"))
     if count is not None and count != spec.parameter_count:
         reader.fail("metadata.parameter_count", f"expected {spec.parameter_count} (the "
                     f"parameters of {spec.name!r}), got {count!r}", spec.parameter_count,
@@ -303,15 +305,38 @@ def _metadata(doc: Mapping[str, object], reader: _Reader) -> Mapping[str, object
         reader.fail("metadata", f"expected an object, got {type(raw).__name__}")
     meta = cast(Mapping[str, object], raw)
     reader.keys(meta, _META_KEYS, "metadata")
-    for key in ("parameter_count", "memory_bytes", "export_version"):
+    for key in ("parameter_count", "memory_bytes"):
         value = meta.get(key)
-        if value is not None and (type(value) is not int or value < 0):
+        if value is not None and _count(value) is None:
             reader.fail(f"metadata.{key}", f"expected a non-negative integer, got {value!r}")
+    version = meta.get("export_version")
+    if version is not None and not _is_version(version):
+        reader.fail("metadata.export_version", "expected a version: a non-negative number or a "
+                    f"string such as \"2.0\", got {version!r}")  # fmt: skip
     for key in ("model_name", "framework"):
         value = meta.get(key)
         if value is not None and not isinstance(value, str):
             reader.fail(f"metadata.{key}", f"expected a string, got {value!r}")
     return meta
+
+
+_VERSION: Final = re.compile(r"\A[vV]?\d{1,9}(\.\d{1,9}){0,3}\Z")
+
+
+def _is_version(value: object) -> bool:
+    """``2``, ``2.0`` or ``"2.0"`` (the original design writes a string), ``"1.2.3"``."""
+    if isinstance(value, str):
+        return _VERSION.match(value.strip()) is not None
+    return _count(value) is not None or (type(value) is float and 0.0 <= value < 1e9)
+
+
+def _count(value: object) -> int | None:
+    """A non-negative whole number as written (``13520`` or ``13520.0``), else None."""
+    if type(value) is int and value >= 0:
+        return value
+    if type(value) is float and value >= 0.0 and value.is_integer() and value < 2.0**53:
+        return int(value)
+    return None
 
 
 def _spec(

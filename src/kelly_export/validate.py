@@ -11,7 +11,9 @@ from typing import Final
 
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.errors import ExportError, KellyError
+from kelly_core.filekind import describe_mode
 from kelly_core.specs import ModelSpec
+from kelly_export import strict_json
 from kelly_export.check import NO_SPEC_REASON, check_document
 from kelly_export.problems import Problem
 from kelly_export.schema import json_path, schema_problems
@@ -68,7 +70,8 @@ def _parse_int(text: str) -> int | float:
 def read_text(path: Path, *, max_bytes: int | None = None, what: str = "model file") -> str:
     """Read ``path`` as UTF-8 after checking that it is a file within the size limit.
 
-    :raises ExportError: Missing, a folder, over the limit, unreadable or not UTF-8.
+    :raises ExportError: Missing, not a regular file (a folder, a FIFO, a device), over the
+        limit, unreadable or not UTF-8.
     """
     limit = max_model_bytes() if max_bytes is None else max_bytes
     try:
@@ -78,8 +81,8 @@ def read_text(path: Path, *, max_bytes: int | None = None, what: str = "model fi
         raise ExportError(f"cannot read: {reason}", path=path) from exc
     except ValueError as exc:  # an embedded NUL byte in the name
         raise ExportError(f"not a valid file name: {exc}", path=path) from exc
-    if stat.S_ISDIR(info.st_mode):
-        raise ExportError(f"is a folder; expected a {what}", path=path)
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block, a device never end: not opened
+        raise ExportError(f"is {describe_mode(info.st_mode)}; expected a {what}", path=path)
     if info.st_size > limit:
         raise ExportError(
             f"file is {info.st_size:,} bytes, over the {limit:,}-byte limit for a {what}; "
@@ -102,13 +105,16 @@ def read_text(path: Path, *, max_bytes: int | None = None, what: str = "model fi
 
 
 def parse_json(text: str, *, path: Path | None = None) -> object:
-    """Parse JSON text; the ``NaN``/``Infinity`` tokens parse (the checks report them).
+    """Parse JSON text that every parser reads one way (:mod:`.strict_json`).
 
-    :raises ExportError: If it is not JSON (line and column given) or nests deeper than
-        :data:`MAX_DEPTH`.
+    :raises ExportError: If it is not JSON (line and column given; a UTF-8 byte-order
+        mark included), holds a duplicate key, a ``NaN``/``Infinity`` token or a lone
+        surrogate (the JSON path given), or nests deeper than :data:`MAX_DEPTH`.
     """
     try:
-        document: object = json.loads(text, parse_int=_parse_int)
+        document: object = strict_json.loads(text, parse_int=_parse_int)
+    except strict_json.NotStrictJSONError as exc:
+        raise ExportError(exc.reason, path=path, field=exc.field) from exc
     except json.JSONDecodeError as exc:
         raise ExportError(
             f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", path=path

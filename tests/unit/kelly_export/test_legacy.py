@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kelly_core.catalog import MODEL_NAMES, MODEL_SPECS
+from kelly_core.cli import main
 from kelly_core.errors import ExportError
 from kelly_export.legacy import read_legacy
 from kelly_export.rtneural import RTNeuralExporter
@@ -135,4 +137,67 @@ class TestRefusals:
         document = legacy_document(spec, random_arrays(spec), model_name=False)
         _layers(document)[2]["activation"] = "tanh"
         with pytest.raises(ExportError, match="pass --name"):
+            read_legacy(document)
+
+
+ORIGINAL = Path(__file__).parent / "data" / "original_layout.json"
+"""A small model written in the original design text's layout as that text shows it:
+``"framework": "PyTorch"``, ``"export_version": "2.0"`` (a string), OUT×IN dense weights,
+four gate arrays per LSTM matrix and bias, sizes only in the layers and the metadata."""
+
+
+def _original() -> dict[str, object]:
+    document = json.loads(ORIGINAL.read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+class TestOriginalDesignText:
+    def test_converts_as_written(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """kelly convert reads the layout verbatim (version string included); the RTNeural
+        file it writes validates and holds the same weights, the LSTM biases summed."""
+        out = tmp_path / "tiny.json"
+        assert main(["convert", str(ORIGINAL), "-o", str(out)]) == 0
+        assert main(["validate", str(out)]) == 0
+        assert "ok  " in capsys.readouterr().out
+        loaded = RTNeuralExporter().read(out)
+        assert loaded.spec.name == "TinyDesign"
+        assert loaded.spec.parameter_count == 71
+        layers = _layers(_original())
+        dense, lstm = layers[0], layers[1]
+        np.testing.assert_array_equal(
+            loaded.arrays["layers.0.weight"], np.asarray(dense["weights"], np.float32)
+        )
+        np.testing.assert_array_equal(
+            loaded.arrays["layers.1.weight_ih"],
+            np.concatenate(np.asarray(lstm["weights_ih"], np.float32)),
+        )
+        summed = np.concatenate(np.asarray(lstm["bias_ih"], np.float32)) + np.concatenate(
+            np.asarray(lstm["bias_hh"], np.float32)
+        )
+        np.testing.assert_allclose(loaded.arrays["layers.1.bias_ih"], summed, rtol=1e-6)
+
+    @pytest.mark.parametrize("version", ["2.0", "1", "v1.2.3", 2, 2.0, 1.5])
+    def test_version_forms(self, version: object) -> None:
+        """A version is a number or a version string, as design texts write it."""
+        document = _original()
+        document["metadata"]["export_version"] = version  # type: ignore[index]  # test data
+        assert read_legacy(document).spec.name == "TinyDesign"
+
+    @pytest.mark.parametrize("version", ["two", "", -1, True, [2], float("nan")])
+    def test_version_that_is_no_version(self, version: object) -> None:
+        """Anything else is refused naming the field."""
+        document = _original()
+        document["metadata"]["export_version"] = version  # type: ignore[index]  # test data
+        with pytest.raises(ExportError, match="expected a version") as info:
+            read_legacy(document)
+        assert info.value.field == "metadata.export_version"
+
+    def test_whole_float_counts(self) -> None:
+        """parameter_count written as 71.0 is the count 71; 70.5 is refused."""
+        document = _original()
+        document["metadata"]["parameter_count"] = 71.0  # type: ignore[index]  # test data
+        assert read_legacy(document).spec.parameter_count == 71
+        document["metadata"]["parameter_count"] = 70.5  # type: ignore[index]  # test data
+        with pytest.raises(ExportError, match="non-negative integer"):
             read_legacy(document)
