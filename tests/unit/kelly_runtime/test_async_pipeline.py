@@ -162,3 +162,114 @@ class TestBeatProcessor:
         assert beat.beat_in_bar == 2
         assert beat.groove is None
         np.testing.assert_allclose(beat.emotion, encode_emotion(0.0, 0.0), atol=1e-6)
+
+
+class TestHostileFrames:
+    @pytest.mark.parametrize(
+        ("column", "value", "match"),
+        [
+            (129, 3.6, r"frame\[129\] must be -1 \(no beat\), 0..3 .* got 3.6"),
+            (129, 7.0, r"frame\[129\]"),
+            (129, 2.5, r"frame\[129\]"),
+            (129, -2.0, r"frame\[129\]"),
+            (128, 0.7, r"frame\[128\] must be 0 or 1, got 0.7"),
+        ],
+    )
+    def test_out_of_range_beat_column_is_refused_and_the_worker_lives(
+        self, column: int, value: float, match: str
+    ) -> None:
+        """submit() refuses the frame in one line; the worker then steps a valid beat."""
+        with AsyncPipeline(
+            beat_processor(Pipeline.fallback()),
+            in_size=BEAT_INPUT_SIZE,
+            out_size=BEAT_VECTOR_SIZE,
+        ) as worker:
+            frame = beat_frame(np.zeros(128, dtype=np.float32), beat_in_bar=1)
+            frame[column] = value
+            with pytest.raises(BackendError, match=match):
+                worker.submit(frame)
+            assert worker.stats.submitted == 0
+            worker.submit(beat_frame(beat_in_bar=1))
+            _wait_for(lambda: worker.stats.processed == 1)
+            vector = worker.poll()
+            assert vector is not None
+            assert BeatOutput.from_vector(vector).beat_in_bar == 1
+            assert worker.running
+
+    def test_frame_size_the_processor_cannot_use(self) -> None:
+        """A beat processor on 64-value frames refuses them at submit, not in the worker."""
+        with AsyncPipeline(
+            beat_processor(Pipeline.fallback()), in_size=64, out_size=BEAT_VECTOR_SIZE
+        ) as worker:
+            with pytest.raises(BackendError, match="window of 128 values or a beat frame of 130"):
+                worker.submit(np.zeros(64, dtype=np.float32))
+            assert worker.running
+
+
+class TestLifetime:
+    def test_unclosed_pipeline_does_not_keep_its_thread(self) -> None:
+        """A pipeline dropped without close() stops its worker once collected."""
+        import gc
+
+        slow = _Slow()
+        slow.release.set()
+        worker = AsyncPipeline(slow, in_size=1, out_size=1, name="kelly-async-unclosed")
+        thread = next(t for t in threading.enumerate() if t.name == "kelly-async-unclosed")
+        assert thread.daemon
+        del worker
+        gc.collect()
+        thread.join(5.0)
+        assert not thread.is_alive()
+
+    def test_close_counts_discarded_frames(self) -> None:
+        """Frames queued when close() stops the worker are counted, so every accepted frame
+        is processed, dropped or discarded."""
+        slow = _Slow()
+        worker = AsyncPipeline(slow, in_size=1, out_size=1, capacity=3)
+        worker.submit(np.zeros(1, dtype=np.float32))
+        assert slow.started.wait(5.0)
+        worker.submit(np.ones(1, dtype=np.float32))
+        worker.submit(np.ones(1, dtype=np.float32))
+        timer = threading.Timer(0.2, slow.release.set)
+        timer.start()
+        worker.close()
+        timer.join()
+        stats = worker.stats
+        assert (stats.submitted, stats.processed, stats.dropped, stats.discarded) == (3, 1, 0, 2)
+        worker.close()  # idempotent: nothing counted twice
+        assert worker.stats.discarded == 2
+
+    def test_worker_that_stopped_is_reported(self) -> None:
+        """A worker thread that ended without an exception is reported by the next call."""
+        slow = _Slow()
+        slow.release.set()
+        worker = AsyncPipeline(slow, in_size=1, out_size=1)
+        worker._shared.stop.set()  # as if the thread had ended on its own
+        worker._shared.wake.set()
+        _wait_for(lambda: not worker.running)
+        with pytest.raises(BackendError, match="async worker stopped"):
+            worker.submit(np.zeros(1, dtype=np.float32))
+        with pytest.raises(BackendError, match="async worker stopped"):
+            worker.poll()
+        worker.close()
+
+
+class TestSizes:
+    @pytest.mark.parametrize(
+        ("kwargs", "match"),
+        [
+            ({"capacity": 10**9}, r"capacity: expected an integer in 2\.\.4096, got 1000000000"),
+            ({"in_size": -1}, r"in_size: expected an integer in 1\.\.1048576, got -1"),
+            ({"out_size": 0}, r"out_size: expected an integer in 1\.\.1048576, got 0"),
+            ({"capacity": 2.5}, r"capacity: expected an integer"),
+        ],
+    )
+    def test_out_of_range_sizes_are_kelly_errors(
+        self, kwargs: dict[str, object], match: str
+    ) -> None:
+        """Sizes out of range raise BackendError before anything is allocated or started."""
+        arguments: dict[str, object] = {"in_size": 2, "out_size": 2, **kwargs}
+        before = threading.active_count()
+        with pytest.raises(BackendError, match=match):
+            AsyncPipeline(_Slow(), **arguments)  # type: ignore[arg-type]  # hostile values
+        assert threading.active_count() == before

@@ -1,0 +1,149 @@
+"""Frames of the beat-streaming processor: a window and a beat column, checked on submit.
+
+:func:`beat_frame` builds a :data:`BEAT_INPUT_SIZE` frame ``[window mean 128 | has window
+| beat]``; :func:`beat_processor` steps a :class:`~kelly_runtime.pipeline.Pipeline` with
+such frames on :class:`~kelly_runtime.async_pipeline.AsyncPipeline`'s worker, and its
+``check`` (:func:`check_beat_frame`) lets ``submit`` refuse a frame the pipeline could
+not step (a beat column out of range) on the caller's thread, before it reaches the
+worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final, final
+
+import numpy as np
+
+from kelly_core.arrays import FloatArray, check_frame
+from kelly_core.errors import BackendError
+from kelly_runtime.pipeline import BEATS_PER_BAR, Pipeline
+
+__all__ = [
+    "AUTO_BEAT",
+    "BEAT_INPUT_SIZE",
+    "NO_BEAT",
+    "beat_frame",
+    "beat_processor",
+    "check_beat_frame",
+]
+
+BEAT_INPUT_SIZE: Final = 130
+"""Values in a :func:`beat_frame`: ``[window mean 128 | has window | beat]``."""
+NO_BEAT: Final = -1.0
+"""The ``beat`` value of a frame that only pushes a window."""
+AUTO_BEAT: Final = 4.0
+"""The ``beat`` value of a beat whose bar position the pipeline counts itself."""
+
+
+def beat_frame(
+    window: FloatArray | None = None, *, beat: bool = True, beat_in_bar: int | None = None
+) -> FloatArray:
+    """Build a :data:`BEAT_INPUT_SIZE` input frame for :func:`beat_processor`.
+
+    :param window: An analysis window's log-mel mean ``(128,)`` to push first, or None.
+    :param beat: Whether the frame steps a beat (the host's playhead crossed one).
+    :param beat_in_bar: The beat's position in its bar (0..3); None = counted in fours.
+    """
+    frame = np.zeros(BEAT_INPUT_SIZE, dtype=np.float32)
+    if window is not None:
+        frame[:128] = check_frame(window, 128, name="window")
+        frame[128] = 1.0
+    if not beat:
+        frame[129] = NO_BEAT
+    elif beat_in_bar is None:
+        frame[129] = AUTO_BEAT
+    else:
+        if not 0 <= beat_in_bar <= 3:
+            raise BackendError(
+                f"beat_in_bar must be in 0..3, got {beat_in_bar}",
+                field="beat_in_bar",
+                expected=(0, 3),
+                got=beat_in_bar,
+            )
+        frame[129] = float(beat_in_bar)
+    return frame
+
+
+def check_beat_frame(frame: FloatArray) -> None:
+    """Refuse a frame :func:`beat_processor` cannot step (the ``check`` submit calls).
+
+    A frame is a plain window ``(128,)`` or a :func:`beat_frame` ``(130,)`` whose window
+    flag is 0 or 1 and whose beat column is :data:`NO_BEAT`, :data:`AUTO_BEAT` or a
+    position ``0..3``.
+
+    :raises BackendError: Naming the column, what it holds and what it may hold.
+    """
+    size = frame.shape[0]
+    if size not in (128, BEAT_INPUT_SIZE):
+        raise BackendError(
+            f"expected a window of 128 values or a beat frame of {BEAT_INPUT_SIZE}, got {size}",
+            field="frame",
+            expected=(128, BEAT_INPUT_SIZE),
+            got=size,
+        )
+    if size == 128:
+        return
+    flag = float(frame[128])
+    if flag not in (0.0, 1.0):
+        raise BackendError(
+            f"the window flag frame[128] must be 0 or 1, got {flag:g}",
+            field="frame[128]",
+            expected=(0.0, 1.0),
+            got=flag,
+        )
+    code = float(frame[129])
+    if code not in _BEAT_CODES:
+        last = BEATS_PER_BAR - 1
+        raise BackendError(
+            f"the beat column frame[129] must be {NO_BEAT:g} (no beat), 0..{last} (the beat's "
+            f"place in its bar) or {AUTO_BEAT:g} (counted), got {code:g}",
+            field="frame[129]",
+            expected=_BEAT_CODES,
+            got=code,
+        )
+
+
+_BEAT_CODES: Final = (NO_BEAT, *(float(p) for p in range(BEATS_PER_BAR)), AUTO_BEAT)
+
+
+@final
+class _BeatProcessor:
+    """A processor over a :class:`Pipeline`, with its frame ``check``."""
+
+    check = staticmethod(check_beat_frame)
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+
+    def __call__(self, frame: FloatArray, out: FloatArray) -> bool:
+        pipeline = self._pipeline
+        if frame.shape[0] != BEAT_INPUT_SIZE:
+            pipeline.push_window(frame)
+            pipeline.step_beat().write_vector(out)
+            return True
+        if frame[128] > 0.5:
+            pipeline.push_window(frame[:128])
+        code = float(frame[129])
+        if code < 0.0:
+            return False
+        position = None if code >= AUTO_BEAT else round(code)
+        pipeline.step_beat(position).write_vector(out)
+        return True
+
+
+def beat_processor(pipeline: Pipeline) -> Callable[[FloatArray, FloatArray], bool]:
+    """Return a processor (:data:`~kelly_runtime.async_pipeline.Processor`) that streams
+    ``pipeline`` at the host's tempo.
+
+    Frames of :data:`BEAT_INPUT_SIZE` values (made by :func:`beat_frame`) push a window
+    when they hold one and step a beat when they ask for one, so windows (every 0.5 s)
+    and beats (whenever the host's playhead crosses one, at any BPM) arrive
+    independently; a frame without a beat publishes nothing. A plain ``(128,)`` frame
+    pushes that window and steps one beat (one window per beat). The result is the beat
+    as a ``BEAT_VECTOR_SIZE`` vector (:meth:`kelly_runtime.beat.BeatOutput.from_vector`
+    reads it back). Its ``check`` (:func:`check_beat_frame`) lets
+    :meth:`~kelly_runtime.async_pipeline.AsyncPipeline.submit` refuse a frame with a beat
+    column out of range.
+    """
+    return _BeatProcessor(pipeline)
