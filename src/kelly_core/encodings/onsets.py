@@ -1,6 +1,6 @@
 """Onset features for beat tracking: band-wise spectral flux at 86 frames per second.
 
-The beat tracker (``kelly_runtime.generate.barpointer``) needs a finer time grid than the
+The beat tracker (``kelly_core.barpointer``) needs a finer time grid than the
 log-mel front end (hop 512, 23 ms): beats are scored within ±70 ms and a tempo of 120 BPM
 is 21.5 log-mel frames per beat. This front end keeps the log-mel's conventions (22050
 Hz, periodic Hann window, no centring: frame ``k`` covers samples ``[k·hop, k·hop +
@@ -39,6 +39,9 @@ __all__ = [
     "ONSET_CURVES",
     "OnsetConfig",
     "band_centres",
+    "curves_from_bands",
+    "frame_seconds",
+    "onset_bands",
     "onset_curves",
     "onset_filterbank",
 ]
@@ -81,6 +84,13 @@ class OnsetConfig:
 DEFAULT_ONSETS: Final = OnsetConfig()
 
 _BLOCK_FRAMES: Final = 4096
+
+
+def frame_seconds(frames: object, config: OnsetConfig = DEFAULT_ONSETS) -> np.ndarray:
+    """Time of onset frames in seconds: each window's centre, ``k · hop / sr + n_fft / 2 /
+    sr`` (the flux of frame ``k`` rises when an onset reaches the middle of its window)."""
+    seconds: np.ndarray = np.asarray(frames, dtype=np.float64) * (config.hop / config.sr)
+    return seconds + config.n_fft / 2 / config.sr
 
 
 def band_centres(config: OnsetConfig = DEFAULT_ONSETS) -> np.ndarray:
@@ -133,11 +143,12 @@ def _curve_masks(config: OnsetConfig) -> np.ndarray:
     ).astype(np.float64)
 
 
-def onset_curves(audio: object, sr: int, config: OnsetConfig = DEFAULT_ONSETS) -> FloatArray:
-    """Return the ``(frames, 3)`` onset curves (:data:`ONSET_CURVES`) of a mono clip.
+def onset_bands(audio: object, sr: int, config: OnsetConfig = DEFAULT_ONSETS) -> FloatArray:
+    """Return ``(frames, 2 · bands)``: each frame's log band magnitudes, then their flux.
 
     ``frames = 1 + (N - n_fft) // hop`` (0 when the clip is shorter than one window);
-    frame ``k`` starts at ``k · hop / sr`` seconds.
+    frame ``k`` starts at ``k · hop / sr`` seconds. The first ``lag`` frames' flux is 0.
+    This is the beat tracker's input (:data:`kelly_core.listening.BEAT_TRACKER_SPEC`).
 
     :param audio: ``(N,)`` samples in [-1, 1].
     :param sr: Sample rate of ``audio``; must equal ``config.sr``.
@@ -147,20 +158,35 @@ def onset_curves(audio: object, sr: int, config: OnsetConfig = DEFAULT_ONSETS) -
         raise ValueError(f"expected audio at {config.sr} Hz, got {sr} Hz; resample first")
     samples = np.asarray(audio, dtype=np.float64)
     check_shape(samples, (None,), name="audio")
+    count = band_centres(config).shape[0]
     if samples.shape[0] < config.n_fft:
-        return np.zeros((0, len(ONSET_CURVES)), dtype=np.float32)
+        return np.zeros((0, 2 * count), dtype=np.float32)
     windows = np.lib.stride_tricks.sliding_window_view(samples, config.n_fft)[:: config.hop]
-    masks = _curve_masks(config)
-    out = np.zeros((windows.shape[0], len(ONSET_CURVES)), dtype=np.float32)
+    out = np.zeros((windows.shape[0], 2 * count), dtype=np.float32)
     lag = config.lag
-    previous = np.zeros((0, masks.shape[1]))
+    previous = np.zeros((0, count))
     for start in range(0, windows.shape[0], _BLOCK_FRAMES):
-        joined = np.concatenate([previous, _bands(windows[start : start + _BLOCK_FRAMES], config)])
+        bands = _bands(windows[start : start + _BLOCK_FRAMES], config)
+        out[start : start + bands.shape[0], :count] = bands
+        joined = np.concatenate([previous, bands])
         padded = np.pad(joined, ((0, 0), (1, 1)), mode="edge")
         reference = np.maximum(np.maximum(padded[:, :-2], padded[:, 1:-1]), padded[:, 2:])
-        flux = np.maximum(0.0, joined[lag:] - reference[:-lag]) if joined.shape[0] > lag else None
-        if flux is not None:
-            end = start - previous.shape[0] + joined.shape[0]
-            out[end - flux.shape[0] : end] = flux @ masks.T
+        if joined.shape[0] > lag:
+            flux = np.maximum(0.0, joined[lag:] - reference[:-lag])
+            end = start + bands.shape[0]
+            out[end - flux.shape[0] : end, count:] = flux
         previous = joined[-lag:]
     return out
+
+
+def curves_from_bands(bands: FloatArray, config: OnsetConfig = DEFAULT_ONSETS) -> FloatArray:
+    """The ``(frames, 3)`` onset curves (:data:`ONSET_CURVES`) of :func:`onset_bands`."""
+    count = band_centres(config).shape[0]
+    flux = np.asarray(bands, dtype=np.float64)[:, count:]
+    curves: FloatArray = (flux @ _curve_masks(config).T).astype(np.float32)
+    return curves
+
+
+def onset_curves(audio: object, sr: int, config: OnsetConfig = DEFAULT_ONSETS) -> FloatArray:
+    """Return the ``(frames, 3)`` onset curves (:data:`ONSET_CURVES`) of a mono clip."""
+    return curves_from_bands(onset_bands(audio, sr, config), config)

@@ -25,4 +25,10 @@ def kelly_commands() -> list[CommandEntry]:
             "emotion-shuffle ablation",
             requires=("torch",),
         ),
+        CommandEntry(
+            name="train-beats",
+            factory="kelly_models.listening.command:TrainBeatsCommand",
+            help="train the beat tracker on rendered music and export it (RTNeural JSON)",
+            requires=("torch", "soundfile"),
+        ),
     ]

@@ -3,12 +3,12 @@
 - **Beats**: the onset front end (:mod:`kelly_core.encodings.onsets`, band-wise spectral
   flux at 86 frames per second) gives a beat activation, :func:`beat_activation`; a
   hidden Markov model over beat phase and tempo
-  (:func:`kelly_runtime.generate.barpointer.decode_beats`) decodes the beats from it
+  (:func:`kelly_core.barpointer.decode_beats`) decodes the beats from it
   over the whole clip. Beat times come from the decoding, not from a grid at one
   quantised tempo, so they follow tempo changes and do not drift.
 - **Bars and meter**: each beat gets a downbeat strength (:func:`downbeat_strength`:
   low-frequency onsets at the beat, the change of the spectrum from the previous beat),
-  and :func:`kelly_runtime.generate.barpointer.choose_meter` picks 2, 3 or 4 beats per
+  and :func:`kelly_core.barpointer.choose_meter` picks 2, 3 or 4 beats per
   bar and the bar phase whose downbeats are the strongest beats. ``--meter`` fixes the
   beats per bar (the phase is still detected). A compound meter (6/8) is two beats per
   bar when the beat is the dotted quarter.
@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Final
 
 import attrs
@@ -34,17 +35,16 @@ import numpy as np
 import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray
-from kelly_core.encodings.onsets import DEFAULT_ONSETS, OnsetConfig, onset_curves
-from kelly_runtime.generate.barpointer import Meter, choose_meter, decode_beats
+from kelly_core.barpointer import Meter, choose_meter, decode_beats
+from kelly_core.encodings.onsets import DEFAULT_ONSETS, frame_seconds
+from kelly_runtime.generate.activations import TRACKER_FILE, activations
 
 __all__ = [
     "BEATS_PER_BAR",
     "DEFAULT_TEMPO",
     "METERS",
     "BeatGrid",
-    "beat_activation",
     "detect_beats",
-    "downbeat_strength",
 ]
 
 logger = logging.getLogger(__name__)
@@ -53,21 +53,13 @@ BEATS_PER_BAR: Final = 4
 """Beats per bar of a grid when nothing says otherwise (a steady grid, too few beats)."""
 METERS: Final = (2, 3, 4)
 """Beats per bar the detection chooses from."""
+MIN_PEAK: Final = 0.1
+"""A clip whose beat activation never reaches this has no beats."""
 DEFAULT_TEMPO: Final = 120.0
 """Beats per minute when nothing can be detected (silence, a clip under two beats)."""
 _MIN_LEAD_S: Final = 0.005
 _LEAD_UNIT: Final = 0.25
 """A lead-in is written to the MIDI file in whole sixteenths (quarters of a beat)."""
-_SMOOTH: Final = 5
-"""Frames of the Hann window smoothing the onset curve (58 ms)."""
-_LOCAL_MEAN_S: Final = 0.5
-"""Seconds of the moving mean subtracted from the onset curve."""
-_NORM_BLOCK_S: Final = 15.0
-_NORM_PERCENTILE: Final = 98.0
-_LOW_WEIGHT: Final = 2.0
-"""Weight of the low-band flux (kick drum, bass notes) added to all bands' flux."""
-_SPECTRUM_BANDS: Final = 80
-"""Log-mel bands (of 128: below about 3.4 kHz) whose change from beat to beat counts."""
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -222,89 +214,6 @@ class BeatGrid:
         return attrs.evolve(grid, tempo=float(tempo))
 
 
-def _moving_mean(values: np.ndarray, width: int) -> np.ndarray:
-    kernel = np.ones(max(1, width)) / max(1, width)
-    smoothed: np.ndarray = np.convolve(values, kernel, mode="same")
-    return smoothed
-
-
-def beat_activation(curves: FloatArray, config: OnsetConfig = DEFAULT_ONSETS) -> FloatArray:
-    """Map the onset curves ``(frames, 3)`` to a beat activation in 0..1 per frame.
-
-    All bands' flux plus twice the low bands' (kick drum, bass), smoothed by a 5-frame
-    Hann window; its moving mean over 0.5 s is subtracted (what is left are onsets that
-    stand out from their surroundings) and the result divided by the median of its 98th
-    percentiles over 15 s blocks, then clipped to 0..1. The scale is the clip's own, so
-    a quiet song's beats count like a loud one's.
-    """
-    values = np.asarray(curves, dtype=np.float64)
-    if values.shape[0] == 0:
-        return np.zeros(0, dtype=np.float32)
-    flux = values[:, 0] + _LOW_WEIGHT * values[:, 1]
-    window = np.hanning(_SMOOTH + 2)[1:-1]
-    flux = np.convolve(flux, window / window.sum(), mode="same")
-    flux = np.maximum(0.0, flux - _moving_mean(flux, round(_LOCAL_MEAN_S * config.fps)))
-    block = max(1, round(_NORM_BLOCK_S * config.fps))
-    scale = float(
-        np.median(
-            [
-                np.percentile(flux[i : i + block], _NORM_PERCENTILE)
-                for i in range(0, flux.size, block)
-            ]
-        )
-    )
-    if scale <= 1e-12:
-        return np.zeros(flux.shape[0], dtype=np.float32)
-    activation: FloatArray = np.clip(flux / scale, 0.0, 1.0).astype(np.float32)
-    return activation
-
-
-def _zscore(values: np.ndarray) -> np.ndarray:
-    spread = float(values.std())
-    return (values - values.mean()) / spread if spread > 1e-12 else np.zeros_like(values)
-
-
-def downbeat_strength(
-    curves: FloatArray,
-    beat_frames: npt.NDArray[np.int64],
-    spectrum: FloatArray,
-    *,
-    spectrum_per_frame: float,
-) -> npt.NDArray[np.float64]:
-    """How much each beat sounds like the start of a bar (z-score units, one per beat).
-
-    The sum of two z-scored cues: the strongest low-band onset within ±3 frames (35 ms)
-    of the beat (kick drums and bass notes fall on downbeats), and how far the mean
-    log-mel spectrum of the beat (its bands below 3.4 kHz) is from the previous beat's
-    (chords change at bar lines).
-
-    :param curves: Onset curves ``(frames, 3)``.
-    :param beat_frames: Onset frame of each beat, increasing.
-    :param spectrum: Log-mel frames ``(F, 128)``.
-    :param spectrum_per_frame: Log-mel frames per onset frame (0.5 at the defaults).
-    """
-    values = np.asarray(curves, dtype=np.float64)
-    count = beat_frames.shape[0]
-    if count == 0 or values.shape[0] == 0:
-        return np.zeros(count, dtype=np.float64)
-    padded = np.pad(values[:, 1], 3)
-    low = np.array([padded[f : f + 7].max() for f in np.clip(beat_frames, 0, values.shape[0] - 1)])
-    mel = np.asarray(spectrum, dtype=np.float64)[:, :_SPECTRUM_BANDS]
-    change = np.zeros(count, dtype=np.float64)
-    if mel.shape[0] > 0:
-        bounds = np.clip(
-            np.round(beat_frames * spectrum_per_frame).astype(np.int64), 0, mel.shape[0] - 1
-        )
-        ends = np.append(bounds[1:], mel.shape[0])
-        means = np.stack(
-            [mel[b : max(e, b + 1)].mean(axis=0) for b, e in zip(bounds, ends, strict=True)]
-        )
-        change[1:] = np.linalg.norm(np.diff(means, axis=0), axis=1)
-        change[0] = float(np.median(change[1:])) if count > 1 else 0.0
-    strength: npt.NDArray[np.float64] = _zscore(low) + _zscore(change)
-    return strength
-
-
 def detect_beats(
     samples: FloatArray,
     *,
@@ -315,11 +224,13 @@ def detect_beats(
     tempo: float | None = None,
     bars: int | None = None,
     meter: int | None = None,
+    tracker: Path | None = TRACKER_FILE,
 ) -> BeatGrid:
     """Detect the beat grid of mono ``samples`` at ``sr`` (22050 Hz).
 
-    An onset frame is placed at its window's centre (``k · hop / sr + n_fft / 2 / sr``):
-    the flux of frame ``k`` rises when an onset enters the middle of its window.
+    Activations (:func:`kelly_runtime.generate.activations.activations`) are decoded
+    into beats; a clip with no onset at all, or whose strongest beat activation is under
+    :data:`MIN_PEAK`, has no beats (a steady grid is used).
 
     :param spectrum: The clip's log-mel frames ``(F, 128)`` (for the bar lines).
     :param spectrum_hop: Their hop in samples.
@@ -327,20 +238,21 @@ def detect_beats(
     :param bars: Bars wanted from the first downbeat (``--bars``); None = as long as the
         audio.
     :param meter: Beats per bar (``--meter``); None = detected among :data:`METERS`.
+    :param tracker: The beat tracker file; None uses the onset rules.
     """
     config = DEFAULT_ONSETS
-    curves = onset_curves(samples, sr, config)
-    activation = beat_activation(curves, config)
+    found_by = activations(samples, sr, tracker=tracker, config=config)
+    audible = float(found_by.curves[:, 0].max(initial=0.0)) > 0.0
     frames = (
-        decode_beats(activation, config.fps)
-        if float(activation.max(initial=0.0)) > 0.0
+        decode_beats(found_by.beat, config.fps)
+        if audible and float(found_by.beat.max(initial=0.0)) >= MIN_PEAK
         else np.zeros(0, dtype=np.int64)
     )
-    found = frames * (config.hop / config.sr) + config.n_fft / 2 / config.sr
-    chosen: Meter = choose_meter(
-        downbeat_strength(curves, frames, spectrum, spectrum_per_frame=config.hop / spectrum_hop),
-        (meter,) if meter is not None else METERS,
+    found = frame_seconds(frames, config)
+    strength = found_by.downbeat_strength(
+        frames, spectrum, spectrum_per_frame=config.hop / spectrum_hop
     )
+    chosen: Meter = choose_meter(strength, (meter,) if meter is not None else METERS)
     per_bar = chosen.beats_per_bar if found.size >= 2 else (meter or BEATS_PER_BAR)
     beats = None if bars is None else bars * per_bar
     if tempo is not None:

@@ -107,13 +107,15 @@ def _clicks(times: np.ndarray, accents: set[int], seconds: float) -> np.ndarray:
 
 
 def _detect(audio: np.ndarray, **kwargs: object) -> BeatGrid:
+    """Detection with the onset rules (``tracker=None``) unless a tracker is given."""
+    options: dict[str, object] = {"tracker": None, **kwargs}
     return detect_beats(
         audio,
         sr=SR,
         spectrum=offline_log_mel(audio, SR),
         spectrum_hop=512,
         duration=audio.size / SR,
-        **kwargs,  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type]
     )
 
 

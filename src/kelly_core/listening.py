@@ -1,0 +1,72 @@
+"""The beat tracker network: what goes in, what comes out, and its layer table.
+
+A sixth small network, beside the five of :data:`kelly_core.catalog.MODEL_SPECS` (it is
+not one of the plugin's models: a plugin takes its beats from the host's playhead). It
+maps the onset front end's frames (:func:`kelly_core.encodings.onsets.onset_bands`, 86
+frames per second) to two activations per frame, each in 0..1:
+
+- ``beat``: a beat (any beat, downbeats included) starts in this frame;
+- ``downbeat``: a bar starts in this frame.
+
+Its LSTM runs forward in time, so it sees the past only; to let it hear a little of what
+follows a beat, it is trained to answer :data:`LOOKAHEAD_FRAMES` frames late: output
+frame ``t`` describes input frame ``t - LOOKAHEAD_FRAMES`` (:func:`pad_for_lookahead`
+and :func:`align_activations` undo the shift). Its file is RTNeural JSON like the five
+models' (``metadata.spec`` holds this table), run on the numpy or numba backend.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+
+from kelly_core.arrays import FloatArray
+from kelly_core.encodings.onsets import DEFAULT_ONSETS, band_centres
+from kelly_core.specs import LayerSpec, ModelSpec
+
+__all__ = [
+    "BEAT_OUTPUTS",
+    "BEAT_TRACKER_SPEC",
+    "LOOKAHEAD_FRAMES",
+    "align_activations",
+    "pad_for_lookahead",
+]
+
+BEAT_OUTPUTS: Final = ("beat", "downbeat")
+"""Columns of the tracker's output frame."""
+LOOKAHEAD_FRAMES: Final = 8
+"""Frames (93 ms at 86 frames per second) the tracker's answer lags its input."""
+
+BEAT_TRACKER_SPEC: Final = ModelSpec(
+    name="BeatTracker",
+    input_size=2 * int(band_centres(DEFAULT_ONSETS).shape[0]),
+    input_name="onset_bands",
+    output_name="beat_activations",
+    layers=(
+        LayerSpec(kind="dense", size=64, activation="tanh"),
+        LayerSpec(kind="lstm", size=64),
+        LayerSpec(kind="dense", size=32, activation="tanh"),
+        LayerSpec(kind="dense", size=len(BEAT_OUTPUTS), activation="sigmoid"),
+    ),
+)
+"""52 band magnitudes and 52 band fluxes in; beat and downbeat activations out."""
+
+
+def pad_for_lookahead(features: FloatArray) -> FloatArray:
+    """Append :data:`LOOKAHEAD_FRAMES` frames of zeros (silence after the clip's end), so
+    that the network answers for every frame of the clip."""
+    values = np.asarray(features, dtype=np.float32)
+    padded: FloatArray = np.concatenate(
+        [values, np.zeros((LOOKAHEAD_FRAMES, values.shape[1]), dtype=np.float32)]
+    )
+    return padded
+
+
+def align_activations(outputs: FloatArray) -> FloatArray:
+    """Row ``t`` of the result describes input frame ``t``: drop the first
+    :data:`LOOKAHEAD_FRAMES` rows of the network's ``(frames + LOOKAHEAD_FRAMES, 2)``
+    outputs on :func:`pad_for_lookahead`'s input."""
+    values = np.asarray(outputs, dtype=np.float32)
+    aligned: FloatArray = values[LOOKAHEAD_FRAMES:]
+    return aligned

@@ -1,0 +1,223 @@
+"""Beat and downbeat activations: from the trained beat tracker, or from onset rules.
+
+- **The beat tracker** (:data:`kelly_core.listening.BEAT_TRACKER_SPEC`), shipped with
+  Kelly as ``models/beattracker.json`` beside this module (trained by ``kelly
+  train-beats``; docs/listening.md), runs on the numpy backend over the onset front end's
+  frames (:func:`kelly_core.encodings.onsets.onset_bands`): a beat and a downbeat
+  activation per frame.
+- **Rules** where the file is missing or unreadable (a warning says so) or
+  ``tracker=None`` is asked for: :func:`beat_activation` (spectral flux) and
+  :func:`downbeat_strength` (low-band onsets and spectral change per beat).
+
+The downbeat strength of a beat, for :func:`kelly_core.barpointer.choose_meter`, is then
+the tracker's largest downbeat activation within ±2 frames of it, or the rules' cues.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Final
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from kelly_core.arrays import FloatArray
+from kelly_core.encodings.onsets import (
+    DEFAULT_ONSETS,
+    OnsetConfig,
+    curves_from_bands,
+    onset_bands,
+)
+from kelly_core.errors import KellyError
+from kelly_core.interfaces import Backend
+from kelly_core.listening import BEAT_TRACKER_SPEC, align_activations, pad_for_lookahead
+
+__all__ = [
+    "TRACKER_FILE",
+    "Activations",
+    "activations",
+    "beat_activation",
+    "downbeat_strength",
+]
+
+logger = logging.getLogger(__name__)
+
+TRACKER_FILE: Final = Path(__file__).with_name("models") / "beattracker.json"
+"""The beat tracker Kelly ships."""
+_DOWNBEAT_REACH: Final = 2
+"""Frames either side of a beat searched for its downbeat activation."""
+
+_SMOOTH: Final = 5
+"""Frames of the Hann window smoothing the onset curve (58 ms)."""
+_LOCAL_MEAN_S: Final = 0.5
+"""Seconds of the moving mean subtracted from the onset curve."""
+_NORM_BLOCK_S: Final = 15.0
+_NORM_PERCENTILE: Final = 98.0
+_LOW_WEIGHT: Final = 2.0
+"""Weight of the low-band flux (kick drum, bass notes) added to all bands' flux."""
+_SPECTRUM_BANDS: Final = 80
+"""Log-mel bands (of 128: below about 3.4 kHz) whose change from beat to beat counts."""
+
+
+def _moving_mean(values: np.ndarray, width: int) -> np.ndarray:
+    kernel = np.ones(max(1, width)) / max(1, width)
+    smoothed: np.ndarray = np.convolve(values, kernel, mode="same")
+    return smoothed
+
+
+def beat_activation(curves: FloatArray, config: OnsetConfig = DEFAULT_ONSETS) -> FloatArray:
+    """Map the onset curves ``(frames, 3)`` to a beat activation in 0..1 per frame.
+
+    All bands' flux plus twice the low bands' (kick drum, bass), smoothed by a 5-frame
+    Hann window; its moving mean over 0.5 s is subtracted (what is left are onsets that
+    stand out from their surroundings) and the result divided by the median of its 98th
+    percentiles over 15 s blocks, then clipped to 0..1. The scale is the clip's own, so
+    a quiet song's beats count like a loud one's.
+    """
+    values = np.asarray(curves, dtype=np.float64)
+    if values.shape[0] == 0:
+        return np.zeros(0, dtype=np.float32)
+    flux = values[:, 0] + _LOW_WEIGHT * values[:, 1]
+    window = np.hanning(_SMOOTH + 2)[1:-1]
+    flux = np.convolve(flux, window / window.sum(), mode="same")
+    flux = np.maximum(0.0, flux - _moving_mean(flux, round(_LOCAL_MEAN_S * config.fps)))
+    block = max(1, round(_NORM_BLOCK_S * config.fps))
+    scale = float(
+        np.median(
+            [
+                np.percentile(flux[i : i + block], _NORM_PERCENTILE)
+                for i in range(0, flux.size, block)
+            ]
+        )
+    )
+    if scale <= 1e-12:
+        return np.zeros(flux.shape[0], dtype=np.float32)
+    activation: FloatArray = np.clip(flux / scale, 0.0, 1.0).astype(np.float32)
+    return activation
+
+
+def _zscore(values: np.ndarray) -> np.ndarray:
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 1e-12 else np.zeros_like(values)
+
+
+def downbeat_strength(
+    curves: FloatArray,
+    beat_frames: npt.NDArray[np.int64],
+    spectrum: FloatArray,
+    *,
+    spectrum_per_frame: float,
+) -> npt.NDArray[np.float64]:
+    """How much each beat sounds like the start of a bar (z-score units, one per beat).
+
+    The sum of two z-scored cues: the strongest low-band onset within ±3 frames (35 ms)
+    of the beat (kick drums and bass notes fall on downbeats), and how far the mean
+    log-mel spectrum of the beat (its bands below 3.4 kHz) is from the previous beat's
+    (chords change at bar lines).
+
+    :param curves: Onset curves ``(frames, 3)``.
+    :param beat_frames: Onset frame of each beat, increasing.
+    :param spectrum: Log-mel frames ``(F, 128)``.
+    :param spectrum_per_frame: Log-mel frames per onset frame (0.5 at the defaults).
+    """
+    values = np.asarray(curves, dtype=np.float64)
+    count = beat_frames.shape[0]
+    if count == 0 or values.shape[0] == 0:
+        return np.zeros(count, dtype=np.float64)
+    padded = np.pad(values[:, 1], 3)
+    low = np.array([padded[f : f + 7].max() for f in np.clip(beat_frames, 0, values.shape[0] - 1)])
+    mel = np.asarray(spectrum, dtype=np.float64)[:, :_SPECTRUM_BANDS]
+    change = np.zeros(count, dtype=np.float64)
+    if mel.shape[0] > 0:
+        bounds = np.clip(
+            np.round(beat_frames * spectrum_per_frame).astype(np.int64), 0, mel.shape[0] - 1
+        )
+        ends = np.append(bounds[1:], mel.shape[0])
+        means = np.stack(
+            [mel[b : max(e, b + 1)].mean(axis=0) for b, e in zip(bounds, ends, strict=True)]
+        )
+        change[1:] = np.linalg.norm(np.diff(means, axis=0), axis=1)
+        change[0] = float(np.median(change[1:])) if count > 1 else 0.0
+    strength: npt.NDArray[np.float64] = _zscore(low) + _zscore(change)
+    return strength
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Activations:
+    """What the beat decoder and the meter choice need from one clip."""
+
+    beat: FloatArray
+    """``(frames,)`` beat activation, 0..1, at the onset front end's frame rate."""
+    downbeat: FloatArray | None
+    """``(frames,)`` downbeat activation from the tracker; None from the rules."""
+    curves: FloatArray
+    """``(frames, 3)`` onset curves (for the rules' downbeat cues)."""
+    source: str
+    """``"tracker"`` or ``"rules"``."""
+
+    def downbeat_strength(
+        self,
+        beat_frames: npt.NDArray[np.int64],
+        spectrum: FloatArray,
+        *,
+        spectrum_per_frame: float,
+    ) -> npt.NDArray[np.float64]:
+        """One downbeat strength per beat (module docstring)."""
+        if self.downbeat is None:
+            return downbeat_strength(
+                self.curves, beat_frames, spectrum, spectrum_per_frame=spectrum_per_frame
+            )
+        reach = _DOWNBEAT_REACH
+        padded = np.pad(self.downbeat.astype(np.float64), reach)
+        last = self.downbeat.shape[0] - 1
+        return np.array(
+            [padded[f : f + 2 * reach + 1].max() for f in np.clip(beat_frames, 0, last)],
+            dtype=np.float64,
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _tracker(path: Path) -> Backend | None:
+    """The tracker in ``path`` on the numpy backend, or None (logged) if it cannot load."""
+    from kelly_runtime.loading import load_backend
+
+    if not path.is_file():
+        logger.warning("no beat tracker at %s; beats come from onset rules", path)
+        return None
+    try:
+        backend = load_backend(path, "numpy", model=BEAT_TRACKER_SPEC.name)
+    except KellyError as exc:
+        logger.warning("beat tracker not used (%s); beats come from onset rules", exc)
+        return None
+    return backend
+
+
+def activations(
+    samples: FloatArray,
+    sr: int,
+    *,
+    tracker: Path | None = TRACKER_FILE,
+    config: OnsetConfig = DEFAULT_ONSETS,
+) -> Activations:
+    """Beat (and downbeat) activations of mono ``samples`` at ``sr``.
+
+    :param tracker: A beat tracker file; None uses the onset rules.
+    """
+    bands = onset_bands(samples, sr, config)
+    curves = curves_from_bands(bands, config)
+    network = _tracker(tracker) if tracker is not None else None
+    if network is None or bands.shape[0] == 0:
+        return Activations(
+            beat=beat_activation(curves, config), downbeat=None, curves=curves, source="rules"
+        )
+    network.reset()
+    out = align_activations(network.run(pad_for_lookahead(bands)))
+    return Activations(
+        beat=np.ascontiguousarray(out[:, 0]),
+        downbeat=np.ascontiguousarray(out[:, 1]),
+        curves=curves,
+        source="tracker",
+    )
