@@ -33,6 +33,7 @@ from kelly_core.arrays import FloatArray
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.errors import ExportError, OutputError, SpecError
 from kelly_core.fileio import atomic_path
+from kelly_core.filekind import regular_file_problem
 from kelly_core.records import LoadedModel
 from kelly_core.specs import ModelSpec
 from kelly_models import weights
@@ -69,8 +70,9 @@ def verify_checkpoint_file(path: Path, *, max_bytes: int = MAX_CHECKPOINT_BYTES)
         raise ExportError("no such file", path=path) from exc
     except (OSError, ValueError) as exc:
         raise ExportError(f"cannot read: {exc}", path=path) from exc
-    if path.is_dir():
-        raise ExportError("is a folder; expected a .pt checkpoint file", path=path)
+    kind = regular_file_problem(path, what=".pt checkpoint file")
+    if kind is not None:  # a folder, or a FIFO (zipfile would wait on it forever), a device
+        raise ExportError(kind, path=path)
     if size > max_bytes:
         raise ExportError(
             f"file is {size:,} bytes, over the {max_bytes:,}-byte limit for a checkpoint",

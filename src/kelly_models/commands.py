@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import cast
 
+from kelly_core.argtypes import MAX_SEED, int_in
 from kelly_core.entries import ExporterEntry
 from kelly_core.errors import KellyError
 from kelly_core.fileio import check_output_path, is_temp_name, remove_stale_temp_files
@@ -31,7 +32,12 @@ class InitCommand:
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add ``--seed``, ``--output`` and ``--models``."""
-        parser.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
+        parser.add_argument(
+            "--seed",
+            type=int_in("--seed", 0, MAX_SEED),
+            default=0,
+            help="weight initialisation seed, 0..2**64-1",
+        )
         parser.add_argument("-o", "--output", type=Path, required=True, help="folder to write into")
         parser.add_argument("--models", nargs="+", metavar="NAME", help="default: all five")
 

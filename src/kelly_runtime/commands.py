@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kelly_core.arrays import FloatArray
+from kelly_core.argtypes import int_in
 from kelly_core.errors import BackendError
 from kelly_core.fileio import atomic_path, check_output_path
 from kelly_core.interfaces import Backend
@@ -31,47 +31,30 @@ from kelly_runtime.bench import (
     write_machine_tail,
     write_table,
 )
+from kelly_runtime.frames_file import read_frames
 from kelly_runtime.loading import load_backend, read_model
 from kelly_runtime.pipeline import STAGES
 from kelly_runtime.select import select_backend_name
 
-__all__ = ["BenchCommand", "InferCommand", "backend_with_options", "read_frames"]
+__all__ = [
+    "MAX_BENCH_FRAMES",
+    "MAX_BENCH_STEPS",
+    "MAX_BLAS_THREADS",
+    "BenchCommand",
+    "InferCommand",
+    "backend_with_options",
+    "read_frames",
+]
 
 
 logger = logging.getLogger(__name__)
 
-
-def read_frames(path: Path, size: int) -> FloatArray:
-    """Read ``(T, size)`` frames from a ``.npy`` file as float32.
-
-    :raises BackendError: If the file is missing or unreadable, or holds another shape or
-        dtype (float32 and float64 are accepted), or a NaN/Inf value.
-    """
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise BackendError(f"cannot read a .npy array: {exc}", path=path) from exc
-    if not isinstance(array, np.ndarray) or array.dtype not in (np.float32, np.float64):
-        got = str(getattr(array, "dtype", type(array).__name__))
-        raise BackendError(
-            f"expected dtype float32, got {got}", path=path, expected="float32", got=got
-        )
-    if array.ndim != 2 or array.shape[1] != size:
-        raise BackendError(
-            f"expected frames of shape (T, {size}), got {array.shape}",
-            path=path,
-            expected=(None, size),
-            got=array.shape,
-        )
-    if not np.isfinite(array).all():
-        bad = int(np.argwhere(~np.isfinite(array))[0][0])
-        raise BackendError(
-            f"expected finite values, got NaN or Inf in frame {bad}",
-            path=path,
-            field=f"frames[{bad}]",
-            expected="finite",
-        )
-    return np.ascontiguousarray(array, dtype=np.float32)
+MAX_BENCH_STEPS = 10_000_000
+"""Largest ``--steps``, ``--warmup`` and ``--block`` of ``kelly bench``."""
+MAX_BENCH_FRAMES = 10_000_000
+"""Largest ``--run-frames`` (frames per model for the offline throughput)."""
+MAX_BLAS_THREADS = 1024
+"""Largest ``--blas-threads``."""
 
 
 def _accepts(factory: object, option: str) -> bool:
@@ -152,7 +135,8 @@ class InferCommand:
         loaded = read_model(args.model_file, model=args.model, registry=registry)
         spec = loaded.spec
         frames = read_frames(args.input, spec.input_size)
-        backend = backend_with_options(loaded, args.backend, registry, device=args.device)
+        chosen = select_backend_name(args.backend, registry=registry)
+        backend = backend_with_options(loaded, chosen, registry, device=args.device)
         outputs = np.empty((frames.shape[0], spec.output_size), dtype=np.float32)
         for t in range(frames.shape[0]):
             outputs[t] = backend.step(frames[t])
@@ -164,7 +148,7 @@ class InferCommand:
             frames.shape[0],
             spec.input_size,
             spec.output_size,
-            args.backend,
+            chosen,
             args.output,
         )
         return 0
@@ -183,25 +167,38 @@ class BenchCommand:
             dest="backends",
             help="backend (repeatable; default: every usable one)",
         )
-        parser.add_argument("--steps", type=int, default=2000, help="timed steps (default 2000)")
-        parser.add_argument("--warmup", type=int, default=200, help="untimed steps first")
+        parser.add_argument(
+            "--steps",
+            type=int_in("--steps", 1, MAX_BENCH_STEPS),
+            default=2000,
+            help=f"timed steps, 1..{MAX_BENCH_STEPS} (default 2000)",
+        )
+        parser.add_argument(
+            "--warmup",
+            type=int_in("--warmup", 0, MAX_BENCH_STEPS),
+            default=200,
+            help=f"untimed steps first, 0..{MAX_BENCH_STEPS} (default 200)",
+        )
         parser.add_argument(
             "--block",
-            type=int,
+            type=int_in("--block", 1, MAX_BENCH_STEPS),
             default=100,
-            help="steps timed in a row before the next contender's turn (default 100)",
+            help="steps timed in a row before the next contender's turn, "
+            f"1..{MAX_BENCH_STEPS} (default 100)",
         )
         parser.add_argument(
             "--run-frames",
-            type=int,
+            type=int_in("--run-frames", 0, MAX_BENCH_FRAMES),
             default=10_000,
-            help="frames per model for the offline run() throughput (default 10000; 0 skips)",
+            help="frames per model for the offline run() throughput, "
+            f"0..{MAX_BENCH_FRAMES} (default 10000; 0 skips)",
         )
         parser.add_argument(
             "--blas-threads",
-            type=int,
+            type=int_in("--blas-threads", 0, MAX_BLAS_THREADS),
             default=1,
-            help="numpy BLAS threads via threadpoolctl (default 1; 0 leaves it unchanged)",
+            help=f"numpy BLAS threads via threadpoolctl, 0..{MAX_BLAS_THREADS} "
+            "(default 1; 0 leaves it unchanged)",
         )
         parser.add_argument("--no-async", action="store_true", help="skip the async measure")
         parser.add_argument(

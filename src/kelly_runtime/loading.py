@@ -14,6 +14,7 @@ from kelly_core.catalog import MODEL_SPECS
 from kelly_core.encodings.tonal import TonalReference, tonal_reference
 from kelly_core.errors import BackendError, KellyError, SpecError
 from kelly_core.fileio import input_problem
+from kelly_core.filekind import regular_file_problem
 from kelly_core.interfaces import Backend
 from kelly_core.records import LoadedModel
 from kelly_core.registry import Registry, default_registry
@@ -35,6 +36,8 @@ def read_model(
     registry = registry if registry is not None else default_registry()
     path = Path(path)
     problem = input_problem(path, kind="file", what="model file")
+    if problem is None:  # a FIFO or a device would block or never end: refused unopened
+        problem = regular_file_problem(path, what="model file")
     if problem is not None:
         raise SpecError(problem, path=path, expected="an existing file")
     loaded = registry.exporter_for(path).read(path)
@@ -112,10 +115,13 @@ def load_stage_file(
     """
     instance = create_backend(backend, registry=registry, **options)
     candidates = [folder / f"{MODEL_SPECS[name].file_stem}{s}" for s in suffixes]
-    path = next((p for p in candidates if p.is_file()), None)
+    path = next((p for p in candidates if p.exists()), None)
     if path is None:
         names = " or ".join(p.name for p in candidates)
         return None, "absolute", f"no model file ({names}) in {str(folder)!r}"
+    problem = regular_file_problem(path, what="model file")
+    if problem is not None:  # a FIFO, a device or a folder: never opened
+        return None, "absolute", f"{str(path)!r} {problem}"
     try:
         loaded = registry.exporter_for(path).read(path)
     except KellyError as exc:

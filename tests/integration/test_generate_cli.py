@@ -25,7 +25,11 @@ def wav(tmp_path: Path) -> Path:
 
 class TestGenerateCommand:
     def test_writes_midi_and_side_outputs(
-        self, wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+        self,
+        wav: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         """Exit 0, a MIDI file, a JSON side output, a PNG, and the fallback notice."""
         out = tmp_path / "o" / "out.mid"
@@ -38,8 +42,8 @@ class TestGenerateCommand:
         assert len(doc["chords"]) == len(doc["beat_times"]) in (5, 6)
         assert np.allclose(np.diff(doc["beat_times"]), 0.5)
         assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
-        err = capsys.readouterr().err
-        assert "fallback for 5 of 5 stages" in err
+        err = capsys.readouterr().err + "\n".join(caplog.messages)  # warnings: logging
+        assert "kelly: warning: running on fallback for 5 of 5 stages" in err
         assert "EmotionRecognizer" in err
 
     def test_csv_side_output(self, wav: Path, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from typing import cast
 import attrs
 import torch
 
+from kelly_core.argtypes import MAX_SEED, int_in
 from kelly_core.entries import DatasetEntry
 from kelly_core.errors import KellyError
 from kelly_core.records import LoadedModel
@@ -35,6 +36,9 @@ from kelly_models.training.tasks import task_for
 __all__ = ["EvaluateCommand", "Evaluation", "evaluate_model", "find_model_files"]
 
 logger = logging.getLogger(__name__)
+
+MAX_ITEMS = 1_000_000_000
+"""Largest ``--max-items`` of ``kelly evaluate``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -234,8 +238,19 @@ class EvaluateCommand:
             default="all",
             help="score every sequence (default: another collection) or the test split only",
         )
-        parser.add_argument("--max-items", type=int, default=0, metavar="N")
-        parser.add_argument("--seed", type=int, default=0, help="seeds the emotion shuffle")
+        parser.add_argument(
+            "--max-items",
+            type=int_in("--max-items", 0, MAX_ITEMS),
+            default=0,
+            metavar="N",
+            help=f"score at most N items, 0..{MAX_ITEMS} (default 0: all)",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int_in("--seed", 0, MAX_SEED),
+            default=0,
+            help="seeds the emotion shuffle, 0..2**64-1 (default 0)",
+        )
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     def run(self, args: argparse.Namespace) -> int:

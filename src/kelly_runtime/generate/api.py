@@ -6,7 +6,8 @@ import logging
 from pathlib import Path
 
 from kelly_runtime.generate.audio import AudioClip, read_audio
-from kelly_runtime.generate.options import GenerateOptions
+from kelly_runtime.generate.errors import GenerateOptionError
+from kelly_runtime.generate.options import MAX_BEATS, GenerateOptions
 from kelly_runtime.generate.render import render
 from kelly_runtime.generate.result import GenerationResult
 from kelly_runtime.generate.stages import run_stages
@@ -36,18 +37,32 @@ def generate(
     :param models_dir: Folder of exported models; None runs every stage on fallback.
     :param options: Tempo, length, key, range, temperature, seed, backend.
     :returns: The result; ``result.write(path)`` writes the MIDI file atomically.
-    :raises AudioError: If the audio file cannot be used (the error names the file).
-    :raises KellyError: On a bad option, an invalid model file or an unknown backend.
+    :raises AudioError: If the audio file cannot be used (the error names the file), or
+        is longer than :data:`~kelly_runtime.generate.audio.MAX_AUDIO_S`.
+    :raises GenerateOptionError: If a steady ``tempo`` over the whole audio makes more
+        beats than one MIDI file holds (:data:`~kelly_runtime.generate.options.MAX_BEATS`),
+        checked before any analysis.
+    :raises KellyError: On an invalid model file or an unknown backend.
     """
     options = options if options is not None else GenerateOptions()
     clip = audio if isinstance(audio, AudioClip) else read_audio(audio)
+    options.check_length(clip.duration, source=clip.path)  # before any analysis
     outputs = run_stages(
         clip,
         models_dir=None if models_dir is None else Path(models_dir),
         backend=options.backend,
-        beats=None if options.bars is None else 4 * options.bars,
+        bars=options.bars,
+        meter=options.meter,
         tempo=options.tempo,
         key=options.key,
     )
     logger.debug("%d beats, %d windows", outputs.beats, len(outputs.window_emotion))
-    return render(outputs, options, audio_duration=clip.duration, source=clip.path)
+    result = render(outputs, options, audio_duration=clip.duration, source=clip.path)
+    if len(result.beat_times) > MAX_BEATS:  # a guard: the checks above keep within it
+        raise GenerateOptionError(
+            f"{len(result.beat_times):,} beats do not fit one MIDI file (at most {MAX_BEATS:,})",
+            path=clip.path,
+            expected=MAX_BEATS,
+            got=len(result.beat_times),
+        )
+    return result

@@ -2,9 +2,15 @@
 
 The command-line face of :func:`generate`. One input writes ``-o``; many inputs (or
 ``--output-dir``) write ``<output-dir>/<stem>.mid`` each, with a progress bar on a
-terminal. A file that fails is reported on stderr with its reason (one line) and the
-others go on; the exit status is 0 when every file succeeded, 1 otherwise. For each file
-stderr says the tempo, beats, bars and key detected (or given).
+terminal; inputs with the same stem get ``<stem>-2.mid``, ``<stem>-3.mid`` in the order
+given (:mod:`.outputs`). A file that fails is reported on stderr with its reason (one
+line) and the others go on; the exit status is 0 when every file succeeded, 1 otherwise.
+For each file stderr says the tempo, beats, bars and key detected (or given).
+
+Before any work: every number is checked while the arguments are parsed
+(:mod:`kelly_core.argtypes`; the ranges are in ``--help``), the options as a whole by
+:class:`GenerateOptions`, the output paths (writable, distinct, none of them an input),
+and per file, before decoding, the header's length (:func:`probe_audio`).
 """
 
 from __future__ import annotations
@@ -14,34 +20,40 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import final
+from typing import TypeVar, final
 
+from kelly_core.argtypes import MAX_SEED, float_in, int_in
 from kelly_core.errors import KellyError
 from kelly_core.fileio import check_output_path
 from kelly_runtime.generate.api import generate
-from kelly_runtime.generate.audio import read_audio
+from kelly_runtime.generate.audio import probe_audio, read_audio
 from kelly_runtime.generate.errors import GenerateOptionError
-from kelly_runtime.generate.options import DEFAULT_RANGE, GenerateOptions
+from kelly_runtime.generate.options import (
+    DEFAULT_RANGE,
+    MAX_BARS,
+    MAX_METER,
+    MAX_TEMPERATURE,
+    MAX_TEMPO,
+    MIN_METER,
+    MIN_TEMPO,
+    GenerateOptions,
+)
+from kelly_runtime.generate.outputs import check_distinct, unique_stems
 from kelly_runtime.generate.result import GenerationResult
 
 __all__ = ["GenerateCommand"]
 
 logger = logging.getLogger("kelly.generate")
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from exc
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+_T = TypeVar("_T")
 
 
 @final
 class GenerateCommand:
     """Reads an audio file, runs the five-model pipeline and writes a MIDI file."""
+
+    _told: tuple[str, ...] = ()
+    """The fallback stages last warned about (the warning is given once per run)."""
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add the arguments of ``kelly generate``."""
@@ -66,29 +78,44 @@ class GenerateCommand:
         )
         parser.add_argument(
             "--tempo",
-            type=float,
+            type=float_in("--tempo", MIN_TEMPO, MAX_TEMPO),
             default=None,
-            help="a steady BPM instead of the beats detected in the audio",
+            help=f"a steady BPM ({MIN_TEMPO:g}..{MAX_TEMPO:g}) instead of the beats detected "
+            "in the audio",
         )
         parser.add_argument(
             "--bars",
-            type=_positive_int,
+            type=int_in("--bars", 1, MAX_BARS),
             default=None,
-            help="length in 4/4 bars from the first downbeat (default: the audio's)",
+            help=f"length in bars from the first downbeat, 1..{MAX_BARS} (default: the audio's)",
+        )
+        parser.add_argument(
+            "--meter",
+            type=int_in("--meter", MIN_METER, MAX_METER),
+            default=None,
+            help="beats per bar, 2..7 (default: detected, 2, 3 or 4)",
         )
         parser.add_argument(
             "--backend",
             default=None,
             help="inference backend (default: numba if installed, else numpy)",
         )
-        parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+        parser.add_argument(
+            "--seed",
+            type=int_in("--seed", 0, MAX_SEED),
+            default=0,
+            help="sampling seed, 0..2**64-1 (default 0)",
+        )
         parser.add_argument(
             "--key",
             default=None,
             help="key of melody and chords, e.g. C, Am, 'F# minor' (default: from the audio)",
         )
         parser.add_argument(
-            "--temperature", type=float, default=1.0, help="melody sampling temperature > 0"
+            "--temperature",
+            type=float_in("--temperature", 0.0, MAX_TEMPERATURE, low_open=True),
+            default=1.0,
+            help=f"melody sampling temperature, > 0 and <= {MAX_TEMPERATURE:g} (default 1.0)",
         )
         parser.add_argument(
             "--range",
@@ -129,6 +156,7 @@ class GenerateCommand:
         options = GenerateOptions(
             tempo=args.tempo,
             bars=args.bars,
+            meter=args.meter,
             backend=args.backend,
             seed=args.seed,
             key=args.key,
@@ -145,19 +173,22 @@ class GenerateCommand:
                     got=len(inputs),
                 )
             _check_midi_suffix(args.output)
-            for path in (args.output, args.emotion_csv, args.emotion_json, args.plot, args.preview):
+            singles = (args.output, args.emotion_csv, args.emotion_json, args.plot, args.preview)
+            for path in singles:
                 if path is not None:
                     check_output_path(path)
+            check_distinct(singles, inputs)
             return 0 if self._one(inputs[0], args.output, args, options, single=True) else 1
         folder: Path = args.output_dir
         check_output_path(folder, kind="folder")
         if args.preview is not None:
             check_output_path(args.preview, kind="folder")
+        stems = unique_stems(inputs)
+        check_distinct(_planned(folder, stems, args), inputs)
         folder.mkdir(parents=True, exist_ok=True)
         failed = 0
-        for audio in _progress(inputs):
-            target = folder / f"{audio.stem}.mid"
-            if not self._one(audio, target, args, options, single=False):
+        for audio, stem in _progress(list(zip(inputs, stems, strict=True))):
+            if not self._one(audio, folder / f"{stem}.mid", args, options, single=False):
                 failed += 1
         if failed:
             sys.stderr.write(f"kelly generate: {failed} of {len(inputs)} files failed\n")
@@ -174,6 +205,7 @@ class GenerateCommand:
     ) -> bool:
         """Generate one file; return whether it succeeded (raise if it is the only one)."""
         try:
+            options.check_length(probe_audio(audio).duration, source=audio)  # before decoding
             clip = read_audio(audio)
             result = generate(clip, models_dir=args.models, options=options)
             result.write(output)
@@ -181,23 +213,27 @@ class GenerateCommand:
             if args.preview is not None:
                 from kelly_runtime.generate.preview import write_preview
 
-                preview = args.preview if single else args.preview / f"{audio.stem}.mix.wav"
+                preview = args.preview if single else args.preview / f"{output.stem}.mix.wav"
                 if not single:
                     preview.parent.mkdir(parents=True, exist_ok=True)
                 write_preview(clip, output, preview)
         except KellyError as exc:
             if single:
                 raise
-            sys.stderr.write(f"kelly generate: {exc}\n")  # the error names the file
+            sys.stderr.write(f"kelly: error: {exc}\n")  # the error names the file
             return False
-        if result.fallback_stages:
-            # a notice the user must see whatever the log level: written like cli.py's errors
-            sys.stderr.write(
-                f"kelly generate: running on fallback for {len(result.fallback_stages)} of 5 "
-                f"stages: {', '.join(result.fallback_stages)}"
-                f"{'' if args.models is not None else ' (no --models folder given)'}\n"
+        if result.fallback_stages and result.fallback_stages != self._told:
+            # a warning shown whatever the log level (-q hides info only), once per run
+            self._told = result.fallback_stages
+            logger.warning(
+                "kelly: warning: running on fallback for %d of 5 stages: %s%s",
+                len(result.fallback_stages),
+                ", ".join(result.fallback_stages),
+                "" if args.models is not None else " (no --models folder given)",
             )
-        sys.stderr.write(f"kelly generate: {audio}: {_detected(result)}\n")
+        sys.stderr.write(
+            f"kelly generate: {audio}: {_detected(result, tempo_given=args.tempo is not None)}\n"
+        )
         notes = sum(len(i.notes) for i in result.midi.instruments)
         logger.info(
             "wrote %s: %d beats at %.1f BPM in %s, %.1f s, %d notes",
@@ -240,16 +276,37 @@ def _check_midi_suffix(output: Path) -> None:
         )
 
 
-def _detected(result: GenerationResult) -> str:
-    beats = "detected" if result.beats_detected else "steady (--tempo)"
+def _planned(folder: Path, stems: list[str], args: argparse.Namespace) -> list[Path]:
+    """Every file an ``--output-dir`` run writes: MIDI, side outputs, previews."""
+    planned: list[Path] = []
+    for stem in stems:
+        planned.append(folder / f"{stem}.mid")
+        for flag, suffix in ((args.emotion_csv, ".csv"), (args.emotion_json, ".json")):
+            if flag is not None:
+                planned.append(folder / f"{stem}{suffix}")
+        if args.plot is not None:
+            planned.append(folder / f"{stem}.png")
+        if args.preview is not None:
+            planned.append(args.preview / f"{stem}.mix.wav")
+    return planned
+
+
+def _detected(result: GenerationResult, *, tempo_given: bool) -> str:
+    if result.beats_detected:
+        beats = "detected"
+    elif tempo_given:
+        beats = "on a steady grid (--tempo)"
+    else:
+        beats = f"on a steady {result.tempo:g} BPM grid (no beats detected)"
     key = "estimated from the audio" if result.key_estimated else "given"
+    bars = len(result.downbeats)
     return (
         f"{result.tempo:.1f} BPM, {len(result.beat_times)} beats {beats}, "
-        f"{len(result.downbeats)} bars, key {result.key} ({key})"
+        f"{bars} bar{'' if bars == 1 else 's'}, key {result.key} ({key})"
     )
 
 
-def _progress(items: list[Path]) -> Iterator[Path]:
+def _progress(items: list[_T]) -> Iterator[_T]:
     """``items`` with a tqdm bar on a terminal (stderr), plainly otherwise."""
     if not sys.stderr.isatty():
         yield from items

@@ -7,8 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kelly_core.errors import KellyError
-from kelly_runtime.generate.audio import SAMPLE_RATE, read_audio, resample, to_mono
+from kelly_core.errors import KellyError, KellyWarning
+from kelly_runtime.generate.audio import (
+    SAMPLE_RATE,
+    AudioInfo,
+    probe_audio,
+    read_audio,
+    resample,
+    to_mono,
+)
+from kelly_runtime.generate.audio_header import declared_frames
 from kelly_runtime.generate.errors import AudioError
 from tests.unit.kelly_runtime.generate.helpers import tone, write_wav
 
@@ -31,7 +39,8 @@ class TestReadAudio:
         """Opposite-phase channels average to silence; the channel count is recorded."""
         x = tone(0.5)
         path = write_wav(tmp_path / "s.wav", np.stack([x, -x], axis=1), subtype="FLOAT")
-        clip = read_audio(path)
+        with pytest.warns(KellyWarning, match="silent"):
+            clip = read_audio(path)
         assert clip.source_channels == 2
         assert clip.samples.ndim == 1
         assert np.abs(clip.samples).max() < 1e-6
@@ -60,9 +69,10 @@ class TestReadAudio:
             assert clip.duration == pytest.approx(0.5, abs=0.01)
 
     def test_silence_is_valid(self, tmp_path: Path) -> None:
-        """An all-zero file is audio: it reads, and says it is silent."""
+        """An all-zero file is audio: it reads, with a warning that it is silent."""
         path = write_wav(tmp_path / "z.wav", np.zeros(4000, dtype=np.float32))
-        assert read_audio(path).is_silent
+        with pytest.warns(KellyWarning, match=r"the audio is silent \(all 4000 frames are zero\)"):
+            assert read_audio(path).is_silent
 
     @pytest.mark.parametrize(
         ("content", "match"),
@@ -85,7 +95,7 @@ class TestReadAudio:
         """A missing path and a folder raise AudioError, not OSError."""
         with pytest.raises(AudioError, match="file not found"):
             read_audio(tmp_path / "nope.wav")
-        with pytest.raises(AudioError, match="not a file"):
+        with pytest.raises(AudioError, match="is a folder; expected an audio file"):
             read_audio(tmp_path)
 
     def test_no_samples(self, tmp_path: Path) -> None:
@@ -101,6 +111,103 @@ class TestReadAudio:
         path = write_wav(tmp_path / "nan.wav", x, subtype="FLOAT")
         with pytest.raises(AudioError, match="NaN"):
             read_audio(path)
+
+
+def _cut(path: Path, keep: float) -> Path:
+    data = path.read_bytes()
+    path.write_bytes(data[: round(len(data) * keep)])
+    return path
+
+
+def _noise(seconds: float, sr: int = 44100) -> np.ndarray:
+    return (0.2 * np.random.default_rng(0).standard_normal(round(seconds * sr))).astype(np.float32)
+
+
+class TestPartialDecoding:
+    def test_header_frames_of_a_cut_wav(self, tmp_path: Path) -> None:
+        """The RIFF header still declares the whole file after the cut; libsndfile does not."""
+        import soundfile
+
+        path = _cut(write_wav(tmp_path / "a.wav", tone(4.0)), 0.5)
+        assert declared_frames(path) == 4 * 22050
+        assert soundfile.info(str(path)).frames < 2 * 22050 + 10
+
+    def test_cut_wav_warns(self, tmp_path: Path) -> None:
+        """A WAV cut in half reads its first half, with both lengths in the warning."""
+        path = _cut(write_wav(tmp_path / "a.wav", tone(4.0)), 0.5)
+        with pytest.warns(KellyWarning, match=r"decoded 2\.00 s of the 4\.00 s its header") as rec:
+            clip = read_audio(path)
+        assert str(path) in str(rec[0].message)
+        assert clip.duration == pytest.approx(2.0, abs=1e-3)
+
+    def test_cut_aiff_warns(self, tmp_path: Path) -> None:
+        """AIFF's COMM chunk gives the declared length the same way."""
+        import soundfile
+
+        path = tmp_path / "a.aiff"
+        soundfile.write(str(path), tone(2.0), SAMPLE_RATE, format="AIFF", subtype="PCM_16")
+        with pytest.warns(KellyWarning, match=r"of the 2\.00 s its header declares"):
+            read_audio(_cut(path, 0.5))
+
+    def test_header_only_is_an_error(self, tmp_path: Path) -> None:
+        """A WAV cut right after its header decodes to nothing: an error with the length."""
+        path = write_wav(tmp_path / "a.wav", tone(4.0))
+        path.write_bytes(path.read_bytes()[:44])
+        with pytest.raises(AudioError, match=r"decodes to nothing of the 4\.00 s its header"):
+            read_audio(path)
+
+    def test_cut_flac_keeps_what_decoded(self, tmp_path: Path) -> None:
+        """A FLAC file cut short stops its decoder part-way: the blocks decoded before are
+        kept, with the decoder's reason and both lengths (it used to be refused whole)."""
+        import soundfile
+
+        path = tmp_path / "a.flac"
+        soundfile.write(str(path), _noise(10.0), 44100)
+        with pytest.warns(KellyWarning, match=r"of the 10\.00 s its header declares \(") as rec:
+            clip = read_audio(_cut(path, 0.5))
+        assert "decoded 2.97 s" in str(rec[0].message)
+        assert clip.duration == pytest.approx(131072 / 44100, abs=0.01)
+
+    def test_cut_mp3_warns(self, tmp_path: Path) -> None:
+        """An MP3 whose Xing header declares 10 s, cut in half, warns with both lengths."""
+        import soundfile
+
+        if "MP3" not in soundfile.available_formats():
+            pytest.skip("this libsndfile writes no MP3")
+        path = tmp_path / "a.mp3"
+        soundfile.write(str(path), _noise(10.0), 44100, format="MP3")
+        with pytest.warns(KellyWarning, match=r"of the 10\.00 s its header declares"):
+            clip = read_audio(_cut(path, 0.5))
+        assert 3.0 < clip.duration < 7.0
+
+    def test_whole_files_do_not_warn(self, tmp_path: Path) -> None:
+        """An intact WAV, FLAC and MP3 decode exactly what they declare: no warning (the
+        suite turns any warning into an error)."""
+        import soundfile
+
+        for name, fmt in (("a.wav", "WAV"), ("a.flac", "FLAC"), ("a.mp3", "MP3")):
+            if fmt not in soundfile.available_formats():
+                continue
+            path = tmp_path / name
+            soundfile.write(str(path), _noise(3.0), 44100, format=fmt)
+            assert read_audio(path).duration == pytest.approx(3.0, abs=0.01)
+
+    def test_probe_reads_the_header_only(self, tmp_path: Path) -> None:
+        """probe_audio gives rate, channels, format and the declared length."""
+        path = _cut(write_wav(tmp_path / "a.wav", np.stack([tone(4.0)] * 2, axis=1)), 0.5)
+        info = probe_audio(path)
+        assert isinstance(info, AudioInfo)
+        assert (info.sample_rate, info.channels, info.format) == (SAMPLE_RATE, 2, "WAV")
+        assert info.declared_frames == 4 * SAMPLE_RATE
+        assert info.duration == pytest.approx(4.0)
+
+    def test_over_the_limit(self, tmp_path: Path) -> None:
+        """A file over max_seconds is refused from its header, naming the length."""
+        path = write_wav(tmp_path / "a.wav", tone(3.0))
+        with pytest.raises(AudioError, match=r"the audio is 3\.00 s long; at most 2\.5 s is"):
+            read_audio(path, max_seconds=2.5)
+        with pytest.raises(AudioError, match="at most"):
+            probe_audio(path, max_seconds=2.5)
 
 
 class TestHelpers:
