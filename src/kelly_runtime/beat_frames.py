@@ -87,7 +87,7 @@ def check_beat_frame(frame: FloatArray) -> None:
     flag = float(frame[128])
     if flag not in (0.0, 1.0):
         raise BackendError(
-            f"the window flag frame[128] must be 0 or 1, got {flag:g}",
+            f"the window flag must be 0 or 1, got {flag:g}",
             field="frame[128]",
             expected=(0.0, 1.0),
             got=flag,
@@ -96,7 +96,7 @@ def check_beat_frame(frame: FloatArray) -> None:
     if code not in _BEAT_CODES:
         last = BEATS_PER_BAR - 1
         raise BackendError(
-            f"the beat column frame[129] must be {NO_BEAT:g} (no beat), 0..{last} (the beat's "
+            f"the beat column must be {NO_BEAT:g} (no beat), 0..{last} (the beat's "
             f"place in its bar) or {AUTO_BEAT:g} (counted), got {code:g}",
             field="frame[129]",
             expected=_BEAT_CODES,

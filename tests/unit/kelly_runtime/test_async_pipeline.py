@@ -168,11 +168,11 @@ class TestHostileFrames:
     @pytest.mark.parametrize(
         ("column", "value", "match"),
         [
-            (129, 3.6, r"frame\[129\] must be -1 \(no beat\), 0..3 .* got 3.6"),
+            (129, 3.6, r"frame\[129\]: the beat column must be -1 \(no beat\), 0..3 .* got 3.6"),
             (129, 7.0, r"frame\[129\]"),
             (129, 2.5, r"frame\[129\]"),
             (129, -2.0, r"frame\[129\]"),
-            (128, 0.7, r"frame\[128\] must be 0 or 1, got 0.7"),
+            (128, 0.7, r"frame\[128\]: the window flag must be 0 or 1, got 0.7"),
         ],
     )
     def test_out_of_range_beat_column_is_refused_and_the_worker_lives(
