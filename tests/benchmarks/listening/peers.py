@@ -103,8 +103,10 @@ def run_peers(audio: list[Path], cache: Path, *, workers: int = 2) -> bool:
     for process in running:
         _, err = process.communicate()
         for line in err.splitlines():
-            if line.startswith("peer ") or "Error" in line:
+            if line.startswith("peer "):
                 print(line, file=sys.stderr)
+        if process.returncode != 0:
+            print(f"a peers' runner failed:\n{err[-1500:]}", file=sys.stderr)
     return True
 
 

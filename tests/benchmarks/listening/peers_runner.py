@@ -162,7 +162,7 @@ def _warm_up(peer: str, folder: Path) -> None:
     import soundfile
 
     noise = np.random.default_rng(0).standard_normal(4 * 44100).astype(np.float32) * 0.1
-    path = folder / ".warm-up.wav"
+    path = folder / f".warm-up-{os.getpid()}.wav"  # one per process
     soundfile.write(str(path), noise, 44100)
     try:
         PEERS[peer](path)

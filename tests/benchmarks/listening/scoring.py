@@ -5,7 +5,7 @@ dropped) before F-measure (±70 ms), CMLt and AMLt (``mir_eval.beat.continuity``
 downbeat F-measure. Tempo: within 4 % of the reference (``tempo``), and within 4 % of
 1, 2, 1/2, 3 or 1/3 times it (``tempo_any``: octave errors counted as right). Meter:
 beats per bar equal. Key: ``mir_eval.key.weighted_score`` (1 same key, 0.5 a fifth,
-0.3 relative, 0.2 parallel).
+0.3 relative, 0.2 parallel); None for a system that gives no key (madmom).
 """
 
 from __future__ import annotations
@@ -35,10 +35,8 @@ def _tempo_ok(estimate: float, reference: float, factors: tuple[float, ...]) -> 
 def _key(reference: str | None, estimate: str | None) -> float | None:
     import mir_eval
 
-    if reference is None:
+    if reference is None or estimate is None:  # no key to score, or none estimated
         return None
-    if estimate is None:
-        return 0.0
     return float(
         mir_eval.key.weighted_score(reference.replace(":", " "), estimate.replace(":", " "))
     )
