@@ -7,8 +7,12 @@ fifth, 0.3 relative, 0.2 parallel) of
   their RMS, as ``kelly generate`` did before) and the Krumhansl–Kessler profiles;
 - ``cqt+<profile>``: librosa's ``chroma_cqt`` (defaults) summed over the clip;
 - ``kelly+<profile>``: :func:`kelly_core.encodings.chroma.offline_chroma` summed over the
-  clip, with each profile of :data:`kelly_core.encodings.keyfinding.KEY_PROFILES`;
-- ``kelly local``: the longest section of :func:`~kelly_core.encodings.keyfinding.local_keys`.
+  clip (chroma and bass), with each profile of
+  :data:`kelly_core.encodings.keyfinding.KEY_PROFILES`; ``kelly-bass+temperley`` without
+  the bass columns;
+- ``kelly local``: the sections of :func:`~kelly_core.encodings.keyfinding.local_keys`;
+- ``kelly generate's key``: the one key ``kelly generate`` reports
+  (:func:`kelly_runtime.generate.keys.find_keys`).
 
 Pieces that modulate are scored by time: each instant's reference key against the local
 key there (and the global methods' one key), weighted by duration. Seconds per minute of
@@ -140,7 +144,17 @@ def _methods() -> dict[str, Callable[[np.ndarray, np.ndarray], list[tuple[float,
         methods[f"cqt+{profile}"] = cqt(profile)
     for profile in KEY_PROFILES:
         methods[f"kelly+{profile}"] = kelly(profile)
+    methods["kelly-bass+temperley"] = lambda x, c: [
+        (0.0, _name(estimate_key(c[:, :12].sum(axis=0), "temperley").index))
+    ]
     methods["kelly local"] = local
+
+    def generate_key(x: np.ndarray, c: np.ndarray) -> list[tuple[float, str]]:
+        from kelly_runtime.generate.keys import find_keys
+
+        return [(0.0, str(find_keys(c, frame_s, len(x) / 22050).key))]
+
+    methods["kelly generate's key"] = generate_key
     return methods
 
 
@@ -177,11 +191,11 @@ def main() -> None:
         f"{len(pieces)} pieces, {minutes:.1f} min of audio; "
         + ", ".join(f"{g}: {len(scores['kelly local'][g])}" for g in groups)
     )
-    print(f"{'method':18s} {'all':>6s} " + " ".join(f"{g:>12s}" for g in groups))
+    print(f"{'method':22s} {'all':>6s} " + " ".join(f"{g:>12s}" for g in groups))
     for method, by_group in scores.items():
         every = [v for g in groups for v in by_group[g]]
         cells = " ".join(f"{np.mean(by_group[g]):12.3f}" for g in groups)
-        print(f"{method:18s} {np.mean(every):6.3f} {cells}")
+        print(f"{method:22s} {np.mean(every):6.3f} {cells}")
     print(f"kelly chroma + local key: {cost / minutes:.3f} s of CPU per minute of audio")
 
 

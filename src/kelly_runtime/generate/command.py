@@ -298,11 +298,10 @@ def _detected(result: GenerationResult, *, tempo_given: bool) -> str:
         beats = "on a steady grid (--tempo)"
     else:
         beats = f"on a steady {result.tempo:g} BPM grid (no beats detected)"
-    key = "estimated from the audio" if result.key_estimated else "given"
     bars = len(result.downbeats)
     return (
         f"{result.tempo:.1f} BPM, {len(result.beat_times)} beats {beats}, "
-        f"{bars} bar{'' if bars == 1 else 's'}, key {result.key} ({key})"
+        f"{bars} bar{'' if bars == 1 else 's'}, {result.key_report()}"
     )
 
 

@@ -26,6 +26,7 @@ from kelly_runtime.generate.errors import GenerateOptionError
 __all__ = [
     "PITCH_CLASS_NAMES",
     "Key",
+    "KeyAnalysis",
     "KeySegment",
     "Mode",
     "PitchRange",
@@ -33,7 +34,6 @@ __all__ = [
     "estimate_key",
     "find_keys",
     "key_at",
-    "main_key",
     "note_name",
     "parse_pitch",
     "spell_chord",
@@ -223,30 +223,45 @@ class KeySegment:
     """The key's profile correlation minus the runner-up's (None: the key was given)."""
 
 
-def find_keys(chroma: object, frame_s: float, duration: float) -> tuple[KeySegment, ...]:
+@attrs.frozen(kw_only=True)
+class KeyAnalysis:
+    """The key of a whole clip and its keys section by section."""
+
+    key: Key
+    """The key reported: the estimate of all the clip's frames summed when it is one of the
+    sections' keys, else the key that lasts longest (ties: the earliest), so that it is
+    always a key the music is in (40 s of C major then 40 s of A major sum to A minor)."""
+    confidence: float
+    """Its evidence minus the next key's (0: no information)."""
+    segments: tuple[KeySegment, ...]
+    """One segment, or one per section where the music modulates; they cover the clip."""
+
+
+def find_keys(chroma: object, frame_s: float, duration: float) -> KeyAnalysis:
     """The keys of chroma frames (:func:`kelly_core.encodings.chroma.offline_chroma`).
 
-    One segment unless the music modulates for long enough
-    (:func:`kelly_core.encodings.keyfinding.local_keys`); segments cover ``[0, duration)``.
-    Without frames (audio shorter than a window): C major, confidence 0.
+    The segments come from :func:`kelly_core.encodings.keyfinding.local_keys` (one unless
+    the music modulates for long enough: then the clip's key). Without frames (audio
+    shorter than a window): C major, confidence 0.
     """
-    sections = keyfinding.local_keys(chroma, frame_s)
+    frames = np.asarray(chroma, dtype=np.float64)
+    sections = keyfinding.local_keys(frames, frame_s)
     if not sections:
-        return (KeySegment(start=0.0, end=duration, key=_key(0), confidence=0.0),)
+        none = KeySegment(start=0.0, end=duration, key=_key(0), confidence=0.0)
+        return KeyAnalysis(key=none.key, confidence=0.0, segments=(none,))
+    whole = keyfinding.estimate_key(frames.sum(axis=0))
     starts = [0.0] + [s.start * frame_s for s in sections[1:]] + [duration]
-    return tuple(
+    segments = tuple(
         KeySegment(start=a, end=b, key=_key(s.key.index), confidence=s.key.confidence)
         for a, b, s in zip(starts[:-1], starts[1:], sections, strict=True)
     )
-
-
-def main_key(segments: Sequence[KeySegment]) -> KeySegment:
-    """The segment whose key lasts longest in total (ties: the earliest)."""
+    if any(s.key.index == whole.index for s in sections):
+        return KeyAnalysis(key=_key(whole.index), confidence=whole.confidence, segments=segments)
     totals: dict[Key, float] = {}
     for segment in segments:
         totals[segment.key] = totals.get(segment.key, 0.0) + segment.end - segment.start
-    best = max(totals.values())
-    return next(s for s in segments if totals[s.key] >= best - 1e-9)
+    longest = next(s for s in segments if totals[s.key] >= max(totals.values()) - 1e-9)
+    return KeyAnalysis(key=longest.key, confidence=longest.confidence or 0.0, segments=segments)
 
 
 def key_at(segments: Sequence[KeySegment], time: float) -> Key:

@@ -64,6 +64,8 @@ class StageOutputs:
     """Models that ran on their rule-based fallback."""
     key_segments: tuple[KeySegment, ...] = ()
     """The audio's keys in order (one unless it modulates); empty: ``key`` throughout."""
+    key_confidence: float | None = None
+    """``key``'s evidence minus the next key's (None: given, or not known)."""
     beat_chroma: FloatArray | None = None
     """The audio's chroma and bass averaged per beat, shape ``(B, 24)`` (index 0 = C, 12 =
     the bass's C; :func:`kelly_core.encodings.chroma.beat_chroma`)."""
@@ -191,6 +193,7 @@ def render(
         beats_detected=grid.detected,
         key_estimated=not outputs.key_given,
         key_segments=segments,
+        key_confidence=outputs.key_confidence,
     )
 
 

@@ -83,25 +83,26 @@ class GenerationResult:
     """Whether the key was estimated from the audio (False: given)."""
     key_segments: tuple[KeySegment, ...] = ()
     """The keys in time order: one, or one per section where the audio modulates."""
+    key_confidence: float | None = None
+    """``key``'s evidence minus the next key's (None: given, or not known)."""
 
     def key_report(self) -> str:
         """The key(s) for a person: ``"key G major (given)"``,
-        ``"key G major (estimated from the audio, confidence 0.12)"``, or, for a song that
-        modulates, ``"keys G major from 0.0 s (0.12), D major from 61.3 s (0.08), ..."``.
+        ``"key G major (estimated from the audio, confidence 0.12)"``, and for a song that
+        modulates ``"...; by section: G major from 0.0 s (0.12), D major from 61.3 s (0.08)"``.
 
-        The confidence is the key's profile correlation minus the next-best key's.
+        A confidence is the key's evidence minus the next-best key's.
         """
         if not self.key_estimated:
             return f"key {self.key} (given)"
-        segments = self.key_segments
-        if len(segments) <= 1:
-            confidence = segments[0].confidence if segments else None
-            said = "" if confidence is None else f", confidence {confidence:.2f}"
-            return f"key {self.key} (estimated from the audio{said})"
+        said = "" if self.key_confidence is None else f", confidence {self.key_confidence:.2f}"
+        text = f"key {self.key} (estimated from the audio{said})"
+        if len(self.key_segments) <= 1:
+            return text
         parts = ", ".join(
-            f"{s.key} from {s.start:.1f} s ({s.confidence or 0.0:.2f})" for s in segments
+            f"{s.key} from {s.start:.1f} s ({s.confidence or 0.0:.2f})" for s in self.key_segments
         )
-        return f"keys {parts} (estimated from the audio, with their confidence)"
+        return f"{text}; by section: {parts}"
 
     def midi_bytes(self) -> bytes:
         """Return the Standard MIDI File bytes."""
@@ -120,6 +121,7 @@ class GenerationResult:
             "key": str(self.key),
             "beats_detected": self.beats_detected,
             "key_estimated": self.key_estimated,
+            "key_confidence": self.key_confidence,
             "keys": [
                 {"start": s.start, "end": s.end, "key": str(s.key), "confidence": s.confidence}
                 for s in self.key_segments

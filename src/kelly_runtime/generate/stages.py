@@ -45,7 +45,7 @@ from kelly_core.errors import KellyWarning
 from kelly_core.registry import Registry
 from kelly_runtime.generate.audio import AudioClip
 from kelly_runtime.generate.beats import BEATS_PER_BAR, detect_beats
-from kelly_runtime.generate.keys import Key, KeySegment, find_keys, key_at, main_key
+from kelly_runtime.generate.keys import Key, KeyAnalysis, KeySegment, find_keys, key_at
 from kelly_runtime.generate.render import StageOutputs
 from kelly_runtime.pipeline import Pipeline
 
@@ -56,6 +56,7 @@ __all__ = [
     "audio_chroma",
     "load_pipeline",
     "run_stages",
+    "song_key",
     "song_keys",
 ]
 
@@ -132,8 +133,13 @@ def audio_chroma(clip: AudioClip) -> FloatArray:
     return offline_chroma(clip.samples, clip.sample_rate)
 
 
-def song_keys(clip: AudioClip, chroma: FloatArray | None = None) -> tuple[KeySegment, ...]:
-    """The keys of ``clip``: one segment, or one per section where it modulates."""
+def song_key(clip: AudioClip) -> Key:
+    """The key ``kelly generate`` reports for ``clip`` (:func:`song_keys`' ``key``)."""
+    return song_keys(clip).key
+
+
+def song_keys(clip: AudioClip, chroma: FloatArray | None = None) -> KeyAnalysis:
+    """The key of ``clip``, and its keys section by section where it modulates."""
     frames = audio_chroma(clip) if chroma is None else chroma
     return find_keys(frames, DEFAULT_CHROMA.hop / DEFAULT_CHROMA.sr, clip.duration)
 
@@ -170,12 +176,14 @@ def run_stages(
         meter=meter,
     )
     chroma = audio_chroma(clip)
-    keys = (
+    found = (
         song_keys(clip, chroma)
         if key is None
-        else (KeySegment(start=0.0, end=clip.duration, key=key),)
+        else KeyAnalysis(
+            key=key, confidence=0.0, segments=(KeySegment(start=0.0, end=clip.duration, key=key),)
+        )
     )
-    song = main_key(keys).key
+    keys, song = found.segments, found.key
     pipeline = load_pipeline(models_dir, backend, registry=registry, key_tonic=song.tonic)
     windows = analysis.windows
     count = grid.beats
@@ -230,6 +238,7 @@ def run_stages(
         key=song,
         key_given=key is not None,
         key_segments=keys,
+        key_confidence=None if key is not None else found.confidence,
         beat_chroma=beat_chroma(chroma, grid.played, end=grid.end),
         fallback_stages=tuple(pipeline.fallback_stages),
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from kelly_core.encodings.chords import chord_index
-from kelly_runtime.generate.keys import Key, KeySegment, find_keys, key_at, main_key
+from kelly_runtime.generate.keys import Key, KeySegment, find_keys, key_at
 from kelly_runtime.generate.options import GenerateOptions
 from kelly_runtime.generate.render import render
 from tests.unit.kelly_runtime.generate.test_render import outputs
@@ -33,26 +33,39 @@ def _frames(tonic: int, seconds: float) -> np.ndarray:
 class TestFindKeys:
     def test_modulation_gives_segments_covering_the_audio(self) -> None:
         frames = np.concatenate([_frames(0, 40.0), _frames(9, 40.0)])
-        segments = find_keys(frames, FRAME_S, 80.0)
+        found = find_keys(frames, FRAME_S, 80.0)
+        segments = found.segments
         assert [s.key for s in segments] == [C_MAJOR, A_MAJOR]
+        # all 80 s summed read as A minor, no section's key: the longer section's (C major,
+        # from 0 to 40.9 s)
+        assert segments[0].end - segments[0].start > segments[1].end - segments[1].start
+        assert found.key == C_MAJOR
+        assert found.confidence == segments[0].confidence
         assert segments[0].start == 0.0
         assert segments[-1].end == 80.0
         assert segments[1].start == pytest.approx(40.0, abs=4.0)
         assert all(s.confidence is not None and s.confidence > 0 for s in segments)
 
-    def test_no_frames_is_c_major_without_confidence(self) -> None:
-        (segment,) = find_keys(np.zeros((0, 12)), FRAME_S, 0.2)
-        assert (segment.key, segment.confidence, segment.end) == (C_MAJOR, 0.0, 0.2)
+    def test_one_key_is_the_clip_key(self) -> None:
+        found = find_keys(_frames(7, 60.0), FRAME_S, 60.0)
+        (segment,) = found.segments
+        assert found.key == segment.key == Key.parse("G")
+        assert found.confidence == segment.confidence
+        assert found.confidence is not None
+        assert found.confidence > 0.05
 
-    def test_main_key_and_key_at(self) -> None:
+    def test_no_frames_is_c_major_without_confidence(self) -> None:
+        found = find_keys(np.zeros((0, 12)), FRAME_S, 0.2)
+        (segment,) = found.segments
+        assert (segment.key, segment.confidence, segment.end) == (C_MAJOR, 0.0, 0.2)
+        assert (found.key, found.confidence) == (C_MAJOR, 0.0)
+
+    def test_key_at(self) -> None:
         segments = (
             KeySegment(start=0.0, end=10.0, key=C_MAJOR),
             KeySegment(start=10.0, end=40.0, key=A_MAJOR),
             KeySegment(start=40.0, end=60.0, key=C_MAJOR),
         )
-        assert main_key(segments).key == C_MAJOR  # 30 s each: the earlier
-        assert main_key(segments[:2]).key == A_MAJOR
-        assert main_key(segments[::2]).key == C_MAJOR
         assert [key_at(segments, t) for t in (-1.0, 0.0, 9.9, 10.0, 45.0, 99.0)] == [
             C_MAJOR,
             C_MAJOR,
@@ -77,7 +90,7 @@ class TestRenderInSections:
             KeySegment(start=0.0, end=2.0, key=C_MAJOR, confidence=0.2),
             KeySegment(start=2.0, end=4.0, key=A_MAJOR, confidence=0.1),
         )
-        staged = attrs.evolve(base, key_segments=segments, beat_chroma=chroma)
+        staged = attrs.evolve(base, key_segments=segments, beat_chroma=chroma, key_confidence=0.15)
         result = render(staged, GenerateOptions(), audio_duration=4.0)
         assert [c.label for c in result.chords] == ["G:maj"] * 4 + ["D:maj"] * 4
         signatures = result.midi.key_signature_changes  # type: ignore[attr-defined]
@@ -92,7 +105,11 @@ class TestRenderInSections:
         summary = json.loads(json.dumps(result.summary()))
         assert [k["key"] for k in summary["keys"]] == ["C major", "A major"]
         assert summary["beats"][0]["chroma"][4] == 1.0
-        assert "C major from 0.0 s (0.20), A major from 2.0 s (0.10)" in result.key_report()
+        assert result.key_report() == (
+            "key C major (estimated from the audio, confidence 0.15); "
+            "by section: C major from 0.0 s (0.20), A major from 2.0 s (0.10)"
+        )
+        assert summary["key_confidence"] == 0.15
 
     def test_one_key_one_signature(self) -> None:
         result = render(outputs(key="Bb"), GenerateOptions(), audio_duration=4.0)
@@ -103,6 +120,7 @@ class TestRenderInSections:
         estimated = attrs.evolve(
             result,
             key_estimated=True,
+            key_confidence=0.25,
             key_segments=(KeySegment(start=0, end=4, key=Key.parse("Bb"), confidence=0.25),),
         )
         assert estimated.key_report() == "key Bb major (estimated from the audio, confidence 0.25)"
