@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Self, TypeVar, overload
 
 __all__ = [
     "AmbiguousNameError",
@@ -24,13 +25,27 @@ __all__ = [
     "SpecError",
     "UnknownNameError",
     "format_location",
+    "join_field",
 ]
+
+_K = TypeVar("_K", bound="KellyError")
 
 
 def format_location(path: str | Path | None, field: str | None) -> str:
     """Return ``"path: field"``, ``"path"``, ``"field"`` or ``""`` for the message prefix."""
     parts = [str(p) for p in (path, field) if p not in (None, "")]
     return ": ".join(parts)
+
+
+def join_field(prefix: str | None, field: str | None) -> str | None:
+    """Return the field path ``field`` inside ``prefix``: ``"spec"`` and ``"layers[0].size"``
+    give ``"spec.layers[0].size"``, ``"layers"`` and ``"[2]"`` give ``"layers[2]"``; either
+    may be missing."""
+    if not prefix:
+        return field or None
+    if not field:
+        return prefix
+    return f"{prefix}{field}" if field.startswith("[") else f"{prefix}.{field}"
 
 
 class KellyError(Exception):
@@ -59,6 +74,57 @@ class KellyError(Exception):
         self.reason = message
         where = format_location(path, field)
         super().__init__(f"{where}: {message}" if where else message)
+
+    @overload
+    def located(
+        self,
+        *,
+        path: str | Path | None = None,
+        prefix: str | None = None,
+        reason: str | None = None,
+    ) -> Self: ...
+
+    @overload
+    def located(
+        self,
+        as_type: type[_K],
+        *,
+        path: str | Path | None = None,
+        prefix: str | None = None,
+        reason: str | None = None,
+    ) -> _K: ...
+
+    def located(
+        self,
+        as_type: type[KellyError] | None = None,
+        *,
+        path: str | Path | None = None,
+        prefix: str | None = None,
+        reason: str | None = None,
+    ) -> KellyError:
+        """This error again, placed in a file or inside an enclosing field.
+
+        Raise it ``from`` this one: ``raise exc.located(ExportError, path=path,
+        prefix="spec") from exc``. ``expected``, ``got`` and a subclass's own attributes
+        are kept.
+
+        :param as_type: The class of the new error (default: this error's class).
+        :param path: The file (default: the one this error names, if any).
+        :param prefix: The field path enclosing this error's field (:func:`join_field`).
+        :param reason: A new reason (default: this error's).
+        """
+        cls = type(self) if as_type is None else as_type
+        new = cls.__new__(cls)
+        new.__dict__.update(self.__dict__)
+        KellyError.__init__(
+            new,
+            self.reason if reason is None else reason,
+            path=self.path if path is None else path,
+            field=join_field(prefix, self.field),
+            expected=self.expected,
+            got=self.got,
+        )
+        return new
 
 
 class SpecError(KellyError, ValueError):

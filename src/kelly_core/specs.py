@@ -243,15 +243,13 @@ class ModelSpec:
             try:
                 layers.append(
                     LayerSpec(
-                        kind=cast(LayerKind, need(raw, "kind", str, where)),
-                        size=cast(int, need(raw, "size", int, where)),
+                        kind=cast(LayerKind, need(raw, "kind", str, "")),
+                        size=cast(int, need(raw, "size", int, "")),
                         activation=cast(Activation, raw.get("activation", "")),
                     )
                 )
             except SpecError as exc:
-                raise SpecError(
-                    exc.reason, path=source, field=f"{where}.{exc.field}", got=exc.got
-                ) from exc
+                raise exc.located(path=source, prefix=where) from exc
         try:
             return cls(
                 name=cast(str, need(data, "name", str, "")),

@@ -167,7 +167,8 @@ def _reference(
         try:
             spec = ModelSpec.from_dict(cast(Mapping[str, object], meta["spec"]))
         except SpecError as exc:
-            out.add(f"metadata.spec.{exc.field}".rstrip("."), exc.reason, exc.expected, exc.got)
+            placed = exc.located(prefix="metadata.spec")
+            out.add(placed.field or "metadata.spec", exc.reason, exc.expected, exc.got)
             return None
         catalog = known.get(spec.name)
         if catalog is not None and catalog != spec:

@@ -90,12 +90,9 @@ class ConvertCommand:
                 metadata={"converted_from": str(args.source)},
             )  # fmt: skip
         except ExportError as exc:  # a converted value is wrong: the source file holds it
-            raise ExportError(
-                f"{exc.reason} (after conversion; nothing written to {args.output})",
+            raise exc.located(
                 path=args.source,
-                field=exc.field,
-                expected=exc.expected,
-                got=exc.got,
+                reason=f"{exc.reason} (after conversion; nothing written to {args.output})",
             ) from exc
         problems = exporter.check(written)
         for problem in problems:

@@ -79,7 +79,7 @@ def rtneural_weights(spec: ModelSpec, arrays: Mapping[str, FloatArray]) -> list[
     try:
         arrays = check_state_arrays(spec, arrays)
     except SpecError as exc:
-        raise ExportError(exc.reason, field=exc.field, expected=exc.expected, got=exc.got) from exc
+        raise exc.located(ExportError) from exc
     out: list[list[FloatArray]] = []
     for index, (layer, in_size) in enumerate(zip(spec.layers, spec.layer_input_sizes, strict=True)):
         names = layer.array_shapes(in_size, f"layers.{index}")
@@ -202,7 +202,7 @@ def _spec_of(
         try:
             return ModelSpec.from_dict(cast(Mapping[str, object], meta["spec"]), source=source)
         except SpecError as exc:  # validate_document reports this first; kept for safety
-            raise ExportError(exc.reason, path=source, field="metadata.spec") from exc
+            raise exc.located(ExportError, path=source, prefix="metadata.spec") from exc
     spec = infer_spec(doc, known_specs)
     if spec is None:
         raise ExportError("no metadata.spec and the layers match no known model", path=source)
@@ -254,9 +254,7 @@ class RTNeuralExporter:
             document = _document(spec, weights, metadata)
             text = document_text(spec, weights, metadata, indent=self._indent)
         except ExportError as exc:
-            raise ExportError(
-                exc.reason, path=path, field=exc.field, expected=exc.expected, got=exc.got
-            ) from exc
+            raise exc.located(path=path) from exc
         problems = validate_document(document, source=path, known_specs=self._known)
         if problems:
             _raise_first(problems, path)

@@ -202,7 +202,7 @@ def read_checkpoint(path: str | Path) -> LoadedModel:
     try:
         spec = ModelSpec.from_dict(spec_data, source=path)
     except SpecError as exc:
-        raise ExportError(exc.reason, path=path, field=f"spec.{exc.field}", got=exc.got) from exc
+        raise exc.located(ExportError, path=path, prefix="spec") from exc
     if raw["model"] != spec.name:
         raise ExportError(
             "model name differs from the spec's name",
@@ -219,13 +219,7 @@ def read_checkpoint(path: str | Path) -> LoadedModel:
     try:
         arrays = weights.state_dict_to_arrays(state_dict, spec)
     except SpecError as exc:
-        raise ExportError(
-            exc.reason,
-            path=path,
-            field=f"state_dict.{exc.field}",
-            expected=exc.expected,
-            got=exc.got,
-        ) from exc
+        raise exc.located(ExportError, path=path, prefix="state_dict") from exc
     metadata = raw.get("metadata") or {}
     if not isinstance(metadata, Mapping):
         raise ExportError("expected a dict", path=path, field="metadata")
@@ -283,9 +277,7 @@ class CheckpointExporter:
         try:
             state_dict = weights.arrays_to_state_dict(arrays, spec)
         except SpecError as exc:
-            raise ExportError(
-                exc.reason, path=path, field=exc.field, expected=exc.expected, got=exc.got
-            ) from exc
+            raise exc.located(ExportError, path=path) from exc
         for name, tensor in state_dict.items():
             if not bool(torch.isfinite(tensor).all()):
                 raise ExportError("expected finite values", path=path, field=name)

@@ -91,9 +91,7 @@ def load_backend(
     except (SpecError, BackendError) as exc:
         if exc.path is not None or where is None:
             raise
-        raise type(exc)(
-            exc.reason, path=where, field=exc.field, expected=exc.expected, got=exc.got
-        ) from exc
+        raise exc.located(path=where) from exc
     return instance
 
 

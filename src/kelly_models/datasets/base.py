@@ -122,7 +122,7 @@ def _index_text(path: Path) -> str:
     try:
         data = read_regular_bytes(path, limit=INDEX_MAX_BYTES, what="CSV file")
     except InputFileError as exc:
-        raise DatasetError(exc.reason, path=path) from None
+        raise exc.located(DatasetError, path=path) from None
     data = data.removeprefix(codecs.BOM_UTF8)
     position, number = 0, 1
     while position <= len(data):

@@ -258,7 +258,7 @@ class CheckpointManager:
         try:
             verify_checkpoint_file(path)
         except ExportError as exc:
-            raise KellyError(exc.reason, path=path) from exc
+            raise exc.located(KellyError, path=path) from exc
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises many kinds for a damaged file

@@ -91,6 +91,27 @@ class TestCheckpoint:
             read_checkpoint(path)
         assert info.value.field == "state_dict.layers.0.weight"
 
+    def test_read_names_a_bad_spec_field_once_with_expected(self, tmp_path: Path) -> None:
+        """A layer size written as a string: ``spec.layers[0].size``, expected ``int``;
+        a spec without ``layers``: the field is ``spec``, never ``spec.`` or ``spec.None``."""
+        model = build_model("DynamicsEngine", seed=0)
+        spec = model.spec.to_dict()
+        layers = [dict(layer) for layer in spec["layers"]]  # type: ignore[attr-defined]
+        layers[0]["size"] = str(layers[0]["size"])
+        path = tmp_path / "bad.pt"
+        torch.save({"model": "DynamicsEngine", "spec": {**spec, "layers": layers},
+                    "state_dict": model.state_dict(), "kelly_version": "0"}, path)  # fmt: skip
+        with pytest.raises(ExportError) as info:
+            read_checkpoint(path)
+        assert (info.value.field, info.value.expected) == ("spec.layers[0].size", "int")
+        assert info.value.path == path
+        del spec["layers"]
+        torch.save({"model": "DynamicsEngine", "spec": spec,
+                    "state_dict": model.state_dict(), "kelly_version": "0"}, path)  # fmt: skip
+        with pytest.raises(ExportError) as info:
+            read_checkpoint(path)
+        assert (info.value.field, info.value.expected) == ("spec", "layers")
+
 
 class TestTrainingCheckpoint:
     """A training checkpoint (``checkpoints/<stem>/*.pt``) is refused in one line that
