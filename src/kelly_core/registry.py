@@ -5,14 +5,21 @@ Resolution rules:
 1. Entry points of the ``kelly.plugins`` group load once, on first use (``reload()``
    forgets them). With ``KELLY_DISABLE_PLUGIN_AUTOLOAD=1`` only Kelly's own distribution
    loads.
-2. A plugin that fails to import, or whose hook raises, gives a ``KellyPluginWarning`` and
-   is listed in :attr:`Registry.broken`; the others keep working.
-3. A hook returning something that is not a list of the right entry records raises
+2. Every hook is called through pluggy: the list hooks one plugin at a time (so each
+   entry keeps its plugin and distribution), ``kelly_guess_dataset`` through
+   :attr:`Registry.hook`. After registering the plugins the registry runs pluggy's
+   ``check_pending``.
+3. A plugin that fails to import or to register, whose hook raises, that marks with
+   ``@hookimpl`` a name that is no Kelly hook (``kelly_backend`` for ``kelly_backends``),
+   or that defines a hook without ``@hookimpl``, gives one ``KellyPluginWarning`` line
+   naming the plugin and the hook, and is listed in :attr:`Registry.broken`; its correct
+   hooks and the other plugins keep working.
+4. A hook returning something that is not a list of the right entry records raises
    ``PluginError`` naming the plugin.
-4. A name offered twice is listed twice; asking for it raises ``AmbiguousNameError``
+5. A name offered twice is listed twice; asking for it raises ``AmbiguousNameError``
    naming both distributions. An unknown name raises ``UnknownNameError`` with the
    available names and the closest match.
-5. ``requires`` is checked with ``importlib.util.find_spec``: an entry whose modules are
+6. ``requires`` is checked with ``importlib.util.find_spec``: an entry whose modules are
    missing is listed as unusable, and using it raises ``MissingDependencyError``.
 """
 
@@ -76,6 +83,8 @@ _HOOKS: Final[Mapping[EntryKind, tuple[str, type]]] = {
     "command": ("kelly_commands", CommandEntry),
 }
 ENTRY_KINDS: Final[tuple[EntryKind, ...]] = tuple(_HOOKS)
+HOOK_NAMES: Final[tuple[str, ...]] = (*(hook for hook, _ in _HOOKS.values()), "kelly_guess_dataset")
+"""Every hook a plugin may implement (:mod:`kelly_core.hookspecs`)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -110,6 +119,12 @@ class Registered(Generic[E]):
     def usable(self) -> bool:
         """Whether every required module is importable."""
         return not self.missing
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line (pluggy's and some imports' messages span several)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _distribution_label(dist: metadata.Distribution | None) -> str:
@@ -178,16 +193,16 @@ class Registry:
             try:
                 plugin = ep.load()
             except Exception as exc:  # a third party's import may raise anything
-                self._report_broken(ep.name, label, exc)
+                self._report_broken(ep.name, label, "failed to load and is skipped", _one_line(exc))
                 continue
             sources.append(PluginSource(plugin=plugin, name=ep.name, distribution=label))
         return sources
 
-    def _report_broken(self, name: str, distribution: str, exc: BaseException) -> None:
-        error = f"{type(exc).__name__}: {exc}"
+    def _report_broken(self, name: str, distribution: str, what: str, error: str) -> None:
+        """Record a broken plugin and warn in one line: ``kelly plugin NAME (DIST) WHAT: ERROR``."""
         self._broken.append(BrokenPlugin(name=name, distribution=distribution, error=error))
         warnings.warn(
-            f"kelly plugin {name!r} ({distribution}) failed to load and is skipped: {error}",
+            f"kelly plugin {name!r} ({distribution}) {what}: {error}",
             KellyPluginWarning,
             stacklevel=4,
         )
@@ -197,48 +212,123 @@ class Registry:
             return self._loaded
         manager = pluggy.PluginManager(hookspecs.PROJECT)
         manager.add_hookspecs(hookspecs)
-        collected: dict[EntryKind, list[Registered[Entry]]] = {k: [] for k in ENTRY_KINDS}
+        sources: list[PluginSource] = []
         for position, source in enumerate(self._sources()):
             try:
                 manager.register(
                     source.plugin, name=f"{source.distribution}:{source.name}#{position}"
                 )
             except (ValueError, pluggy.PluginValidationError) as exc:
-                raise PluginError(str(exc), plugin=source.name) from exc
+                self._report_broken(
+                    source.name,
+                    source.distribution,
+                    "cannot be registered and is skipped",
+                    _one_line(exc),
+                )
+                continue
+            self._check_unmarked(manager, source)
+            sources.append(source)
+        self._check_pending(manager, sources)
+        collected: dict[EntryKind, list[Registered[Entry]]] = {k: [] for k in ENTRY_KINDS}
+        for source in sources:
+            others = [s.plugin for s in sources if s is not source]
             for kind, (hook_name, entry_type) in _HOOKS.items():
-                impl = getattr(source.plugin, hook_name, None)
-                if impl is None or not callable(impl):
-                    continue
-                try:
-                    result = impl()
-                except Exception as exc:  # a third party's hook may raise anything
-                    self._report_broken(source.name, source.distribution, exc)
-                    continue
-                if not isinstance(result, list):
-                    raise PluginError(
-                        f"{hook_name}() must return a list of {entry_type.__name__}, "
-                        f"got {type(result).__name__}",
+                entries = self._call_hook(manager, hook_name, entry_type, source, others)
+                collected[kind].extend(
+                    Registered(
+                        entry=entry,
                         plugin=source.name,
+                        distribution=source.distribution,
+                        missing=missing_modules(entry.requires),
                     )
-                for item in result:
-                    if not isinstance(item, entry_type):
-                        raise PluginError(
-                            f"{hook_name}() must return {entry_type.__name__} records, "
-                            f"got {type(item).__name__}",
-                            plugin=source.name,
-                        )
-                    entry = cast(Entry, item)
-                    collected[kind].append(
-                        Registered(
-                            entry=entry,
-                            plugin=source.name,
-                            distribution=source.distribution,
-                            missing=missing_modules(entry.requires),
-                        )
-                    )
+                    for entry in entries
+                )
         self._manager = manager
         self._loaded = {k: tuple(v) for k, v in collected.items()}
         return self._loaded
+
+    def _call_hook(
+        self,
+        manager: pluggy.PluginManager,
+        hook_name: str,
+        entry_type: type,
+        source: PluginSource,
+        others: list[object],
+    ) -> list[Entry]:
+        """Call one plugin's ``hook_name`` through pluggy (the others left out, so each
+        entry keeps its plugin); check that it returned a list of ``entry_type``."""
+        caller = manager.subset_hook_caller(hook_name, remove_plugins=others)
+        if not any(
+            impl.plugin is source.plugin and not (impl.wrapper or impl.hookwrapper)
+            for impl in caller.get_hookimpls()
+        ):
+            return []
+        try:
+            results: list[object] = caller()
+        except Exception as exc:  # a third party's hook may raise anything
+            self._report_broken(
+                source.name,
+                source.distribution,
+                f"raised in {hook_name}() and its entries are skipped",
+                _one_line(exc),
+            )
+            return []
+        result = results[0] if results else None  # pluggy drops a None result
+        if not isinstance(result, list):
+            raise PluginError(
+                f"{hook_name}() must return a list of {entry_type.__name__}, "
+                f"got {type(result).__name__}",
+                plugin=source.name,
+            )
+        for item in result:
+            if not isinstance(item, entry_type):
+                raise PluginError(
+                    f"{hook_name}() must return {entry_type.__name__} records, "
+                    f"got {type(item).__name__}",
+                    plugin=source.name,
+                )
+        return cast(list[Entry], result)
+
+    def _check_unmarked(self, manager: pluggy.PluginManager, source: PluginSource) -> None:
+        """Report a function named like a hook but not marked ``@hookimpl`` (never called)."""
+        for hook_name in HOOK_NAMES:
+            value = getattr(source.plugin, hook_name, None)
+            if callable(value) and manager.parse_hookimpl_opts(source.plugin, hook_name) is None:
+                self._report_broken(
+                    source.name,
+                    source.distribution,
+                    "has a hook Kelly never calls",
+                    f"{hook_name}() is not marked @hookimpl "
+                    "(decorate it with kelly_core.hookspecs.hookimpl)",
+                )
+
+    def _check_pending(self, manager: pluggy.PluginManager, sources: list[PluginSource]) -> None:
+        """pluggy's ``check_pending``: report every ``@hookimpl`` whose name is no Kelly
+        hook (a misspelling such as ``kelly_backend``), one line each; the plugin's other
+        hooks keep working."""
+        try:
+            manager.check_pending()
+        except pluggy.PluginValidationError:
+            pass
+        else:
+            return
+        by_plugin = {id(s.plugin): s for s in sources}
+        for hook_name, caller in sorted(vars(manager.hook).items()):
+            if hook_name.startswith("_") or caller.has_spec():
+                continue
+            for impl in caller.get_hookimpls():
+                source = by_plugin.get(id(impl.plugin))
+                if impl.optionalhook or source is None:
+                    continue
+                close = difflib.get_close_matches(hook_name, HOOK_NAMES, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                self._report_broken(
+                    source.name,
+                    source.distribution,
+                    "has a hook Kelly never calls",
+                    f"@hookimpl {hook_name!r} is not a Kelly hook "
+                    f"({hint}Kelly's hooks: {', '.join(HOOK_NAMES)})",
+                )
 
     # ----------------------------------------------------------------- queries
     @property

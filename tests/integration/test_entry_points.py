@@ -80,8 +80,18 @@ def broken_site(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def typo_site(tmp_path: Path) -> Path:
+    """A distribution whose plugin marks ``kelly_backend`` (singular) with ``@hookimpl``."""
+    (tmp_path / "kelly_typo.py").write_text(
+        DEMO_MODULE.replace("def kelly_backends", "def kelly_backend"), encoding="utf-8"
+    )
+    _write_distribution(tmp_path, "kelly_typo", "0.2", "[kelly.plugins]\nkelly_typo = kelly_typo\n")
+    return tmp_path
+
+
 def _cleanup_modules() -> None:
-    for name in ("kelly_demo", "kelly_demo_impl", "kelly_broken"):
+    for name in ("kelly_demo", "kelly_demo_impl", "kelly_broken", "kelly_typo"):
         sys.modules.pop(name, None)
 
 
@@ -207,3 +217,24 @@ class TestBrokenPluginLine:
         )
         assert quiet.returncode == 0
         assert quiet.stderr == ""
+
+
+class TestMisspelledHook:
+    def test_kelly_plugins_names_plugin_and_hook(self, typo_site: Path) -> None:
+        """An installed plugin with ``@hookimpl def kelly_backend()`` is one warning line
+        and a ``broken plugins:`` row naming the plugin, the hook and the right spelling."""
+        env = {**os.environ, "PYTHONPATH": str(typo_site)}
+        env.pop("KELLY_DISABLE_PLUGIN_AUTOLOAD", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "kelly_core.cli", "plugins"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("kelly: warning: kelly plugin 'kelly_typo' (kelly_typo 0.2)")
+        assert "'kelly_backend' is not a Kelly hook (did you mean 'kelly_backends'?" in line
+        assert "broken plugins:" in result.stdout
+        assert "kelly_typo" in result.stdout.split("broken plugins:")[1]
+        assert "demo" not in result.stdout.split("broken plugins:")[0]

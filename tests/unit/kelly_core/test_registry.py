@@ -194,6 +194,106 @@ class TestBrokenPlugins:
             Registry(plugins=[NotList()]).names("backend")
 
 
+class TestHookChecks:
+    """Hooks are called through pluggy; a hook Kelly would never call is reported."""
+
+    @staticmethod
+    def _module(name: str, source: str) -> types.ModuleType:
+        module = types.ModuleType(name)
+        exec(source, module.__dict__)  # a plugin module as a third party writes it
+        return module
+
+    def test_misspelled_hook_is_one_line_naming_plugin_and_hook(self, fake_module: str) -> None:
+        """``@hookimpl def kelly_backend()`` (singular) is listed as broken with the hook,
+        the close spelling and nothing else; the plugin's correct hook still counts."""
+        module = self._module(
+            "kelly_typo_plugin",
+            "from kelly_core.entries import DatasetEntry, BackendEntry\n"
+            "from kelly_core.hookspecs import hookimpl\n"
+            "@hookimpl\n"
+            "def kelly_backend():\n"
+            "    return [BackendEntry(name='typo', factory='m:f')]\n"
+            "@hookimpl\n"
+            "def kelly_datasets():\n"
+            "    return [DatasetEntry(name='fine', model='GroovePredictor', factory='m:f')]\n",
+        )
+        registry = Registry(
+            plugins=[
+                PluginSource(plugin=module, name="typo", distribution="kelly-typo 0.1"),
+                _backend_plugin("echo", f"{fake_module}:EchoBackend"),
+            ]
+        )
+        with pytest.warns(KellyPluginWarning) as caught:
+            names = registry.names("backend")
+        assert names == ("echo",)
+        assert registry.names("dataset") == ("fine",)
+        (message,) = [str(w.message) for w in caught]
+        assert message.startswith("kelly plugin 'typo' (kelly-typo 0.1) has a hook Kelly never")
+        assert "'kelly_backend' is not a Kelly hook (did you mean 'kelly_backends'?" in message
+        assert "\n" not in message
+        (broken,) = registry.broken
+        assert (broken.name, broken.distribution) == ("typo", "kelly-typo 0.1")
+        assert "kelly_backend" in broken.error
+
+    def test_hook_without_marker_is_reported(self) -> None:
+        """A plain ``def kelly_backends()`` (no ``@hookimpl``) is never called: said so."""
+        module = self._module(
+            "kelly_unmarked_plugin",
+            "from kelly_core.entries import BackendEntry\n"
+            "def kelly_backends():\n"
+            "    return [BackendEntry(name='plain', factory='m:f')]\n",
+        )
+        registry = Registry(plugins=[PluginSource(plugin=module, name="unmarked")])
+        with pytest.warns(KellyPluginWarning, match=r"kelly_backends\(\) is not marked @hookimpl"):
+            assert registry.names("backend") == ()
+        assert [b.name for b in registry.broken] == ["unmarked"]
+
+    def test_hookimpl_with_wrong_arguments_is_reported_not_fatal(self, fake_module: str) -> None:
+        """A guess hook taking ``path`` instead of ``root`` cannot register: one warning
+        line, the plugin is skipped and the others work."""
+
+        class BadGuess:
+            @hookimpl
+            def kelly_guess_dataset(self, path: Path) -> str | None:
+                return None
+
+        registry = Registry(
+            plugins=[
+                PluginSource(plugin=BadGuess(), name="badguess"),
+                _backend_plugin("echo", f"{fake_module}:EchoBackend"),
+            ]
+        )
+        with pytest.warns(KellyPluginWarning, match=r"'badguess' .* cannot be registered") as c:
+            assert registry.names("backend") == ("echo",)
+        assert "\n" not in str(c[0].message)
+        assert "'path'" in registry.broken[0].error
+
+    def test_hooks_are_found_by_pluggy_not_by_attribute_name(self, fake_module: str) -> None:
+        """An implementation named by pluggy's ``specname`` is called: the registry asks
+        pluggy for the hook's implementations instead of looking the name up itself."""
+
+        class Named:
+            @hookimpl(specname="kelly_backends")
+            def my_backends(self) -> list[BackendEntry]:
+                return [BackendEntry(name="named", factory=f"{fake_module}:EchoBackend")]
+
+        registry = Registry(plugins=[PluginSource(plugin=Named(), name="named")])
+        (registered,) = registry.entries("backend")
+        assert (registered.entry.name, registered.plugin) == ("named", "named")
+        assert registry.broken == ()
+
+    def test_hook_returning_none_is_a_plugin_error(self) -> None:
+        """pluggy drops a None result; the registry still names the plugin."""
+
+        class Nothing:
+            @hookimpl
+            def kelly_backends(self) -> None:
+                return None
+
+        with pytest.raises(PluginError, match=r"plugin 'nothing'.*got NoneType"):
+            Registry(plugins=[PluginSource(plugin=Nothing(), name="nothing")]).names("backend")
+
+
 class TestModels:
     def test_spec_is_available_without_importing_the_factory(self) -> None:
         """The spec of a model entry is data; no factory import is needed."""
