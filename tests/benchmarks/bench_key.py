@@ -170,9 +170,11 @@ def main() -> None:
     methods = _methods()
     scores: dict[str, dict[str, list[float]]] = {m: {} for m in methods}
     cost, minutes = 0.0, 0.0
+    seconds = dict.fromkeys(methods, 0.0)
     for name, samples, keys in pieces:
         start = time.process_time()
         frames = offline_chroma(samples, 22050)
+        chroma_s = time.process_time() - start
         local_keys(frames, DEFAULT_CHROMA.hop / DEFAULT_CHROMA.sr)
         cost += time.process_time() - start
         minutes += len(samples) / 22050 / 60
@@ -180,7 +182,10 @@ def main() -> None:
         group = name.split("/")[0]
         line = []
         for method, run in methods.items():
+            start = time.process_time()
             got = run(samples, frames)
+            seconds[method] += time.process_time() - start
+            seconds[method] += chroma_s if method.startswith("kelly") else 0.0
             value = _score(keys, got, end)
             scores[method].setdefault(group, []).append(value)
             line.append(f"{method}={value:.1f}")
@@ -191,11 +196,12 @@ def main() -> None:
         f"{len(pieces)} pieces, {minutes:.1f} min of audio; "
         + ", ".join(f"{g}: {len(scores['kelly local'][g])}" for g in groups)
     )
-    print(f"{'method':22s} {'all':>6s} " + " ".join(f"{g:>12s}" for g in groups))
+    head = " ".join(f"{g:>12s}" for g in groups)
+    print(f"{'method':22s} {'all':>6s} {head} {'s/min':>6s}")
     for method, by_group in scores.items():
         every = [v for g in groups for v in by_group[g]]
         cells = " ".join(f"{np.mean(by_group[g]):12.3f}" for g in groups)
-        print(f"{method:22s} {np.mean(every):6.3f} {cells}")
+        print(f"{method:22s} {np.mean(every):6.3f} {cells} {seconds[method] / minutes:6.3f}")
     print(f"kelly chroma + local key: {cost / minutes:.3f} s of CPU per minute of audio")
 
 
