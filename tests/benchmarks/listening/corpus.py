@@ -13,35 +13,37 @@ kept (``--force`` rebuilds). Two processes render in parallel.
 tracker's training material must not use what ``test`` holds (its composers, mma
 styles, GM programs or drum kits; :func:`held_out` lists them).
 
-=============  ===========================================  ===========================
-               dev (14 pieces)                              test (56 pieces)
-=============  ===========================================  ===========================
-music21        Bach chorales (bwv10.7, bwv11.6, bwv103.6),  Mozart, Beethoven, Schubert,
-               Haydn (op. 74/1 iii, op. 1/1 i), Essen       Joplin, Chopin, Weber,
-               folk songs (2)                               Verdi, Schumann (R. and C.),
-                                                            C. P. E. Bach, Corelli,
-                                                            Berlin (lead sheet),
-                                                            Monteverdi, Palestrina,
-                                                            O'Neill's, Ryan's Mammoth,
-                                                            Aird's Airs, American fife
-mma styles     BasicRock, Waltz, 68March, Swing, BossaNova  the 26 in ``TEST_STYLES``
-GM programs    place in family 1, 2, 5, 7 (bright and       place 0, 3, 4, 6 (acoustic
-               electric grand, EP 2, clavinet, viola,       grand, honky-tonk, EP 1,
-               cello, pizzicato, timpani, …)                harpsichord, violin, …)
-drum kits      1, 9, 16, 25, 33 (Standard 1, Room 1,        0, 8, 17, 24, 32, 40
-               Power, TR-808, Jazz 1)                       (Standard, Room, Power 1,
-                                                            Electronic, Jazz, Brush)
-recordings     singularity-music (2)                        hyperrogue-music (3),
-                                                            ufoai-music (3),
-                                                            singularity-music (2 others)
-=============  ===========================================  ===========================
+- **dev** (15 pieces: 13 rendered, 2 recordings):
+
+  - music21: Bach chorales (bwv10.7, bwv11.6, bwv103.6), Haydn (op. 74/1 iii, op. 1/1 i),
+    German children's songs of the Essen collection (``kinder0``: 2/4, 3/4, 6/8);
+  - mma styles: BasicRock, Waltz, 68March, Swing, BossaNova;
+  - GM programs whose place in their family of eight is 1, 2, 5 or 7 (bright and
+    electric grand, EP 2, clavinet, viola, cello, pizzicato, timpani, …);
+    drum kits 1, 9, 16, 25, 33 (Standard 1, Room 1, Power, TR-808, Jazz 1);
+  - recordings: singularity-music (2).
+
+- **test** (60 pieces: 52 rendered, 8 recordings):
+
+  - music21: Mozart, Beethoven, Schubert, Joplin, Chopin, Weber, Verdi, R. and C.
+    Schumann, C. P. E. Bach, Corelli, Berlin (a lead sheet), Monteverdi, Palestrina, and
+    folk tunes of O'Neill's, Ryan's Mammoth, Aird's Airs and the American fife book
+    (``TEST_SCORES``: 26);
+  - mma styles: the 26 of ``TEST_STYLES`` (rock, funk, ska, swing and shuffle, latin,
+    waltzes, 6/8 and 12/8, 5/4);
+  - GM programs at places 0, 3, 4, 6 (acoustic grand, honky-tonk, EP 1, harpsichord,
+    violin, contrabass, tremolo strings, harp, …); drum kits 0, 8, 17, 24, 32, 40
+    (Standard, Room, Power 1, Electronic, Jazz, Brush);
+  - recordings: hyperrogue-music (3), ufoai-music (3), singularity-music (2 others).
 
 **Truth.** Rendered pieces: beats and downbeats from pretty_midi on the MIDI rendered
 (:mod:`.render`: 6/8 is two dotted-quarter beats per bar, 9/8 three, 12/8 four, 3/8
 three eighths, 2/2 two halves, 4/2 four halves), beats per bar, tempo (median BPM of
 that beat level), key (``"Eb:minor"``; for mma the key written, for music21 the score's
-own Key object with a mode else music21's analysis of the excerpt; no key for the
-modal Renaissance pieces, ``key`` null). Tempo: the counted beat at a random BPM in a
+own Key object with a mode else music21's analysis of the excerpt; ``key`` null for
+the modal Renaissance pieces and for Weber, whose Key object and analysis disagree).
+A score excerpt starts at its first complete bar and keeps one time signature
+(:mod:`.scores`). Tempo: the counted beat at a random BPM in a
 range per meter or style (60–180 for quarter-note beats, 45–110 for dotted beats,
 50–100 for half-note beats); mma pieces change tempo in about a third of the charts.
 Recordings: no truth (``"reference": "madmom"``): the benchmark scores them against
@@ -98,8 +100,9 @@ DEV_SCORES = (
     ScoreSpec("bach-bwv103.6", "bach/bwv103.6.mxl", "Bach"),
     ScoreSpec("haydn-op74n1-iii", "haydn/opus74no1/movement3.mxl", "Haydn"),
     ScoreSpec("haydn-op1n1-i", "haydn/opus1no1/movement1.mxl", "Haydn"),
-    ScoreSpec("essen-han1-2-4", "essenFolksong/han1.abc", "Essen folk", 0, "2/4"),
-    ScoreSpec("essen-han1-3-4", "essenFolksong/han1.abc", "Essen folk", 0, "3/4"),
+    ScoreSpec("essen-kinder-2-4", "essenFolksong/kinder0.abc", "Essen folk", 0, "2/4"),
+    ScoreSpec("essen-kinder-3-4", "essenFolksong/kinder0.abc", "Essen folk", 0, "3/4"),
+    ScoreSpec("essen-kinder-6-8", "essenFolksong/kinder0.abc", "Essen folk", 1, "6/8"),
 )
 TEST_SCORES = (
     ScoreSpec("mozart-k80-iii", "mozart/k80/movement3.mxl", "Mozart"),

@@ -6,8 +6,8 @@ a :class:`~kelly_runtime.generate.keys.Key`); otherwise what ``kelly generate`` 
 today: :func:`kelly_runtime.generate.stages.analyse`, then
 :func:`kelly_runtime.generate.beats.detect_beats` (the played beats of its grid; a
 downbeat where ``beat_in_bar`` is 0) and :func:`kelly_runtime.generate.stages.song_key`.
-Reading and resampling the file are not timed; the first call warms up (JIT, imports)
-on 4 s of noise.
+Reading and resampling the file are not timed; the first call analyses its clip once
+untimed before timing it (JIT compiling, imports).
 """
 
 from __future__ import annotations
@@ -85,14 +85,12 @@ def _analyse_today(clip: Any) -> dict[str, Any]:
 
 def kelly_listen(path: str | Path) -> dict[str, Any]:
     """Kelly's beats, downbeats, beats per bar, tempo, key and analysis seconds for ``path``."""
-    from kelly_runtime.generate.audio import AudioClip, read_audio
+    from kelly_runtime.generate.audio import read_audio
 
-    if not _WARM:
-        rng = np.random.default_rng(0)
-        noise = (rng.standard_normal(4 * 22050) * 0.1).astype(np.float32)
-        _analyse(AudioClip(samples=noise, sample_rate=22050))
-        _WARM.append(True)
     clip = read_audio(path)
+    if not _WARM:  # JIT compiling and imports: the first clip is analysed once untimed
+        _analyse(clip)
+        _WARM.append(True)
     started = time.perf_counter()
     out = _analyse(clip)
     out["seconds"] = time.perf_counter() - started

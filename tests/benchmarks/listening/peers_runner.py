@@ -157,17 +157,9 @@ def _available() -> list[str]:
     return found
 
 
-def _warm_up(peer: str, folder: Path) -> None:
-    """Run ``peer`` once on 4 s of noise: JIT compiling and model loading are not timed."""
-    import soundfile
-
-    noise = np.random.default_rng(0).standard_normal(4 * 44100).astype(np.float32) * 0.1
-    path = folder / f".warm-up-{os.getpid()}.wav"  # one per process
-    soundfile.write(str(path), noise, 44100)
-    try:
-        PEERS[peer](path)
-    finally:
-        path.unlink()
+def _warm_up(peer: str, audio: Path) -> None:
+    """Run ``peer`` once untimed on ``audio``: JIT compiling and model loading are not timed."""
+    PEERS[peer](audio)
 
 
 def main(argv: list[str]) -> int:
@@ -184,7 +176,7 @@ def main(argv: list[str]) -> int:
             if target.is_file() and json.loads(target.read_text()).get("stamp") == stamp:
                 continue
             if peer not in warm:
-                _warm_up(peer, cache)
+                _warm_up(peer, audio)
                 warm.add(peer)
             try:
                 result = PEERS[peer](audio)
