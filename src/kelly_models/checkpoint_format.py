@@ -19,6 +19,9 @@ file size limit) before ``torch.load`` sees the file.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -44,6 +47,7 @@ __all__ = [
     "CHECKPOINT_KEYS",
     "MAX_CHECKPOINT_BYTES",
     "CheckpointExporter",
+    "checkpoint_write_error",
     "load_checkpoint",
     "read_checkpoint",
     "save_checkpoint",
@@ -55,6 +59,10 @@ CHECKPOINT_KEYS: Final = ("model", "spec", "state_dict", "kelly_version")
 MAX_CHECKPOINT_BYTES: Final = 1024 * 1024 * 1024
 """Largest checkpoint read (1 GiB; a training checkpoint of the largest model is ~8 MB)."""
 _CHUNK: Final = 1 << 20
+_TORCH_WRITE_FAILED: Final = ("enforce fail", "file write failed", "unexpected pos")
+"""What torch's stream writer says when a ``write()`` to the file failed."""
+_FULL_BELOW: Final = 1 << 20
+"""Free bytes under which a failed checkpoint write is reported as a full disk (1 MiB)."""
 
 
 def verify_checkpoint_file(path: Path, *, max_bytes: int = MAX_CHECKPOINT_BYTES) -> None:
@@ -120,14 +128,54 @@ def _write(
     with atomic_path(path) as tmp:
         try:
             torch.save(document, tmp)
-        except RuntimeError as exc:  # torch's writer reports a full disk this way
-            raise OutputError(f"cannot write checkpoint: {_first_line(exc)}", path=path) from exc
+        except (RuntimeError, OSError) as exc:
+            raise checkpoint_write_error(exc, path) from exc
     return Path(path)
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _free_bytes(folder: Path) -> int | None:
+    """Bytes an unprivileged writer may still use in ``folder``'s file system, or None."""
+    try:
+        info = os.statvfs(folder)
+    except (OSError, AttributeError):  # AttributeError: no statvfs on this platform
+        return None
+    return info.f_bavail * info.f_frsize
+
+
+def checkpoint_write_error(exc: RuntimeError | OSError, path: Path) -> OutputError:
+    """The one-line :class:`OutputError` for ``torch.save`` failing to write ``path``.
+
+    torch's C++ writer reports a failed ``write()`` as ``RuntimeError("[enforce fail at
+    inline_container.cc:672] . PytorchStreamWriter failed writing file data/0: file write
+    failed")`` (or ``"... unexpected pos 704 vs 598"``), without the OS error. It is
+    reported as ``no space left on device`` when the folder's file system has less than
+    :data:`_FULL_BELOW` bytes free, else with torch's reason less its source location.
+    An ``OSError`` (the Python writer torch uses for non-ASCII names) gives the OS reason.
+    """
+    if isinstance(exc, OSError):
+        if exc.errno == errno.ENOSPC:
+            return OutputError("cannot write checkpoint: no space left on device", path=path)
+        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+        return OutputError(f"cannot write checkpoint: {reason}", path=path)
+    text = _first_line(exc)
+    if not any(marker in text for marker in _TORCH_WRITE_FAILED):
+        return OutputError(f"cannot write checkpoint: {text}", path=path)
+    free = _free_bytes(Path(path).parent)
+    if free is not None and free < _FULL_BELOW:
+        return OutputError(
+            f"cannot write checkpoint: no space left on device ({free:,} bytes free)", path=path
+        )
+    detail = re.sub(r"^\[enforce fail at [^\]]*\]\s*\.?\s*", "", text) or text
+    return OutputError(
+        f"cannot write checkpoint: the write failed (torch: {detail}); "
+        "check free space, quota and the device",
+        path=path,
+    )
 
 
 def save_checkpoint(

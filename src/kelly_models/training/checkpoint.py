@@ -44,9 +44,9 @@ from typing import Final, TypeVar
 import numpy as np
 import torch
 
-from kelly_core.errors import ExportError, KellyError, KellyWarning, OutputError
+from kelly_core.errors import ExportError, KellyError, KellyWarning
 from kelly_core.fileio import atomic_path, atomic_write_json, remove_stale_temp_files
-from kelly_models.checkpoint_format import verify_checkpoint_file
+from kelly_models.checkpoint_format import checkpoint_write_error, verify_checkpoint_file
 from kelly_models.training.runfolder import check_no_link
 
 __all__ = [
@@ -335,9 +335,8 @@ class CheckpointManager:
         with atomic_path(path) as tmp:
             try:
                 torch.save(dict(state), tmp)
-            except RuntimeError as exc:  # torch's writer reports a full disk this way
-                first = (str(exc).strip().splitlines() or ["RuntimeError"])[0]
-                raise OutputError(f"cannot write checkpoint: {first}", path=path) from exc
+            except (RuntimeError, OSError) as exc:  # a full disk: one line naming path
+                raise checkpoint_write_error(exc, path) from exc
         identity = _identity(path)
         if identity is not None:
             self._record[path.name] = identity
