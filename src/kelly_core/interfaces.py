@@ -3,22 +3,48 @@
 They are ``typing.Protocol`` classes (structural typing), not ABCs: a third party's class
 fits by having the methods, without importing or inheriting anything from Kelly, and
 ``mypy`` checks the fit where the object is used. Each has at most five members.
-Metadata (name, description, required modules) lives on the entry records in
-:mod:`kelly_core.entries`, so listing plugins imports no implementation.
+Metadata (name, description, required modules, options, priority) lives on the entry
+records in :mod:`kelly_core.entries`, so listing plugins imports no implementation.
+
+Optional members are declared here too, each as its own small protocol with the default
+Kelly assumes when an object lacks it, and read only through the accessor below it:
+
+==========================  =====================  =====================================
+member                      protocol               without it
+==========================  =====================  =====================================
+``Backend.spec``            :class:`SpecBackend`   the pipeline cannot check the model's
+                                                   sizes against its stage (it trusts it)
+``Backend.step_unchecked``  :class:`FastBackend`   ``step`` (the frame is checked again)
+``Dataset.tonal_reference`` :class:`TonalDataset`  ``None``: the data says nothing, the
+                                                   model's own convention is assumed
+==========================  =====================  =====================================
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from kelly_core.arrays import FloatArray
+from kelly_core.errors import DatasetError
 from kelly_core.records import Example, LoadedModel, SkippedFile
 from kelly_core.specs import ModelSpec
 
-__all__ = ["Backend", "Command", "Dataset", "Exporter", "Model"]
+__all__ = [
+    "Backend",
+    "Command",
+    "Dataset",
+    "Exporter",
+    "FastBackend",
+    "Model",
+    "SpecBackend",
+    "TonalDataset",
+    "backend_spec",
+    "dataset_tonal_reference",
+    "unchecked_step",
+]
 
 
 @runtime_checkable
@@ -80,6 +106,44 @@ class Backend(Protocol):
 
 
 @runtime_checkable
+class SpecBackend(Protocol):
+    """Optional: a backend that says which model it holds (after :meth:`Backend.load`)."""
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The spec last loaded."""
+        ...
+
+
+def backend_spec(backend: Backend) -> ModelSpec | None:
+    """``backend.spec`` if the backend has one (:class:`SpecBackend`), else None."""
+    if isinstance(backend, SpecBackend):
+        return backend.spec
+    return None
+
+
+@runtime_checkable
+class FastBackend(Protocol):
+    """Optional: :meth:`Backend.step` without the frame check, for frames the caller made.
+
+    The frame is float32, C-contiguous, ``(in_size,)`` and finite; the backend may skip
+    its type, dtype, shape and finite tests and any conversion.
+    """
+
+    def step_unchecked(self, frame: FloatArray) -> FloatArray:
+        """Map one frame the caller guarantees to one output, advancing the state."""
+        ...
+
+
+def unchecked_step(backend: Backend) -> Callable[[FloatArray], FloatArray]:
+    """``backend.step_unchecked`` if the backend has it (:class:`FastBackend`), else
+    ``backend.step``; look it up once, then call it per frame."""
+    if isinstance(backend, FastBackend):
+        return backend.step_unchecked
+    return backend.step
+
+
+@runtime_checkable
 class Exporter(Protocol):
     """Writes, reads back and checks one model file format."""
 
@@ -130,6 +194,36 @@ class Dataset(Protocol):
     def __getitem__(self, index: int) -> Example:
         """Return example ``index``: input ``(T, in)`` and target ``(T, out)`` float32."""
         ...
+
+
+@runtime_checkable
+class TonalDataset(Protocol):
+    """Optional: a dataset that says whether its pitch, chord or pitch-class vectors are
+    relative to the key's tonic (``"tonic"``) or absolute (``"absolute"``)."""
+
+    @property
+    def tonal_reference(self) -> str | None:
+        """``"tonic"``, ``"absolute"``, or None when the data does not say."""
+        ...
+
+
+def dataset_tonal_reference(dataset: Dataset) -> str | None:
+    """``dataset.tonal_reference`` (:class:`TonalDataset`), else None.
+
+    :raises DatasetError: If the dataset gives a value other than ``"tonic"``,
+        ``"absolute"`` or None.
+    """
+    if not isinstance(dataset, TonalDataset):
+        return None
+    value = dataset.tonal_reference
+    if value not in (None, "tonic", "absolute"):
+        raise DatasetError(
+            f"{type(dataset).__name__}.tonal_reference must be 'tonic', 'absolute' or None",
+            field="tonal_reference",
+            expected=("tonic", "absolute", None),
+            got=value,
+        )
+    return value
 
 
 @runtime_checkable

@@ -49,12 +49,15 @@ from kelly_core.entries import (
 )
 from kelly_core.errors import (
     AmbiguousNameError,
+    BackendError,
+    DatasetError,
     KellyPluginWarning,
     MissingDependencyError,
     PluginError,
     UnknownNameError,
 )
 from kelly_core.interfaces import Backend, Command, Dataset, Exporter, Model
+from kelly_core.options import option_problem
 from kelly_core.specs import ModelSpec
 
 __all__ = [
@@ -402,8 +405,38 @@ class Registry:
         """Build model ``name`` with fresh weights (seeded if ``seed`` is given)."""
         return cast(Model, self.factory("model", name)(name, seed=seed))
 
+    def options(self, kind: Literal["backend", "dataset"], name: str) -> Mapping[str, type]:
+        """The options ``name``'s factory takes, name -> type (its entry's ``options``)."""
+        entry = cast(BackendEntry | DatasetEntry, self.resolve(kind, name).entry)
+        return entry.options
+
+    def _check_options(
+        self, kind: Literal["backend", "dataset"], name: str, options: Mapping[str, object]
+    ) -> None:
+        """Refuse an option ``name`` does not declare, or a value of another type."""
+        registered = self.resolve(kind, name)
+        declared = cast(BackendEntry | DatasetEntry, registered.entry).options
+        error = BackendError if kind == "backend" else DatasetError
+        for key, value in options.items():
+            if key not in declared:
+                raise error(
+                    f"{kind} {name!r} has no option {key!r}; its options: "
+                    f"{', '.join(declared) or '(none)'} (declared in its entry's options by "
+                    f"plugin {registered.plugin!r}, {registered.distribution})",
+                    field=key,
+                    expected=tuple(declared),
+                    got=key,
+                )
+            problem = option_problem(declared[key], value)
+            if problem is not None:
+                raise error(f"{kind} {name!r} option {key!r}: {problem}", field=key, got=value)
+
     def backend(self, name: str, **options: object) -> Backend:
-        """Create backend ``name`` with backend-specific ``options``."""
+        """Create backend ``name`` with ``options`` (each declared in its entry's ``options``).
+
+        :raises BackendError: On an undeclared option or a value of another type.
+        """
+        self._check_options("backend", name, options)
         return cast(Backend, self.factory("backend", name)(**options))
 
     def exporter(self, name: str) -> Exporter:
@@ -424,7 +457,11 @@ class Registry:
         raise UnknownNameError("file suffix", suffix or "(none)", suffixes, None)
 
     def dataset(self, name: str, root: Path | None, **options: object) -> Dataset:
-        """Open dataset ``name`` at ``root`` (``None`` for generated datasets)."""
+        """Open dataset ``name`` at ``root`` (``None`` for generated datasets).
+
+        :raises DatasetError: On an undeclared option or a value of another type.
+        """
+        self._check_options("dataset", name, options)
         return cast(Dataset, self.factory("dataset", name)(root, **options))
 
     def command(self, name: str) -> Command:

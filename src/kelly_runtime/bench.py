@@ -33,7 +33,7 @@ from kelly_runtime._reference import REFERENCE_MACHINE_US, ReferenceNet
 from kelly_runtime.async_pipeline import AsyncPipeline, beat_processor
 from kelly_runtime.beat import BEAT_VECTOR_SIZE
 from kelly_runtime.pipeline import MODEL_SUFFIXES, STAGES, Pipeline
-from kelly_runtime.select import PREFERENCE, create_backend
+from kelly_runtime.select import by_priority, create_backend
 
 __all__ = [
     "BASELINE_NAME",
@@ -46,6 +46,7 @@ __all__ = [
     "bench_async_submit",
     "bench_backend",
     "bench_baseline",
+    "bench_options",
     "blas_threads",
     "calibrate_count",
     "compute_loop",
@@ -545,10 +546,16 @@ def baseline_keys(result: BackendBench, baseline: BackendBench) -> dict[str, obj
 
 
 def usable_backends(registry: Registry) -> list[str]:
-    """Every usable registered backend: :data:`PREFERENCE` order first, then the others."""
+    """Every usable registered backend, highest ``priority`` first (then by name)."""
+    ranked = by_priority(registry)
     usable = {r.entry.name for r in registry.entries("backend") if r.usable}
-    ordered = [name for name in PREFERENCE if name in usable]
-    return ordered + sorted(usable - set(ordered))
+    return ranked + sorted(usable - set(ranked))
+
+
+def bench_options(registry: Registry, name: str) -> dict[str, object]:
+    """Options for timing backend ``name``: one thread (``threads=1``) where its entry
+    declares a ``threads`` option, so every contender computes on one core."""
+    return {"threads": 1} if "threads" in registry.options("backend", name) else {}
 
 
 def write_table(out: TextIO, results: list[BackendBench], baseline: BackendBench | None) -> None:

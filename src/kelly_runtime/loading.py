@@ -63,8 +63,8 @@ def load_backend(
     """Return backend ``backend`` loaded with the model in ``source``.
 
     :param source: A model file path, or a :class:`LoadedModel` already read.
-    :param backend: A registered backend name; ``None`` (default) picks the first usable
-        of :data:`~kelly_runtime.select.PREFERENCE` (numba, numpy, torch, fallback).
+    :param backend: A registered backend name; ``None`` (default) picks the usable one of
+        highest priority (:func:`~kelly_runtime.select.select_backend_name`).
     :param model: If given, the model name ``source`` must hold.
     :param options: Backend options (``device="cpu"`` for torch).
     :raises KellyError: As :func:`read_model` and the backend's ``load`` raise; a

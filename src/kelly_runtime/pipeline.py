@@ -71,9 +71,8 @@ from kelly_core.encodings.tonal import (
 )
 from kelly_core.errors import KellyWarning, SpecError
 from kelly_core.fileio import input_problem
-from kelly_core.interfaces import Backend
+from kelly_core.interfaces import Backend, backend_spec, unchecked_step
 from kelly_core.registry import Registry, default_registry
-from kelly_runtime.backends import step_unchecked
 from kelly_runtime.backends.fallback import FallbackBackend
 from kelly_runtime.beat import BeatOutput
 from kelly_runtime.loading import load_stage_file
@@ -137,7 +136,7 @@ class Pipeline:
                 f"no backend for stages {missing}", field="backends", expected=STAGES, got=missing
             )
         for name in STAGES:
-            spec = getattr(backends[name], "spec", None)
+            spec = backend_spec(backends[name])
             want = MODEL_SPECS[name]
             if spec is not None and (
                 spec.input_size != want.input_size or spec.output_size != want.output_size
@@ -150,6 +149,7 @@ class Pipeline:
                     got=(spec.input_size, spec.output_size),
                 )
         self._backends = {name: backends[name] for name in STAGES}
+        self._steps = {name: unchecked_step(b) for name, b in self._backends.items()}
         self._fallback_stages = tuple(s for s in STAGES if s in fallback_stages)
         self._threshold = float(note_threshold)
         self._references = _references(tonal_references or {}, self._fallback_stages)
@@ -180,8 +180,8 @@ class Pipeline:
         A missing or invalid file gives a ``KellyWarning`` and that stage runs on fallback.
         Each file's ``metadata.tonal_reference`` says whether its outputs are key-relative.
 
-        :param backend: Backend name for every stage (``None``: the first usable of
-            ``kelly_runtime.select.PREFERENCE``: numba, numpy, torch, fallback).
+        :param backend: Backend name for every stage (``None``: the usable one of highest
+            ``BackendEntry.priority``, :func:`kelly_runtime.select.select_backend_name`).
         :param backends: Per-stage backend names overriding ``backend``.
         :param options: Options for every backend created (``device="cpu"``).
         :raises SpecError: If ``models_dir`` is not a folder.
@@ -294,7 +294,7 @@ class Pipeline:
             state is then unchanged.
         """
         frame = check_frame(window, MODEL_SPECS["EmotionRecognizer"].input_size, name="window")
-        emotion = step_unchecked(self._backends["EmotionRecognizer"], frame)
+        emotion = self._steps["EmotionRecognizer"](frame)
         self._emotion = np.asarray(emotion, dtype=np.float32)
         self._va = _decode(self._emotion)  # once per window, not per beat
         self._coarse = coarse_emotion(*self._va)
@@ -326,8 +326,8 @@ class Pipeline:
             )
         shift = self._shift
         history = self._melody_history
-        played = step_unchecked(
-            self._backends["MelodyTransformer"], melody_context(self._coarse, beat_in_bar, history)
+        played = self._steps["MelodyTransformer"](
+            melody_context(self._coarse, beat_in_bar, history)
         )
         notes = played
         if self._relative("MelodyTransformer"):
@@ -335,20 +335,14 @@ class Pipeline:
         previous = self._previous_chords
         if self._relative("HarmonyPredictor"):
             previous = transpose_chords(previous, -shift)
-        chords = step_unchecked(
-            self._backends["HarmonyPredictor"], harmony_context(emotion, previous)
-        )
+        chords = self._steps["HarmonyPredictor"](harmony_context(emotion, previous))
         if self._relative("HarmonyPredictor"):
             chords = transpose_chords(chords, shift)
         profile = melody_pitch_classes(notes, self._threshold)
         if self._relative("DynamicsEngine"):
             profile = transpose_pitch_classes(profile, -shift)
-        expression = step_unchecked(
-            self._backends["DynamicsEngine"], self._compact(beat_in_bar, profile)
-        )
-        groove = (
-            step_unchecked(self._backends["GroovePredictor"], emotion) if beat_in_bar == 0 else None
-        )
+        expression = self._steps["DynamicsEngine"](self._compact(beat_in_bar, profile))
+        groove = self._steps["GroovePredictor"](emotion) if beat_in_bar == 0 else None
         valence, arousal = self._va
         out = BeatOutput(
             beat=self._beat,

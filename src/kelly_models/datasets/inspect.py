@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import inspect as pyinspect
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
 
 import numpy as np
 
-from kelly_core.errors import DatasetError
+from kelly_core.errors import DatasetError, KellyError
 from kelly_core.interfaces import Dataset
+from kelly_core.options import parse_option
 from kelly_core.registry import Registry, default_registry
 from kelly_models.datasets.common import empty_dataset_error
 
 __all__ = ["DataCommand", "describe"]
-
-
-def _value(text: str) -> object:
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), text)
 
 
 def describe(name: str, dataset: Dataset) -> dict[str, object]:
@@ -84,46 +76,33 @@ def _non_finite_line(bad: dict[str, int]) -> str:
 
 
 def open_with_options(
-    registry: Registry, name: str, root: Path | None, options: dict[str, object]
+    registry: Registry, name: str, root: Path | None, texts: Mapping[str, str]
 ) -> Dataset:
-    """Open dataset ``name`` with ``-O`` options checked against its factory's parameters.
+    """Open dataset ``name`` with ``-O KEY=VALUE`` options read as its entry declares them.
 
-    :raises DatasetError: On an option the reader does not take (its options are listed)
-        or a value it refuses, naming the option.
+    :raises DatasetError: On an option the reader does not declare (its options are
+        listed), a value not of the declared type, or a value the reader refuses, naming
+        the option.
     """
-    factory = registry.factory("dataset", name)
+    declared = registry.options("dataset", name)
+    options: dict[str, object] = {}
+    for key, text in texts.items():
+        if key not in declared:
+            raise DatasetError(
+                f"dataset {name!r} has no option {key!r}; its options: "
+                + (", ".join(declared) or "(none)"),
+                field=f"--option {key}",
+                expected=tuple(declared),
+                got=key,
+            )
+        try:
+            options[key] = parse_option(declared[key], text)
+        except ValueError as exc:
+            raise DatasetError(f"option {key!r}: {exc}", field=f"--option {key}") from None
     try:
-        parameters = dict(pyinspect.signature(factory).parameters)
-    except (TypeError, ValueError):
-        parameters = {}
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    accepted = [n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY and n != "root"]
-    if parameters and not takes_any:
-        for key in options:
-            if key not in accepted:
-                raise DatasetError(
-                    f"dataset {name!r} has no option {key!r}; its options: "
-                    + (", ".join(accepted) or "(none)"),
-                    field=f"--option {key}",
-                    expected=tuple(accepted),
-                    got=key,
-                )
-        for key, value in options.items():
-            default = parameters[key].default
-            if isinstance(default, bool) and not isinstance(value, bool):
-                raise DatasetError(f"option {key!r}: expected true or false, got {value!r}",
-                                   field=f"--option {key}")  # fmt: skip
-            if (
-                isinstance(default, int)
-                and not isinstance(default, bool)
-                and (type(value) is not int)
-            ):
-                raise DatasetError(f"option {key!r}: expected an integer, got {value!r}",
-                                   field=f"--option {key}")  # fmt: skip
-    try:
-        return cast(Dataset, factory(root, **options))
+        return registry.dataset(name, root, **options)
     except (TypeError, ValueError) as exc:
-        if isinstance(exc, DatasetError):
+        if isinstance(exc, KellyError):
             raise
         raise DatasetError(f"dataset {name!r}: bad option value: {exc}", path=root) from exc
 
@@ -151,14 +130,12 @@ class DataCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         """Open the dataset and print its summary."""
-        options: dict[str, object] = {}
+        options: dict[str, str] = {}
         for item in args.option:
             key, sep, value = str(item).partition("=")
             if not sep:
                 raise DatasetError(f"option {item!r}: expected KEY=VALUE", field="option")
-            options[key.replace("-", "_")] = _value(value)
-        if "cache_dir" in options:
-            options["cache_dir"] = Path(str(options["cache_dir"]))
+            options[key.replace("-", "_")] = value
         root = None if args.root in (None, "-") else Path(args.root)
         registry = default_registry()
         dataset = open_with_options(registry, args.name, root, options)

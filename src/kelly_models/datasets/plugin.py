@@ -13,6 +13,10 @@ from kelly_core.hookspecs import hookimpl
 __all__ = ["guess_layout", "kelly_commands", "kelly_datasets", "kelly_guess_dataset"]
 
 _P = "kelly_models.datasets"
+_READ: dict[str, type] = {"limit": int, "cache_dir": Path, "use_cache": bool, "workers": int}
+"""Options every built-in reader takes (docs/datasets.md)."""
+_KEYED: dict[str, type] = {"key_relative": bool, **_READ}
+_SYNTHETIC: dict[str, type] = {"seed": int, "items": int, "steps": int}
 
 
 @hookimpl
@@ -24,37 +28,41 @@ def kelly_datasets() -> list[DatasetEntry]:
             name="deam", model="EmotionRecognizer", factory=f"{_P}.deam:open_deam",
             requires=("librosa", "soundfile"), folder_names=("deam", "DEAM"),
             description="DEAM audio + static/dynamic valence-arousal annotations",
+            options={"unannotated": str, **_READ},
         ),
         DatasetEntry(
             name="lakh", model="MelodyTransformer", factory=f"{_P}.lakh:open_lakh",
             requires=data, folder_names=("lakh", "lmd_full", "lmd_matched", "lmd_aligned"),
             description="Lakh MIDI: melody per beat, emotion from the labeller",
+            options={"min_notes": int, **_KEYED},
         ),
         DatasetEntry(
             name="maestro", model="DynamicsEngine", factory=f"{_P}.maestro:open_maestro",
             requires=data, folder_names=("maestro", "maestro-v3.0.0"),
             description="MAESTRO piano performances: expression per beat",
+            options={"splits": tuple, **_KEYED},
         ),
         DatasetEntry(
             name="groove", model="GroovePredictor", factory=f"{_P}.groove_midi:open_groove",
             requires=data, folder_names=("groove", "groove-midi", "groove-v1.0.0-midionly"),
-            description="Groove MIDI 4-4 beats: groove per bar",
+            description="Groove MIDI 4-4 beats: groove per bar", options=_READ,
         ),
         DatasetEntry(
             name="chords", model="HarmonyPredictor", factory=f"{_P}.chords:open_chords",
             folder_names=("chords", "progressions"),
-            description="chord progressions in Kelly's JSON format",
+            description="chord progressions in Kelly's JSON format", options=_KEYED,
         ),
         DatasetEntry(
             name="music21-chords", model="HarmonyPredictor", factory=f"{_P}.rntxt:open_rntxt",
             requires=("music21",), folder_names=("rntxt",),
             description="Roman-numeral analyses (.rntxt; default: music21's corpus)",
+            options=_KEYED,
         ),
         *(
             DatasetEntry(
                 name=f"synthetic-{kind}", model=model,
                 factory=f"{_P}.synthetic:synthetic_{kind}",
-                description=f"structured synthetic data for {model}",
+                description=f"structured synthetic data for {model}", options=_SYNTHETIC,
             )
             for kind, model in (
                 ("emotion", "EmotionRecognizer"), ("melody", "MelodyTransformer"),

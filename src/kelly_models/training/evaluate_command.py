@@ -25,6 +25,7 @@ import torch
 from kelly_core.argtypes import MAX_SEED, int_in
 from kelly_core.entries import DatasetEntry
 from kelly_core.errors import KellyError
+from kelly_core.interfaces import dataset_tonal_reference
 from kelly_core.records import LoadedModel
 from kelly_core.registry import Registry, default_registry
 from kelly_models.build import build_model
@@ -272,7 +273,7 @@ class EvaluateCommand:
                 raise KellyError("the dataset holds no sequences", path=args.root)
             splits = split_examples(examples, val_split=0.15, seed=args.seed)
             chosen = examples if args.split == "all" else splits["test"]
-            data_reference = getattr(dataset, "tonal_reference", None)
+            data_reference = dataset_tonal_reference(dataset)
             model_reference = str(loaded.metadata.get("tonal_reference", "absolute"))
             if data_reference is not None and data_reference != model_reference:
                 logger.warning(

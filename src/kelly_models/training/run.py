@@ -20,7 +20,6 @@ import kelly_export).
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import time
@@ -36,6 +35,7 @@ from kelly_core import __version__
 from kelly_core.entries import ExporterEntry
 from kelly_core.errors import ExportError, KellyError
 from kelly_core.fileio import atomic_write_json
+from kelly_core.interfaces import dataset_tonal_reference
 from kelly_core.records import Example, Split
 from kelly_core.registry import Registry
 from kelly_models.datasets.common import empty_dataset_error
@@ -202,7 +202,7 @@ def train_model(
     atomic_write_json(
         checked(metrics_dir / f"{stem}_baseline.json", options.output), first.baseline.to_dict()
     )
-    reference = getattr(dataset, "tonal_reference", None)
+    reference = dataset_tonal_reference(dataset)
     if config.augment_keys and name in AUGMENTABLE:
         reference = "absolute"
     path = _export(registry, first.model, options, config, choice, scores, reference)
@@ -423,15 +423,10 @@ def _export(
 def _seed_option(
     registry: Registry, choice: DatasetChoice, config: TrainConfig
 ) -> dict[str, object]:
-    """Pass ``seed`` to a synthetic dataset's factory when it takes one."""
-    if not choice.synthetic:
+    """Pass ``seed`` to a synthetic dataset whose entry declares a ``seed`` option."""
+    if not choice.synthetic or "seed" not in registry.options("dataset", choice.name):
         return {}
-    try:
-        parameters = inspect.signature(registry.factory("dataset", choice.name)).parameters
-    except (TypeError, ValueError):  # builtins and C callables may have no signature
-        return {}
-    takes = "seed" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    return {"seed": config.seed} if takes else {}
+    return {"seed": config.seed}
 
 
 def _json_clean(value: object) -> object:

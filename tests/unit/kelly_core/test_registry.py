@@ -59,19 +59,28 @@ def fake_module() -> Iterator[str]:
     del sys.modules[module.__name__]
 
 
-def _backend_plugin(name: str, factory: str, requires: tuple[str, ...] = ()) -> object:
+def _backend_plugin(
+    name: str,
+    factory: str,
+    requires: tuple[str, ...] = (),
+    options: dict[str, type] | None = None,
+) -> object:
     class Plugin:
         @hookimpl
         def kelly_backends(self) -> list[BackendEntry]:
-            return [BackendEntry(name=name, factory=factory, requires=requires)]
+            return [
+                BackendEntry(name=name, factory=factory, requires=requires, options=options or {})
+            ]
 
     return Plugin()
 
 
 class TestResolve:
     def test_returns_the_backend_built_by_the_factory(self, fake_module: str) -> None:
-        """A registered backend is created through its factory with options."""
-        registry = Registry(plugins=[_backend_plugin("echo", f"{fake_module}:EchoBackend")])
+        """A registered backend is created through its factory with its declared options."""
+        registry = Registry(
+            plugins=[_backend_plugin("echo", f"{fake_module}:EchoBackend", options={"gain": float})]
+        )
         backend = registry.backend("echo", gain=2.0)
         assert isinstance(backend, Backend)
         backend.load(MODEL_SPECS["DynamicsEngine"], {})

@@ -22,6 +22,7 @@ from kelly_runtime.bench import (
     Latency,
     baseline_keys,
     bench_baseline,
+    bench_options,
     calibrate_count,
     compute_loop,
     estimate_reference_us,
@@ -33,7 +34,6 @@ from kelly_runtime.bench import (
 )
 from kelly_runtime.commands import BenchCommand
 from kelly_runtime.pipeline import STAGES
-from kelly_runtime.select import PREFERENCE
 from tests.unit.kelly_runtime.helpers import random_arrays, runtime_registry
 
 
@@ -148,11 +148,19 @@ def test_throughput_is_frames_over_time() -> None:
     assert all(rates[PIPELINE] < rates[s] for s in STAGES)
 
 
-def test_usable_backends_in_preference_order() -> None:
-    """Every usable backend, preference order first: the default set of ``kelly bench``."""
+def test_usable_backends_in_priority_order() -> None:
+    """Every usable backend, highest priority first: the default set of ``kelly bench``."""
     names = usable_backends(runtime_registry())
-    assert names == [n for n in PREFERENCE if n in names]
+    assert names == [n for n in ("numba", "numpy", "torch", "fallback") if n in names]
     assert {"numpy", "torch", "fallback"} <= set(names)
+
+
+def test_bench_options_follow_the_declared_threads_option() -> None:
+    """One thread for a backend declaring ``threads`` (torch), nothing for the others."""
+    registry = runtime_registry()
+    assert bench_options(registry, "torch") == {"threads": 1}
+    assert bench_options(registry, "numpy") == {}
+    assert bench_options(registry, "fallback") == {}
 
 
 def test_command_every_backend_with_throughput(capsys: pytest.CaptureFixture[str]) -> None:

@@ -33,6 +33,26 @@ class TestInspect:
         assert "2 items" in out
         assert "MIDI-corrupt.midi" in out
 
+    def test_tuple_option_is_a_list_of_names(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``-O splits=train`` is the tuple ("train",) the reader declares, not the string
+        (whose letters matched no split): only the train performance is kept."""
+        write_maestro(tmp_path)
+        argv = ["data", "inspect", "maestro", str(tmp_path), "-O", "splits=train", "--json"]
+        argv += ["-O", "workers=1", "-O", f"cache_dir={tmp_path / 'cache'}"]
+        assert main(argv) == 0
+        summary = json.loads(capsys.readouterr().out)
+        assert summary["items"] == 1
+        assert set(summary["splits"]) == {"train"}
+
+    def test_bool_option_refuses_other_words(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A declared bool takes true/false (or 1/0); another word names the option."""
+        argv = ["data", "inspect", "lakh", "-", "-O", "key_relative=maybe"]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "option 'key_relative': expected true or false, got 'maybe'" in err
+
     def test_errors(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A missing index file is an error (exit 2) naming the file."""
         assert main(["data", "inspect", "maestro", str(tmp_path)]) == 2

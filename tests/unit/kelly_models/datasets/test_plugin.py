@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
+import pytest
+
 from kelly_core.catalog import MODEL_NAMES
-from kelly_core.registry import Registry
+from kelly_core.errors import DatasetError
+from kelly_core.registry import PluginSource, Registry
 from kelly_models.datasets import plugin
+from kelly_models.training.config import TrainConfig
+from kelly_models.training.discovery import DatasetChoice
+from kelly_models.training.run import _seed_option
 
 
 class TestEntries:
@@ -26,6 +33,36 @@ class TestEntries:
         assert len(dataset) == 3
         assert dataset.model_name == "HarmonyPredictor"
         assert registry.hook.kelly_guess_dataset(root=Path("/nonexistent")) is None
+
+
+class TestOptions:
+    def test_declared_options_are_the_factories_keywords(self) -> None:
+        """Each built-in reader declares exactly its factory's keyword options, each with
+        the type of its default (or of the annotation where the default is None)."""
+        registry = Registry(plugins=[plugin])
+        for entry in plugin.kelly_datasets():
+            factory = registry.factory("dataset", entry.name)
+            parameters = inspect.signature(factory).parameters
+            keywords = {n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY}
+            assert set(entry.options) == keywords, entry.name
+            for name, kind in entry.options.items():
+                default = parameters[name].default
+                if default is not None:
+                    assert isinstance(default, kind), (entry.name, name)
+
+    def test_seed_reaches_a_synthetic_dataset_that_declares_it(self) -> None:
+        """Training passes ``--seed`` by the declared contract: different seeds, other data."""
+        registry = Registry(plugins=[plugin])
+        choice = DatasetChoice(name="synthetic-groove", root=None, reason="test")
+        assert _seed_option(registry, choice, TrainConfig(seed=7)) == {"seed": 7}
+        real = DatasetChoice(name="groove", root=Path("x"), reason="test")
+        assert _seed_option(registry, real, TrainConfig(seed=7)) == {}
+
+    def test_undeclared_option_is_refused_naming_the_plugin(self) -> None:
+        """``registry.dataset`` passes no option the entry does not declare."""
+        registry = Registry(plugins=[PluginSource(plugin=plugin, name="kd", distribution="d 1")])
+        with pytest.raises(DatasetError, match=r"has no option 'colour'.*plugin 'kd', d 1\)"):
+            registry.dataset("synthetic-groove", None, colour="red")
 
 
 class TestGuess:

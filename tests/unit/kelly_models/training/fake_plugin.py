@@ -23,10 +23,16 @@ def kelly_datasets() -> list[DatasetEntry]:
     """Synthetic data for DynamicsEngine and HarmonyPredictor, and a 'real' harmony reader."""
     return [
         DatasetEntry(
-            name="synthetic-dynamics", model="DynamicsEngine", factory=f"{_HERE}:dynamics_data"
+            name="synthetic-dynamics",
+            model="DynamicsEngine",
+            factory=f"{_HERE}:dynamics_data",
+            options={"seed": int},
         ),
         DatasetEntry(
-            name="synthetic-harmony", model="HarmonyPredictor", factory=f"{_HERE}:harmony_data"
+            name="synthetic-harmony",
+            model="HarmonyPredictor",
+            factory=f"{_HERE}:harmony_data",
+            options={"seed": int},
         ),
         DatasetEntry(
             name="chords-folder",
