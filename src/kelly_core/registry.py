@@ -443,6 +443,14 @@ class Registry:
         """Create exporter ``name``."""
         return cast(Exporter, self.factory("exporter", name)())
 
+    def model_suffixes(self) -> tuple[str, ...]:
+        """The registered exporters' file suffixes (lower case, each once), highest
+        ``priority`` first, equal priorities in registration order: ``(".json", ".pt")``
+        for Kelly's own, a plugin format's after them unless it declares more."""
+        entries = [cast(ExporterEntry, r.entry) for r in self.entries("exporter")]
+        ranked = sorted(entries, key=lambda e: -e.priority)
+        return tuple(dict.fromkeys(e.suffix.lower() for e in ranked))
+
     def exporter_for(self, path: Path) -> Exporter:
         """Create the exporter whose suffix matches ``path``.
 

@@ -21,6 +21,7 @@ def kelly_exporters() -> list[ExporterEntry]:
             suffix=".json",
             requires=("numpy", "jsonschema"),
             description="RTNeural JSON (in_shape, layers) with Kelly metadata",
+            priority=20,
         )
     ]
 

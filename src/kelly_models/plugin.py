@@ -37,6 +37,7 @@ def kelly_exporters() -> list[ExporterEntry]:
             suffix=".pt",
             requires=("torch",),
             description="torch checkpoint: spec + state_dict, torch.load(weights_only=True)",
+            priority=10,
         )
     ]
 

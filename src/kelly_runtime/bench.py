@@ -32,7 +32,8 @@ from kelly_core.registry import Registry
 from kelly_runtime._reference import REFERENCE_MACHINE_US, ReferenceNet
 from kelly_runtime.async_pipeline import AsyncPipeline, beat_processor
 from kelly_runtime.beat import BEAT_VECTOR_SIZE
-from kelly_runtime.pipeline import MODEL_SUFFIXES, STAGES, Pipeline
+from kelly_runtime.model_files import find_model_file, model_file_candidates
+from kelly_runtime.pipeline import STAGES, Pipeline
 from kelly_runtime.select import by_priority, create_backend
 
 __all__ = [
@@ -262,7 +263,7 @@ def fresh_models(registry: Registry, *, seed: int = 0) -> tuple[dict[str, Loaded
 
 
 def models_from_directory(folder: Path, registry: Registry) -> tuple[dict[str, LoadedModel], str]:
-    """Read the five model files (``<stem>.json`` or ``.pt``) from ``folder``.
+    """Read the five model files (``<stem><suffix>``, :mod:`.model_files`) from ``folder``.
 
     A file that cannot be read (malformed, too deep, wrong sizes) gives a ``KellyWarning``
     naming it, and that stage is timed with freshly initialised weights of the same spec
@@ -278,14 +279,10 @@ def models_from_directory(folder: Path, registry: Registry) -> tuple[dict[str, L
     replaced: list[str] = []
     for name in STAGES:
         stem = MODEL_SPECS[name].file_stem
-        path = next(
-            (folder / f"{stem}{s}" for s in MODEL_SUFFIXES if (folder / f"{stem}{s}").is_file()),
-            None,
-        )
+        path = find_model_file(folder, stem, registry)
         if path is None:
-            raise SpecError(
-                f"no model file for {name!r}", path=folder, expected=f"{stem}.json or {stem}.pt"
-            )
+            names = " or ".join(p.name for p in model_file_candidates(folder, stem, registry))
+            raise SpecError(f"no model file for {name!r}", path=folder, expected=names)
         try:
             models[name] = registry.exporter_for(path).read(path)
         except KellyError as exc:

@@ -18,6 +18,7 @@ from kelly_core.filekind import regular_file_problem
 from kelly_core.interfaces import Backend
 from kelly_core.records import LoadedModel
 from kelly_core.registry import Registry, default_registry
+from kelly_runtime.model_files import find_model_file, model_file_candidates
 from kelly_runtime.select import create_backend
 
 __all__ = ["load_backend", "load_stage_file", "read_model"]
@@ -101,10 +102,10 @@ def load_stage_file(
     backend: str | None,
     *,
     registry: Registry,
-    suffixes: tuple[str, ...] = (".json", ".pt"),
     **options: object,
 ) -> tuple[Backend | None, TonalReference, str | None]:
-    """Load model ``name`` from ``<folder>/<file stem><suffix>`` into a new backend.
+    """Load model ``name`` from ``<folder>/<file stem><suffix>`` into a new backend, the
+    suffix being the first registered format's with a file (:mod:`.model_files`).
 
     :returns: ``(backend, tonal reference, None)``, or ``(None, "absolute", why)`` when the
         file is missing, unreadable, holds another model or does not load.
@@ -112,10 +113,10 @@ def load_stage_file(
     :raises MissingDependencyError: If the backend needs a missing module.
     """
     instance = create_backend(backend, registry=registry, **options)
-    candidates = [folder / f"{MODEL_SPECS[name].file_stem}{s}" for s in suffixes]
-    path = next((p for p in candidates if p.exists()), None)
+    stem = MODEL_SPECS[name].file_stem
+    path = find_model_file(folder, stem, registry)
     if path is None:
-        names = " or ".join(p.name for p in candidates)
+        names = " or ".join(p.name for p in model_file_candidates(folder, stem, registry))
         return None, "absolute", f"no model file ({names}) in {str(folder)!r}"
     problem = regular_file_problem(path, what="model file")
     if problem is not None:  # a FIFO, a device or a folder: never opened

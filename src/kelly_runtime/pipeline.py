@@ -77,15 +77,13 @@ from kelly_runtime.backends.fallback import FallbackBackend
 from kelly_runtime.beat import BeatOutput
 from kelly_runtime.loading import load_stage_file
 
-__all__ = ["BEATS_PER_BAR", "MODEL_SUFFIXES", "STAGES", "WINDOW_SECONDS", "Pipeline"]
+__all__ = ["BEATS_PER_BAR", "STAGES", "WINDOW_SECONDS", "Pipeline"]
 
 STAGES: Final[tuple[str, ...]] = MODEL_NAMES
 """The five stages in pipeline order (the model names)."""
 WINDOW_SECONDS: Final = 0.5
 """Length of one emotion analysis window (DEAM's dynamic annotations are at 2 Hz)."""
 BEATS_PER_BAR: Final = 4
-MODEL_SUFFIXES: Final[tuple[str, ...]] = (".json", ".pt")
-"""File suffixes :meth:`Pipeline.from_directory` looks for, in order of preference."""
 
 
 def _fallback(name: str) -> Backend:
@@ -175,7 +173,8 @@ class Pipeline:
         key_tonic: int = 0,
         **options: object,
     ) -> Pipeline:
-        """Load ``<models_dir>/<lower-case name>.json`` (else ``.pt``) for each stage.
+        """Load ``<models_dir>/<lower-case name><suffix>`` for each stage: ``.json``, else
+        ``.pt``, else a plugin format's suffix (:mod:`kelly_runtime.model_files`).
 
         A missing or invalid file gives a ``KellyWarning`` and that stage runs on fallback.
         Each file's ``metadata.tonal_reference`` says whether its outputs are key-relative.
@@ -208,7 +207,6 @@ class Pipeline:
                 folder,
                 chosen.get(name, backend),
                 registry=registry,
-                suffixes=MODEL_SUFFIXES,
                 **options,
             )
             if instance is not None and problem is None:
