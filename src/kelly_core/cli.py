@@ -6,8 +6,9 @@ Only the chosen subcommand's module is imported, so ``kelly --help`` and
 Output conventions: an error is one line ``kelly: error: ...`` (exit 2); a Kelly warning
 is one line ``kelly: warning: ...`` on stderr (never Python's warning format with a
 source line); a plugin that fails to load is one such line, shown unless ``-q``
-(``kelly plugins`` lists it in full). ``-o`` always means ``--output``, and every
-subcommand's ``--help`` shows each option's default.
+(``kelly plugins`` lists it in full). Output cut short by its reader (``kelly validate
+f | head -2``) ends quietly with exit status 1, never a ``BrokenPipeError``. ``-o``
+always means ``--output``, and every subcommand's ``--help`` shows each option's default.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -185,7 +187,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=_log_level(args_list), format="%(message)s", stream=sys.stderr)
     with _warnings_as_lines(), warnings.catch_warnings():
         warnings.simplefilter("default", KellyWarning)
-        return _main(args_list)
+        try:
+            code = _main(args_list)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit as "Exception ignored"
+        except BrokenPipeError:
+            _stdout_to_devnull()
+            return BROKEN_PIPE_STATUS
+        return code
+
+
+BROKEN_PIPE_STATUS = 1
+"""Exit status when the reader of standard output went away (``kelly validate f | head``):
+Python's own status for an unhandled ``EPIPE``, without its traceback."""
+
+
+def _stdout_to_devnull() -> None:
+    """Point the standard output's descriptor at ``/dev/null`` so that nothing buffered
+    raises again when Python flushes it at exit (the recipe of Python's ``signal`` docs)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _main(args_list: list[str]) -> int:
