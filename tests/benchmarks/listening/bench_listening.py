@@ -115,7 +115,9 @@ def summarise(rows: list[dict[str, Any]], group: str) -> dict[str, dict[str, Any
             "meter": [s["meter"] for _, s in scored],
             "triple_as_quadruple": sum(
                 1 for r, s in scored if r["beats_per_bar"] == 3 and s["beats_per_bar"] == 4
-            ),
+            )
+            if any(s["beats_per_bar"] for _, s in scored)
+            else None,
             "key": keys,
             "key_profiles": {p: float(np.mean(v)) for p, v in profiles.items()},
             "seconds_per_minute": sum(s["seconds"] for _, s in scored)
@@ -164,7 +166,8 @@ def print_tables(rows: list[dict[str, Any]], out: Any = sys.stdout) -> None:
                 f"| {system} | {s['pieces']} | {s['beat_f_mean']:.2f} / {s['beat_f_min']:.2f} "
                 f"| {s['cmlt_mean']:.2f} | {s['amlt_mean']:.2f} | {_mean(s['downbeat_f'])} "
                 f"| {_count(s['tempo'])} | {_count(s['tempo_any'])} | {_count(s['meter'])} "
-                f"| {s['triple_as_quadruple']} | {key} | {s['seconds_per_minute']:.2f} |",
+                f"| {s['triple_as_quadruple'] if s['triple_as_quadruple'] is not None else '–'} "
+                f"| {key} | {s['seconds_per_minute']:.2f} |",
                 file=out,
             )
 

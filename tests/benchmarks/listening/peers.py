@@ -2,7 +2,7 @@
 
 The peers never enter Kelly's environment nor its dependencies: madmom's pretrained
 models are CC BY-NC-SA 4.0 and essentia is AGPL-3.0. They live in a separate venv,
-``$KELLY_BENCH_VENV`` (default ``/work/bench-venv``), made by::
+``$KELLY_BENCH_VENV`` (default ``~/.cache/kelly-bench/venv``), made by::
 
     .venv/bin/python -m tests.benchmarks.listening.peers --setup
 
@@ -33,8 +33,9 @@ RUNNER = Path(__file__).with_name("peers_runner.py")
 
 
 def venv_dir() -> Path:
-    """``$KELLY_BENCH_VENV`` or ``/work/bench-venv``."""
-    return Path(os.environ.get("KELLY_BENCH_VENV", "/work/bench-venv"))
+    """``$KELLY_BENCH_VENV`` or ``~/.cache/kelly-bench/venv``."""
+    env = os.environ.get("KELLY_BENCH_VENV")
+    return Path(env) if env else Path.home() / ".cache" / "kelly-bench" / "venv"
 
 
 def _python() -> Path:
