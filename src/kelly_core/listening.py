@@ -26,10 +26,13 @@ from kelly_core.encodings.onsets import DEFAULT_ONSETS, band_centres
 from kelly_core.specs import LayerSpec, ModelSpec
 
 __all__ = [
+    "BAND_OFFSET",
     "BEAT_OUTPUTS",
     "BEAT_TRACKER_SPEC",
+    "FLUX_SCALE",
     "LOOKAHEAD_FRAMES",
     "align_activations",
+    "network_input",
     "pad_for_lookahead",
 ]
 
@@ -50,7 +53,26 @@ BEAT_TRACKER_SPEC: Final = ModelSpec(
         LayerSpec(kind="dense", size=len(BEAT_OUTPUTS), activation="sigmoid"),
     ),
 )
-"""52 band magnitudes and 52 band fluxes in; beat and downbeat activations out."""
+"""52 band magnitudes and 52 band fluxes in (:func:`network_input`); beat and downbeat
+activations out."""
+
+
+BAND_OFFSET: Final = 0.8
+"""Subtracted from the band magnitudes (their mean over the training corpus is 0.84)."""
+FLUX_SCALE: Final = 5.0
+"""Multiplies the band fluxes (their spread over the training corpus is 0.11, the
+magnitudes' 0.65): both halves of the input reach the first layer on one scale."""
+
+
+def network_input(bands: FloatArray) -> FloatArray:
+    """The tracker's input frames from :func:`~kelly_core.encodings.onsets.onset_bands`:
+    ``magnitude - BAND_OFFSET`` and ``flux × FLUX_SCALE``, fixed (no statistic of the clip)."""
+    values = np.asarray(bands, dtype=np.float32)
+    half = values.shape[1] // 2
+    scaled: FloatArray = np.concatenate(
+        [values[:, :half] - BAND_OFFSET, values[:, half:] * FLUX_SCALE], axis=1
+    ).astype(np.float32)
+    return scaled
 
 
 def pad_for_lookahead(features: FloatArray) -> FloatArray:

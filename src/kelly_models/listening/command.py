@@ -20,7 +20,7 @@ from kelly_core.argtypes import int_in
 from kelly_core.errors import DatasetError
 from kelly_core.fileio import check_output_path
 from kelly_core.listening import BEAT_TRACKER_SPEC, LOOKAHEAD_FRAMES
-from kelly_core.registry import default_registry
+from kelly_core.registry import Registry, default_registry
 from kelly_models.listening.corpus import load_pieces
 from kelly_models.listening.train import BeatTrainConfig, fit
 
@@ -32,7 +32,14 @@ _DEFAULTS = BeatTrainConfig()
 
 
 class TrainBeatsCommand:
-    """Implements ``kelly_core.Command`` for ``kelly train-beats``."""
+    """Implements ``kelly_core.Command`` for ``kelly train-beats``.
+
+    :param registry: Where the ``rtneural`` exporter is found (default: the installed
+        plugins).
+    """
+
+    def __init__(self, registry: Registry | None = None) -> None:
+        self._registry = registry
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Declare the flags."""
@@ -94,18 +101,19 @@ class TrainBeatsCommand:
             "minutes": round(minutes, 1),
             "epochs": len(trained.history),
             "best_epoch": trained.best_epoch,
-            "validation_beat_f": round(trained.best_score, 4),
+            "validation_score": round(trained.best_score, 4),
             "seed": args.seed,
             "lookahead_frames": LOOKAHEAD_FRAMES,
         }
-        exporter = default_registry().exporter("rtneural")
+        registry = self._registry if self._registry is not None else default_registry()
+        exporter = registry.exporter("rtneural")
         path = exporter.export(
             BEAT_TRACKER_SPEC, trained.network.state_arrays(), output, metadata=metadata
         )
         elapsed = time.perf_counter() - started
         print(
-            f"wrote {path}: validation beat F {trained.best_score:.3f} "
-            f"(epoch {trained.best_epoch}), {elapsed:.0f} s",
+            f"wrote {path}: validation score {trained.best_score:.3f} (mean of beat and "
+            f"downbeat F, epoch {trained.best_epoch}), {elapsed:.0f} s",
             file=sys.stderr,
         )
         return 0

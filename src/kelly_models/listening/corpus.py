@@ -25,6 +25,7 @@ from kelly_core._optional import require
 from kelly_core.arrays import FloatArray
 from kelly_core.encodings.onsets import DEFAULT_ONSETS, OnsetConfig, onset_bands
 from kelly_core.errors import DatasetError
+from kelly_core.listening import network_input
 
 __all__ = ["Piece", "frame_of", "frame_targets", "load_piece", "load_pieces", "piece_names"]
 
@@ -39,7 +40,8 @@ class Piece:
 
     name: str
     features: FloatArray
-    """``(frames, 104)`` onset front-end frames."""
+    """``(frames, 104)`` onset front-end frames, scaled by
+    :func:`kelly_core.listening.network_input`."""
     targets: FloatArray
     """``(frames, 2)`` beat and downbeat targets."""
     beats: npt.NDArray[np.float64]
@@ -102,7 +104,7 @@ def load_piece(wav: Path, config: OnsetConfig = DEFAULT_ONSETS) -> Piece:
     if rate != config.sr:
         resampler = require("soxr", extra="data", purpose="resampling")
         mono = np.asarray(resampler.resample(mono, rate, config.sr), dtype=np.float32)
-    features = onset_bands(mono, config.sr, config)
+    features = network_input(onset_bands(mono, config.sr, config))
     beats = _times(data, "beats", truth)
     downbeats = _times(data, "downbeats", truth)
     return Piece(

@@ -33,7 +33,12 @@ from kelly_core.encodings.onsets import (
 )
 from kelly_core.errors import KellyError
 from kelly_core.interfaces import Backend
-from kelly_core.listening import BEAT_TRACKER_SPEC, align_activations, pad_for_lookahead
+from kelly_core.listening import (
+    BEAT_TRACKER_SPEC,
+    align_activations,
+    network_input,
+    pad_for_lookahead,
+)
 
 __all__ = [
     "TRACKER_FILE",
@@ -214,7 +219,7 @@ def activations(
             beat=beat_activation(curves, config), downbeat=None, curves=curves, source="rules"
         )
     network.reset()
-    out = align_activations(network.run(pad_for_lookahead(bands)))
+    out = align_activations(network.run(pad_for_lookahead(network_input(bands))))
     return Activations(
         beat=np.ascontiguousarray(out[:, 0]),
         downbeat=np.ascontiguousarray(out[:, 1]),
