@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, cast
 
 import attrs
 import numpy as np
@@ -14,7 +14,7 @@ from kelly_core.arrays import FloatArray
 from kelly_core.errors import DatasetError
 from kelly_core.specs import ModelSpec
 
-__all__ = ["Example", "LoadedModel", "SkippedFile", "Split"]
+__all__ = ["Example", "LoadedModel", "SkippedFile", "Split", "as_example", "skipped_problem"]
 
 Split: TypeAlias = Literal["train", "validation", "test"]
 
@@ -71,3 +71,34 @@ class Example:
     source: str = attrs.field(validator=_check_example)
     """Where it came from (file path or ``synthetic:<seed>``), for messages."""
     split: Split = "train"
+
+
+def as_example(item: object, *, index: int, dataset: str | None = None) -> Example:
+    """Return ``item`` if it is an :class:`Example`, as a dataset's ``__getitem__`` must.
+
+    :raises DatasetError: Naming the dataset (if given) and the index, if it is something
+        else.
+    """
+    if isinstance(item, Example):
+        return item
+    who = f"dataset {dataset!r}" if dataset else "the dataset"
+    raise DatasetError(
+        f"{who} returned a {type(item).__name__} for item {index}; expected "
+        "kelly_core.records.Example(inputs=..., targets=..., source=...)",
+        field=f"[{index}]",
+        expected="Example",
+        got=type(item).__name__,
+    )
+
+
+def skipped_problem(skipped: object) -> str | None:
+    """Why ``skipped`` is not a sequence of :class:`SkippedFile` records, or None."""
+    if isinstance(skipped, str | bytes) or not hasattr(skipped, "__len__"):
+        return f"skipped is a {type(skipped).__name__}; expected a sequence of SkippedFile"
+    for index, entry in enumerate(cast(Sequence[object], skipped)):
+        if not isinstance(entry, SkippedFile):
+            return (
+                f"skipped[{index}] is a {type(entry).__name__}; expected "
+                "kelly_core.records.SkippedFile(path=..., reason=...)"
+            )
+    return None

@@ -27,40 +27,39 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import os
-import warnings
 from collections.abc import Callable, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
-from typing import Final, Generic, Literal, TypeAlias, TypeVar, cast
+from typing import Final, Literal, cast
 
-import attrs
 import pluggy
 
-from kelly_core import hookspecs
-from kelly_core._optional import missing_modules
-from kelly_core.entries import (
-    BackendEntry,
-    CommandEntry,
-    DatasetEntry,
-    Entry,
-    ExporterEntry,
-    ModelEntry,
-)
+from kelly_core.entries import BackendEntry, DatasetEntry, Entry, ExporterEntry, ModelEntry
 from kelly_core.errors import (
     AmbiguousNameError,
     BackendError,
     DatasetError,
-    KellyPluginWarning,
     MissingDependencyError,
     PluginError,
     UnknownNameError,
 )
 from kelly_core.interfaces import Backend, Command, Dataset, Exporter, Model
 from kelly_core.options import option_problem
+from kelly_core.plugin_loader import (
+    ENTRY_KINDS,
+    ENTRY_POINT_GROUP,
+    KELLY_DISTRIBUTION,
+    BrokenPlugin,
+    EntryKind,
+    LoadedPlugins,
+    PluginSource,
+    Registered,
+    load_plugins,
+)
+from kelly_core.records import skipped_problem
 from kelly_core.specs import ModelSpec
 
 __all__ = [
+    "ENTRY_KINDS",
     "ENTRY_POINT_GROUP",
     "KELLY_DISTRIBUTION",
     "BrokenPlugin",
@@ -71,69 +70,14 @@ __all__ = [
     "default_registry",
 ]
 
-ENTRY_POINT_GROUP: Final = "kelly.plugins"
-KELLY_DISTRIBUTION: Final = "kelly"
-DISABLE_AUTOLOAD_ENV: Final = "KELLY_DISABLE_PLUGIN_AUTOLOAD"
-
-EntryKind: TypeAlias = Literal["model", "dataset", "exporter", "backend", "command"]
-E = TypeVar("E", bound=ModelEntry | DatasetEntry | ExporterEntry | BackendEntry | CommandEntry)
-
-_HOOKS: Final[Mapping[EntryKind, tuple[str, type]]] = {
-    "model": ("kelly_models", ModelEntry),
-    "dataset": ("kelly_datasets", DatasetEntry),
-    "exporter": ("kelly_exporters", ExporterEntry),
-    "backend": ("kelly_backends", BackendEntry),
-    "command": ("kelly_commands", CommandEntry),
+_BUILDS: Final[Mapping[EntryKind, tuple[type, tuple[str, ...]]]] = {
+    "model": (Model, ("spec", "state_arrays", "load_state_arrays", "reset")),
+    "dataset": (Dataset, ("model_name", "skipped", "__len__", "__getitem__")),
+    "exporter": (Exporter, ("export", "read", "check")),
+    "backend": (Backend, ("load", "step", "run", "reset")),
+    "command": (Command, ("configure", "run")),
 }
-ENTRY_KINDS: Final[tuple[EntryKind, ...]] = tuple(_HOOKS)
-HOOK_NAMES: Final[tuple[str, ...]] = (*(hook for hook, _ in _HOOKS.values()), "kelly_guess_dataset")
-"""Every hook a plugin may implement (:mod:`kelly_core.hookspecs`)."""
-
-
-@attrs.frozen(kw_only=True)
-class PluginSource:
-    """An explicitly given plugin object with the names to report for it."""
-
-    plugin: object
-    name: str
-    distribution: str = "(explicit)"
-
-
-@attrs.frozen(kw_only=True)
-class BrokenPlugin:
-    """A plugin that failed to load or whose hook raised."""
-
-    name: str
-    distribution: str
-    error: str
-
-
-@attrs.frozen(kw_only=True)
-class Registered(Generic[E]):
-    """An entry with the plugin and distribution that offered it."""
-
-    entry: E
-    plugin: str
-    distribution: str
-    missing: tuple[str, ...] = ()
-    """Required modules that are not installed; empty when usable."""
-
-    @property
-    def usable(self) -> bool:
-        """Whether every required module is importable."""
-        return not self.missing
-
-
-def _one_line(exc: BaseException) -> str:
-    """``Type: message`` on one line (pluggy's and some imports' messages span several)."""
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _distribution_label(dist: metadata.Distribution | None) -> str:
-    if dist is None:
-        return "(unknown)"
-    return f"{dist.metadata['Name']} {dist.version}"
+"""What each kind's factory must return: the protocol and its members."""
 
 
 def _import_factory(spec: str, *, plugin: str) -> Callable[..., object]:
@@ -161,196 +105,32 @@ class Registry:
 
     def __init__(self, plugins: Sequence[object] | None = None) -> None:
         self._explicit = None if plugins is None else tuple(plugins)
-        self._loaded: dict[EntryKind, tuple[Registered[Entry], ...]] | None = None
-        self._broken: list[BrokenPlugin] = []
-        self._manager: pluggy.PluginManager | None = None
+        self._loaded: LoadedPlugins | None = None
 
-    # ----------------------------------------------------------------- loading
+    def _load(self) -> LoadedPlugins:
+        if self._loaded is None:
+            self._loaded = load_plugins(self._explicit)
+        return self._loaded
+
     def reload(self) -> None:
         """Forget loaded plugins; the next query loads them again."""
         self._loaded = None
-        self._broken = []
-        self._manager = None
-
-    def _sources(self) -> list[PluginSource]:
-        if self._explicit is not None:
-            return [
-                s
-                if isinstance(s, PluginSource)
-                else PluginSource(plugin=s, name=getattr(s, "__name__", type(s).__name__))
-                for s in self._explicit
-            ]
-        only_kelly = os.environ.get(DISABLE_AUTOLOAD_ENV, "") not in ("", "0")
-        sources: list[PluginSource] = []
-        seen: set[tuple[str, str]] = set()
-        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist = ep.dist
-            dist_name = dist.metadata["Name"] if dist is not None else ""
-            if only_kelly and dist_name != KELLY_DISTRIBUTION:
-                continue
-            key = (ep.name, ep.value)
-            if key in seen:  # the same distribution found twice on sys.path
-                continue
-            seen.add(key)
-            label = _distribution_label(dist)
-            try:
-                plugin = ep.load()
-            except Exception as exc:  # a third party's import may raise anything
-                self._report_broken(ep.name, label, "failed to load and is skipped", _one_line(exc))
-                continue
-            sources.append(PluginSource(plugin=plugin, name=ep.name, distribution=label))
-        return sources
-
-    def _report_broken(self, name: str, distribution: str, what: str, error: str) -> None:
-        """Record a broken plugin and warn in one line: ``kelly plugin NAME (DIST) WHAT: ERROR``."""
-        self._broken.append(BrokenPlugin(name=name, distribution=distribution, error=error))
-        warnings.warn(
-            f"kelly plugin {name!r} ({distribution}) {what}: {error}",
-            KellyPluginWarning,
-            stacklevel=4,
-        )
-
-    def _load(self) -> dict[EntryKind, tuple[Registered[Entry], ...]]:
-        if self._loaded is not None:
-            return self._loaded
-        manager = pluggy.PluginManager(hookspecs.PROJECT)
-        manager.add_hookspecs(hookspecs)
-        sources: list[PluginSource] = []
-        for position, source in enumerate(self._sources()):
-            try:
-                manager.register(
-                    source.plugin, name=f"{source.distribution}:{source.name}#{position}"
-                )
-            except (ValueError, pluggy.PluginValidationError) as exc:
-                self._report_broken(
-                    source.name,
-                    source.distribution,
-                    "cannot be registered and is skipped",
-                    _one_line(exc),
-                )
-                continue
-            self._check_unmarked(manager, source)
-            sources.append(source)
-        self._check_pending(manager, sources)
-        collected: dict[EntryKind, list[Registered[Entry]]] = {k: [] for k in ENTRY_KINDS}
-        for source in sources:
-            others = [s.plugin for s in sources if s is not source]
-            for kind, (hook_name, entry_type) in _HOOKS.items():
-                entries = self._call_hook(manager, hook_name, entry_type, source, others)
-                collected[kind].extend(
-                    Registered(
-                        entry=entry,
-                        plugin=source.name,
-                        distribution=source.distribution,
-                        missing=missing_modules(entry.requires),
-                    )
-                    for entry in entries
-                )
-        self._manager = manager
-        self._loaded = {k: tuple(v) for k, v in collected.items()}
-        return self._loaded
-
-    def _call_hook(
-        self,
-        manager: pluggy.PluginManager,
-        hook_name: str,
-        entry_type: type,
-        source: PluginSource,
-        others: list[object],
-    ) -> list[Entry]:
-        """Call one plugin's ``hook_name`` through pluggy (the others left out, so each
-        entry keeps its plugin); check that it returned a list of ``entry_type``."""
-        caller = manager.subset_hook_caller(hook_name, remove_plugins=others)
-        if not any(
-            impl.plugin is source.plugin and not (impl.wrapper or impl.hookwrapper)
-            for impl in caller.get_hookimpls()
-        ):
-            return []
-        try:
-            results: list[object] = caller()
-        except Exception as exc:  # a third party's hook may raise anything
-            self._report_broken(
-                source.name,
-                source.distribution,
-                f"raised in {hook_name}() and its entries are skipped",
-                _one_line(exc),
-            )
-            return []
-        result = results[0] if results else None  # pluggy drops a None result
-        if not isinstance(result, list):
-            raise PluginError(
-                f"{hook_name}() must return a list of {entry_type.__name__}, "
-                f"got {type(result).__name__}",
-                plugin=source.name,
-            )
-        for item in result:
-            if not isinstance(item, entry_type):
-                raise PluginError(
-                    f"{hook_name}() must return {entry_type.__name__} records, "
-                    f"got {type(item).__name__}",
-                    plugin=source.name,
-                )
-        return cast(list[Entry], result)
-
-    def _check_unmarked(self, manager: pluggy.PluginManager, source: PluginSource) -> None:
-        """Report a function named like a hook but not marked ``@hookimpl`` (never called)."""
-        for hook_name in HOOK_NAMES:
-            value = getattr(source.plugin, hook_name, None)
-            if callable(value) and manager.parse_hookimpl_opts(source.plugin, hook_name) is None:
-                self._report_broken(
-                    source.name,
-                    source.distribution,
-                    "has a hook Kelly never calls",
-                    f"{hook_name}() is not marked @hookimpl "
-                    "(decorate it with kelly_core.hookspecs.hookimpl)",
-                )
-
-    def _check_pending(self, manager: pluggy.PluginManager, sources: list[PluginSource]) -> None:
-        """pluggy's ``check_pending``: report every ``@hookimpl`` whose name is no Kelly
-        hook (a misspelling such as ``kelly_backend``), one line each; the plugin's other
-        hooks keep working."""
-        try:
-            manager.check_pending()
-        except pluggy.PluginValidationError:
-            pass
-        else:
-            return
-        by_plugin = {id(s.plugin): s for s in sources}
-        for hook_name, caller in sorted(vars(manager.hook).items()):
-            if hook_name.startswith("_") or caller.has_spec():
-                continue
-            for impl in caller.get_hookimpls():
-                source = by_plugin.get(id(impl.plugin))
-                if impl.optionalhook or source is None:
-                    continue
-                close = difflib.get_close_matches(hook_name, HOOK_NAMES, n=1, cutoff=0.6)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                self._report_broken(
-                    source.name,
-                    source.distribution,
-                    "has a hook Kelly never calls",
-                    f"@hookimpl {hook_name!r} is not a Kelly hook "
-                    f"({hint}Kelly's hooks: {', '.join(HOOK_NAMES)})",
-                )
 
     # ----------------------------------------------------------------- queries
     @property
     def broken(self) -> tuple[BrokenPlugin, ...]:
-        """Plugins that failed to load (after loading them if not done yet)."""
-        self._load()
-        return tuple(self._broken)
+        """Plugins that failed to load, or have a hook that raised or is never called (after
+        loading them if not done yet)."""
+        return self._load().broken
 
     @property
     def hook(self) -> pluggy.HookRelay:
-        """The pluggy hook relay, for ``firstresult`` hooks such as ``kelly_guess_dataset``."""
-        self._load()
-        if self._manager is None:  # _load always sets it; kept for the type checker
-            raise RuntimeError("plugin manager not loaded")
-        return self._manager.hook
+        """The pluggy hook relay: ``registry.hook.kelly_guess_dataset(root=...)``."""
+        return self._load().manager.hook
 
     def entries(self, kind: EntryKind) -> tuple[Registered[Entry], ...]:
         """Every registered entry of ``kind``, in plugin order, duplicates included."""
-        return self._load()[kind]
+        return self._load().entries[kind]
 
     def names(self, kind: EntryKind) -> tuple[str, ...]:
         """Sorted distinct names of ``kind``."""
@@ -373,6 +153,19 @@ class Registry:
         if len(matches) > 1:
             raise AmbiguousNameError(kind, name, [m.distribution for m in matches])
         return matches[0]
+
+    def _built(self, kind: EntryKind, name: str, built: object) -> object:
+        """Return ``built`` if it fits the protocol of ``kind``, else a ``PluginError``
+        naming the plugin and the members it lacks."""
+        protocol, members = _BUILDS[kind]
+        if isinstance(built, protocol):
+            return built
+        missing = ", ".join(m for m in members if not hasattr(built, m))
+        raise PluginError(
+            f"{kind} {name!r}: the factory returned a {type(built).__name__}, which is not a "
+            f"{protocol.__name__} (missing {missing or 'a member'}; see docs/plugins.md)",
+            plugin=self.resolve(kind, name).plugin,
+        )
 
     def factory(self, kind: EntryKind, name: str) -> Callable[..., object]:
         """Import and return the factory of ``name`` (its module is imported only now).
@@ -403,7 +196,7 @@ class Registry:
 
     def model(self, name: str, *, seed: int | None = None) -> Model:
         """Build model ``name`` with fresh weights (seeded if ``seed`` is given)."""
-        return cast(Model, self.factory("model", name)(name, seed=seed))
+        return cast(Model, self._built("model", name, self.factory("model", name)(name, seed=seed)))
 
     def options(self, kind: Literal["backend", "dataset"], name: str) -> Mapping[str, type]:
         """The options ``name``'s factory takes, name -> type (its entry's ``options``)."""
@@ -437,11 +230,11 @@ class Registry:
         :raises BackendError: On an undeclared option or a value of another type.
         """
         self._check_options("backend", name, options)
-        return cast(Backend, self.factory("backend", name)(**options))
+        return cast(Backend, self._built("backend", name, self.factory("backend", name)(**options)))
 
     def exporter(self, name: str) -> Exporter:
         """Create exporter ``name``."""
-        return cast(Exporter, self.factory("exporter", name)())
+        return cast(Exporter, self._built("exporter", name, self.factory("exporter", name)()))
 
     def model_suffixes(self) -> tuple[str, ...]:
         """The registered exporters' file suffixes (lower case, each once), highest
@@ -468,13 +261,29 @@ class Registry:
         """Open dataset ``name`` at ``root`` (``None`` for generated datasets).
 
         :raises DatasetError: On an undeclared option or a value of another type.
+        :raises PluginError: If the factory returns something that breaks the dataset
+            contract (no ``Dataset``, another model, skipped files that are not
+            ``SkippedFile`` records), naming the plugin.
         """
         self._check_options("dataset", name, options)
-        return cast(Dataset, self.factory("dataset", name)(root, **options))
+        built = self._built("dataset", name, self.factory("dataset", name)(root, **options))
+        dataset = cast(Dataset, built)
+        registered = self.resolve("dataset", name)
+        model = cast(DatasetEntry, registered.entry).model
+        if dataset.model_name != model:
+            raise PluginError(
+                f"dataset {name!r} holds examples for {dataset.model_name!r}; its entry says "
+                f"{model!r}",
+                plugin=registered.plugin,
+            )
+        problem = skipped_problem(dataset.skipped)
+        if problem is not None:
+            raise PluginError(f"dataset {name!r}: {problem}", plugin=registered.plugin)
+        return dataset
 
     def command(self, name: str) -> Command:
         """Create the ``kelly`` subcommand ``name``."""
-        return cast(Command, self.factory("command", name)())
+        return cast(Command, self._built("command", name, self.factory("command", name)()))
 
 
 _DEFAULT: Registry | None = None

@@ -14,6 +14,7 @@ import numpy as np
 from kelly_core.errors import DatasetError, KellyError
 from kelly_core.interfaces import Dataset
 from kelly_core.options import parse_option
+from kelly_core.records import as_example
 from kelly_core.registry import Registry, default_registry
 from kelly_models.datasets.common import empty_dataset_error
 
@@ -34,7 +35,7 @@ def describe(name: str, dataset: Dataset) -> dict[str, object]:
     splits: dict[str, int] = {}
     in_size = out_size = None
     for i in range(len(dataset)):
-        ex = dataset[i]
+        ex = as_example(dataset[i], dataset=name, index=i)
         steps.append(len(ex.inputs))
         splits[ex.split] = splits.get(ex.split, 0) + 1
         in_size, out_size = ex.inputs.shape[1], ex.targets.shape[1]

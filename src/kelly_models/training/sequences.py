@@ -19,7 +19,7 @@ import torch
 from kelly_core.arrays import FloatArray
 from kelly_core.errors import DatasetError
 from kelly_core.interfaces import Dataset
-from kelly_core.records import Example, Split
+from kelly_core.records import Example, Split, as_example
 from kelly_core.specs import ModelSpec
 
 __all__ = [
@@ -137,7 +137,7 @@ def load_examples(dataset: Dataset, spec: ModelSpec, *, max_items: int = 0) -> l
     count = len(dataset) if max_items <= 0 else min(len(dataset), max_items)
     examples: list[Example] = []
     for index in range(count):
-        example = dataset[index]
+        example = as_example(dataset[index], index=index)
         if (
             example.inputs.shape[1] != spec.input_size
             or example.targets.shape[1] != spec.output_size

@@ -48,6 +48,17 @@ class TestLoadExamples:
         with pytest.raises(DatasetError, match="does not fit"):
             load_examples(dataset, SPEC)
 
+    def test_item_that_is_not_an_example(self) -> None:
+        """A plugin's ``(inputs, targets)`` tuple is a one-line DatasetError, not an
+        AttributeError deep in training."""
+        good = tiny_examples(SPEC, 2)
+        items: list[object] = [good[0], (good[1].inputs, good[1].targets)]
+        dataset = TinyDataset(items)  # type: ignore[arg-type]
+        with pytest.raises(DatasetError) as info:
+            load_examples(dataset, SPEC)
+        assert info.value.field == "[1]"
+        assert str(info.value).startswith("[1]: the dataset returned a tuple for item 1")
+
 
 class TestSplit:
     def test_carves_validation_and_test(self) -> None:
