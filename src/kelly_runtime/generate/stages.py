@@ -32,20 +32,24 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
-from typing import Final
 
-import attrs
 import numpy as np
 
-from kelly_core.arrays import FloatArray
 from kelly_core.encodings import NEUTRAL_GROOVE
-from kelly_core.encodings.chroma import DEFAULT_CHROMA, beat_chroma, offline_chroma
-from kelly_core.encodings.logmel import StreamingLogMel, WindowAverager, frames_per_window
 from kelly_core.errors import KellyWarning
 from kelly_core.registry import Registry
 from kelly_runtime.generate.audio import AudioClip
-from kelly_runtime.generate.beats import BEATS_PER_BAR, detect_beats
-from kelly_runtime.generate.keys import Key, KeyAnalysis, KeySegment, find_keys, key_at
+from kelly_runtime.generate.beats import BEATS_PER_BAR
+from kelly_runtime.generate.keys import Key, key_at
+from kelly_runtime.generate.listen import (
+    WINDOW_S,
+    Analysis,
+    analyse,
+    audio_chroma,
+    listen,
+    song_key,
+    song_keys,
+)
 from kelly_runtime.generate.render import StageOutputs
 from kelly_runtime.pipeline import Pipeline
 
@@ -61,10 +65,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-WINDOW_S: Final = 0.5
-"""Length of an emotion analysis window in seconds (DEAM's 2 Hz)."""
-_CHUNK: Final = 22050
 
 
 def load_pipeline(
@@ -95,55 +95,6 @@ def load_pipeline(
     return pipeline
 
 
-@attrs.frozen(kw_only=True, eq=False)
-class Analysis:
-    """What one pass over the audio gives: log-mel frames and their 0.5 s window means."""
-
-    frames: FloatArray
-    """Log-mel frames ``(F, 128)`` (hop 512 at 22050 Hz)."""
-    windows: FloatArray
-    """Window means ``(W, 128)``."""
-    sr: int
-    hop: int
-    n_fft: int
-
-
-def analyse(clip: AudioClip) -> Analysis:
-    """Stream ``clip`` through the log-mel front end one second at a time."""
-    extractor = StreamingLogMel()
-    averager = WindowAverager(frames_per_window(extractor.config, WINDOW_S))
-    frames: list[FloatArray] = []
-    windows: list[FloatArray] = []
-    for start in range(0, clip.samples.shape[0], _CHUNK):
-        chunk = extractor.push(clip.samples[start : start + _CHUNK])
-        frames.append(chunk)
-        windows.extend(averager.push(chunk))
-    empty = np.zeros((0, 128), dtype=np.float32)
-    return Analysis(
-        frames=np.concatenate(frames).astype(np.float32, copy=False) if frames else empty,
-        windows=np.stack(windows).astype(np.float32) if windows else empty,
-        sr=extractor.config.sr,
-        hop=extractor.config.hop,
-        n_fft=extractor.config.n_fft,
-    )
-
-
-def audio_chroma(clip: AudioClip) -> FloatArray:
-    """Chroma and bass frames of ``clip``, ``(F, 24)``, index 0 = C (``offline_chroma``)."""
-    return offline_chroma(clip.samples, clip.sample_rate)
-
-
-def song_key(clip: AudioClip) -> Key:
-    """The key ``kelly generate`` reports for ``clip`` (:func:`song_keys`' ``key``)."""
-    return song_keys(clip).key
-
-
-def song_keys(clip: AudioClip, chroma: FloatArray | None = None) -> KeyAnalysis:
-    """The key of ``clip``, and its keys section by section where it modulates."""
-    frames = audio_chroma(clip) if chroma is None else chroma
-    return find_keys(frames, DEFAULT_CHROMA.hop / DEFAULT_CHROMA.sr, clip.duration)
-
-
 def run_stages(
     clip: AudioClip,
     *,
@@ -164,25 +115,8 @@ def run_stages(
     :returns: Per-window emotion codes, the beat grid and per-beat (per-bar for the
         groove) outputs, in the song's key.
     """
-    analysis = analyse(clip)
-    grid = detect_beats(
-        clip.samples,
-        sr=clip.sample_rate,
-        spectrum=analysis.frames,
-        spectrum_hop=analysis.hop,
-        duration=clip.duration,
-        tempo=tempo,
-        bars=bars,
-        meter=meter,
-    )
-    chroma = audio_chroma(clip)
-    found = (
-        song_keys(clip, chroma)
-        if key is None
-        else KeyAnalysis(
-            key=key, confidence=0.0, segments=(KeySegment(start=0.0, end=clip.duration, key=key),)
-        )
-    )
+    heard = listen(clip, tempo=tempo, bars=bars, meter=meter, key=key)
+    analysis, grid, found = heard.analysis, heard.grid, heard.keys
     keys, song = found.segments, found.key
     pipeline = load_pipeline(models_dir, backend, registry=registry, key_tonic=song.tonic)
     windows = analysis.windows
@@ -239,6 +173,6 @@ def run_stages(
         key_given=key is not None,
         key_segments=keys,
         key_confidence=None if key is not None else found.confidence,
-        beat_chroma=beat_chroma(chroma, grid.played, end=grid.end),
+        beat_chroma=heard.beat_chroma,
         fallback_stages=tuple(pipeline.fallback_stages),
     )
