@@ -55,14 +55,16 @@ def int_in(flag: str, low: int, high: int) -> Callable[[str], int]:
 
 
 def float_in(
-    flag: str, low: float, high: float, *, low_open: bool = False
+    flag: str, low: float, high: float, *, low_open: bool = False, high_open: bool = False
 ) -> Callable[[str], float]:
     """Return an argparse ``type`` that parses a finite number in ``low..high``.
 
     :param low_open: Exclude ``low`` itself (``> 0`` rather than ``>= 0``).
+    :param high_open: Exclude ``high`` itself (``< 0.5`` rather than ``<= 0.5``).
     :raises ArgumentRangeError: (from the returned function) naming ``flag`` and the range.
     """
     above = f"> {low:g}" if low_open else f">= {low:g}"
+    below = f"< {high:g}" if high_open else f"<= {high:g}"
 
     def parse(text: str) -> float:
         try:
@@ -70,9 +72,9 @@ def float_in(
         except ValueError:
             value = math.nan
         fits = math.isfinite(value) and (value > low if low_open else value >= low)
-        if not (fits and value <= high):
+        if not (fits and (value < high if high_open else value <= high)):
             raise ArgumentRangeError(
-                f"expected a number {above} and <= {high:g}, got {text!r}",
+                f"expected a number {above} and {below}, got {text!r}",
                 field=flag,
                 expected=(low, high),
                 got=text,

@@ -9,15 +9,25 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 
 import torch
 
+from kelly_core.argtypes import float_in, int_in
 from kelly_core.catalog import MODEL_NAMES
 from kelly_core.errors import KellyError
 from kelly_core.fileio import check_output_path
 from kelly_core.registry import Registry, default_registry
-from kelly_models.training.config import DEVICES, SCHEDULES, TrainConfig
+from kelly_models.training.config import (
+    DEVICES,
+    OPEN_ENDS,
+    RANGES,
+    SCHEDULES,
+    TrainConfig,
+    describe_range,
+)
 from kelly_models.training.run import RunOptions, pick_device, train_models
 from kelly_models.training.runfolder import RunLock
 from kelly_models.training.summary import (
@@ -55,10 +65,32 @@ def resolve_model_names(registry: Registry, requested: list[str] | None) -> list
 _FLAGS = {
     "epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--lr",
     "seed": "--seed", "val_split": "--val-split", "window": "--window",
-    "schedule": "--schedule", "patience": "--patience",
+    "schedule": "--schedule", "patience": "--patience", "min_epochs": "--min-epochs",
+    "smooth_epochs": "--smooth-epochs", "folds": "--folds",
     "steps_per_epoch": "--steps-per-epoch", "checkpoint_every": "--checkpoint-every",
     "keep_last": "--keep-last",
 }  # fmt: skip
+MAX_ITEMS: Final = 1_000_000_000
+"""Largest ``--max-items`` (0: all)."""
+MAX_THREADS: Final = 1024
+"""Largest ``--threads`` (0: torch's choice)."""
+
+
+def _number(name: str) -> Callable[[str], float]:
+    """The argparse type of the option of :class:`TrainConfig` field ``name``: its range
+    (:data:`~kelly_models.training.config.RANGES`) checked while the arguments are parsed."""
+    flag = _FLAGS[name]
+    low, high = RANGES[name]
+    if isinstance(low, int) and isinstance(high, int):
+        return int_in(flag, low, high)
+    end = OPEN_ENDS.get(name)
+    return float_in(flag, low, high, low_open=end == "low", high_open=end == "high")
+
+
+def _span(name: str) -> str:
+    """``1..10000`` or ``> 0 and <= 10``: field ``name``'s range for a ``--help`` line."""
+    text = describe_range(name)
+    return text.removeprefix("an integer in ").removeprefix("a finite number ")
 
 
 class TrainCommand:
@@ -94,24 +126,25 @@ class TrainCommand:
         parser.add_argument(
             "-e",
             "--epochs",
-            type=int,
+            type=_number("epochs"),
             default=_DEFAULTS.epochs,
-            help=f"maximum epochs per model (default {_DEFAULTS.epochs})",
+            help=f"maximum epochs per model, {_span('epochs')} (default {_DEFAULTS.epochs})",
         )
         parser.add_argument(
             "-b",
             "--batch-size",
-            type=int,
+            type=_number("batch_size"),
             default=_DEFAULTS.batch_size,
-            help=f"sequences per batch (default {_DEFAULTS.batch_size})",
+            help=f"sequences per batch, {_span('batch_size')} (default {_DEFAULTS.batch_size})",
         )
         parser.add_argument(
             "--lr",
             "--learning-rate",
             dest="lr",
-            type=float,
+            type=_number("learning_rate"),
             default=_DEFAULTS.learning_rate,
-            help=f"initial learning rate (default {_DEFAULTS.learning_rate})",
+            help=f"initial learning rate, {_span('learning_rate')} "
+            f"(default {_DEFAULTS.learning_rate})",
         )
         parser.add_argument(
             "--device",
@@ -129,9 +162,9 @@ class TrainCommand:
         parser.add_argument(
             "-s",
             "--seed",
-            type=int,
+            type=_number("seed"),
             default=_DEFAULTS.seed,
-            help="seed for weights, data order and splits (default 0)",
+            help="seed for weights, data order and splits, 0..2**64-1 (default 0)",
         )
         parser.add_argument(
             "-r",
@@ -141,16 +174,17 @@ class TrainCommand:
         )
         parser.add_argument(
             "--val-split",
-            type=float,
+            type=_number("val_split"),
             default=_DEFAULTS.val_split,
             help="share of sequences held out for validation, and again for "
-            f"test, when the dataset has no splits (default {_DEFAULTS.val_split})",
+            f"test, when the dataset has no splits, {_span('val_split')} "
+            f"(default {_DEFAULTS.val_split})",
         )
         parser.add_argument(
             "--window",
-            type=int,
+            type=_number("window"),
             default=_DEFAULTS.window,
-            help=f"truncated-BPTT window in steps (default {_DEFAULTS.window})",
+            help=f"truncated-BPTT window in steps, {_span('window')} (default {_DEFAULTS.window})",
         )
         parser.add_argument(
             "--schedule",
@@ -160,32 +194,32 @@ class TrainCommand:
         )
         parser.add_argument(
             "--patience",
-            type=int,
+            type=_number("patience"),
             default=_DEFAULTS.patience,
-            help="early stopping: epochs without validation improvement "
-            f"(default {_DEFAULTS.patience}; 0 disables)",
+            help="early stopping: epochs without validation improvement, "
+            f"{_span('patience')} (default {_DEFAULTS.patience}; 0 disables)",
         )
         parser.add_argument(
             "--min-epochs",
-            type=int,
+            type=_number("min_epochs"),
             default=_DEFAULTS.min_epochs,
-            help="early stopping: epochs always trained, none before kept as the best "
-            f"(default {_DEFAULTS.min_epochs})",
+            help="early stopping: epochs always trained, none before kept as the best, "
+            f"{_span('min_epochs')} (default {_DEFAULTS.min_epochs})",
         )
         parser.add_argument(
             "--smooth-epochs",
-            type=int,
+            type=_number("smooth_epochs"),
             default=_DEFAULTS.smooth_epochs,
-            help="early stopping: validation losses averaged into the criterion "
-            f"(default {_DEFAULTS.smooth_epochs}; 1: the raw loss)",
+            help="early stopping: validation losses averaged into the criterion, "
+            f"{_span('smooth_epochs')} (default {_DEFAULTS.smooth_epochs}; 1: the raw loss)",
         )
         parser.add_argument(
             "--folds",
-            type=int,
+            type=_number("folds"),
             default=_DEFAULTS.folds,
             metavar="K",
             help="K-fold cross-validation by file: K models, metrics as mean and spread over "
-            "the folds; the exported model is fold 1's (default 1: one split)",
+            f"the folds; the exported model is fold 1's, {_span('folds')} (default 1: one split)",
         )
         parser.add_argument(
             "--augment-keys",
@@ -195,31 +229,35 @@ class TrainCommand:
         )
         parser.add_argument(
             "--max-items",
-            type=int,
+            type=int_in("--max-items", 0, MAX_ITEMS),
             default=0,
             metavar="N",
-            help="read at most N sequences per dataset (quick runs; default all)",
+            help=f"read at most N sequences per dataset, 0..{MAX_ITEMS} "
+            "(quick runs; default 0: all)",
         )
         parser.add_argument(
             "--steps-per-epoch",
-            type=int,
+            type=_number("steps_per_epoch"),
             default=0,
             metavar="N",
-            help="at most N batches per epoch (quick runs; default all)",
+            help=f"at most N batches per epoch, {_span('steps_per_epoch')} "
+            "(quick runs; default 0: all)",
         )
         parser.add_argument(
             "--checkpoint-every",
-            type=int,
+            type=_number("checkpoint_every"),
             default=0,
             metavar="N",
-            help="also checkpoint every N batches inside an epoch (default 0: at epoch ends)",
+            help=f"also checkpoint every N batches inside an epoch, {_span('checkpoint_every')} "
+            "(default 0: at epoch ends)",
         )
         parser.add_argument(
             "--keep-last",
-            type=int,
+            type=_number("keep_last"),
             default=_DEFAULTS.keep_last,
             metavar="N",
-            help=f"checkpoints kept besides best.pt (default {_DEFAULTS.keep_last})",
+            help=f"checkpoints kept besides best.pt, {_span('keep_last')} "
+            f"(default {_DEFAULTS.keep_last})",
         )
         parser.add_argument(
             "--format",
@@ -229,12 +267,12 @@ class TrainCommand:
         )
         parser.add_argument(
             "--threads",
-            type=int,
+            type=int_in("--threads", 0, MAX_THREADS),
             default=1,
             metavar="N",
             help=(
-                "torch CPU threads (default 1: these small batches gain little from more, and "
-                "lose 10-30x when the cores are busy; 0: torch's choice)"
+                f"torch CPU threads, 0..{MAX_THREADS} (default 1: these small batches gain "
+                "little from more, and lose 10-30x when the cores are busy; 0: torch's choice)"
             ),
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bars or lines")
@@ -270,8 +308,6 @@ class TrainCommand:
             for name, flag in _FLAGS.items():  # attrs names the field; the user typed the flag
                 message = message.replace(f"'{name}'", flag)
             raise KellyError(f"invalid option: {message}") from exc
-        if args.max_items < 0:
-            raise KellyError("--max-items must be >= 0", field="--max-items", got=args.max_items)
         if args.threads > 0:
             torch.set_num_threads(args.threads)
         options = RunOptions(

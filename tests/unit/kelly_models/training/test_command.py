@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 import torch
@@ -46,10 +47,19 @@ class TestOptions:
         with pytest.raises(SystemExit):
             _parser().parse_args(["--synthetic"])
 
-    def test_invalid_value_is_kelly_error(self) -> None:
-        """A value TrainConfig refuses becomes a KellyError (exit status 2 from the CLI)."""
-        args = _parser().parse_args(["-o", "out", "--epochs", "0"])
-        with pytest.raises(KellyError, match="invalid option"):
+    def test_out_of_range_refused_while_parsing(self) -> None:
+        """--epochs 0 is refused by the parser itself, naming the flag and the range."""
+        with pytest.raises(KellyError, match=r"^--epochs: expected an integer in 1\.\.10000"):
+            _parser().parse_args(["-o", "out", "--epochs", "0"])
+
+    def test_invalid_value_is_kelly_error(self, tmp_path: Path) -> None:
+        """A value TrainConfig refuses (given past the parser) becomes a KellyError naming
+        the flag (exit status 2 from the CLI)."""
+        args = _parser().parse_args(["-o", str(tmp_path / "out")])
+        args.epochs = 0
+        with pytest.raises(
+            KellyError, match=r"invalid option: --epochs must be an integer in 1\.\.10000, got 0$"
+        ):
             TrainCommand(REGISTRY).run(args)
 
 
