@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,6 @@ from kelly_models.datasets.labeller import mode_score
 from kelly_models.datasets.synthetic import (
     MAJOR,
     MINOR,
-    _room,
-    _segment_notes,
-    _voicing,
     flip_mode,
     sounding_multihot,
     synthetic_dynamics,
@@ -29,6 +27,7 @@ from kelly_models.datasets.synthetic import (
     synthetic_harmony,
     synthetic_melody,
 )
+from kelly_models.datasets.synthetic.emotion import _room, _segment_notes, _voicing
 
 FACTORIES = [
     synthetic_emotion,
@@ -287,3 +286,26 @@ class TestVectorised:
         table = np.array(triples, dtype=np.float64).reshape(len(triples), 3)
         got = sounding_multihot(table[:, 0].astype(int), table[:, 1], table[:, 2], bounds)
         np.testing.assert_array_equal(got, notes_to_multihot(triples, bounds))
+
+
+@pytest.mark.parametrize(
+    ("module", "model"),
+    [
+        ("emotion", "EmotionRecognizer"),
+        ("melody", "MelodyTransformer"),
+        ("harmony", "HarmonyPredictor"),
+        ("dynamics", "DynamicsEngine"),
+        ("groove", "GroovePredictor"),
+    ],
+)
+def test_each_generator_module_makes_its_models_items(module: str, model: str) -> None:
+    """One module per generator: ``<module>_item(rng, steps)`` gives the model's sizes,
+    and the same seed the same arrays."""
+    generate = getattr(importlib.import_module(f"kelly_models.datasets.synthetic.{module}"),
+                       f"{module}_item")  # fmt: skip
+    spec = MODEL_SPECS[model]
+    inputs, targets = generate(np.random.default_rng(5), 6)
+    assert inputs.shape == (6, spec.input_size)
+    assert targets.shape == (6, spec.output_size)
+    again, _ = generate(np.random.default_rng(5), 6)
+    np.testing.assert_array_equal(inputs, again)
