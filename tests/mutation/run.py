@@ -280,7 +280,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         name="bench-calibration-secant-sign",
-        path="src/kelly_runtime/bench.py",
+        path="src/kelly_runtime/bench/timing.py",
         old="        count = max(1, round(count + (target_us - took) / slope))\n",
         new="        count = max(1, round(count - (target_us - took) / slope))\n",
         tests=("tests/unit/kelly_runtime/test_bench.py",),

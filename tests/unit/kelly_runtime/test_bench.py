@@ -234,3 +234,25 @@ def test_machine_probes_are_a_read_and_a_loop() -> None:
     assert isinstance(loop, partial)
     assert loop.func is compute_loop
     assert loop.args[0] >= 1
+
+
+def test_parts_own_their_names_and_the_package_reexports_them() -> None:
+    """``kelly_runtime.bench`` is timing, weights, contenders and report; each name lives
+    in one part and every part's names are importable from the package."""
+    import importlib
+
+    import kelly_runtime.bench as package
+
+    owners: dict[str, str] = {}
+    for part in ("timing", "weights", "contenders", "report"):
+        module = importlib.import_module(f"kelly_runtime.bench.{part}")
+        for name in module.__all__:
+            assert name not in owners, (name, owners.get(name), part)
+            owners[name] = part
+    for name in package.__all__:
+        module = importlib.import_module(f"kelly_runtime.bench.{owners[name]}")
+        assert getattr(package, name) is getattr(module, name)
+    assert owners["measure"] == "timing"
+    assert owners["write_table"] == "report"
+    assert owners["models_from_directory"] == "weights"
+    assert owners["bench_all"] == "contenders"
