@@ -32,8 +32,8 @@ import numpy as np
 from kelly_core.errors import KellyError
 from kelly_core.fileio import atomic_path, atomic_write_json
 from kelly_core.records import Example, SkippedFile, Split
-from kelly_models.datasets.base import ExampleRef
-from kelly_models.datasets.common import Unusable
+from kelly_models.datasets.base import ArrayDataset, ExampleRef
+from kelly_models.datasets.common import Unusable, check_option_ranges
 
 __all__ = [
     "CACHE_ENV",
@@ -41,6 +41,7 @@ __all__ = [
     "default_cache_dir",
     "log_skipped",
     "process_files",
+    "read_dataset",
     "skip_reason",
 ]
 
@@ -195,10 +196,12 @@ def process_files(
     splits: Mapping[Path, Split] | None = None,
     report: bool = True,
     refused: Sequence[SkippedFile] = (),
+    limit: int | None = None,
 ) -> tuple[list[Example | ExampleRef], list[SkippedFile]]:
     """Run ``worker`` on every file (cached), returning examples and skipped files.
 
-    :param files: Source files, in the order their examples should appear.
+    :param files: Source files, in the order their examples should appear; only the
+        first ``limit`` are read (``None``: all).
     :param worker: A module-level function (it is pickled to worker processes).
     :param reader: Reader name, for the cache folder.
     :param version: Reader version; bump it when the worker's output changes.
@@ -212,7 +215,11 @@ def process_files(
         total itself, with :func:`log_skipped`).
     :param refused: What the reader skipped before (paths, index rows); they come first
         in the returned list and count in the log line.
+    :raises DatasetError: If ``limit`` or ``workers`` is outside its range
+        (:data:`~kelly_models.datasets.common.OPTION_RANGES`), before any file is read.
     """
+    check_option_ranges(reader, {"limit": limit, "workers": workers})
+    files = list(files)[:limit]
     folder = (cache_dir or default_cache_dir()) / f"{reader}-{_digest([version, dict(options)])}"
     results: dict[int, list[Example | ExampleRef]] = {}
     skipped: dict[int, SkippedFile] = {}
@@ -288,3 +295,51 @@ def log_skipped(reader: str, skipped: int, total: int) -> None:
             skipped,
             total,
         )
+
+
+def read_dataset(
+    files: Sequence[Path],
+    worker: Worker,
+    *,
+    model: str,
+    name: str,
+    reader: str,
+    version: int,
+    key_relative: bool | None,
+    options: Mapping[str, object] | None = None,
+    limit: int | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    workers: int | None = None,
+    refused: Sequence[SkippedFile] = (),
+    splits: Mapping[Path, Split] | None = None,
+) -> ArrayDataset:
+    """:func:`process_files`, then the :class:`ArrayDataset` of ``model`` named ``name``:
+    the body every file reader shares.
+
+    :param key_relative: ``None`` for a reader without the option; else it joins
+        ``options`` (and so the cache key) and sets the dataset's tonal reference
+        (``"tonic"`` or ``"absolute"``).
+    :raises DatasetError: If ``limit`` or ``workers`` is outside its range, naming ``name``.
+    """
+    check_option_ranges(name, {"limit": limit, "workers": workers})
+    settings = dict(options or {})
+    if key_relative is not None:
+        settings["key_relative"] = bool(key_relative)
+    items, skipped = process_files(
+        files,
+        worker,
+        reader=reader,
+        version=version,
+        options=settings,
+        cache_dir=cache_dir,
+        use_cache=use_cache,
+        workers=workers,
+        splits=splits,
+        refused=refused,
+        limit=limit,
+    )
+    if key_relative is None:
+        return ArrayDataset(model, items, skipped, name=name)
+    reference = "tonic" if key_relative else "absolute"
+    return ArrayDataset(model, items, skipped, name=name, tonal_reference=reference)

@@ -48,7 +48,7 @@ from kelly_core.encodings.tonal import estimate_key, transpose_chord
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, Split
 from kelly_models.datasets.base import SPLITS, ArrayDataset, hash_split
-from kelly_models.datasets.cache import process_files
+from kelly_models.datasets.cache import read_dataset
 from kelly_models.datasets.common import JSON_MAX_BYTES, Unusable, read_data_file, require_root
 from kelly_models.datasets.paths import inside_root
 
@@ -217,22 +217,17 @@ def open_chords(
     """
     folder = require_root(root, "chords")
     files, refused = inside_root(folder, sorted(folder.rglob("*.json")), what="JSON file")
-    files = files[:limit]
-    items, skipped = process_files(
+    return read_dataset(
         files,
         read_chords_file,
+        model="HarmonyPredictor",
+        name="chords",
         reader="chords",
         version=READER_VERSION,
-        options={"key_relative": bool(key_relative)},
+        key_relative=key_relative,
+        limit=limit,
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
         refused=refused,
-    )
-    return ArrayDataset(
-        "HarmonyPredictor",
-        items,
-        skipped,
-        name="chords",
-        tonal_reference="tonic" if key_relative else "absolute",
     )

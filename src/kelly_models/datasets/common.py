@@ -12,6 +12,12 @@ line (an index file: a :class:`DatasetError`; a data file: skipped with the reas
 
 Special files (FIFOs, devices, sockets) and folders are refused before they are opened
 (:func:`kelly_core.fileio.read_regular_bytes`).
+
+**Option ranges.** The readers' numeric options have the ranges of
+:data:`OPTION_RANGES` (``limit`` 1..10**9 files, ``workers`` 1..256 processes, ...):
+``kelly data inspect -O`` checks them while it reads the options, and every reader
+again before it reads a file (:func:`check_option_ranges`), so ``limit=-1`` never
+silently drops the last file nor ``workers=100000`` starts a process per file.
 """
 
 from __future__ import annotations
@@ -30,12 +36,17 @@ __all__ = [
     "INDEX_MAX_CELLS",
     "INDEX_MAX_LINE",
     "JSON_MAX_BYTES",
+    "MAX_LIMIT",
+    "MAX_WORKERS",
     "MIDI_MAX_BYTES",
+    "OPTION_RANGES",
     "RNTXT_MAX_BYTES",
     "Unusable",
+    "check_option_ranges",
     "empty_dataset_error",
     "opt_int",
     "opt_str",
+    "option_range_problem",
     "read_data_file",
     "require_root",
 ]
@@ -51,6 +62,47 @@ JSON_MAX_BYTES: Final = 16 * 2**20
 RNTXT_MAX_BYTES: Final = 4 * 2**20
 AUDIO_MAX_BYTES: Final = 256 * 2**20
 AUDIO_MAX_SECONDS: Final = 20 * 60
+
+
+MAX_LIMIT: Final = 1_000_000_000
+MAX_WORKERS: Final = 256
+OPTION_RANGES: Final[Mapping[str, tuple[int, int]]] = {
+    "limit": (1, MAX_LIMIT),
+    "workers": (1, MAX_WORKERS),
+    "min_notes": (0, 100_000),
+    "seed": (0, 2**64 - 1),
+    "items": (1, 100_000),
+    "steps": (1, 10_000),
+}
+"""Inclusive range of each integer reader option; ``None`` (where a reader takes it)
+means the default: every file, or one process per CPU."""
+
+
+def option_range_problem(key: str, value: object) -> str | None:
+    """``"expected an integer in 1..256, got 0"`` if ``value`` is outside option
+    ``key``'s range (:data:`OPTION_RANGES`), else None (also for an option without one)."""
+    bounds = OPTION_RANGES.get(key)
+    if bounds is None or value is None or isinstance(value, bool) or not isinstance(value, int):
+        return None
+    low, high = bounds
+    return None if low <= value <= high else f"expected an integer in {low}..{high}, got {value}"
+
+
+def check_option_ranges(dataset: str, options: Mapping[str, object]) -> None:
+    """Refuse the first option of ``options`` outside its range, naming it.
+
+    :raises DatasetError: ``dataset 'lakh': option 'limit': expected an integer in
+        1..1000000000, got -1`` (field ``--option limit``).
+    """
+    for key, value in options.items():
+        problem = option_range_problem(key, value)
+        if problem is not None:
+            raise DatasetError(
+                f"dataset {dataset!r}: option {key!r}: {problem}",
+                field=f"--option {key}",
+                expected=OPTION_RANGES[key],
+                got=value,
+            )
 
 
 class Unusable(ValueError):  # noqa: N818  # a reason, not a failure of Kelly

@@ -223,7 +223,6 @@ def open_deam(
     static, arousal, valence, refused = _annotations(folder)
     audio, outside = _audio_files(folder)
     refused += outside
-    audio = audio[:limit]
     items, skipped = process_files(
         audio,
         read_deam_audio,
@@ -234,6 +233,7 @@ def open_deam(
         use_cache=use_cache,
         workers=workers,
         report=False,
+        limit=limit,
     )
     skipped = refused + skipped
     examples: list[Example] = []

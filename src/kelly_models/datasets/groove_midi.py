@@ -27,12 +27,12 @@ import numpy as np
 
 from kelly_core.encodings.emotion import encode_emotions
 from kelly_core.encodings.groove import groove_from_hits
-from kelly_core.records import Example, SkippedFile, Split
-from kelly_models.datasets.base import ArrayDataset, as_split, read_csv_rows
-from kelly_models.datasets.cache import process_files
+from kelly_core.records import Example
+from kelly_models.datasets.base import ArrayDataset, read_csv_rows
+from kelly_models.datasets.cache import read_dataset
 from kelly_models.datasets.common import require_root
 from kelly_models.datasets.labeller import beat_emotions
-from kelly_models.datasets.listing import Listed, list_file, unique_listings
+from kelly_models.datasets.listing import list_rows
 from kelly_models.datasets.midi import load_score
 from kelly_models.datasets.paths import require_inside
 
@@ -84,31 +84,24 @@ def open_groove(
     rows = read_csv_rows(
         index, COLUMNS, nonempty=("beat_type", "time_signature", "midi_filename", "split")
     )
-    listed: list[Listed] = []
-    refused: list[SkippedFile] = []
-    for line, row in rows:
-        if row["beat_type"] != "beat" or row["time_signature"] != "4-4":
-            continue
-        split = as_split(row["split"], path=index, line_hint=f"line {line}: ")
-        entry = list_file(folder, index, line, row["midi_filename"], split, what="MIDI file")
-        if isinstance(entry, SkippedFile):
-            refused.append(entry)
-        else:
-            listed.append(entry)
-    unique, repeats = unique_listings(index, listed)
-    kept = unique[:limit]
-    files = [e.path for e in kept]
-    split_of: dict[Path, Split] = {e.path: e.split for e in kept}
-    items, skipped = process_files(
-        files,
+    beats = [
+        (line, row)
+        for line, row in rows
+        if row["beat_type"] == "beat" and row["time_signature"] == "4-4"
+    ]
+    kept, refused = list_rows(folder, index, beats, column="midi_filename", what="MIDI file")
+    return read_dataset(
+        [e.path for e in kept],
         read_groove_file,
+        model="GroovePredictor",
+        name="groove",
         reader="groove",
         version=READER_VERSION,
-        options={},
+        key_relative=None,
+        limit=limit,
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
-        refused=refused + repeats,
-        splits=split_of,
+        refused=refused,
+        splits={e.path: e.split for e in kept},
     )
-    return ArrayDataset("GroovePredictor", items, skipped, name="groove")

@@ -16,7 +16,7 @@ from kelly_core.interfaces import Dataset
 from kelly_core.options import parse_option
 from kelly_core.records import as_example
 from kelly_core.registry import Registry, default_registry
-from kelly_models.datasets.common import empty_dataset_error
+from kelly_models.datasets.common import empty_dataset_error, option_range_problem
 
 __all__ = ["DataCommand", "describe"]
 
@@ -82,8 +82,9 @@ def open_with_options(
     """Open dataset ``name`` with ``-O KEY=VALUE`` options read as its entry declares them.
 
     :raises DatasetError: On an option the reader does not declare (its options are
-        listed), a value not of the declared type, or a value the reader refuses, naming
-        the option.
+        listed), a value not of the declared type or outside its range
+        (:data:`~kelly_models.datasets.common.OPTION_RANGES`), or a value the reader
+        refuses, naming the option.
     """
     declared = registry.options("dataset", name)
     options: dict[str, object] = {}
@@ -100,6 +101,9 @@ def open_with_options(
             options[key] = parse_option(declared[key], text)
         except ValueError as exc:
             raise DatasetError(f"option {key!r}: {exc}", field=f"--option {key}") from None
+        out_of_range = option_range_problem(key, options[key])
+        if out_of_range is not None:  # before the reader lists or reads anything
+            raise DatasetError(f"option {key!r}: {out_of_range}", field=f"--option {key}")
     try:
         return registry.dataset(name, root, **options)
     except (TypeError, ValueError) as exc:

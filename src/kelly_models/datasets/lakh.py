@@ -38,8 +38,8 @@ from kelly_core.encodings.emotion import coarse_emotions
 from kelly_core.encodings.melody import notes_to_multihot
 from kelly_core.records import Example
 from kelly_models.datasets.base import ArrayDataset, hash_split
-from kelly_models.datasets.cache import process_files
-from kelly_models.datasets.common import opt_int, require_root
+from kelly_models.datasets.cache import read_dataset
+from kelly_models.datasets.common import check_option_ranges, opt_int, require_root
 from kelly_models.datasets.labeller import beat_emotions
 from kelly_models.datasets.midi import MidiTrack, load_score, piece_key, transpose_notes
 from kelly_models.datasets.paths import inside_root
@@ -137,24 +137,21 @@ def open_lakh(
         absolute pitches.
     :param limit: Read only the first ``limit`` files (sorted), for quick runs.
     """
+    check_option_ranges("lakh", {"min_notes": min_notes, "limit": limit, "workers": workers})
     folder = require_root(root, "lakh")
     files, refused = inside_root(folder, find_midi_files(folder), what="MIDI file")
-    files = files[:limit]
-    items, skipped = process_files(
+    return read_dataset(
         files,
         read_lakh_file,
+        model="MelodyTransformer",
+        name="lakh",
         reader="lakh",
         version=READER_VERSION,
-        options={"min_notes": min_notes, "key_relative": bool(key_relative)},
+        key_relative=key_relative,
+        options={"min_notes": min_notes},
+        limit=limit,
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
         refused=refused,
-    )
-    return ArrayDataset(
-        "MelodyTransformer",
-        items,
-        skipped,
-        name="lakh",
-        tonal_reference="tonic" if key_relative else "absolute",
     )

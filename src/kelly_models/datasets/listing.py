@@ -11,15 +11,16 @@ Linux); on a case-insensitive file system they are one file, found by its inode.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
 
 from kelly_core.records import SkippedFile, Split
+from kelly_models.datasets.base import as_split
 from kelly_models.datasets.paths import file_identity, index_path
 
-__all__ = ["Listed", "list_file", "unique_listings"]
+__all__ = ["Listed", "list_file", "list_rows", "unique_listings"]
 
 
 @attrs.frozen(kw_only=True)
@@ -74,3 +75,29 @@ def unique_listings(
         if len(rows) > 1
     ]
     return kept, repeats
+
+
+def list_rows(
+    root: Path,
+    index: Path,
+    rows: Iterable[tuple[int, Mapping[str, str]]],
+    *,
+    column: str,
+    what: str,
+) -> tuple[list[Listed], list[SkippedFile]]:
+    """The files that ``(line, row)`` index rows name in ``column``, one per file, with
+    each row's ``split``; and what was skipped (bad names, then the repeats).
+
+    :raises DatasetError: If a row's ``split`` is not train, validation or test.
+    """
+    listed: list[Listed] = []
+    refused: list[SkippedFile] = []
+    for line, row in rows:
+        split = as_split(row["split"], path=index, line_hint=f"line {line}: ")
+        entry = list_file(root, index, line, row[column], split, what=what)
+        if isinstance(entry, SkippedFile):
+            refused.append(entry)
+        else:
+            listed.append(entry)
+    unique, repeats = unique_listings(index, listed)
+    return unique, refused + repeats

@@ -31,12 +31,12 @@ from kelly_core.encodings.expression import expressions_for_beats, pedal_interva
 from kelly_core.encodings.melody import notes_to_multihot, pitch_class_profile
 from kelly_core.encodings.tonal import transpose_pitch_classes
 from kelly_core.errors import DatasetError
-from kelly_core.records import Example, SkippedFile, Split
-from kelly_models.datasets.base import ArrayDataset, as_split, read_csv_rows
-from kelly_models.datasets.cache import process_files
+from kelly_core.records import Example, Split
+from kelly_models.datasets.base import ArrayDataset, read_csv_rows
+from kelly_models.datasets.cache import read_dataset
 from kelly_models.datasets.common import require_root
 from kelly_models.datasets.labeller import beat_emotions
-from kelly_models.datasets.listing import Listed, list_file, unique_listings
+from kelly_models.datasets.listing import list_rows
 from kelly_models.datasets.midi import load_score, notes_in, piece_key
 from kelly_models.datasets.paths import require_inside
 
@@ -104,36 +104,22 @@ def open_maestro(
     folder = require_root(root, "maestro")
     index = require_inside(folder, find_index(folder))
     rows = read_csv_rows(index, COLUMNS, nonempty=("split", "midi_filename"))
-    listed: list[Listed] = []
-    refused: list[SkippedFile] = []
-    for line, row in rows:
-        split = as_split(row["split"], path=index, line_hint=f"line {line}: ")
-        entry = list_file(folder, index, line, row["midi_filename"], split, what="MIDI file")
-        if isinstance(entry, SkippedFile):
-            refused.append(entry)
-        else:
-            listed.append(entry)
-    unique, repeats = unique_listings(index, listed)
+    unique, refused = list_rows(folder, index, rows, column="midi_filename", what="MIDI file")
     wanted = set(splits) if splits is not None else None
-    kept = [e for e in unique if wanted is None or e.split in wanted][:limit]
-    files = [e.path for e in kept]
+    kept = [e for e in unique if wanted is None or e.split in wanted]
     split_of: dict[Path, Split] = {e.path: e.split for e in kept}
-    items, skipped = process_files(
-        files,
+    return read_dataset(
+        [e.path for e in kept],
         read_maestro_file,
+        model="DynamicsEngine",
+        name="maestro",
         reader="maestro",
         version=READER_VERSION,
-        options={"key_relative": bool(key_relative)},
-        splits=split_of,
+        key_relative=key_relative,
+        limit=limit,
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
-        refused=refused + repeats,
-    )
-    return ArrayDataset(
-        "DynamicsEngine",
-        items,
-        skipped,
-        name="maestro",
-        tonal_reference="tonic" if key_relative else "absolute",
+        refused=refused,
+        splits=split_of,
     )

@@ -30,7 +30,7 @@ from kelly_core.encodings.emotion import encode_emotions
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile
 from kelly_models.datasets.base import ArrayDataset, hash_split
-from kelly_models.datasets.cache import process_files
+from kelly_models.datasets.cache import read_dataset
 from kelly_models.datasets.common import RNTXT_MAX_BYTES, Unusable, read_data_file
 from kelly_models.datasets.paths import inside_root
 
@@ -120,21 +120,17 @@ def open_rntxt(
             raise DatasetError("dataset 'music21-chords': folder not found", path=root)
         found = sorted(Path(root).rglob("*.rntxt"))
         files, refused = inside_root(Path(root), found, what="RomanText file")
-    items, skipped = process_files(
-        files[:limit],
+    return read_dataset(
+        files,
         read_rntxt_file,
+        model="HarmonyPredictor",
+        name="music21-chords",
         reader="rntxt",
         version=READER_VERSION,
-        options={"key_relative": bool(key_relative)},
+        key_relative=key_relative,
+        limit=limit,
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,
         refused=refused,
-    )
-    return ArrayDataset(
-        "HarmonyPredictor",
-        items,
-        skipped,
-        name="music21-chords",
-        tonal_reference="tonic" if key_relative else "absolute",
     )
