@@ -93,6 +93,204 @@ def _span(name: str) -> str:
     return text.removeprefix("an integer in ").removeprefix("a finite number ")
 
 
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``data`` options: what to train on, what to train, where results go."""
+    group = parser.add_argument_group("data")
+    source = group.add_mutually_exclusive_group()
+    source.add_argument(
+        "-d",
+        "--datasets-dir",
+        type=Path,
+        metavar="DIR",
+        help="folder holding the datasets (deam/, lmd_full/, maestro-v3.0.0/, ...); a model "
+        "whose dataset is missing trains on synthetic data, with a notice",
+    )
+    source.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="train every model on generated data (the default without --datasets-dir)",
+    )
+    group.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="where models, metrics, checkpoints and the summary go",
+    )
+    group.add_argument(
+        "-m",
+        "--models",
+        nargs="+",
+        metavar="NAME",
+        help=f"models to train (default all: {', '.join(MODEL_NAMES)}); case-insensitive",
+    )
+    group.add_argument(
+        "--max-items",
+        type=int_in("--max-items", 0, MAX_ITEMS),
+        default=0,
+        metavar="N",
+        help=f"read at most N sequences per dataset, 0..{MAX_ITEMS} (quick runs; default 0: all)",
+    )
+    group.add_argument(
+        "--format",
+        dest="export_format",
+        default="rtneural",
+        help="exporter to write the models with (default rtneural)",
+    )
+
+
+def _add_fit_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``training`` options: the optimiser and its schedule."""
+    group = parser.add_argument_group("training")
+    group.add_argument(
+        "-e",
+        "--epochs",
+        type=_number("epochs"),
+        default=_DEFAULTS.epochs,
+        help=f"maximum epochs per model, {_span('epochs')} (default {_DEFAULTS.epochs})",
+    )
+    group.add_argument(
+        "-b",
+        "--batch-size",
+        type=_number("batch_size"),
+        default=_DEFAULTS.batch_size,
+        help=f"sequences per batch, {_span('batch_size')} (default {_DEFAULTS.batch_size})",
+    )
+    group.add_argument(
+        "--lr",
+        "--learning-rate",
+        dest="lr",
+        type=_number("learning_rate"),
+        default=_DEFAULTS.learning_rate,
+        help=f"initial learning rate, {_span('learning_rate')} (default {_DEFAULTS.learning_rate})",
+    )
+    group.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default=_DEFAULTS.schedule,
+        help=f"learning-rate schedule (default {_DEFAULTS.schedule})",
+    )
+    group.add_argument(
+        "--window",
+        type=_number("window"),
+        default=_DEFAULTS.window,
+        help=f"truncated-BPTT window in steps, {_span('window')} (default {_DEFAULTS.window})",
+    )
+
+
+def _add_split_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``data split`` options: held-out data, folds and the seed."""
+    group = parser.add_argument_group("data split")
+    group.add_argument(
+        "-s",
+        "--seed",
+        type=_number("seed"),
+        default=_DEFAULTS.seed,
+        help="seed for weights, data order and splits, 0..2**64-1 (default 0)",
+    )
+    group.add_argument(
+        "--val-split",
+        type=_number("val_split"),
+        default=_DEFAULTS.val_split,
+        help="share of sequences held out for validation, and again for "
+        f"test, when the dataset has no splits, {_span('val_split')} "
+        f"(default {_DEFAULTS.val_split})",
+    )
+    group.add_argument(
+        "--folds",
+        type=_number("folds"),
+        default=_DEFAULTS.folds,
+        metavar="K",
+        help="K-fold cross-validation by file: K models, metrics as mean and spread over "
+        f"the folds; the exported model is fold 1's, {_span('folds')} (default 1: one split)",
+    )
+    group.add_argument(
+        "--augment-keys",
+        action="store_true",
+        help="also train on every sequence transposed into the 11 other keys (for "
+        "absolute-pitch data; the exported file says tonal_reference 'absolute')",
+    )
+
+
+def _add_stopping_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``early stopping`` options: when a model stops training."""
+    group = parser.add_argument_group("early stopping")
+    group.add_argument(
+        "--patience",
+        type=_number("patience"),
+        default=_DEFAULTS.patience,
+        help="early stopping: epochs without validation improvement, "
+        f"{_span('patience')} (default {_DEFAULTS.patience}; 0 disables)",
+    )
+    group.add_argument(
+        "--min-epochs",
+        type=_number("min_epochs"),
+        default=_DEFAULTS.min_epochs,
+        help="early stopping: epochs always trained, none before kept as the best, "
+        f"{_span('min_epochs')} (default {_DEFAULTS.min_epochs})",
+    )
+    group.add_argument(
+        "--smooth-epochs",
+        type=_number("smooth_epochs"),
+        default=_DEFAULTS.smooth_epochs,
+        help="early stopping: validation losses averaged into the criterion, "
+        f"{_span('smooth_epochs')} (default {_DEFAULTS.smooth_epochs}; 1: the raw loss)",
+    )
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``run`` options: the machine, checkpoints and resuming, output."""
+    group = parser.add_argument_group("run")
+    group.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="cpu",
+        help="cpu (default), cuda, mps, or auto (cuda, then mps, then cpu)",
+    )
+    group.add_argument(
+        "-r",
+        "--resume",
+        action="store_true",
+        help="continue each model from its last checkpoint under DIR/checkpoints",
+    )
+    group.add_argument(
+        "--steps-per-epoch",
+        type=_number("steps_per_epoch"),
+        default=0,
+        metavar="N",
+        help=f"at most N batches per epoch, {_span('steps_per_epoch')} "
+        "(quick runs; default 0: all)",
+    )
+    group.add_argument(
+        "--checkpoint-every",
+        type=_number("checkpoint_every"),
+        default=0,
+        metavar="N",
+        help=f"also checkpoint every N batches inside an epoch, {_span('checkpoint_every')} "
+        "(default 0: at epoch ends)",
+    )
+    group.add_argument(
+        "--keep-last",
+        type=_number("keep_last"),
+        default=_DEFAULTS.keep_last,
+        metavar="N",
+        help=f"checkpoints kept besides best.pt, {_span('keep_last')} "
+        f"(default {_DEFAULTS.keep_last})",
+    )
+    group.add_argument(
+        "--threads",
+        type=int_in("--threads", 0, MAX_THREADS),
+        default=1,
+        metavar="N",
+        help=(
+            f"torch CPU threads, 0..{MAX_THREADS} (default 1: these small batches gain "
+            "little from more, and lose 10-30x when the cores are busy; 0: torch's choice)"
+        ),
+    )
+    group.add_argument("--no-progress", action="store_true", help="no progress bars or lines")
+
+
 class TrainCommand:
     """``kelly train [--datasets-dir DIR | --synthetic] --output DIR [options]``."""
 
@@ -100,182 +298,16 @@ class TrainCommand:
         self._registry = registry
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
-        """Add the training options (each flag once; short aliases where the original had them)."""
-        source = parser.add_mutually_exclusive_group()
-        source.add_argument(
-            "-d",
-            "--datasets-dir",
-            type=Path,
-            metavar="DIR",
-            help="folder holding the datasets (deam/, lmd_full/, maestro-v3.0.0/, ...); a model "
-            "whose dataset is missing trains on synthetic data, with a notice",
-        )
-        source.add_argument(
-            "--synthetic",
-            action="store_true",
-            help="train every model on generated data (the default without --datasets-dir)",
-        )
-        parser.add_argument(
-            "-o",
-            "--output",
-            type=Path,
-            required=True,
-            metavar="DIR",
-            help="where models, metrics, checkpoints and the summary go",
-        )
-        parser.add_argument(
-            "-e",
-            "--epochs",
-            type=_number("epochs"),
-            default=_DEFAULTS.epochs,
-            help=f"maximum epochs per model, {_span('epochs')} (default {_DEFAULTS.epochs})",
-        )
-        parser.add_argument(
-            "-b",
-            "--batch-size",
-            type=_number("batch_size"),
-            default=_DEFAULTS.batch_size,
-            help=f"sequences per batch, {_span('batch_size')} (default {_DEFAULTS.batch_size})",
-        )
-        parser.add_argument(
-            "--lr",
-            "--learning-rate",
-            dest="lr",
-            type=_number("learning_rate"),
-            default=_DEFAULTS.learning_rate,
-            help=f"initial learning rate, {_span('learning_rate')} "
-            f"(default {_DEFAULTS.learning_rate})",
-        )
-        parser.add_argument(
-            "--device",
-            choices=DEVICES,
-            default="cpu",
-            help="cpu (default), cuda, mps, or auto (cuda, then mps, then cpu)",
-        )
-        parser.add_argument(
-            "-m",
-            "--models",
-            nargs="+",
-            metavar="NAME",
-            help=f"models to train (default all: {', '.join(MODEL_NAMES)}); case-insensitive",
-        )
-        parser.add_argument(
-            "-s",
-            "--seed",
-            type=_number("seed"),
-            default=_DEFAULTS.seed,
-            help="seed for weights, data order and splits, 0..2**64-1 (default 0)",
-        )
-        parser.add_argument(
-            "-r",
-            "--resume",
-            action="store_true",
-            help="continue each model from its last checkpoint under DIR/checkpoints",
-        )
-        parser.add_argument(
-            "--val-split",
-            type=_number("val_split"),
-            default=_DEFAULTS.val_split,
-            help="share of sequences held out for validation, and again for "
-            f"test, when the dataset has no splits, {_span('val_split')} "
-            f"(default {_DEFAULTS.val_split})",
-        )
-        parser.add_argument(
-            "--window",
-            type=_number("window"),
-            default=_DEFAULTS.window,
-            help=f"truncated-BPTT window in steps, {_span('window')} (default {_DEFAULTS.window})",
-        )
-        parser.add_argument(
-            "--schedule",
-            choices=SCHEDULES,
-            default=_DEFAULTS.schedule,
-            help=f"learning-rate schedule (default {_DEFAULTS.schedule})",
-        )
-        parser.add_argument(
-            "--patience",
-            type=_number("patience"),
-            default=_DEFAULTS.patience,
-            help="early stopping: epochs without validation improvement, "
-            f"{_span('patience')} (default {_DEFAULTS.patience}; 0 disables)",
-        )
-        parser.add_argument(
-            "--min-epochs",
-            type=_number("min_epochs"),
-            default=_DEFAULTS.min_epochs,
-            help="early stopping: epochs always trained, none before kept as the best, "
-            f"{_span('min_epochs')} (default {_DEFAULTS.min_epochs})",
-        )
-        parser.add_argument(
-            "--smooth-epochs",
-            type=_number("smooth_epochs"),
-            default=_DEFAULTS.smooth_epochs,
-            help="early stopping: validation losses averaged into the criterion, "
-            f"{_span('smooth_epochs')} (default {_DEFAULTS.smooth_epochs}; 1: the raw loss)",
-        )
-        parser.add_argument(
-            "--folds",
-            type=_number("folds"),
-            default=_DEFAULTS.folds,
-            metavar="K",
-            help="K-fold cross-validation by file: K models, metrics as mean and spread over "
-            f"the folds; the exported model is fold 1's, {_span('folds')} (default 1: one split)",
-        )
-        parser.add_argument(
-            "--augment-keys",
-            action="store_true",
-            help="also train on every sequence transposed into the 11 other keys (for "
-            "absolute-pitch data; the exported file says tonal_reference 'absolute')",
-        )
-        parser.add_argument(
-            "--max-items",
-            type=int_in("--max-items", 0, MAX_ITEMS),
-            default=0,
-            metavar="N",
-            help=f"read at most N sequences per dataset, 0..{MAX_ITEMS} "
-            "(quick runs; default 0: all)",
-        )
-        parser.add_argument(
-            "--steps-per-epoch",
-            type=_number("steps_per_epoch"),
-            default=0,
-            metavar="N",
-            help=f"at most N batches per epoch, {_span('steps_per_epoch')} "
-            "(quick runs; default 0: all)",
-        )
-        parser.add_argument(
-            "--checkpoint-every",
-            type=_number("checkpoint_every"),
-            default=0,
-            metavar="N",
-            help=f"also checkpoint every N batches inside an epoch, {_span('checkpoint_every')} "
-            "(default 0: at epoch ends)",
-        )
-        parser.add_argument(
-            "--keep-last",
-            type=_number("keep_last"),
-            default=_DEFAULTS.keep_last,
-            metavar="N",
-            help=f"checkpoints kept besides best.pt, {_span('keep_last')} "
-            f"(default {_DEFAULTS.keep_last})",
-        )
-        parser.add_argument(
-            "--format",
-            dest="export_format",
-            default="rtneural",
-            help="exporter to write the models with (default rtneural)",
-        )
-        parser.add_argument(
-            "--threads",
-            type=int_in("--threads", 0, MAX_THREADS),
-            default=1,
-            metavar="N",
-            help=(
-                f"torch CPU threads, 0..{MAX_THREADS} (default 1: these small batches gain "
-                "little from more, and lose 10-30x when the cores are busy; 0: torch's choice)"
-            ),
-        )
-        parser.add_argument("--no-progress", action="store_true", help="no progress bars or lines")
+        """Add the training options (each flag once; short aliases where the original had
+        them), in five groups of ``--help``: data, training, data split, early stopping, run."""
+        for add in (
+            _add_data_arguments,
+            _add_fit_arguments,
+            _add_split_arguments,
+            _add_stopping_arguments,
+            _add_run_arguments,
+        ):
+            add(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         """Train, export, print the summary table; return 0.
