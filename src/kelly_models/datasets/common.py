@@ -41,6 +41,7 @@ __all__ = [
     "MIDI_MAX_BYTES",
     "OPTION_RANGES",
     "RNTXT_MAX_BYTES",
+    "SYNTHETIC_MAX_STEPS",
     "Unusable",
     "check_option_ranges",
     "empty_dataset_error",
@@ -76,6 +77,9 @@ OPTION_RANGES: Final[Mapping[str, tuple[int, int]]] = {
 }
 """Inclusive range of each integer reader option; ``None`` (where a reader takes it)
 means the default: every file, or one process per CPU."""
+SYNTHETIC_MAX_STEPS: Final = 2_000_000
+"""A synthetic dataset's ``items`` times ``steps``: its items are kept once generated
+(at most 768 bytes a step, so about 1.5 GB at the limit)."""
 
 
 def option_range_problem(key: str, value: object) -> str | None:

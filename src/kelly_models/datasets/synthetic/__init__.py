@@ -55,6 +55,7 @@ import numpy as np
 
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile, Split
+from kelly_models.datasets.common import SYNTHETIC_MAX_STEPS, check_option_ranges
 from kelly_models.datasets.synthetic.common import (
     MAJOR,
     MINOR,
@@ -100,8 +101,14 @@ class SyntheticDataset:
     def __init__(
         self, model_name: str, kind: str, generate: Generator, *, seed: int, items: int, steps: int
     ) -> None:
-        if items < 1 or steps < 1:
-            raise DatasetError(f"items and steps must be >= 1, got {items} and {steps}")
+        check_option_ranges(f"synthetic-{kind}", {"seed": seed, "items": items, "steps": steps})
+        if items * steps > SYNTHETIC_MAX_STEPS:  # every item is kept once generated
+            raise DatasetError(
+                f"synthetic-{kind}: items x steps is {items * steps:,}; at most "
+                f"{SYNTHETIC_MAX_STEPS:,} steps are generated (under 1 KiB each)",
+                field="--option items",
+                got=items,
+            )
         self._model_name = model_name
         self.name = f"synthetic-{kind}"
         self._generate = generate

@@ -14,6 +14,7 @@ import pytest
 
 from kelly_core.cli import main
 from kelly_core.errors import DatasetError
+from kelly_core.registry import default_registry
 from kelly_models.datasets import chords, groove_midi, lakh, maestro
 from kelly_models.datasets.common import OPTION_RANGES, option_range_problem
 from tests.unit.kelly_models.datasets.helpers import write_groove, write_lakh, write_maestro
@@ -98,6 +99,38 @@ class TestReaders:
         (tmp_path / "a.json").write_text('[{"chords": ["C", "G"]}]', encoding="utf-8")
         with pytest.raises(DatasetError, match="option 'limit': expected an integer"):
             chords.open_chords(tmp_path, limit=-1, use_cache=False)
+
+
+class TestSynthetic:
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"items": 10**20}, "option 'items': expected an integer in 1..100000"),
+            ({"items": 0}, "option 'items': expected an integer in 1..100000, got 0"),
+            ({"steps": 10_001}, "option 'steps': expected an integer in 1..10000"),
+            ({"seed": -1}, "option 'seed': expected an integer in 0..18446744073709551615"),
+            (
+                {"items": 100_000, "steps": 10_000},
+                "items x steps is 1,000,000,000; at most 2,000,000 steps are generated",
+            ),
+        ],
+    )
+    def test_api_refuses(self, options: dict[str, int], message: str) -> None:
+        """Through the registry (no command line): a DatasetError, nothing generated."""
+        with pytest.raises(DatasetError) as caught:
+            default_registry().dataset("synthetic-groove", None, **options)
+        assert message in str(caught.value)
+        assert caught.value.field == f"--option {next(iter(options))}"
+
+    def test_product_on_the_command_line(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """items and steps each in range but together too many: one line."""
+        args = ["data", "inspect", "synthetic-groove", "-", "-O", "items=100000", "-O", "steps=21"]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err == (
+            "kelly: error: --option items: synthetic-groove: items x steps is 2,100,000; at "
+            "most 2,000,000 steps are generated (under 1 KiB each)\n"
+        )
 
 
 class TestRangeProblem:
