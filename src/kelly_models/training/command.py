@@ -93,6 +93,28 @@ def _span(name: str) -> str:
     return text.removeprefix("an integer in ").removeprefix("a finite number ")
 
 
+def _config_option(
+    group: argparse._ArgumentGroup,
+    field: str,
+    *flags: str,
+    what: str,
+    paren: str | None = None,
+    default: object = None,
+    **extra: str,
+) -> None:
+    """The option of numeric :class:`TrainConfig` field ``field``: its range checked at
+    parse time (:func:`_number`), its default the field's (unless given), and the help
+    ``WHAT, RANGE (default D)`` (``paren`` replaces what the parentheses say)."""
+    value = getattr(_DEFAULTS, field) if default is None else default
+    group.add_argument(
+        *flags,
+        type=_number(field),
+        default=value,
+        help=f"{what}, {_span(field)} ({paren or f'default {value}'})",
+        **extra,  # type: ignore[arg-type]  # dest and metavar: strings argparse takes
+    )
+
+
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``data`` options: what to train on, what to train, where results go."""
     group = parser.add_argument_group("data")
@@ -143,27 +165,10 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
 def _add_fit_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``training`` options: the optimiser and its schedule."""
     group = parser.add_argument_group("training")
-    group.add_argument(
-        "-e",
-        "--epochs",
-        type=_number("epochs"),
-        default=_DEFAULTS.epochs,
-        help=f"maximum epochs per model, {_span('epochs')} (default {_DEFAULTS.epochs})",
-    )
-    group.add_argument(
-        "-b",
-        "--batch-size",
-        type=_number("batch_size"),
-        default=_DEFAULTS.batch_size,
-        help=f"sequences per batch, {_span('batch_size')} (default {_DEFAULTS.batch_size})",
-    )
-    group.add_argument(
-        "--lr",
-        "--learning-rate",
-        dest="lr",
-        type=_number("learning_rate"),
-        default=_DEFAULTS.learning_rate,
-        help=f"initial learning rate, {_span('learning_rate')} (default {_DEFAULTS.learning_rate})",
+    _config_option(group, "epochs", "-e", "--epochs", what="maximum epochs per model")
+    _config_option(group, "batch_size", "-b", "--batch-size", what="sequences per batch")
+    _config_option(
+        group, "learning_rate", "--lr", "--learning-rate", what="initial learning rate", dest="lr"
     )
     group.add_argument(
         "--schedule",
@@ -171,12 +176,7 @@ def _add_fit_arguments(parser: argparse.ArgumentParser) -> None:
         default=_DEFAULTS.schedule,
         help=f"learning-rate schedule (default {_DEFAULTS.schedule})",
     )
-    group.add_argument(
-        "--window",
-        type=_number("window"),
-        default=_DEFAULTS.window,
-        help=f"truncated-BPTT window in steps, {_span('window')} (default {_DEFAULTS.window})",
-    )
+    _config_option(group, "window", "--window", what="truncated-BPTT window in steps")
 
 
 def _add_split_arguments(parser: argparse.ArgumentParser) -> None:
@@ -189,21 +189,21 @@ def _add_split_arguments(parser: argparse.ArgumentParser) -> None:
         default=_DEFAULTS.seed,
         help="seed for weights, data order and splits, 0..2**64-1 (default 0)",
     )
-    group.add_argument(
+    _config_option(
+        group,
+        "val_split",
         "--val-split",
-        type=_number("val_split"),
-        default=_DEFAULTS.val_split,
-        help="share of sequences held out for validation, and again for "
-        f"test, when the dataset has no splits, {_span('val_split')} "
-        f"(default {_DEFAULTS.val_split})",
+        what="share of sequences held out for validation, and again for test, when the "
+        "dataset has no splits",
     )
-    group.add_argument(
+    _config_option(
+        group,
+        "folds",
         "--folds",
-        type=_number("folds"),
-        default=_DEFAULTS.folds,
+        what="K-fold cross-validation by file: K models, metrics as mean and spread over "
+        "the folds; the exported model is fold 1's",
+        paren="default 1: one split",
         metavar="K",
-        help="K-fold cross-validation by file: K models, metrics as mean and spread over "
-        f"the folds; the exported model is fold 1's, {_span('folds')} (default 1: one split)",
     )
     group.add_argument(
         "--augment-keys",
@@ -216,26 +216,25 @@ def _add_split_arguments(parser: argparse.ArgumentParser) -> None:
 def _add_stopping_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``early stopping`` options: when a model stops training."""
     group = parser.add_argument_group("early stopping")
-    group.add_argument(
+    _config_option(
+        group,
+        "patience",
         "--patience",
-        type=_number("patience"),
-        default=_DEFAULTS.patience,
-        help="early stopping: epochs without validation improvement, "
-        f"{_span('patience')} (default {_DEFAULTS.patience}; 0 disables)",
+        what="early stopping: epochs without validation improvement",
+        paren=f"default {_DEFAULTS.patience}; 0 disables",
     )
-    group.add_argument(
+    _config_option(
+        group,
+        "min_epochs",
         "--min-epochs",
-        type=_number("min_epochs"),
-        default=_DEFAULTS.min_epochs,
-        help="early stopping: epochs always trained, none before kept as the best, "
-        f"{_span('min_epochs')} (default {_DEFAULTS.min_epochs})",
+        what="early stopping: epochs always trained, none before kept as the best",
     )
-    group.add_argument(
+    _config_option(
+        group,
+        "smooth_epochs",
         "--smooth-epochs",
-        type=_number("smooth_epochs"),
-        default=_DEFAULTS.smooth_epochs,
-        help="early stopping: validation losses averaged into the criterion, "
-        f"{_span('smooth_epochs')} (default {_DEFAULTS.smooth_epochs}; 1: the raw loss)",
+        what="early stopping: validation losses averaged into the criterion",
+        paren=f"default {_DEFAULTS.smooth_epochs}; 1: the raw loss",
     )
 
 
@@ -254,29 +253,26 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="continue each model from its last checkpoint under DIR/checkpoints",
     )
-    group.add_argument(
+    _config_option(
+        group,
+        "steps_per_epoch",
         "--steps-per-epoch",
-        type=_number("steps_per_epoch"),
+        what="at most N batches per epoch",
+        paren="quick runs; default 0: all",
         default=0,
         metavar="N",
-        help=f"at most N batches per epoch, {_span('steps_per_epoch')} "
-        "(quick runs; default 0: all)",
     )
-    group.add_argument(
+    _config_option(
+        group,
+        "checkpoint_every",
         "--checkpoint-every",
-        type=_number("checkpoint_every"),
+        what="also checkpoint every N batches inside an epoch",
+        paren="default 0: at epoch ends",
         default=0,
         metavar="N",
-        help=f"also checkpoint every N batches inside an epoch, {_span('checkpoint_every')} "
-        "(default 0: at epoch ends)",
     )
-    group.add_argument(
-        "--keep-last",
-        type=_number("keep_last"),
-        default=_DEFAULTS.keep_last,
-        metavar="N",
-        help=f"checkpoints kept besides best.pt, {_span('keep_last')} "
-        f"(default {_DEFAULTS.keep_last})",
+    _config_option(
+        group, "keep_last", "--keep-last", what="checkpoints kept besides best.pt", metavar="N"
     )
     group.add_argument(
         "--threads",
