@@ -411,7 +411,9 @@ class TestCommandLine:
     ) -> None:
         argv = ["train", "--synthetic", "-o", str(tmp_path / "o"), "--epochs", "0"]
         assert main(argv) == 2
-        assert "--epochs must be > 0" in _one_error_line(capsys.readouterr().err)
+        assert "--epochs: expected an integer in 1..10000, got '0'" in _one_error_line(
+            capsys.readouterr().err
+        )
         assert main(["infer", str(tmp_path), "--input", "x", "-o", str(tmp_path / "y.npy")]) == 2
         assert "is a folder; expected a model file" in _one_error_line(capsys.readouterr().err)
         assert main(["bench", "--models", str(tmp_path / "nope")]) == 2
