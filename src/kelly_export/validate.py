@@ -11,7 +11,7 @@ from typing import Final
 
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.errors import ExportError, KellyError
-from kelly_core.filekind import describe_mode
+from kelly_core.fileio import file_kind
 from kelly_core.specs import ModelSpec
 from kelly_export import strict_json
 from kelly_export.check import NO_SPEC_REASON, check_document
@@ -82,7 +82,7 @@ def read_text(path: Path, *, max_bytes: int | None = None, what: str = "model fi
     except ValueError as exc:  # an embedded NUL byte in the name
         raise ExportError(f"not a valid file name: {exc}", path=path) from exc
     if not stat.S_ISREG(info.st_mode):  # a FIFO would block, a device never end: not opened
-        raise ExportError(f"is {describe_mode(info.st_mode)}; expected a {what}", path=path)
+        raise ExportError(f"is {file_kind(info.st_mode)}; expected a {what}", path=path)
     if info.st_size > limit:
         raise ExportError(
             f"file is {info.st_size:,} bytes, over the {limit:,}-byte limit for a {what}; "

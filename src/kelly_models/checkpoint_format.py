@@ -35,8 +35,7 @@ from kelly_core import __version__
 from kelly_core.arrays import FloatArray
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.errors import ExportError, OutputError, SpecError
-from kelly_core.fileio import atomic_path
-from kelly_core.filekind import regular_file_problem
+from kelly_core.fileio import atomic_path, regular_file_problem
 from kelly_core.records import LoadedModel
 from kelly_core.specs import ModelSpec
 from kelly_models import weights

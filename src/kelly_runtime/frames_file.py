@@ -16,7 +16,7 @@ import numpy as np
 
 from kelly_core.arrays import FloatArray
 from kelly_core.errors import BackendError
-from kelly_core.filekind import regular_file_problem
+from kelly_core.fileio import regular_file_problem
 
 __all__ = ["read_frames"]
 

@@ -13,8 +13,7 @@ from pathlib import Path
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.encodings.tonal import TonalReference, tonal_reference
 from kelly_core.errors import BackendError, KellyError, SpecError
-from kelly_core.fileio import input_problem
-from kelly_core.filekind import regular_file_problem
+from kelly_core.fileio import input_problem, regular_file_problem
 from kelly_core.interfaces import Backend
 from kelly_core.records import LoadedModel
 from kelly_core.registry import Registry, default_registry
@@ -36,9 +35,8 @@ def read_model(
     """
     registry = registry if registry is not None else default_registry()
     path = Path(path)
+    # a FIFO or a device would block or never end: refused unopened (input_problem)
     problem = input_problem(path, kind="file", what="model file")
-    if problem is None:  # a FIFO or a device would block or never end: refused unopened
-        problem = regular_file_problem(path, what="model file")
     if problem is not None:
         raise SpecError(problem, path=path, expected="an existing file")
     loaded = registry.exporter_for(path).read(path)

@@ -28,7 +28,7 @@ import numpy as np
 from kelly_core._optional import require
 from kelly_core.arrays import FloatArray
 from kelly_core.errors import KellyWarning
-from kelly_core.filekind import regular_file_problem
+from kelly_core.fileio import regular_file_problem
 from kelly_runtime.generate.audio_header import declared_frames
 from kelly_runtime.generate.errors import AudioError
 
