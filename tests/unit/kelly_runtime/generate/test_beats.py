@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -234,3 +235,33 @@ class TestTempoMap:
         expected = [float(grid.times[i]) for i in range(grid.first_downbeat, grid.times.size, 3)]
         got = midi.get_downbeats()[1:]  # type: ignore[attr-defined]
         np.testing.assert_allclose(got[: len(expected)], expected, atol=1e-3)
+
+
+class TestShippedTracker:
+    def test_file_loads_as_the_beat_tracker(self) -> None:
+        """The package ships the tracker: valid RTNeural JSON holding BeatTracker's table."""
+        from kelly_core.listening import BEAT_TRACKER_SPEC
+        from kelly_runtime.generate.activations import TRACKER_FILE
+        from kelly_runtime.loading import read_model
+
+        loaded = read_model(TRACKER_FILE, model="BeatTracker")
+        assert loaded.spec == BEAT_TRACKER_SPEC
+        assert loaded.metadata["lookahead_frames"] == 8
+
+    def test_tracker_finds_click_beats_and_the_rules_stand_in(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """With the shipped tracker the beats of a click track are found; a missing file
+        puts the onset rules in its place with a warning naming it."""
+        from kelly_runtime.generate.activations import TRACKER_FILE, activations
+
+        times = 0.25 + 0.6 * np.arange(30)
+        audio = _clicks(times, set(range(2, 30, 4)), 18.5)
+        grid = _detect(audio, tracker=TRACKER_FILE)
+        assert grid.tempo == pytest.approx(100.0, rel=0.02)
+        assert max(np.min(np.abs(grid.played - t)) for t in times[1:-1]) < TOL
+        missing = tmp_path / "none.json"
+        with caplog.at_level("WARNING"):
+            found = activations(audio, SR, tracker=missing)
+        assert found.source == "rules"
+        assert "none.json" in caplog.text
