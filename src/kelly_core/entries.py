@@ -46,9 +46,11 @@ def _modules(value: str | Iterable[str]) -> tuple[str, ...]:
 
 _requires = attrs.field(default=(), converter=_modules)
 
-OPTION_TYPES: Final[tuple[type, ...]] = (bool, int, float, str, Path, tuple)
+OPTION_TYPES: Final[tuple[type, ...]] = (bool, int, float, str, Path, tuple, object)
 """Types an option value may be declared with; ``tuple`` is a tuple of strings (given on the
-command line as ``a,b``). An ``int`` is accepted where ``float`` is declared."""
+command line as ``a,b``), ``object`` any value a caller in Python passes (torch's
+``registry``), never given on the command line. An ``int`` is accepted where ``float`` is
+declared."""
 
 
 def _options(value: Mapping[object, object] | None) -> Mapping[str, type]:

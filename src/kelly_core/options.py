@@ -20,6 +20,7 @@ _WHAT = {
     str: "a string",
     Path: "a path",
     tuple: "a tuple of strings",
+    object: "a value passed from Python, not from the command line",
 }
 
 
@@ -30,7 +31,7 @@ def _fits(kind: type, value: object) -> bool:
         return isinstance(value, int | float)
     if kind is tuple:
         return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
-    return isinstance(value, kind)
+    return isinstance(value, kind)  # object: anything
 
 
 def option_problem(kind: type, value: object) -> str | None:
@@ -57,6 +58,8 @@ def parse_option(kind: type, text: str) -> object:
         value = Path(text)
     elif kind is tuple:
         value = tuple(part.strip() for part in text.split(",") if part.strip())
+    elif kind is object:
+        raise ValueError(f"expected {_WHAT[object]}, got {text!r}")
     problem = option_problem(kind, value)
     if problem is not None:
         raise ValueError(problem)

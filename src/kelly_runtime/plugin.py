@@ -33,7 +33,7 @@ def kelly_backends() -> list[BackendEntry]:
             requires=("torch",),
             description="reference: the model's torch module (CPU, or CUDA if present)",
             priority=10,
-            options={"device": str, "threads": int, "fast": bool},
+            options={"device": str, "threads": int, "fast": bool, "registry": object},
         ),
         BackendEntry(
             name="numpy",

@@ -19,6 +19,7 @@ from kelly_core.interfaces import (
     dataset_tonal_reference,
     unchecked_step,
 )
+from kelly_core.options import option_problem, parse_option
 from kelly_core.records import Example, SkippedFile
 from kelly_core.specs import ModelSpec
 
@@ -114,3 +115,29 @@ class TestDatasetMembers:
         assert info.value.field == "tonal_reference"
         assert info.value.got == "relative"
         assert "'tonic', 'absolute' or None" in str(info.value)
+
+
+class TestOptionValues:
+    def test_object_options_come_from_python_only(self) -> None:
+        """An ``object`` option takes any value in code and none on the command line."""
+        assert option_problem(object, {"any": "thing"}) is None
+        with pytest.raises(ValueError, match="passed from Python, not from the command line"):
+            parse_option(object, "x")
+
+    @pytest.mark.parametrize(
+        ("kind", "text", "value"),
+        [(bool, "true", True), (bool, "0", False), (int, "7", 7), (float, "2", 2.0),
+         (tuple, "train, test", ("train", "test")), (str, "x", "x")],
+    )  # fmt: skip
+    def test_command_line_values(self, kind: type, text: str, value: object) -> None:
+        assert parse_option(kind, text) == value
+
+    @pytest.mark.parametrize(
+        ("kind", "value", "message"),
+        [(int, True, "expected an integer, got True"), (bool, 1, "expected true or false, got 1"),
+         (float, "1", "expected a number, got '1'"), (tuple, ("a", 2), "a tuple of strings")],
+    )  # fmt: skip
+    def test_wrong_types_are_named(self, kind: type, value: object, message: str) -> None:
+        problem = option_problem(kind, value)
+        assert problem is not None
+        assert message in problem

@@ -130,7 +130,7 @@ class TestOptions:
 
     def test_built_in_options_match_their_factories(self) -> None:
         """Every built-in backend declares exactly the keyword options its factory takes
-        (``registry`` aside: it is not an option a caller sets)."""
+        (torch's ``registry`` as ``object``: passed from Python only)."""
         import inspect
 
         registry = runtime_registry()
@@ -139,8 +139,10 @@ class TestOptions:
             if not registered.usable:
                 continue
             parameters = inspect.signature(registry.factory("backend", entry.name)).parameters
-            taken = {n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY} - {"registry"}
+            taken = {n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY}
             assert set(entry.options) == taken, entry.name
+        torch = cast(BackendEntry, registry.resolve("backend", "torch").entry)
+        assert torch.options["registry"] is object
 
 
 class TestSelect:
