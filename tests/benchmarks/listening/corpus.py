@@ -37,17 +37,23 @@ styles, GM programs or drum kits; :func:`held_out` lists them).
   - recordings: hyperrogue-music (3), ufoai-music (3), singularity-music (2 others).
 
 **Truth.** Rendered pieces: beats and downbeats from pretty_midi on the MIDI rendered
-(:mod:`.render`: 6/8 is two dotted-quarter beats per bar, 9/8 three, 12/8 four, 3/8
-three eighths, 2/2 two halves, 4/2 four halves), beats per bar, tempo (median BPM of
-that beat level), key (``"Eb:minor"``; for mma the key written, for music21 the score's
-own Key object with a mode else music21's analysis of the excerpt; ``key`` null for
-the modal Renaissance pieces and for Weber, whose Key object and analysis disagree).
+(:mod:`kelly_models.listening.render`: 6/8 is two dotted-quarter beats per bar, 9/8
+three, 12/8 four, 3/8 three eighths, 2/2 two halves, 4/2 four halves), beats per bar,
+tempo (median BPM of that beat level), key (``"Eb:minor"``; for mma the key written,
+for music21 the score's own Key object with a mode else music21's analysis of the
+excerpt; ``key`` null for the modal Renaissance pieces and for Weber, whose Key object
+and analysis disagree).
 A score excerpt starts at its first complete bar and keeps one time signature
-(:mod:`.scores`). Tempo: the counted beat at a random BPM in a
+(:mod:`kelly_models.listening.scores`). Tempo: the counted beat at a random BPM in a
 range per meter or style (60–180 for quarter-note beats, 45–110 for dotted beats,
 50–100 for half-note beats); mma pieces change tempo in about a third of the charts.
 Recordings: no truth (``"reference": "madmom"``): the benchmark scores them against
 madmom's downbeat tracker.
+
+The machinery (scores, charts, rendering, the parallel build) is
+:mod:`kelly_models.listening.pieces`, shared with ``kelly train-beats --build``, whose
+train split (:mod:`kelly_models.listening.trainset`) must stay clear of :func:`held_out`
+(``tests/unit/kelly_models/listening/test_trainset.py`` checks it).
 """
 
 from __future__ import annotations
@@ -55,34 +61,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
-import zlib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tests.benchmarks.listening.grooves import Style
+from kelly_models.listening.charts import Style
+from kelly_models.listening.pieces import (
+    Palette,
+    PieceJob,
+    build_folder,
+    build_piece,
+    piece_seed,
+)
+from kelly_models.listening.scores import ScoreSpec
+from tests.benchmarks.listening import recordings
 
 __all__ = ["bench_dir", "build", "held_out", "load_pieces", "main"]
-
-VERSION = 2
-"""Bumped when a change to the build changes the pieces (old ones are rebuilt)."""
-
-
-@dataclass(frozen=True)
-class ScoreSpec:
-    """A music21 corpus score (``number``: the n-th tune of an opus in ``meter``)."""
-
-    name: str
-    path: str
-    composer: str
-    number: int | None = None
-    meter: str | None = None
-    key_scored: bool = True
 
 
 @dataclass(frozen=True)
@@ -185,6 +182,7 @@ PROGRAM_OFFSETS = {"dev": (1, 2, 5, 7), "test": (0, 3, 4, 6)}
 """Place (0–7) of a GM program in its family of eight, per split."""
 DRUM_KITS = {"dev": (1, 9, 16, 25, 33), "test": (0, 8, 17, 24, 32, 40)}
 """FluidR3_GM drum kits (bank 128 presets) per split."""
+PALETTES = {split: Palette(PROGRAM_OFFSETS[split], DRUM_KITS[split]) for split in ("dev", "test")}
 SPLITS = {
     "dev": (DEV_SCORES, DEV_STYLES, DEV_RECORDINGS),
     "test": (TEST_SCORES, TEST_STYLES, TEST_RECORDINGS),
@@ -208,56 +206,31 @@ def bench_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "kelly-bench" / "listening"
 
 
-def _seed(name: str, seed: int) -> int:
-    return zlib.crc32(f"{seed}:{name}".encode())
+def _jobs(split: str, seed: int) -> list[PieceJob]:
+    """The pieces of ``split``: scores, grooves (``mma-<groove>``), recordings."""
+    scores, styles, recordings_ = SPLITS[split]
+    named: list[tuple[str, Any]] = [(spec.name, spec) for spec in scores]
+    named += [(f"mma-{style.slug}", style) for style in styles]
+    named += [(spec.name, spec) for spec in recordings_]
+    # A groove's seed comes from its groove name (as it always has), a piece's from its name.
+    return [
+        PieceJob(
+            name=name,
+            source=source,
+            split=split,
+            seed=piece_seed(source.groove if isinstance(source, Style) else name, seed),
+            palette=PALETTES[split],
+        )
+        for name, source in named
+    ]
 
 
-def _job_list(split: str, seed: int) -> list[tuple[str, str, Any, int]]:
-    scores, styles, recordings = SPLITS[split]
-    jobs: list[tuple[str, str, Any, int]] = []
-    jobs += [("music21", split, spec, _seed(spec.name, seed)) for spec in scores]
-    jobs += [("mma", split, style, _seed(style.groove, seed)) for style in styles]
-    jobs += [("recording", split, spec, _seed(spec.name, seed)) for spec in recordings]
-    return jobs
-
-
-def _job_name(job: tuple[str, str, Any, int]) -> str:
-    kind, _, spec, _ = job
-    return f"mma-{spec.groove.lower().replace('&', 'n')}" if kind == "mma" else str(spec.name)
-
-
-def _run_job(job: tuple[str, str, Any, int], folder: Path) -> tuple[str, str | None]:
-    """Build one piece; returns (name, error or None)."""
-    from tests.benchmarks.listening import pieces
-
-    kind, split, spec, seed = job
-    name = _job_name(job)
-    rng = np.random.default_rng(seed)
-    truth: dict[str, Any] | None
-    try:
-        if kind == "music21":
-            truth = pieces.build_score(spec, split, rng, folder / name)
-        elif kind == "mma":
-            truth = pieces.build_groove(spec, split, rng, folder / name)
-        else:
-            truth = pieces.build_recording(spec, rng, folder / name)
-    except Exception as exc:  # one bad piece must not stop the build
-        return name, f"{type(exc).__name__}: {exc}"
-    if truth is None:
-        return name, "source not installed"
-    truth.update(name=name, split=split, version=VERSION, seed=seed)
-    path = folder / f"{name}.json"
-    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    scratch.write_text(json.dumps(truth, indent=1))
-    scratch.replace(path)
-    return name, None
-
-
-def _is_built(folder: Path, name: str) -> bool:
-    path = folder / f"{name}.json"
-    if not path.is_file():
-        return False
-    return bool(json.loads(path.read_text()).get("version") == VERSION)
+def _build_bench_piece(job: PieceJob, folder: Path) -> dict[str, Any] | None:
+    """A recording's excerpt, or a rendered piece (:func:`build_piece`)."""
+    if isinstance(job.source, RecordingSpec):
+        rng = np.random.default_rng(job.seed)
+        return recordings.build_recording(job.source, rng, folder / job.name)
+    return build_piece(job, folder)
 
 
 def build(
@@ -265,28 +238,19 @@ def build(
 ) -> list[str]:
     """Build the pieces of ``split`` missing below ``folder``; returns the problems."""
     target = (folder or bench_dir()) / split
-    target.mkdir(parents=True, exist_ok=True)
-    jobs = [job for job in _job_list(split, seed) if force or not _is_built(target, _job_name(job))]
-    problems: list[str] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_run_job, job, target) for job in jobs]
-        for future in futures:
-            name, error = future.result()
-            print(f"  {split}/{name}: {error or 'ok'}", file=sys.stderr)
-            if error:
-                problems.append(f"{name}: {error}")
-    return problems
+    jobs = _jobs(split, seed)
+    return build_folder(jobs, target, builder=_build_bench_piece, force=force, workers=workers)
 
 
 def load_pieces(split: str, folder: Path | None = None) -> list[dict[str, Any]]:
     """The truth records of ``split`` (each with ``"audio"``: the WAV's path), in order."""
     target = (folder or bench_dir()) / split
     records = []
-    for job in _job_list(split, 0):
-        path = target / f"{_job_name(job)}.json"
+    for job in _jobs(split, 0):
+        path = target / f"{job.name}.json"
         if path.is_file():
             record: dict[str, Any] = json.loads(path.read_text())
-            record["audio"] = str(target / f"{_job_name(job)}.wav")
+            record["audio"] = str(target / f"{job.name}.wav")
             records.append(record)
     return records
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-__all__ = ["UFOAI_PK3", "find_recording", "write_excerpt"]
+__all__ = ["UFOAI_PK3", "build_recording", "find_recording", "write_excerpt"]
 
 UFOAI_PK3 = Path("/usr/share/games/ufoai/base/0music.pk3")
 _FOLDERS = {
@@ -58,3 +60,21 @@ def write_excerpt(data: bytes, wav: Path, rng: np.random.Generator) -> tuple[flo
     soundfile.write(str(scratch), part, 44100, subtype="PCM_16")
     scratch.replace(wav)
     return offset, part.shape[0] / 44100.0
+
+
+def build_recording(spec: Any, rng: np.random.Generator, stem: Path) -> dict[str, Any] | None:
+    """Write an excerpt of a game-music recording (None when the package is missing)."""
+    data = find_recording(spec.package, spec.file)
+    if data is None:
+        return None
+    offset, duration = write_excerpt(data, stem.with_name(stem.name + ".wav"), rng)
+    return {
+        "source": "recording",
+        "origin": f"{spec.package}: {spec.file} from {offset:.1f} s",
+        "spec": asdict(spec),
+        "duration": round(duration, 3),
+        "reference": "madmom",
+        "key": None,
+        "beats": None,
+        "downbeats": None,
+    }

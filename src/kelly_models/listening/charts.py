@@ -8,18 +8,25 @@ mma beat (``Time`` in the style file), so the MIDI's time signatures are replace
 ones that say what the music is: ``Time 6`` styles (6/8 counted in eighths) become
 6/4 (two beats of three MIDI quarters; 6/8 as two dotted beats), ``68March`` (6/8
 counted in dotted quarters) 2/4, ``Ballad68`` (12/8 in dotted quarters) 4/4, every other
-style ``Time``/4. The key truth is the key written.
+style ``Time``/4. The key truth is the key written. mma's random humanisation (timing
+and velocity) is seeded from the chart's text (``RndSeed``), so a chart always renders
+to the same MIDI.
+
+``mma`` is Debian's package of the same name; :func:`render_chart` says in one line
+what to install when it is missing.
 """
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from kelly_models.listening.render import program, run_tool
 
 __all__ = ["Style", "render_chart"]
 
@@ -67,6 +74,11 @@ class Style:
     """Range of the tempo of the counted beat (BPM)."""
 
     @property
+    def slug(self) -> str:
+        """The groove's name in piece names: lower case, ``&`` as ``n``."""
+        return self.groove.lower().replace("&", "n")
+
+    @property
     def midi_signature(self) -> tuple[int, int]:
         """The time signature written into the MIDI (see the module docstring)."""
         return (6, 4) if self.time == 6 else (self.time, 4)
@@ -106,7 +118,10 @@ def render_chart(
     """Write a random chart in ``style`` about ``seconds`` long to ``midi_out`` (mma's MIDI).
 
     :returns: What was written: key, beat tempo(s), bars, mma file text.
+    :raises MissingDependencyError: If mma is not installed.
+    :raises DatasetError: If mma fails (its last line of output).
     """
+    mma = program("mma", "rendering chord charts")
     tonic = int(rng.integers(12))
     mode = "major" if rng.random() < 0.6 else "minor"
     beat_bpm = float(rng.uniform(*style.bpm))
@@ -133,15 +148,16 @@ def render_chart(
         if change_at is not None and index == change_at + 1:
             lines.append(f"Tempo {second_bpm * style.quarters_per_beat:.2f}")
         lines.append(f"{index} {chord}")
-    text = "\n".join(lines) + "\n"
+    body = "\n".join(lines) + "\n"
+    # mma humanises timing and velocity with Python's random module, unseeded unless told:
+    # seeding it from the chart makes a chart render the same MIDI every time.
+    text = f"RndSeed {zlib.crc32(body.encode())}\n{body}"
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "chart.mma"
         source.write_text(text)
-        done = subprocess.run(
-            ["mma", str(source), "-f", str(midi_out)], capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"mma failed: {(done.stdout + done.stderr).strip()[-300:]}")
+        # run where the chart is: mma writes the input's name into the MIDI
+        command = [mma, source.name, "-f", str(midi_out.absolute())]
+        run_tool(command, path=midi_out, what="mma", cwd=source.parent)
     return {
         "key": f"{SHARP[tonic]}:{mode}",
         "beat_bpm": [round(beat_bpm, 3), round(second_bpm, 3)],

@@ -1,5 +1,9 @@
 """music21 corpus scores cut into excerpts of complete bars, as notes in seconds.
 
+A score is named by a :class:`ScoreSpec`: a corpus path, or the ``number``-th tune in
+one ``meter`` of a collection (an ``.abc`` opus, or a folder of single-tune files given
+with a trailing ``/``), found by :func:`find_score`.
+
 An excerpt starts at the score's first complete bar (a pickup bar is skipped) and runs
 over consecutive complete bars (a bar as long as its time signature's bar) in the
 first bar's time signature (a change of meter ends the run) until the
@@ -21,9 +25,39 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["Excerpt", "Note", "beat_quarters", "load_excerpt"]
+from kelly_core._optional import require
+
+__all__ = [
+    "Excerpt",
+    "Note",
+    "ScoreSpec",
+    "beat_quarters",
+    "complete_bars",
+    "find_score",
+    "load_excerpt",
+]
 
 _EPS = 1e-6
+_FOLDER_TUNES = 200
+"""How many files of a folder of single-tune files :func:`find_score` looks at."""
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    """A music21 corpus score (``number``: the n-th tune of an opus in ``meter``)."""
+
+    name: str
+    path: str
+    composer: str
+    number: int | None = None
+    meter: str | None = None
+    key_scored: bool = True
+    """False where the score's key is not a major or minor one (modal pieces)."""
+
+    @property
+    def origin(self) -> str:
+        """``path``, or ``path#meter:number`` for a tune of a collection."""
+        return self.path if self.number is None else f"{self.path}#{self.meter}:{self.number}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +109,7 @@ def key_name(key: Any) -> str:
     return f"{tonic}:{key.mode}"
 
 
-def _complete_bars(part: Any) -> list[tuple[float, int, int, bool]]:
+def complete_bars(part: Any) -> list[tuple[float, int, int, bool]]:
     """(offset, numerator, denominator, complete) of every bar of ``part``."""
     bars = []
     for measure in part.getElementsByClass("Measure"):
@@ -147,7 +181,7 @@ def load_excerpt(score: Any, *, beat_bpm: float, seconds: float) -> tuple[Excerp
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        bars = _complete_bars(score.parts[0])
+        bars = complete_bars(score.parts[0])
         first = next((bar for bar in bars if bar[3]), None)
         if first is None:
             raise ValueError("no complete bar")
@@ -185,3 +219,33 @@ def load_excerpt(score: Any, *, beat_bpm: float, seconds: float) -> tuple[Excerp
         meters=meters,
     )
     return excerpt, qpm
+
+
+def _meters(score: Any) -> set[str]:
+    return {sig.ratioString for sig in score.recurse().getElementsByClass("TimeSignature")}
+
+
+def find_score(spec: ScoreSpec) -> Any:
+    """The music21 score of ``spec`` (the ``number``-th tune in ``meter`` of an opus).
+
+    :raises MissingDependencyError: If music21 is not installed.
+    :raises ValueError: If the collection has no such tune.
+    """
+    require("music21", extra="music21", purpose="reading music21 scores")
+    from music21 import corpus
+
+    if spec.number is None:
+        return corpus.parse(spec.path)
+    if spec.path.endswith("/"):  # a folder of single-tune files
+        files = sorted(corpus.getComposer(spec.path.rstrip("/")), key=str)[:_FOLDER_TUNES]
+        candidates = (corpus.parse(p) for p in files)
+    else:
+        candidates = iter(corpus.parse(spec.path).scores)
+    found = -1
+    for score in candidates:
+        if not hasattr(score, "parts") or not score.parts or _meters(score) != {spec.meter}:
+            continue
+        found += 1
+        if found == spec.number:
+            return score
+    raise ValueError(f"no tune number {spec.number} in {spec.meter} in {spec.path}")
