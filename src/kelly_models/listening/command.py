@@ -1,9 +1,13 @@
 """``kelly train-beats``: train the beat tracker on rendered music and export it.
 
 The corpus is one or more folders of rendered pieces (``<name>.wav`` + ``<name>.json``
-with ``"beats"`` and ``"downbeats"``). The result is an RTNeural JSON file with the
-tracker's layer table in ``metadata.spec``, checked by the exporter before it is written;
-``kelly generate`` loads it when it is ``kelly_runtime/generate/models/beattracker.json``.
+with ``"beats"`` and ``"downbeats"``): ``--corpus DIR`` (repeatable), and/or ``--build
+DIR``, which first builds the train split (:mod:`kelly_models.listening.trainset`) into
+``DIR`` (pieces already built for ``--build-seed`` are kept; two worker processes;
+fluidsynth, fluid-soundfont-gm and mma from apt, music21 from pip). The result is an
+RTNeural JSON file with the tracker's layer table in ``metadata.spec``, checked by the
+exporter before it is written; ``kelly generate`` loads it when it is
+``kelly_runtime/generate/models/beattracker.json``.
 """
 
 from __future__ import annotations
@@ -16,19 +20,32 @@ from pathlib import Path
 
 import torch
 
+from kelly_core._optional import require
 from kelly_core.argtypes import int_in
-from kelly_core.errors import DatasetError
+from kelly_core.errors import DatasetError, OutputError
 from kelly_core.fileio import check_output_path
 from kelly_core.listening import BEAT_TRACKER_SPEC, LOOKAHEAD_FRAMES
 from kelly_core.registry import Registry, default_registry
 from kelly_models.listening.corpus import load_pieces
+from kelly_models.listening.pieces import build_folder
+from kelly_models.listening.render import check_tools
 from kelly_models.listening.train import BeatTrainConfig, fit
+from kelly_models.listening.trainset import train_jobs
 
 __all__ = ["TrainBeatsCommand"]
 
 logger = logging.getLogger(__name__)
 
 _DEFAULTS = BeatTrainConfig()
+_BUILD_WORKERS = 2
+_EPILOG = (
+    "--build DIR makes the training corpus: the train split of Kelly's listening pieces "
+    "(mma grooves, Bach chorales, folk tunes, Haydn; none of the listening benchmark's "
+    "test material), rendered with exact beats into DIR, then trains on it. It needs "
+    "'apt-get install fluidsynth fluid-soundfont-gm mma' and music21 (pip install -e "
+    "'.[dev]'); the first build takes about 20 minutes on two cores, a second run "
+    "keeps what is built. See docs/listening.md."
+)
 
 
 class TrainBeatsCommand:
@@ -43,12 +60,27 @@ class TrainBeatsCommand:
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Declare the flags."""
+        parser.epilog = _EPILOG
         parser.add_argument(
             "--corpus",
             type=Path,
             action="append",
-            required=True,
+            default=[],
             help="a folder of rendered pieces (<name>.wav + <name>.json); repeatable",
+        )
+        parser.add_argument(
+            "--build",
+            type=Path,
+            metavar="DIR",
+            default=None,
+            help="build the train split into DIR first (pieces already built are kept), "
+            "then train on it (with any --corpus)",
+        )
+        parser.add_argument(
+            "--build-seed",
+            type=int_in("--build-seed", 0, 2**32 - 1),
+            default=0,
+            help="seed of the pieces --build makes, 0..2**32-1 (default 0)",
         )
         parser.add_argument(
             "-o", "--output", type=Path, required=True, help="the RTNeural JSON file to write"
@@ -77,11 +109,15 @@ class TrainBeatsCommand:
         output = Path(args.output)
         check_output_path(output)
         folders = [Path(f) for f in args.corpus]
+        if not folders and args.build is None:
+            raise DatasetError("expected --corpus DIR or --build DIR (or both)")
         for folder in folders:
             if not folder.is_dir():
                 raise DatasetError("not a folder", path=folder, expected="a folder of pieces")
-        torch.set_num_threads(1)
         started = time.perf_counter()
+        if args.build is not None:
+            folders.append(_build(Path(args.build), args.build_seed))
+        torch.set_num_threads(1)
         pieces = list(load_pieces(folders))
         if len(pieces) < 2:
             raise DatasetError(
@@ -105,6 +141,8 @@ class TrainBeatsCommand:
             "seed": args.seed,
             "lookahead_frames": LOOKAHEAD_FRAMES,
         }
+        if args.build is not None:
+            metadata["train_split_seed"] = args.build_seed
         registry = self._registry if self._registry is not None else default_registry()
         exporter = registry.exporter("rtneural")
         path = exporter.export(
@@ -117,3 +155,32 @@ class TrainBeatsCommand:
             file=sys.stderr,
         )
         return 0
+
+
+def _build(folder: Path, seed: int) -> Path:
+    """Build the train split into ``folder``; return it.
+
+    :raises MissingDependencyError: If fluidsynth, the SoundFont, mma, music21 or
+        pretty_midi is missing (one line naming what to install).
+    :raises OutputError: If ``folder`` cannot be made.
+    """
+    check_tools("kelly train-beats --build")
+    require("music21", extra="music21", purpose="kelly train-beats --build")
+    require("pretty_midi", extra="data", purpose="kelly train-beats --build")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "not a folder" if folder.exists() else exc.strerror or type(exc).__name__
+        raise OutputError(f"cannot make the folder for --build: {reason}", path=folder) from exc
+    jobs = train_jobs(seed)
+    started = time.perf_counter()
+    print(f"kelly train-beats: building {len(jobs)} pieces into {folder}", flush=True)
+    problems = build_folder(jobs, folder, workers=_BUILD_WORKERS)
+    for problem in problems:
+        logger.warning("train split: %s", problem)
+    print(
+        f"kelly train-beats: built in {time.perf_counter() - started:.0f} s, "
+        f"{len(problems)} piece(s) failed",
+        flush=True,
+    )
+    return folder
