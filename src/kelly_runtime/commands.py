@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import logging
 import sys
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
 from kelly_core.argtypes import int_in
+from kelly_core.entries import BackendEntry
 from kelly_core.errors import BackendError
 from kelly_core.fileio import atomic_path, check_output_path
 from kelly_core.interfaces import Backend
@@ -23,6 +24,7 @@ from kelly_runtime.bench import (
     baseline_keys,
     bench_all,
     bench_async_submit,
+    bench_options,
     blas_threads,
     fresh_models,
     models_from_directory,
@@ -57,12 +59,23 @@ MAX_BLAS_THREADS = 1024
 """Largest ``--blas-threads``."""
 
 
-def _accepts(factory: object, option: str) -> bool:
-    try:
-        parameters = inspect.signature(factory).parameters.values()  # type: ignore[arg-type]
-    except (TypeError, ValueError):  # a builtin or C callable: cannot tell, let it try
-        return True
-    return any(p.name == option or p.kind is p.VAR_KEYWORD for p in parameters)
+def _check_takes_device(registry: Registry, chosen: str, device: str) -> None:
+    """Refuse ``--device`` for a backend whose entry declares no ``device`` option."""
+    if "device" in registry.options("backend", chosen):
+        return
+    declaring = sorted(
+        {
+            r.entry.name
+            for r in registry.entries("backend")
+            if "device" in cast(BackendEntry, r.entry).options
+        }
+    )
+    raise BackendError(
+        f"backend {chosen!r} declares no 'device' option and takes no --device; "
+        f"--device is for {', '.join(map(repr, declaring)) or 'no registered backend'}",
+        field="--device",
+        got=device,
+    )
 
 
 def backend_with_options(
@@ -74,19 +87,14 @@ def backend_with_options(
 ) -> Backend:
     """Create backend ``name`` with ``--device`` (if given) and load ``loaded`` into it.
 
-    :raises BackendError: If the backend takes no ``device`` option, or cannot use the
-        device (CUDA asked of a CPU-only torch, say), as one line naming the flag.
+    :raises BackendError: If the backend's entry declares no ``device`` option
+        (``BackendEntry.options``), or it cannot use the device (CUDA asked of a CPU-only
+        torch, say), as one line naming the flag.
     """
     chosen = select_backend_name(name, registry=registry)
     options: dict[str, object] = {}
     if device is not None:
-        if not _accepts(registry.factory("backend", chosen), "device"):
-            raise BackendError(
-                f"backend {chosen!r} runs on the CPU only and takes no --device; "
-                "--device is for the torch backend",
-                field="--device",
-                got=device,
-            )
+        _check_takes_device(registry, chosen, device)
         options["device"] = device
     try:
         return load_backend(loaded, chosen, model=None, registry=registry, **options)
@@ -235,7 +243,7 @@ class BenchCommand:
                 block=args.block,
                 baseline=args.baseline,
                 run_frames=args.run_frames,
-                options_of=_bench_options,
+                options_of=lambda name: bench_options(registry, name),
             )
             if not args.no_async:
                 for name in names:
@@ -244,7 +252,7 @@ class BenchCommand:
                         models,
                         registry=registry,
                         steps=args.steps,
-                        options=_bench_options(name),
+                        options=bench_options(registry, name),
                     )
                     asyncs[name] = (latency.median_us, latency.p999_us, dropped)
         if args.json:
@@ -265,10 +273,6 @@ class BenchCommand:
                 f"p99.9 {p999:.1f} µs, {dropped} frames dropped\n"
             )
         return 0
-
-
-def _bench_options(name: str) -> dict[str, object]:
-    return {"threads": 1} if name == "torch" else {}
 
 
 def _documents(

@@ -384,7 +384,7 @@ class TestCommandLine:
         base = ["infer", str(model), "--input", str(frames), "-o", str(tmp_path / "y.npy")]
         assert main([*base, "--backend", "numpy", "--device", "cuda"]) == 2
         line = _one_error_line(capsys.readouterr().err)
-        assert "backend 'numpy' runs on the CPU only and takes no --device" in line
+        assert "backend 'numpy' declares no 'device' option and takes no --device" in line
 
     @pytest.mark.skipif(
         os.environ.get("CUDA_VISIBLE_DEVICES", "x") != "x", reason="only on CPU-only torch"

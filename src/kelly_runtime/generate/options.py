@@ -133,8 +133,10 @@ class GenerateOptions:
     meter: int | None = attrs.field(default=None, validator=_check_meter)
     """Beats per bar (2..7); None = detected from the audio (2, 3 or 4)."""
     backend: str | None = None
-    """Inference backend name (``"numba"``, ``"numpy"``, ``"torch"``); None = the first
-    usable of :data:`kelly_runtime.select.PREFERENCE` (numba where installed, else numpy)."""
+    """Inference backend name (``"numba"``, ``"numpy"``, ``"torch"``); None = the usable
+    backend of highest ``BackendEntry.priority``
+    (:func:`kelly_runtime.select.select_backend_name`: numba where installed, else numpy,
+    unless a plugin's backend ranks higher)."""
     seed: int = attrs.field(default=0, validator=_check_seed)
     """Seed of the melody sampling (0..2**64-1); the same seed and input give the same
     file."""

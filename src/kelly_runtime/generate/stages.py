@@ -21,10 +21,12 @@
   time has been pushed, so a beat uses the emotion of the window in which it starts (the
   last window past the end of the audio; the neutral code when the clip is shorter than
   one window). Valence and arousal are decoded once per window.
-- Models: ``Pipeline.from_directory`` loads ``<models_dir>/<lower-case name>.json`` (else
-  ``.pt``); a missing or invalid file puts that stage on the fallback backend (the
-  pipeline's ``KellyWarning`` is logged here, not raised again) and the stage is listed
-  in ``fallback_stages``. Without a folder every stage runs on fallback.
+- Models: ``Pipeline.from_directory`` loads ``<models_dir>/<lower-case name><suffix>``,
+  the first suffix of the registered formats' that exists (``.json``, ``.pt``, then a
+  plugin format's; :mod:`kelly_runtime.model_files`); a missing or invalid file puts
+  that stage on the fallback backend (the pipeline's ``KellyWarning`` is logged here,
+  not raised again) and the stage is listed in ``fallback_stages``. Without a folder
+  every stage runs on fallback.
 """
 
 from __future__ import annotations
