@@ -38,8 +38,8 @@ __all__ = [
 
 BEAT_OUTPUTS: Final = ("beat", "downbeat")
 """Columns of the tracker's output frame."""
-LOOKAHEAD_FRAMES: Final = 8
-"""Frames (93 ms at 86 frames per second) the tracker's answer lags its input."""
+LOOKAHEAD_FRAMES: Final = 16
+"""Frames (186 ms at 86 frames per second) the tracker's answer lags its input."""
 
 BEAT_TRACKER_SPEC: Final = ModelSpec(
     name="BeatTracker",
@@ -48,7 +48,7 @@ BEAT_TRACKER_SPEC: Final = ModelSpec(
     output_name="beat_activations",
     layers=(
         LayerSpec(kind="dense", size=64, activation="tanh"),
-        LayerSpec(kind="lstm", size=64),
+        LayerSpec(kind="lstm", size=96),
         LayerSpec(kind="dense", size=32, activation="tanh"),
         LayerSpec(kind="dense", size=len(BEAT_OUTPUTS), activation="sigmoid"),
     ),

@@ -182,7 +182,7 @@ def _fit(
                 torch.nn.functional.binary_cross_entropy(out, y, reduction="none") * weights
             ).mean()
             optimiser.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # torch stub
             torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
             optimiser.step()
             losses.append(float(loss.detach()))

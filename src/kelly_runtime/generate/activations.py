@@ -9,8 +9,12 @@
   ``tracker=None`` is asked for: :func:`beat_activation` (spectral flux) and
   :func:`downbeat_strength` (low-band onsets and spectral change per beat).
 
-The downbeat strength of a beat, for :func:`kelly_core.barpointer.choose_meter`, is then
-the tracker's largest downbeat activation within ±2 frames of it, or the rules' cues.
+The downbeat strength of a beat, for :func:`kelly_core.barpointer.choose_meter`, is the
+sum of z-scored cues: the tracker's largest downbeat activation within ±2 frames of it
+(when the tracker runs), the strongest low-band onset at it and the change of the
+spectrum from the previous beat (:func:`downbeat_strength`). On the listening
+benchmark's dev pieces the three together found the meter of 11 of 13 pieces with
+either of two trained trackers, the tracker's activation alone 8 and 10.
 """
 
 from __future__ import annotations
@@ -171,17 +175,20 @@ class Activations:
         spectrum_per_frame: float,
     ) -> npt.NDArray[np.float64]:
         """One downbeat strength per beat (module docstring)."""
-        if self.downbeat is None:
-            return downbeat_strength(
-                self.curves, beat_frames, spectrum, spectrum_per_frame=spectrum_per_frame
-            )
+        cues = downbeat_strength(
+            self.curves, beat_frames, spectrum, spectrum_per_frame=spectrum_per_frame
+        )
+        if self.downbeat is None or beat_frames.shape[0] == 0:
+            return cues
         reach = _DOWNBEAT_REACH
         padded = np.pad(self.downbeat.astype(np.float64), reach)
         last = self.downbeat.shape[0] - 1
-        return np.array(
+        tracker = np.array(
             [padded[f : f + 2 * reach + 1].max() for f in np.clip(beat_frames, 0, last)],
             dtype=np.float64,
         )
+        strength: npt.NDArray[np.float64] = _zscore(tracker) + cues
+        return strength
 
 
 @functools.lru_cache(maxsize=4)

@@ -240,13 +240,13 @@ class TestTempoMap:
 class TestShippedTracker:
     def test_file_loads_as_the_beat_tracker(self) -> None:
         """The package ships the tracker: valid RTNeural JSON holding BeatTracker's table."""
-        from kelly_core.listening import BEAT_TRACKER_SPEC
+        from kelly_core.listening import BEAT_TRACKER_SPEC, LOOKAHEAD_FRAMES
         from kelly_runtime.generate.activations import TRACKER_FILE
         from kelly_runtime.loading import read_model
 
         loaded = read_model(TRACKER_FILE, model="BeatTracker")
         assert loaded.spec == BEAT_TRACKER_SPEC
-        assert loaded.metadata["lookahead_frames"] == 8
+        assert loaded.metadata["lookahead_frames"] == LOOKAHEAD_FRAMES
 
     def test_tracker_finds_click_beats_and_the_rules_stand_in(
         self, tmp_path: Path, caplog: pytest.LogCaptureFixture
