@@ -14,18 +14,22 @@ import attrs
 import numpy as np
 
 from kelly_core.arrays import FloatArray, check_shape
+from kelly_core.catalog import MODEL_SPECS
 
-__all__ = ["BEAT_LAYOUT", "BEAT_VECTOR_SIZE", "BeatOutput"]
+__all__ = ["BEAT_LAYOUT", "BEAT_VECTOR_SIZE", "META_FIELDS", "BeatOutput"]
 
+META_FIELDS: Final = ("beat", "beat_in_bar", "has_groove", "valence", "arousal")
+"""The values of the beat vector's last part, in order."""
 BEAT_LAYOUT: Final[tuple[tuple[str, int], ...]] = (
-    ("emotion", 64),
-    ("notes", 128),
-    ("chords", 64),
-    ("expression", 16),
-    ("groove", 32),
-    ("meta", 5),
+    ("emotion", MODEL_SPECS["EmotionRecognizer"].output_size),
+    ("notes", MODEL_SPECS["MelodyTransformer"].output_size),
+    ("chords", MODEL_SPECS["HarmonyPredictor"].output_size),
+    ("expression", MODEL_SPECS["DynamicsEngine"].output_size),
+    ("groove", MODEL_SPECS["GroovePredictor"].output_size),
+    ("meta", len(META_FIELDS)),
 )
-"""Field name and size of each part of the beat vector, in order."""
+"""Field name and size of each part of the beat vector, in order (the models' output
+sizes from :data:`~kelly_core.catalog.MODEL_SPECS`, then the :data:`META_FIELDS`)."""
 BEAT_VECTOR_SIZE: Final = sum(size for _, size in BEAT_LAYOUT)
 
 _OFFSETS: Final = {

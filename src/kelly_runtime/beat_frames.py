@@ -16,23 +16,30 @@ from typing import Final, final
 import numpy as np
 
 from kelly_core.arrays import FloatArray, check_frame
+from kelly_core.catalog import MODEL_SPECS
+from kelly_core.constants import BEATS_PER_BAR
 from kelly_core.errors import BackendError
-from kelly_runtime.pipeline import BEATS_PER_BAR, Pipeline
+from kelly_runtime.pipeline import Pipeline
 
 __all__ = [
     "AUTO_BEAT",
     "BEAT_INPUT_SIZE",
     "NO_BEAT",
+    "WINDOW_SIZE",
     "beat_frame",
     "beat_processor",
     "check_beat_frame",
 ]
 
-BEAT_INPUT_SIZE: Final = 130
-"""Values in a :func:`beat_frame`: ``[window mean 128 | has window | beat]``."""
+WINDOW_SIZE: Final = MODEL_SPECS["EmotionRecognizer"].input_size
+"""Values of an analysis window's log-mel mean (128)."""
+_FLAG: Final = WINDOW_SIZE
+_BEAT: Final = WINDOW_SIZE + 1
+BEAT_INPUT_SIZE: Final = WINDOW_SIZE + 2
+"""Values in a :func:`beat_frame`: ``[window mean 128 | has window | beat]`` (130)."""
 NO_BEAT: Final = -1.0
 """The ``beat`` value of a frame that only pushes a window."""
-AUTO_BEAT: Final = 4.0
+AUTO_BEAT: Final = float(BEATS_PER_BAR)
 """The ``beat`` value of a beat whose bar position the pipeline counts itself."""
 
 
@@ -47,21 +54,21 @@ def beat_frame(
     """
     frame = np.zeros(BEAT_INPUT_SIZE, dtype=np.float32)
     if window is not None:
-        frame[:128] = check_frame(window, 128, name="window")
-        frame[128] = 1.0
+        frame[:WINDOW_SIZE] = check_frame(window, WINDOW_SIZE, name="window")
+        frame[_FLAG] = 1.0
     if not beat:
-        frame[129] = NO_BEAT
+        frame[_BEAT] = NO_BEAT
     elif beat_in_bar is None:
-        frame[129] = AUTO_BEAT
+        frame[_BEAT] = AUTO_BEAT
     else:
-        if not 0 <= beat_in_bar <= 3:
+        if not 0 <= beat_in_bar < BEATS_PER_BAR:
             raise BackendError(
-                f"beat_in_bar must be in 0..3, got {beat_in_bar}",
+                f"beat_in_bar must be in 0..{BEATS_PER_BAR - 1}, got {beat_in_bar}",
                 field="beat_in_bar",
-                expected=(0, 3),
+                expected=(0, BEATS_PER_BAR - 1),
                 got=beat_in_bar,
             )
-        frame[129] = float(beat_in_bar)
+        frame[_BEAT] = float(beat_in_bar)
     return frame
 
 
@@ -75,30 +82,31 @@ def check_beat_frame(frame: FloatArray) -> None:
     :raises BackendError: Naming the column, what it holds and what it may hold.
     """
     size = frame.shape[0]
-    if size not in (128, BEAT_INPUT_SIZE):
+    if size not in (WINDOW_SIZE, BEAT_INPUT_SIZE):
         raise BackendError(
-            f"expected a window of 128 values or a beat frame of {BEAT_INPUT_SIZE}, got {size}",
+            f"expected a window of {WINDOW_SIZE} values or a beat frame of "
+            f"{BEAT_INPUT_SIZE}, got {size}",
             field="frame",
-            expected=(128, BEAT_INPUT_SIZE),
+            expected=(WINDOW_SIZE, BEAT_INPUT_SIZE),
             got=size,
         )
-    if size == 128:
+    if size == WINDOW_SIZE:
         return
-    flag = float(frame[128])
+    flag = float(frame[_FLAG])
     if flag not in (0.0, 1.0):
         raise BackendError(
             f"the window flag must be 0 or 1, got {flag:g}",
-            field="frame[128]",
+            field=f"frame[{_FLAG}]",
             expected=(0.0, 1.0),
             got=flag,
         )
-    code = float(frame[129])
+    code = float(frame[_BEAT])
     if code not in _BEAT_CODES:
         last = BEATS_PER_BAR - 1
         raise BackendError(
             f"the beat column must be {NO_BEAT:g} (no beat), 0..{last} (the beat's "
             f"place in its bar) or {AUTO_BEAT:g} (counted), got {code:g}",
-            field="frame[129]",
+            field=f"frame[{_BEAT}]",
             expected=_BEAT_CODES,
             got=code,
         )
@@ -122,9 +130,9 @@ class _BeatProcessor:
             pipeline.push_window(frame)
             pipeline.step_beat().write_vector(out)
             return True
-        if frame[128] > 0.5:
-            pipeline.push_window(frame[:128])
-        code = float(frame[129])
+        if frame[_FLAG] > 0.5:
+            pipeline.push_window(frame[:WINDOW_SIZE])
+        code = float(frame[_BEAT])
         if code < 0.0:
             return False
         position = None if code >= AUTO_BEAT else round(code)

@@ -49,6 +49,7 @@ import numpy as np
 
 from kelly_core.arrays import FloatArray, check_frame
 from kelly_core.catalog import MODEL_NAMES, MODEL_SPECS
+from kelly_core.constants import BEATS_PER_BAR, WINDOW_S
 from kelly_core.encodings import (
     NEUTRAL_EMOTION,
     NO_CHORD,
@@ -57,9 +58,13 @@ from kelly_core.encodings import (
     harmony_context,
     melody_pitch_classes,
 )
-from kelly_core.encodings.context import MELODY_HISTORY, melody_context
+from kelly_core.encodings.context import (
+    MELODY_HISTORY,
+    coarse_compact_context,
+    melody_context,
+)
 from kelly_core.encodings.emotion import coarse_emotion
-from kelly_core.encodings.melody import melody_feedback
+from kelly_core.encodings.melody import NUM_PITCHES, melody_feedback
 from kelly_core.encodings.tonal import (
     KEY_RELATIVE_MODELS,
     TONAL_REFERENCES,
@@ -81,9 +86,8 @@ __all__ = ["BEATS_PER_BAR", "STAGES", "WINDOW_SECONDS", "Pipeline"]
 
 STAGES: Final[tuple[str, ...]] = MODEL_NAMES
 """The five stages in pipeline order (the model names)."""
-WINDOW_SECONDS: Final = 0.5
-"""Length of one emotion analysis window (DEAM's dynamic annotations are at 2 Hz)."""
-BEATS_PER_BAR: Final = 4
+WINDOW_SECONDS: Final = WINDOW_S
+"""Length of one emotion analysis window: :data:`kelly_core.constants.WINDOW_S`."""
 
 
 def _fallback(name: str) -> Backend:
@@ -272,14 +276,6 @@ class Pipeline:
         self._tonic = int(tonic) % 12
         self._shift = tonic_shift(self._tonic)
 
-    def _compact(self, beat_in_bar: int, profile: FloatArray) -> FloatArray:
-        """``compact_context`` of the current emotion, from the per-window decoded code."""
-        context = np.zeros(MODEL_SPECS["DynamicsEngine"].input_size, dtype=np.float32)
-        context[:16] = self._coarse
-        context[16 + beat_in_bar] = 1.0
-        context[20:] = profile
-        return context
-
     def _relative(self, name: str) -> bool:
         return self._references[name] == "tonic"
 
@@ -339,7 +335,8 @@ class Pipeline:
         profile = melody_pitch_classes(notes, self._threshold)
         if self._relative("DynamicsEngine"):
             profile = transpose_pitch_classes(profile, -shift)
-        expression = self._steps["DynamicsEngine"](self._compact(beat_in_bar, profile))
+        compact = coarse_compact_context(self._coarse, beat_in_bar, profile)
+        expression = self._steps["DynamicsEngine"](compact)
         groove = self._steps["GroovePredictor"](emotion) if beat_in_bar == 0 else None
         valence, arousal = self._va
         out = BeatOutput(
@@ -372,7 +369,7 @@ class Pipeline:
         self._va = _decode(self._emotion)
         self._coarse = coarse_emotion(*self._va)
         self._previous_chords = chord_one_hot(NO_CHORD)
-        self._melody_history = np.zeros((MELODY_HISTORY, 128), dtype=np.float32)
+        self._melody_history = np.zeros((MELODY_HISTORY, NUM_PITCHES), dtype=np.float32)
         self._beat = 0
 
 

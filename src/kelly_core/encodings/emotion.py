@@ -26,6 +26,8 @@ __all__ = [
     "CENTERS",
     "COARSE_CENTERS",
     "COARSE_SIGMA",
+    "COARSE_SIZE",
+    "EMOTION_SIZE",
     "NEUTRAL_EMOTION",
     "SIGMA",
     "coarse_emotion",
@@ -48,6 +50,10 @@ COARSE_CENTERS: Final = np.linspace(-1.0, 1.0, COARSE_GRID)
 """Bump centres of the coarse code along each axis, shape ``(4,)``."""
 COARSE_SIGMA: Final = 0.6
 """Bump width of the coarse 16-value code."""
+EMOTION_SIZE: Final = GRID * GRID
+"""Values of the emotion code (64): the EmotionRecognizer's output."""
+COARSE_SIZE: Final = COARSE_GRID * COARSE_GRID
+"""Values of the coarse emotion code (16)."""
 
 _GN_STEPS: Final = 12
 

@@ -20,6 +20,7 @@ import attrs
 import numpy as np
 
 from kelly_core.arrays import FloatArray, as_float32, check_shape
+from kelly_core.constants import WINDOW_S
 
 __all__ = [
     "DEFAULT_LOG_MEL",
@@ -170,8 +171,9 @@ class StreamingLogMel:
         self._buffer = np.zeros(0, dtype=np.float64)
 
 
-def frames_per_window(config: LogMelConfig = DEFAULT_LOG_MEL, seconds: float = 0.5) -> float:
-    """Return how many frames start in one analysis window (21.53 for 0.5 s defaults)."""
+def frames_per_window(config: LogMelConfig = DEFAULT_LOG_MEL, seconds: float = WINDOW_S) -> float:
+    """Return how many frames start in one analysis window (21.53 for the defaults:
+    :data:`~kelly_core.constants.WINDOW_S`, 22050 Hz, hop 512)."""
     return seconds * config.sr / config.hop
 
 

@@ -43,6 +43,7 @@ from typing import Final, Literal
 import numpy as np
 
 from kelly_core._optional import require
+from kelly_core.constants import WINDOW_S
 from kelly_core.encodings.emotion import encode_emotions
 from kelly_core.encodings.logmel import (
     DEFAULT_LOG_MEL,
@@ -79,7 +80,6 @@ STATIC_FILES: Final = (
     "static_annotations_averaged_songs_1_2000.csv",
     "static_annotations_averaged_songs_2000_2058.csv",
 )
-WINDOW_S: Final = 0.5
 
 
 def read_deam_audio(path: Path, options: Mapping[str, object]) -> list[Example]:
@@ -109,7 +109,7 @@ def read_deam_audio(path: Path, options: Mapping[str, object]) -> list[Example]:
     frames = offline_log_mel(np.asarray(audio, dtype=np.float64), int(sr))
     windows = window_means(frames, frames_per_window(DEFAULT_LOG_MEL, WINDOW_S))
     if len(windows) == 0:
-        raise Unusable("audio shorter than one 0.5 s window")
+        raise Unusable(f"audio shorter than one {WINDOW_S:g} s window")
     return [
         Example(inputs=windows, targets=np.zeros((len(windows), 0), np.float32), source=str(path))
     ]

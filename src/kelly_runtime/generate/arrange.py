@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray
+from kelly_core.constants import BEATS_PER_BAR
 from kelly_runtime.generate.keys import Key, PitchRange
 from kelly_runtime.generate.melody import REST, allowed_pitches, choose_pitch
 from kelly_runtime.generate.score import (
@@ -63,7 +64,6 @@ __all__ = [
     "chord_voicing",
 ]
 
-BEATS_PER_BAR: Final = 4
 STEPS_PER_BAR: Final = 16
 Seconds = npt.NDArray[np.float64]
 """Times in seconds (float64: an hour of audio at sample precision)."""

@@ -36,6 +36,7 @@ import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray
 from kelly_core.barpointer import Meter, choose_meter, decode_beats
+from kelly_core.constants import BEATS_PER_BAR  # a grid's meter when nothing says otherwise
 from kelly_core.encodings.onsets import DEFAULT_ONSETS, frame_seconds
 from kelly_runtime.generate.activations import TRACKER_FILE, activations
 
@@ -49,8 +50,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-BEATS_PER_BAR: Final = 4
-"""Beats per bar of a grid when nothing says otherwise (a steady grid, too few beats)."""
 METERS: Final = (2, 3, 4)
 """Beats per bar the detection chooses from."""
 MIN_PEAK: Final = 0.1

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray
+from kelly_core.constants import WINDOW_S
 from kelly_core.encodings.chroma import (
     DEFAULT_CHROMA,
     beat_chroma,
@@ -50,8 +51,6 @@ __all__ = [
     "song_keys",
 ]
 
-WINDOW_S: Final = 0.5
-"""Length of an emotion analysis window in seconds (DEAM's 2 Hz)."""
 _CHUNK: Final = 22050
 
 

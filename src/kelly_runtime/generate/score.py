@@ -10,6 +10,8 @@ from typing import Final
 
 import attrs
 
+from kelly_core.constants import BEATS_PER_BAR
+
 __all__ = [
     "SOFT_PEDAL",
     "SUSTAIN_PEDAL",
@@ -98,7 +100,7 @@ class Score:
     )
     """Length in quarter notes of the first of ``beat_times``' beats when it is a lead-in
     shorter than a beat (whole sixteenths); 0 = the first beat is a whole one."""
-    beats_per_bar: int = attrs.field(default=4, validator=attrs.validators.ge(1))
+    beats_per_bar: int = attrs.field(default=BEATS_PER_BAR, validator=attrs.validators.ge(1))
     """Beats (quarter notes) in a bar."""
     first_bar: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
     """Quarter notes from the start to the first downbeat (a pickup bar); 0 = none."""

@@ -37,14 +37,14 @@ from pathlib import Path
 
 import numpy as np
 
+from kelly_core.catalog import MODEL_SPECS
+from kelly_core.constants import BEATS_PER_BAR, WINDOW_S
 from kelly_core.encodings import NEUTRAL_GROOVE
 from kelly_core.errors import KellyWarning
 from kelly_core.registry import Registry
 from kelly_runtime.generate.audio import AudioClip
-from kelly_runtime.generate.beats import BEATS_PER_BAR
 from kelly_runtime.generate.keys import Key, key_at
 from kelly_runtime.generate.listen import (
-    WINDOW_S,
     Analysis,
     analyse,
     audio_chroma,
@@ -123,14 +123,15 @@ def run_stages(
     pipeline = load_pipeline(models_dir, backend, registry=registry, key_tonic=song.tonic)
     windows = analysis.windows
     count = grid.beats
-    window_emotion = np.empty((len(windows), 64), dtype=np.float32)
+    width = {name: spec.output_size for name, spec in MODEL_SPECS.items()}
+    window_emotion = np.empty((len(windows), width["EmotionRecognizer"]), dtype=np.float32)
     window_va = np.empty((len(windows), 2), dtype=np.float32)
-    beat_emotion = np.empty((count, 64), dtype=np.float32)
+    beat_emotion = np.empty((count, width["EmotionRecognizer"]), dtype=np.float32)
     beat_va = np.empty((count, 2), dtype=np.float32)
-    notes = np.empty((count, 128), dtype=np.float32)
-    chords = np.empty((count, 64), dtype=np.float32)
-    expression = np.empty((count, 16), dtype=np.float32)
-    groove = np.empty((grid.bars, 32), dtype=np.float32)
+    notes = np.empty((count, width["MelodyTransformer"]), dtype=np.float32)
+    chords = np.empty((count, width["HarmonyPredictor"]), dtype=np.float32)
+    expression = np.empty((count, width["DynamicsEngine"]), dtype=np.float32)
+    groove = np.empty((grid.bars, width["GroovePredictor"]), dtype=np.float32)
     filled = np.zeros(grid.bars, dtype=bool)
     pushed = 0
 
