@@ -33,6 +33,7 @@ from typing import Final, Literal, cast
 
 import pluggy
 
+from kelly_core._optional import missing_message
 from kelly_core.entries import BackendEntry, DatasetEntry, Entry, ExporterEntry, ModelEntry
 from kelly_core.errors import (
     AmbiguousNameError,
@@ -174,10 +175,8 @@ class Registry:
         """
         registered = self.resolve(kind, name)
         if registered.missing:
-            missing = ", ".join(repr(m) for m in registered.missing)
             raise MissingDependencyError(
-                f"{kind} {name!r} ({registered.distribution}) needs {missing}, "
-                "which is not installed",
+                missing_message(f"{kind} {name!r} ({registered.distribution})", registered.missing),
                 expected=registered.missing,
             )
         return _import_factory(registered.entry.factory, plugin=registered.plugin)

@@ -7,7 +7,9 @@ given (:mod:`.outputs`). A file that fails is reported on stderr with its reason
 line) and the others go on; the exit status is 0 when every file succeeded, 1 otherwise.
 For each file stderr says the tempo, beats, bars and key detected (or given).
 
-Before any work: every number is checked while the arguments are parsed
+Before any work: every package the run needs is checked, all missing ones named in one
+line with the extras that bring them (:func:`kelly_core._optional.require_all`); every
+number is checked while the arguments are parsed
 (:mod:`kelly_core.argtypes`; the ranges are in ``--help``), the options as a whole by
 :class:`GenerateOptions`, the output paths (writable, distinct, none of them an input),
 and per file, before decoding, the header's length (:func:`probe_audio`).
@@ -22,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar, final
 
+from kelly_core._optional import require_all
 from kelly_core.argtypes import MAX_SEED, float_in, int_in
 from kelly_core.errors import KellyError
 from kelly_core.fileio import check_output_path
@@ -39,6 +42,7 @@ from kelly_runtime.generate.options import (
     GenerateOptions,
 )
 from kelly_runtime.generate.outputs import check_distinct, unique_stems
+from kelly_runtime.generate.plugin import REQUIRES
 from kelly_runtime.generate.result import GenerationResult
 
 __all__ = ["GenerateCommand"]
@@ -153,6 +157,8 @@ class GenerateCommand:
         :raises KellyError: On bad options (the CLI prints one line); a bad input file is
             reported and skipped when there are several.
         """
+        plotting = ("matplotlib",) if args.plot is not None else ()
+        require_all((*REQUIRES, *plotting), purpose="kelly generate")
         options = GenerateOptions(
             tempo=args.tempo,
             bars=args.bars,
