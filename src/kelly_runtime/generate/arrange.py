@@ -2,7 +2,8 @@
 
 - **Melody** (GM program 0, piano): per beat one or two notes (two when the expression's
   density asks for eighths), pitches from :mod:`.melody` among the key's pitches that are
-  not a semitone from a tone of the beat's chord (so melody and chords never clash),
+  not a semitone from a tone of the beat's chord (so melody and chords never clash) nor,
+  given the song's strongly sounding pitch classes, from one of those (:mod:`.playalong`),
   duration = inter-onset time × articulation, onsets shifted by the expression's timing,
   velocity from the expression (level, spread, per-sixteenth accent). The melody does not
   rest before its first note: it starts on the first beat of the music.
@@ -38,6 +39,7 @@ from kelly_core.arrays import FloatArray
 from kelly_core.constants import BEATS_PER_BAR
 from kelly_runtime.generate.keys import Key, PitchRange
 from kelly_runtime.generate.melody import REST, allowed_pitches, choose_pitch
+from kelly_runtime.generate.playalong import BeatHearing, song_prior, song_safe
 from kelly_runtime.generate.score import (
     SOFT_PEDAL,
     SUSTAIN_PEDAL,
@@ -171,6 +173,7 @@ def _melody_notes(
     pitch_range: PitchRange,
     temperature: float,
     rng: np.random.Generator,
+    song: Sequence[BeatHearing] | None = None,
 ) -> tuple[NoteEvent, ...]:
     keys = _beat_keys(key, len(styles))
     allowed = {k: allowed_pitches(k, pitch_range) for k in set(keys)}
@@ -182,6 +185,10 @@ def _melody_notes(
         beat_s = float(lengths[beat])
         step = beat_s / count
         candidates = _clash_free(allowed[keys[beat]], chords[beat])
+        prior = None
+        if song is not None:
+            candidates = song_safe(candidates, song[beat])
+            prior = song_prior(candidates, chords[beat], song[beat])
         for sub in range(count):
             pitch = choose_pitch(
                 notes[beat],
@@ -191,6 +198,7 @@ def _melody_notes(
                 temperature=temperature,
                 rng=rng,
                 force=not events,
+                prior=prior,
             )
             if pitch == REST:
                 previous = None
@@ -353,6 +361,7 @@ def arrange(
     lead_in: tuple[float, ...] = (),
     lead: float = 0.0,
     beats_per_bar: int = BEATS_PER_BAR,
+    song: Sequence[BeatHearing] | None = None,
 ) -> Score:
     """Build the melody, chord and drum tracks of ``len(styles)`` beats.
 
@@ -376,6 +385,9 @@ def arrange(
     :param lead: The lead-in's length in beats (whole sixteenths, for the MIDI file).
     :param beats_per_bar: Beats in a bar (chords change at bar lines; a groove's 16 steps
         are four beats, repeated or cut to the bar).
+    :param song: Per beat, what the song sounds
+        (:func:`~kelly_runtime.generate.playalong.hear_beat`): the melody keeps off the
+        avoided pitch classes and favours the chord's tones that sound strongly.
     """
     beats = len(styles)
     if beats == 0 or notes.shape != (beats, 128) or len(chords) != beats:
@@ -404,6 +416,7 @@ def arrange(
         pitch_range=pitch_range,
         temperature=temperature,
         rng=rng,
+        song=song,
     )
     chord_notes, changes = _chord_notes(
         chords, styles, starts=starts, duration=duration, pickup=pickup, per_bar=beats_per_bar

@@ -68,6 +68,7 @@ def choose_pitch(
     temperature: float,
     rng: np.random.Generator,
     force: bool = False,
+    prior: FloatArray | None = None,
 ) -> int:
     """Draw one melody pitch for a beat, or :data:`REST`.
 
@@ -78,6 +79,8 @@ def choose_pitch(
     :param temperature: > 0; lower is more deterministic (argmax as it tends to 0).
     :param rng: The seeded generator; exactly one draw is taken per call that sounds.
     :param force: Never rest (the melody's first note: it starts with the music).
+    :param prior: Added to each allowed pitch's log weight (shape of ``allowed``), e.g.
+        :func:`kelly_runtime.generate.playalong.song_prior`.
     """
     check_shape(notes, (128,), name="notes")
     if not temperature > 0.0:
@@ -94,6 +97,8 @@ def choose_pitch(
     logits -= 0.5 * ((allowed - centre) / width) ** 2
     if previous is not None:
         logits -= LEAP_COST * np.abs(allowed - previous)
+    if prior is not None:
+        logits += np.asarray(prior, dtype=np.float64)
     scaled = logits / temperature
     scaled -= scaled.max()
     weights = np.exp(scaled)

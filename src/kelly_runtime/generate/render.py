@@ -2,7 +2,9 @@
 
 :class:`StageOutputs` holds what the pipeline produced, as plain arrays;
 :func:`render` decodes them with :mod:`kelly_core.encodings` (emotion population code,
-chord vocabulary, expression fields, groove) and arranges the three tracks.
+chord vocabulary, expression fields, groove), chooses each beat's chord from the
+HarmonyPredictor's output and the song's chroma, voices it and steers the melody off the
+song's semitones (:mod:`.playalong`), and arranges the three tracks.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from kelly_runtime.generate.beats import BeatGrid
 from kelly_runtime.generate.keys import Key, KeySegment, diatonic_chords, key_at, spell_chord
 from kelly_runtime.generate.midi import score_to_midi
 from kelly_runtime.generate.options import GenerateOptions
+from kelly_runtime.generate.playalong import choose_chords, hear_beat, voice_for_song
 from kelly_runtime.generate.result import BeatRecord, ChordEvent, EmotionPoint, GenerationResult
 from kelly_runtime.generate.score import KeyChange
 from kelly_runtime.generate.style import beat_style
@@ -130,7 +133,13 @@ def render(
     lengths = grid.intervals()[grid.first :]
     segments = outputs.key_segments or (KeySegment(start=0.0, end=grid.end, key=key),)
     beat_keys = [key_at(segments, float(t)) for t in starts]
-    chord_classes = [choose_chord(row, k) for row, k in zip(outputs.chords, beat_keys, strict=True)]
+    chroma = outputs.beat_chroma
+    chord_classes = choose_chords(outputs.chords, chroma, beat_keys, no_chord_above=NO_CHORD_ABOVE)
+    heard = None if chroma is None else [hear_beat(row) for row in chroma]
+    voiced = [
+        chord_tones(c) if heard is None else voice_for_song(chord_tones(c), heard[i])
+        for i, c in enumerate(chord_classes)
+    ]
     styles = [
         beat_style(Expression.from_vector(row), beat_s=float(length))
         for row, length in zip(outputs.expression, lengths, strict=True)
@@ -142,7 +151,8 @@ def render(
     score = arrange(
         tempo=grid.tempo,
         notes=outputs.notes,
-        chords=[chord_tones(c) for c in chord_classes],
+        chords=voiced,
+        song=heard,
         styles=styles,
         grooves=grooves,
         key=beat_keys,
@@ -161,7 +171,6 @@ def render(
         ChordEvent(time=float(t), label=spell_chord(c, k), index=c)
         for t, c, k in zip(starts, chord_classes, beat_keys, strict=True)
     )
-    chroma = outputs.beat_chroma
     return GenerationResult(
         midi=score_to_midi(score),
         emotion_trajectory=tuple(

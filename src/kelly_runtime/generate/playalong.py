@@ -1,0 +1,226 @@
+"""Playing along: chords and notes that fit what the song sounds in each beat.
+
+``kelly generate`` hears the song's beat-synchronous chroma (per played beat 12 chroma
+values, maximum about 1, and 12 bass values; absolute pitch classes, index 0 = C;
+:func:`kelly_core.encodings.chroma.beat_chroma`). Here it is used twice
+(docs/generate.md, "Playing along"):
+
+**Chords.** Per beat every chord class ``c`` (the 60 triads and sevenths and the three
+dim7 chords of the 64-class vocabulary) gets the score
+
+    ``fit(c) + MODEL_WEIGHT · p(c) − OUTSIDE_KEY_COST · [c not diatonic]``
+    ``+ KEEP_BONUS · [c = the previous beat's chord]``
+
+- ``fit(c)``: the cosine of ``c``'s pitch-class template (1 on its tones) with the beat's
+  chroma, plus ``BASS_WEIGHT`` times the bass chroma at ``c``'s root over the beat's
+  largest bass value (0 where the bass is under ``BASS_FLOOR``);
+- ``p(c)``: the HarmonyPredictor's probability of ``c`` (a tie-breaker where the chroma
+  is ambiguous or silent; its fallback's one-hot tonic is a mild pull to the tonic that
+  the song's chroma outweighs);
+- a chord outside the key's diatonic chords must fit ``OUTSIDE_KEY_COST`` better;
+- ``KEEP_BONUS`` for the previous beat's chord, so a chord does not flicker within a bar
+  while a change in the song still changes it.
+
+The best score wins; the chord track rests where the model gives "no chord" more than
+:data:`~kelly_runtime.generate.render.NO_CHORD_ABOVE`. Every backend, the fallback
+included, goes through this rule. Without chroma (none heard) the model alone chooses
+among the diatonic chords, as before.
+
+**Notes.** A pitch class **sounds strongly** in a beat when its chroma is at least
+``STRONG_SHARE`` of the beat's largest (and that largest is at least ``SOUNDING_FLOOR``).
+A pitch class a semitone from one that sounds strongly is **avoided** unless it sounds
+strongly itself and at least as loud as that neighbour (of two strong neighbours the
+weaker is more often the other's leakage than a dissonance the song plays): the melody
+does not choose it, the chord voicing (its bass included) leaves it out, and the melody
+favours (``SONG_TONE_BONUS``, in log units) the chord's tones that sound strongly and are
+not avoided. The constants were chosen on the listening benchmark's ``dev`` pieces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from kelly_core.arrays import FloatArray, check_shape
+from kelly_core.encodings.chords import NO_CHORD, NUM_CHORDS, chord_pitch_classes
+from kelly_runtime.generate.keys import Key, diatonic_chords
+
+__all__ = [
+    "BASS_FLOOR",
+    "BASS_WEIGHT",
+    "KEEP_BONUS",
+    "MODEL_WEIGHT",
+    "OUTSIDE_KEY_COST",
+    "SONG_TONE_BONUS",
+    "SOUNDING_FLOOR",
+    "STRONG_SHARE",
+    "BeatHearing",
+    "choose_chords",
+    "chord_fit",
+    "hear_beat",
+    "song_prior",
+    "song_safe",
+    "strong_pitch_classes",
+    "voice_for_song",
+]
+
+MODEL_WEIGHT: Final = 0.1
+"""Weight of the HarmonyPredictor's probability beside the chroma fit (a cosine, 0..1)."""
+BASS_WEIGHT: Final = 0.2
+"""Weight of the bass chroma at a chord's root (relative to the beat's largest bass value)."""
+BASS_FLOOR: Final = 0.05
+"""Largest bass value under which a beat has no bass to favour a root with."""
+OUTSIDE_KEY_COST: Final = 0.15
+"""How much better a chord outside the key's diatonic chords must fit to be chosen."""
+KEEP_BONUS: Final = 0.08
+"""Bonus of the previous beat's chord (smoothing: no flicker within a bar)."""
+STRONG_SHARE: Final = 0.2
+"""A pitch class sounds strongly at this share of the beat's largest chroma value or more."""
+SOUNDING_FLOOR: Final = 0.1
+"""A beat whose largest chroma value is under this sounds nothing strongly (near silence)."""
+SONG_TONE_BONUS: Final = 2.0
+"""Melody prior (log units) for the chord's tones that the song sounds strongly."""
+
+_CANDIDATES: Final = tuple(i for i in range(NUM_CHORDS) if i != NO_CHORD)
+
+
+def _templates() -> npt.NDArray[np.float64]:
+    out = np.zeros((NUM_CHORDS, 12), dtype=np.float64)
+    for index in _CANDIDATES:
+        tones = list(chord_pitch_classes(index))
+        out[index, tones] = 1.0 / np.sqrt(len(tones))
+    return out
+
+
+_TEMPLATES: Final = _templates()
+_ROOTS: Final = np.array(
+    [i // 5 if i < NO_CHORD else (0 if i == NO_CHORD else i - NO_CHORD - 1) for i in range(64)]
+)
+
+
+def chord_fit(chroma: FloatArray) -> FloatArray:
+    """How well each of the 64 chord classes fits one beat's chroma ``(24,)``: ``(64,)``.
+
+    The cosine of the class's template with the chroma, plus ``BASS_WEIGHT`` times the
+    relative bass at its root; 0 for "no chord" and for a silent beat.
+    """
+    check_shape(chroma, (24,), name="beat chroma")
+    values = np.clip(np.asarray(chroma, dtype=np.float64), 0.0, None)
+    upper, bass = values[:12], values[12:]
+    norm = float(np.linalg.norm(upper))
+    fit = _TEMPLATES @ upper / norm if norm > 1e-9 else np.zeros(NUM_CHORDS)
+    top = float(bass.max())
+    if top >= BASS_FLOOR:
+        fit = fit + BASS_WEIGHT * (bass / top)[_ROOTS]
+    fit[NO_CHORD] = 0.0
+    return np.asarray(fit, dtype=np.float32)
+
+
+def _scores(distribution: FloatArray, chroma: FloatArray, key: Key) -> npt.NDArray[np.float64]:
+    """Each candidate's score without the keep bonus; ``-inf`` for "no chord"."""
+    scores = chord_fit(chroma).astype(np.float64) + MODEL_WEIGHT * distribution.astype(np.float64)
+    outside = np.ones(NUM_CHORDS, dtype=bool)
+    outside[sorted(diatonic_chords(key))] = False
+    scores[outside] -= OUTSIDE_KEY_COST
+    scores[NO_CHORD] = -np.inf
+    return scores
+
+
+def choose_chords(
+    distributions: FloatArray,
+    chroma: FloatArray | None,
+    keys: Sequence[Key],
+    *,
+    no_chord_above: float,
+) -> list[int]:
+    """One chord class per beat from the model's ``(B, 64)`` output and the song's chroma.
+
+    :param distributions: The HarmonyPredictor's output per beat, in the song's key.
+    :param chroma: The song's chroma per beat ``(B, 24)``; None: the model alone chooses
+        among each beat's diatonic chords.
+    :param keys: The key of each beat.
+    :param no_chord_above: "No chord" wins where the model gives it more than this.
+    """
+    beats = distributions.shape[0]
+    check_shape(distributions, (beats, NUM_CHORDS), name="chords")
+    if chroma is not None:
+        check_shape(chroma, (beats, 24), name="beat chroma")
+    chosen: list[int] = []
+    previous = NO_CHORD
+    for beat in range(beats):
+        row = distributions[beat]
+        if float(row[NO_CHORD]) > no_chord_above:
+            chosen.append(NO_CHORD)
+            previous = NO_CHORD
+            continue
+        if chroma is None:
+            allowed = sorted(diatonic_chords(keys[beat]))
+            previous = int(allowed[int(np.argmax(row[allowed]))])
+        else:
+            scores = _scores(row, chroma[beat], keys[beat])
+            if previous != NO_CHORD:
+                scores[previous] += KEEP_BONUS
+            previous = int(np.argmax(scores))
+        chosen.append(previous)
+    return chosen
+
+
+@attrs.frozen(kw_only=True)
+class BeatHearing:
+    """What the song sounds in one beat, for the notes played over it."""
+
+    strong: frozenset[int] = frozenset()
+    """Pitch classes that sound strongly."""
+    avoid: frozenset[int] = frozenset()
+    """Pitch classes a semitone from a strongly sounding one and weaker than it."""
+
+
+def strong_pitch_classes(chroma: FloatArray) -> frozenset[int]:
+    """Pitch classes that sound strongly in a beat's chroma ``(24,)`` or ``(12,)``."""
+    upper = np.asarray(chroma[:12], dtype=np.float64)
+    top = float(upper.max())
+    if top < SOUNDING_FLOOR:
+        return frozenset()
+    return frozenset(int(pc) for pc in np.flatnonzero(upper >= STRONG_SHARE * top))
+
+
+def hear_beat(chroma: FloatArray) -> BeatHearing:
+    """The strongly sounding and the avoided pitch classes of a beat's chroma ``(24,)``.
+
+    A pitch class is avoided when a semitone neighbour sounds strongly and louder than it:
+    one that does not sound strongly is always avoided there; of two strong neighbours the
+    weaker is taken for the other's leakage (a harmonic, or the previous beat's note in
+    the chroma's 0.37 s frames) more often than for a dissonance the song plays.
+    """
+    upper = np.asarray(chroma[:12], dtype=np.float64)
+    strong = strong_pitch_classes(chroma)
+    avoid = frozenset(
+        (pc + d) % 12 for pc in strong for d in (1, 11) if upper[(pc + d) % 12] < upper[pc]
+    )
+    return BeatHearing(strong=strong, avoid=avoid)
+
+
+def voice_for_song(tones: Sequence[int], heard: BeatHearing) -> tuple[int, ...]:
+    """``tones`` (root first) without the pitch classes ``heard`` avoids."""
+    return tuple(pc for pc in tones if pc % 12 not in heard.avoid)
+
+
+def song_safe(pitches: npt.NDArray[np.int64], heard: BeatHearing) -> npt.NDArray[np.int64]:
+    """``pitches`` whose class is not avoided (all of them if none would be left)."""
+    keep = pitches[[int(p) % 12 not in heard.avoid for p in pitches]]
+    return keep if keep.size else pitches
+
+
+def song_prior(
+    pitches: npt.NDArray[np.int64], chord: Sequence[int], heard: BeatHearing
+) -> FloatArray:
+    """Melody prior per pitch (log units): ``SONG_TONE_BONUS`` on the chord's tones the
+    song sounds strongly, 0 elsewhere."""
+    favoured = ({pc % 12 for pc in chord} & heard.strong) - heard.avoid
+    return np.asarray(
+        [SONG_TONE_BONUS if int(p) % 12 in favoured else 0.0 for p in pitches], dtype=np.float32
+    )

@@ -1,0 +1,168 @@
+"""Tests of kelly_runtime.generate.playalong: chords and notes that follow the song's chroma."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from kelly_core.encodings.chords import NO_CHORD, chord_index, chord_one_hot
+from kelly_runtime.generate import GenerateOptions, generate
+from kelly_runtime.generate.keys import Key
+from kelly_runtime.generate.playalong import (
+    KEEP_BONUS,
+    BeatHearing,
+    choose_chords,
+    chord_fit,
+    hear_beat,
+    song_safe,
+    voice_for_song,
+)
+from kelly_runtime.generate.render import render
+from tests.unit.kelly_runtime.generate.helpers import SR, write_wav
+from tests.unit.kelly_runtime.generate.test_render import outputs
+
+pytest.importorskip("pretty_midi")
+
+C = Key.parse("C")
+C_MAJ, A_MIN, F_MAJ, G_MAJ = (
+    chord_index(r, q) for r, q in ((0, "maj"), (9, "min"), (5, "maj"), (7, "maj"))
+)
+
+
+def beat(*pcs: int, bass: int | None = None, level: float = 1.0) -> np.ndarray:
+    """One beat's chroma row (24,): ``pcs`` at ``level``, the bass at ``bass``."""
+    row = np.zeros(24, dtype=np.float32)
+    row[list(pcs)] = level
+    if bass is not None:
+        row[12 + bass] = 1.0
+    return row
+
+
+class TestChooseChords:
+    def test_the_song_outweighs_a_small_model_preference(self) -> None:
+        """An A minor triad sounding in C major gives A:min though the model says C:maj."""
+        dist = np.zeros((1, 64), dtype=np.float32)
+        dist[0, C_MAJ], dist[0, A_MIN] = 0.40, 0.35
+        chroma = beat(9, 0, 4, bass=9)[None]
+        assert choose_chords(dist, chroma, [C], no_chord_above=0.5) == [A_MIN]
+        assert choose_chords(dist, None, [C], no_chord_above=0.5) == [C_MAJ]  # the model alone
+
+    def test_a_silent_beat_follows_the_model(self) -> None:
+        dist = np.tile(chord_one_hot(G_MAJ), (2, 1)).astype(np.float32)
+        chroma = np.zeros((2, 24), dtype=np.float32)
+        assert choose_chords(dist, chroma, [C, C], no_chord_above=0.5) == [G_MAJ, G_MAJ]
+
+    def test_no_chord_only_when_the_model_says_so(self) -> None:
+        dist = np.tile(chord_one_hot(NO_CHORD), (1, 1)).astype(np.float32)
+        assert choose_chords(dist, beat(0, 4, 7)[None], [C], no_chord_above=0.5) == [NO_CHORD]
+
+    def test_a_chord_outside_the_key_when_the_song_plays_it(self) -> None:
+        """D major (F# sounding) in C major: outside the key, chosen because it fits."""
+        dist = np.tile(chord_one_hot(C_MAJ), (1, 1)).astype(np.float32)
+        assert choose_chords(dist, beat(2, 6, 9, bass=2)[None], [C], no_chord_above=0.5) == [
+            chord_index(2, "maj")
+        ]
+
+    def test_keeps_its_chord_through_a_near_tie_but_changes_with_the_song(self) -> None:
+        """C E G with a faint A, then the A a little louder than the G: a near tie between
+        C major and A minor keeps C major; a clear F major beat changes it."""
+        dist = np.zeros((4, 64), dtype=np.float32)  # the model has no say
+        first = beat(0, 4, 7)
+        first[9] = 0.3
+        tie = beat(0, 4)
+        tie[7], tie[9] = 0.5, 0.55
+        fits = chord_fit(tie)
+        assert 0.0 < fits[A_MIN] - fits[C_MAJ] < KEEP_BONUS  # the premise: a near tie
+        chroma = np.stack([first, tie, tie, beat(5, 9, 0, bass=5)])
+        assert choose_chords(dist, chroma, [C] * 4, no_chord_above=0.5) == [
+            C_MAJ,
+            C_MAJ,
+            C_MAJ,
+            F_MAJ,
+        ]
+
+
+class TestHearing:
+    def test_the_weaker_of_two_strong_neighbours_is_avoided(self) -> None:
+        row = beat(4, 7)  # E and G strong
+        row[5] = 0.6  # F strong too, but weaker than its neighbour E
+        heard = hear_beat(row)
+        assert heard.strong == frozenset({4, 5, 7})
+        assert heard.avoid == frozenset({3, 5, 6, 8})
+        assert voice_for_song((5, 9, 0), heard) == (9, 0)
+
+    def test_near_silence_avoids_nothing(self) -> None:
+        assert hear_beat(beat(0, 4, 7, level=0.05)) == BeatHearing()
+
+    @settings(max_examples=60, deadline=None)
+    @given(arrays(np.float32, 24, elements=st.floats(0.0, 1.0, width=32)))
+    def test_avoided_is_a_semitone_below_a_louder_strong_one(self, row: np.ndarray) -> None:
+        heard = hear_beat(row)
+        upper = row[:12]
+        expected = {
+            (pc + d) % 12
+            for pc in heard.strong
+            for d in (1, 11)
+            if upper[(pc + d) % 12] < upper[pc]
+        }
+        assert heard.avoid == expected
+        if upper.max() >= 0.1:
+            assert int(np.argmax(upper)) in heard.strong - heard.avoid
+        pitches = np.arange(48, 84, dtype=np.int64)
+        safe = song_safe(pitches, heard)
+        assert safe.size > 0
+        if len(heard.avoid) < 12:
+            assert not {int(p) % 12 for p in safe} & heard.avoid
+
+
+class TestRender:
+    def test_melody_keeps_off_a_semitone_from_what_the_song_sounds(self) -> None:
+        """The song sounds D, F# and B strongly; no chord plays, so only the song's chroma can
+        keep the C major melody off C, C#, Eb, F, G and Bb: it plays D, E, A and B."""
+        chords = np.tile(chord_one_hot(NO_CHORD), (32, 1)).astype(np.float32)
+        deaf = outputs(beats=32, chords=chords)
+        hearing = attrs.evolve(deaf, beat_chroma=np.tile(beat(2, 6, 11), (32, 1)))
+        options = GenerateOptions(seed=3)
+        heard = render(hearing, options, audio_duration=16.0).midi.instruments[0].notes
+        played = render(deaf, options, audio_duration=16.0).midi.instruments[0].notes
+        assert heard
+        assert {n.pitch % 12 for n in heard} <= {2, 4, 9, 11}
+        assert {n.pitch % 12 for n in played} - {2, 4, 9, 11}  # without the chroma it does
+
+
+def _bar(root: int, upper: tuple[int, ...], seconds: float) -> np.ndarray:
+    t = np.arange(round(seconds * SR)) / SR
+    decay = np.exp(-1.5 * t)
+
+    def note(pitch: int, amp: float) -> np.ndarray:
+        f = 440.0 * 2 ** ((pitch - 69) / 12)
+        return amp * decay * sum(0.5**k * np.sin(2 * np.pi * f * (k + 1) * t) for k in range(3))
+
+    return note(36 + root, 0.5) + sum(note(p, 0.3) for p in upper)
+
+
+def test_fallback_changes_chord_with_the_song_every_bar(tmp_path: Path) -> None:
+    """Audio of C, F, G, Am, C, F, G, Am (a bar each at 120 BPM), every stage on fallback
+    (whose HarmonyPredictor always says the tonic): the chord changes at every bar line
+    to the bar's chord (the beat at the audio's very end, silent, is left out)."""
+    bars = [(0, (60, 64, 67)), (5, (60, 65, 69)), (7, (59, 62, 67)), (9, (60, 64, 69))] * 2
+    audio = np.concatenate([_bar(root, upper, 2.0) for root, upper in bars])
+    wav = write_wav(
+        tmp_path / "changes.wav", (0.3 * audio / np.abs(audio).max()).astype(np.float32)
+    )
+    result = generate(wav, None, GenerateOptions(tempo=120, key="C", seed=0))
+    assert result.fallback_stages  # every stage on its rule
+    inside = [c for c in result.chords if c.time < result.audio_duration - 0.25]
+    runs = [(inside[0].time, inside[0].label)]
+    for event in inside[1:]:
+        if event.label != runs[-1][1]:
+            runs.append((event.time, event.label))
+    labels = ["C:maj", "F:maj", "G:maj", "A:min"] * 2
+    assert [label for _, label in runs] == labels
+    assert all(abs(t - 2.0 * round(t / 2.0)) < 0.05 for t, _ in runs[1:])  # at bar lines
