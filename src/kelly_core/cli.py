@@ -98,7 +98,8 @@ def _print_plugins(registry: Registry, as_json: bool) -> int:
 
 
 class HelpFormatter(argparse.HelpFormatter):
-    """Adds ``(default: X)`` to every option whose help does not state its default."""
+    """Adds ``(default X)`` to every option whose help does not state its default (the
+    one form every help text uses, :mod:`kelly_core.flags`)."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
@@ -112,7 +113,7 @@ class HelpFormatter(argparse.HelpFormatter):
             or action.required
         ):
             return text
-        return f"{text} (default: {action.default})" if text else f"(default: {action.default})"
+        return f"{text} (default {action.default})" if text else f"(default {action.default})"
 
 
 @contextlib.contextmanager

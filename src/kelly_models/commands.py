@@ -15,6 +15,7 @@ from kelly_core.argtypes import MAX_SEED, int_in
 from kelly_core.entries import ExporterEntry
 from kelly_core.errors import KellyError
 from kelly_core.fileio import check_output_path, is_temp_name, remove_stale_temp_files
+from kelly_core.flags import add_renamed
 from kelly_core.registry import Registry, default_registry
 from kelly_models.build import build_model
 from kelly_models.checkpoint_format import read_checkpoint, save_checkpoint
@@ -25,13 +26,14 @@ logger = logging.getLogger(__name__)
 
 
 class InitCommand:
-    """``kelly init --seed N --output DIR [--models NAME...]``."""
+    """``kelly init --seed N --output DIR [-m/--model NAME...]``."""
 
     def __init__(self, registry: Registry | None = None) -> None:
         self._registry = registry
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
-        """Add ``--seed``, ``--output`` and ``--models``."""
+        """Add ``--seed``, ``--output`` and ``-m/--model`` (``--models``: its spelling of
+        the previous release, with a warning)."""
         parser.add_argument(
             "--seed",
             type=int_in("--seed", 0, MAX_SEED),
@@ -39,7 +41,16 @@ class InitCommand:
             help="weight initialisation seed, 0..2**64-1",
         )
         parser.add_argument("-o", "--output", type=Path, required=True, help="folder to write into")
-        parser.add_argument("--models", nargs="+", metavar="NAME", help="default: all five")
+        parser.add_argument(
+            "-m",
+            "--model",
+            dest="models",
+            action="extend",
+            nargs="+",
+            metavar="NAME",
+            help="models to write, repeatable (default all five)",
+        )
+        add_renamed(parser, "--models", new="-m/--model", dest="models", nargs="+", metavar="NAME")
 
     def run(self, args: argparse.Namespace) -> int:
         """Write ``DIR/<lowercase name>.pt`` for each model; return 0."""

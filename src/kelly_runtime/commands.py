@@ -15,6 +15,7 @@ from kelly_core.argtypes import int_in
 from kelly_core.entries import BackendEntry
 from kelly_core.errors import BackendError
 from kelly_core.fileio import atomic_path, check_output_path
+from kelly_core.flags import BACKEND_HELP
 from kelly_core.interfaces import Backend
 from kelly_core.records import LoadedModel
 from kelly_core.registry import Registry, default_registry
@@ -118,10 +119,8 @@ class InferCommand:
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add the arguments."""
         parser.add_argument("model_file", type=Path, metavar="MODEL_FILE", help=".json or .pt")
-        parser.add_argument("--model", help="model name the file must hold")
-        parser.add_argument(
-            "--backend", help="backend name (default: numba if installed, else numpy)"
-        )
+        parser.add_argument("-m", "--model", metavar="NAME", help="model name the file must hold")
+        parser.add_argument("--backend", help=BACKEND_HELP)
         parser.add_argument("--device", help="torch device (torch backend only)")
         parser.add_argument("--input", type=Path, required=True, help="frames (T, in) .npy")
         parser.add_argument(
@@ -168,12 +167,18 @@ class BenchCommand:
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add the arguments."""
-        parser.add_argument("--models", type=Path, help="folder of model files (default: fresh)")
+        parser.add_argument(
+            "--models",
+            type=Path,
+            metavar="DIR",
+            help="folder of model files (default fresh untrained weights)",
+        )
         parser.add_argument(
             "--backend",
             action="append",
             dest="backends",
-            help="backend (repeatable; default: every usable one)",
+            metavar="NAME",
+            help="backend name, repeatable (default every usable one)",
         )
         parser.add_argument(
             "--steps",

@@ -36,13 +36,13 @@ def test_init_export_validate_all_five(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_init_selected_models(tmp_path: Path) -> None:
     """--models writes only the named checkpoints."""
-    assert main(["init", "--output", str(tmp_path), "--models", "GroovePredictor"]) == 0
+    assert main(["init", "--output", str(tmp_path), "--model", "GroovePredictor"]) == 0
     assert [p.name for p in tmp_path.iterdir()] == ["groovepredictor.pt"]
 
 
 def test_validate_reports_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An invalid file makes validate exit 1 and print file, JSON path and reason."""
-    assert main(["init", "--output", str(tmp_path / "c"), "--models", "DynamicsEngine"]) == 0
+    assert main(["init", "--output", str(tmp_path / "c"), "--model", "DynamicsEngine"]) == 0
     assert main(["export", str(tmp_path / "c"), "--output", str(tmp_path / "e")]) == 0
     path = tmp_path / "e" / "dynamicsengine.json"
     document = json.loads(path.read_text())

@@ -150,7 +150,7 @@ class TestInspectCommand:
     def test_empty_folder_is_an_error(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        assert main(["data", "inspect", "lakh", str(tmp_path)]) == 2
+        assert main(["data", "inspect", "--dataset", "lakh", "--root", str(tmp_path)]) == 2
         err = capsys.readouterr().err
         assert f"kelly: error: {tmp_path}: dataset 'lakh' in {tmp_path} has no items" in err
         assert "no files of its layout were found" in err
@@ -166,7 +166,7 @@ class TestInspectCommand:
     def test_bad_options_are_one_line(
         self, option: str, message: str, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        assert main(["data", "inspect", "synthetic-groove", "-", "-O", option]) == 2
+        assert main(["data", "inspect", "--dataset", "synthetic-groove", "-O", option]) == 2
         err = capsys.readouterr().err
         assert err.startswith("kelly: error: ")
         assert message in err

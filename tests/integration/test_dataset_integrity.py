@@ -134,7 +134,7 @@ class TestNonFiniteAndOutOfRangeLabels:
         paths = write_deam(tmp_path)
         static = paths["static"] / "static_annotations_averaged_songs_2000_2058.csv"
         static.write_text(_STATIC_HEADER + "4, nan, 1, 4, 1\n")
-        argv = ["data", "inspect", "deam", str(tmp_path), "-O", "workers=1"]
+        argv = ["data", "inspect", "--dataset", "deam", "--root", str(tmp_path), "-O", "workers=1"]
         assert main([*argv, "-O", f"cache_dir={tmp_path / 'cache'}"]) == 0
         out = capsys.readouterr().out
         assert (
@@ -142,7 +142,7 @@ class TestNonFiniteAndOutOfRangeLabels:
             "valence_mean nan is not a finite number; expected a rating in 1..9\n"
         ) in out
         assert "  non-finite values: none\n" in out
-        assert "nan" not in out.split("target shape")[1].split("\n")[0]
+        assert "nan" not in out.split("  targets ")[1].split("\n")[0]
 
 
 class TestDuplicateIds:

@@ -43,7 +43,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A short synthetic training run of the HarmonyPredictor."""
     out = tmp_path_factory.mktemp("run")
     command = TrainCommand(REGISTRY)
-    argv = ["--synthetic", "-o", str(out), "-e", "3", "--models", "HarmonyPredictor"]
+    argv = ["--synthetic", "-o", str(out), "-e", "3", "--model", "HarmonyPredictor"]
     assert command.run(_parse(command, [*argv, "--no-progress", "--lr", "0.01"])) == 0
     return out
 
@@ -93,6 +93,20 @@ class TestEvaluate:
         assert "baselines from the evaluated data (training split)" in table
         assert "bigram" in table
         assert "emotion shuffled" in table
+
+    def test_reader_options(
+        self, run_dir: Path, chords_root: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``-O`` reaches the reader as for ``kelly data inspect``: ``limit=2`` reads two of
+        the four files (6 of 12 progressions); an undeclared key is refused by name."""
+        command = EvaluateCommand(READERS)
+        argv = [str(run_dir), "--dataset", "chords", "--root", str(chords_root), "--json"]
+        command.run(_parse(command, [*argv, "-O", "limit=2", "-O", "workers=1"]))
+        (result,) = json.loads(capsys.readouterr().out)
+        assert result["scores"]["sequences"] == 6
+        with pytest.raises(KellyError, match="dataset 'chords' has no option 'colour'") as info:
+            command.run(_parse(command, [*argv, "-O", "colour=red"]))
+        assert info.value.field == "--option colour"
 
     def test_wrong_model_for_the_dataset(self, run_dir: Path, chords_root: Path) -> None:
         command = EvaluateCommand(READERS)

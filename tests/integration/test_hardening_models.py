@@ -423,8 +423,9 @@ class TestCommandLine:
         with pytest.raises(SystemExit):
             main(["init", "--help"])
         out = " ".join(capsys.readouterr().out.split())
-        assert "weight initialisation seed, 0..2**64-1 (default: 0)" in out
-        assert "default: None" not in out
+        assert "weight initialisation seed, 0..2**64-1 (default 0)" in out
+        assert "default None" not in out
+        assert "default:" not in out
 
 
 class TestResumeFallback:

@@ -89,7 +89,9 @@ class TestDocumentedDatasetPlugin:
         assert listing.returncode == 0, listing.stderr
         (entry,) = [e for e in json.loads(listing.stdout)["entries"] if e["name"] == "my-grooves"]
         assert entry["distribution"] == "kelly-my-grooves 0.1.0"
-        done = _run([*cli, "data", "inspect", "my-grooves", str(root), "--json"], env)
+        done = _run(
+            [*cli, "data", "inspect", "--dataset", "my-grooves", "--root", str(root), "--json"], env
+        )
         assert done.returncode == 0, done.stderr
         summary = json.loads(done.stdout)
         assert summary["model"] == "GroovePredictor"
@@ -101,10 +103,23 @@ class TestDocumentedDatasetPlugin:
         reasons = {Path(s["path"]).name: s["reason"] for s in summary["skipped"]}
         assert set(reasons) == {"wide.npz", "junk.npz"}
         assert "expected emotion (T, 64) and groove (T, 32)" in reasons["wide.npz"]
-        limited = _run([*cli, "data", "inspect", "my-grooves", str(root), "-O", "limit=1"], env)
+        limited = _run(
+            [
+                *cli,
+                "data",
+                "inspect",
+                "--dataset",
+                "my-grooves",
+                "--root",
+                str(root),
+                "-O",
+                "limit=1",
+            ],
+            env,
+        )
         assert limited.returncode == 0, limited.stderr
         assert "1 items" in limited.stdout
-        missing = _run([*cli, "data", "inspect", "my-grooves", "-"], env)
+        missing = _run([*cli, "data", "inspect", "--dataset", "my-grooves"], env)
         assert missing.returncode == 2
         assert missing.stderr.strip() == ("kelly: error: my-grooves reads a folder of .npz files")
 
@@ -198,9 +213,9 @@ class TestBoundary:
         """``kelly data inspect`` on items that are tuples: one error line, no traceback."""
         registry = Registry(plugins=[datasets_plugin, boundary_plugin])
         monkeypatch.setattr(registry_module, "_DEFAULT", registry)
-        assert cli.main(["data", "inspect", "tuples", "-"]) == 2
+        assert cli.main(["data", "inspect", "--dataset", "tuples"]) == 2
         assert capsys.readouterr().err.count("\n") == 1
-        assert cli.main(["data", "inspect", "wrong-items", "-"]) == 2
+        assert cli.main(["data", "inspect", "--dataset", "wrong-items"]) == 2
         err = capsys.readouterr().err
         assert err == (
             "kelly: error: [0]: dataset 'wrong-items' returned a tuple for item 0; expected "

@@ -33,7 +33,7 @@ def _train(output: Path, *extra: str, models: tuple[str, ...] = ("DynamicsEngine
     parser = argparse.ArgumentParser()
     command.configure(parser)
     argv = ["--synthetic", "-o", str(output), "-e", "1", "-b", "8", "--keep-last", "1"]
-    argv += ["--models", *models, "--no-progress", "--lr", "0.01", *extra]
+    argv += ["--model", *models, "--no-progress", "--lr", "0.01", *extra]
     return command.run(parser.parse_args(argv))
 
 
@@ -156,7 +156,7 @@ class TestLinks:
         outside = _outside(tmp_path)
         (run / "metrics").symlink_to(outside, target_is_directory=True)
         before = _snapshot(outside)
-        argv = ["train", "--synthetic", "-o", str(run), "--models", "DynamicsEngine"]
+        argv = ["train", "--synthetic", "-o", str(run), "--model", "DynamicsEngine"]
         argv += ["-e", "1", "--max-items", "8", "--steps-per-epoch", "1", "--no-progress"]
         assert main(argv) == 2
         lines = capsys.readouterr().err.strip().splitlines()

@@ -31,7 +31,7 @@ def _train(output: Path, *extra: str) -> int:
     parser = argparse.ArgumentParser()
     command.configure(parser)
     argv = ["--synthetic", "-o", str(output), "-e", "3", "-b", "8"]
-    argv += ["--models", *MODELS, "--no-progress", "--lr", "0.01", *extra]
+    argv += ["--model", *MODELS, "--no-progress", "--lr", "0.01", *extra]
     return command.run(parser.parse_args(argv))
 
 

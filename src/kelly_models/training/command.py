@@ -19,7 +19,9 @@ from kelly_core.argtypes import float_in, int_in
 from kelly_core.catalog import MODEL_NAMES
 from kelly_core.errors import KellyError
 from kelly_core.fileio import check_output_path
+from kelly_core.flags import add_max_items_argument, add_option_argument, add_renamed, key_values
 from kelly_core.registry import Registry, default_registry
+from kelly_models.datasets.inspect import check_known_options
 from kelly_models.training.config import (
     DEVICES,
     OPEN_ENDS,
@@ -45,7 +47,7 @@ _DEFAULTS = TrainConfig()
 
 
 def resolve_model_names(registry: Registry, requested: list[str] | None) -> list[str]:
-    """Map ``--models`` values (case-insensitive names or file stems) to model names.
+    """Map ``--model`` values (case-insensitive names or file stems) to model names.
 
     :raises KellyError: Through ``registry.resolve`` for an unknown name.
     """
@@ -70,8 +72,6 @@ _FLAGS = {
     "steps_per_epoch": "--steps-per-epoch", "checkpoint_every": "--checkpoint-every",
     "keep_last": "--keep-last",
 }  # fmt: skip
-MAX_ITEMS: Final = 1_000_000_000
-"""Largest ``--max-items`` (0: all)."""
 MAX_THREADS: Final = 1024
 """Largest ``--threads`` (0: torch's choice)."""
 
@@ -142,18 +142,17 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "-m",
-        "--models",
+        "--model",
+        dest="models",
+        action="extend",
         nargs="+",
         metavar="NAME",
-        help=f"models to train (default all: {', '.join(MODEL_NAMES)}); case-insensitive",
+        help=f"models to train, repeatable (default all: {', '.join(MODEL_NAMES)}); "
+        "case-insensitive",
     )
-    group.add_argument(
-        "--max-items",
-        type=int_in("--max-items", 0, MAX_ITEMS),
-        default=0,
-        metavar="N",
-        help=f"read at most N sequences per dataset, 0..{MAX_ITEMS} (quick runs; default 0: all)",
-    )
+    add_renamed(group, "--models", new="-m/--model", dest="models", nargs="+", metavar="NAME")
+    add_max_items_argument(group)
+    add_option_argument(group, each_reader=True)
     group.add_argument(
         "--format",
         dest="export_format",
@@ -346,8 +345,10 @@ class TrainCommand:
             device=pick_device(args.device),
             export_format=args.export_format,
             max_items=args.max_items,
+            dataset_options=key_values(args.option),
             progress=not args.no_progress,
         )
+        check_known_options(registry, options.dataset_options)
         names = resolve_model_names(registry, args.models)
         registry.resolve("exporter", options.export_format)  # fail before training, not after
         with RunLock(options.output):  # one run at a time writes a run folder

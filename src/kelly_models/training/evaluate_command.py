@@ -25,10 +25,12 @@ import torch
 from kelly_core.argtypes import MAX_SEED, int_in
 from kelly_core.entries import DatasetEntry
 from kelly_core.errors import KellyError
+from kelly_core.flags import add_max_items_argument, add_option_argument, key_values
 from kelly_core.interfaces import dataset_tonal_reference
 from kelly_core.records import LoadedModel
 from kelly_core.registry import Registry, default_registry
 from kelly_models.build import build_model
+from kelly_models.datasets.inspect import open_with_options
 from kelly_models.training.baselines import Baseline
 from kelly_models.training.evaluate import EMOTION_COLUMNS, evaluate, shuffle_emotion
 from kelly_models.training.sequences import SequenceSet, load_examples, split_examples
@@ -37,9 +39,6 @@ from kelly_models.training.tasks import task_for
 __all__ = ["EvaluateCommand", "Evaluation", "evaluate_model", "find_model_files"]
 
 logger = logging.getLogger(__name__)
-
-MAX_ITEMS = 1_000_000_000
-"""Largest ``--max-items`` of ``kelly evaluate``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -207,7 +206,8 @@ def format_evaluations(results: Sequence[Evaluation]) -> str:
 
 
 class EvaluateCommand:
-    """``kelly evaluate MODELS... --dataset NAME [--root DIR] [--split all|test] [--json]``."""
+    """``kelly evaluate MODELS... --dataset NAME [--root DIR] [-O KEY=VALUE] [--split all|test]
+    [--json]``."""
 
     def __init__(self, registry: Registry | None = None) -> None:
         self._registry = registry
@@ -237,15 +237,10 @@ class EvaluateCommand:
             "--split",
             choices=("all", "test"),
             default="all",
-            help="score every sequence (default: another collection) or the test split only",
+            help="score every sequence (default, for another collection) or the test split only",
         )
-        parser.add_argument(
-            "--max-items",
-            type=int_in("--max-items", 0, MAX_ITEMS),
-            default=0,
-            metavar="N",
-            help=f"score at most N items, 0..{MAX_ITEMS} (default 0: all)",
-        )
+        add_max_items_argument(parser)
+        add_option_argument(parser)
         parser.add_argument(
             "--seed",
             type=int_in("--seed", 0, MAX_SEED),
@@ -259,7 +254,7 @@ class EvaluateCommand:
         registry = self._registry or default_registry()
         entry = cast(DatasetEntry, registry.resolve("dataset", args.dataset).entry)
         files = find_model_files(list(args.models), registry)
-        dataset = registry.dataset(args.dataset, args.root)
+        dataset = open_with_options(registry, args.dataset, args.root, key_values(args.option))
         results: list[Evaluation] = []
         for file in files:
             loaded = registry.exporter_for(file).read(file)

@@ -38,6 +38,7 @@ from kelly_core.records import Example, Split
 from kelly_core.registry import Registry
 from kelly_core.specs import ModelSpec
 from kelly_models.datasets.common import empty_dataset_error
+from kelly_models.datasets.inspect import read_options
 from kelly_models.training.augment import AUGMENTABLE
 from kelly_models.training.checkpoint import BEST_NAME, RECORD_NAME
 from kelly_models.training.config import DeviceName, TrainConfig
@@ -154,7 +155,11 @@ def train_model(
     """
     started = time.perf_counter()
     spec = registry.spec(name)
-    dataset = registry.dataset(choice.name, choice.root, **_seed_option(registry, choice, config))
+    reader_options = {
+        **_seed_option(registry, choice, config),  # an explicit -O seed=N wins
+        **read_options(registry, choice.name, options.dataset_options, only_declared=True),
+    }
+    dataset = registry.dataset(choice.name, choice.root, **reader_options)
     task = task_for(spec)
     folds = [
         fit_fold(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
@@ -22,4 +23,6 @@ class RunOptions:
     export_format: str = "rtneural"
     max_items: int = 0
     """Read at most this many sequences per dataset (0: all)."""
+    dataset_options: Mapping[str, str] = attrs.field(factory=dict)
+    """``-O KEY=VALUE`` texts; each reader gets the keys its entry declares."""
     progress: bool = True

@@ -28,6 +28,7 @@ from kelly_core._optional import require_all
 from kelly_core.argtypes import MAX_SEED, float_in, int_in
 from kelly_core.errors import KellyError
 from kelly_core.fileio import check_output_path
+from kelly_core.flags import BACKEND_HELP
 from kelly_runtime.generate.api import generate
 from kelly_runtime.generate.audio import probe_audio, read_audio
 from kelly_runtime.generate.errors import GenerateOptionError
@@ -78,7 +79,8 @@ class GenerateCommand:
             "--models",
             type=Path,
             default=None,
-            help="folder of exported models (<name>.json); missing ones run on fallback",
+            metavar="DIR",
+            help="folder of model files (<name>.json); missing ones run on fallback",
         )
         parser.add_argument(
             "--tempo",
@@ -91,18 +93,18 @@ class GenerateCommand:
             "--bars",
             type=int_in("--bars", 1, MAX_BARS),
             default=None,
-            help=f"length in bars from the first downbeat, 1..{MAX_BARS} (default: the audio's)",
+            help=f"length in bars from the first downbeat, 1..{MAX_BARS} (default the audio's)",
         )
         parser.add_argument(
             "--meter",
             type=int_in("--meter", MIN_METER, MAX_METER),
             default=None,
-            help="beats per bar, 2..7 (default: detected, 2, 3 or 4)",
+            help="beats per bar, 2..7 (default detected: 2, 3 or 4)",
         )
         parser.add_argument(
             "--backend",
             default=None,
-            help="inference backend (default: numba if installed, else numpy)",
+            help=BACKEND_HELP,
         )
         parser.add_argument(
             "--seed",
@@ -113,7 +115,7 @@ class GenerateCommand:
         parser.add_argument(
             "--key",
             default=None,
-            help="key of melody and chords, e.g. C, Am, 'F# minor' (default: from the audio)",
+            help="key of melody and chords, e.g. C, Am, 'F# minor' (default from the audio)",
         )
         parser.add_argument(
             "--temperature",

@@ -123,7 +123,7 @@ def test_kelly_init_on_a_full_disk_is_one_line(
     """``kelly init`` under a full disk: one error line naming the file, exit 2."""
     monkeypatch.setattr(torch, "save", _raising(RuntimeError(ENFORCE)))
     monkeypatch.setattr(checkpoint_format, "_free_bytes", lambda folder: 0)
-    code = main(["init", "-o", str(tmp_path / "out"), "--models", "DynamicsEngine"])
+    code = main(["init", "-o", str(tmp_path / "out"), "--model", "DynamicsEngine"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1

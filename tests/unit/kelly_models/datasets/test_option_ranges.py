@@ -51,8 +51,8 @@ class TestCommandLine:
     ) -> None:
         """Exit 2, one line naming the option and its range; the reader never runs."""
         monkeypatch.setattr(lakh, "find_midi_files", _must_not_run)
-        root = str(tmp_path) if dataset == "lakh" else "-"
-        assert main(["data", "inspect", dataset, root, "-O", option]) == 2
+        root = ["--root", str(tmp_path)] if dataset == "lakh" else []
+        assert main(["data", "inspect", "--dataset", dataset, *root, "-O", option]) == 2
         err = capsys.readouterr().err
         key = option.partition("=")[0]
         assert err.startswith(f"kelly: error: --option {key}: option '{key}': {line}")
@@ -60,7 +60,16 @@ class TestCommandLine:
 
     def test_the_ends_are_accepted(self, capsys: pytest.CaptureFixture[str]) -> None:
         """items=1 and steps=1 (the lower ends) open the synthetic dataset."""
-        args = ["data", "inspect", "synthetic-groove", "-", "-O", "items=1", "-O", "steps=1"]
+        args = [
+            "data",
+            "inspect",
+            "--dataset",
+            "synthetic-groove",
+            "-O",
+            "items=1",
+            "-O",
+            "steps=1",
+        ]
         assert main(args) == 0
         assert "synthetic-groove (GroovePredictor): 1 items" in capsys.readouterr().out
 
@@ -124,7 +133,16 @@ class TestSynthetic:
 
     def test_product_on_the_command_line(self, capsys: pytest.CaptureFixture[str]) -> None:
         """items and steps each in range but together too many: one line."""
-        args = ["data", "inspect", "synthetic-groove", "-", "-O", "items=100000", "-O", "steps=21"]
+        args = [
+            "data",
+            "inspect",
+            "--dataset",
+            "synthetic-groove",
+            "-O",
+            "items=100000",
+            "-O",
+            "steps=21",
+        ]
         assert main(args) == 2
         err = capsys.readouterr().err
         assert err == (
