@@ -38,6 +38,7 @@ import attrs
 import numpy as np
 
 from kelly_core.arrays import FloatArray, as_float32, check_shape
+from kelly_core.encodings.framing import frame_centres, hann_window
 
 __all__ = [
     "BASS",
@@ -118,14 +119,6 @@ def _bin_range(config: ChromaConfig) -> tuple[int, int]:
     return int(used[0]), int(used[-1]) + 1
 
 
-@functools.lru_cache(maxsize=8)
-def _window(n_fft: int) -> np.ndarray:
-    n = np.arange(n_fft)
-    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / n_fft)  # periodic Hann
-    window.setflags(write=False)
-    return window
-
-
 def _local_mean(values: np.ndarray, radius: int) -> np.ndarray:
     """Mean of ``values[:, p - radius : p + radius + 1]`` along axis 1, ends clamped."""
     n = values.shape[1]
@@ -151,7 +144,7 @@ def _frames_to_chroma(frames: np.ndarray, config: ChromaConfig) -> FloatArray:
     if len(frames) == 0:
         return np.zeros((0, FRAME_WIDTH), dtype=np.float32)
     first, stop = _bin_range(config)
-    spectrum = np.fft.rfft(frames * _window(config.n_fft), axis=1)[:, first:stop]
+    spectrum = np.fft.rfft(frames * hann_window(config.n_fft), axis=1)[:, first:stop]
     spectrum /= config.n_fft / 4
     power = spectrum.real**2 + spectrum.imag**2
     magnitude = np.sqrt(power @ semitone_filterbank(config)[:, first:stop].T)
@@ -209,8 +202,7 @@ class StreamingChroma:
 
 def frame_times(count: int, config: ChromaConfig = DEFAULT_CHROMA) -> np.ndarray:
     """Centre of each of ``count`` frames in seconds: ``(k·hop + n_fft / 2) / sr``."""
-    times: np.ndarray = (np.arange(count) * config.hop + config.n_fft / 2) / config.sr
-    return times
+    return frame_centres(np.arange(count), n_fft=config.n_fft, hop=config.hop, sr=config.sr)
 
 
 def beat_chroma(

@@ -21,6 +21,7 @@ import numpy as np
 
 from kelly_core.arrays import FloatArray, as_float32, check_shape
 from kelly_core.constants import WINDOW_S
+from kelly_core.encodings.framing import hann_window
 
 __all__ = [
     "DEFAULT_LOG_MEL",
@@ -105,19 +106,11 @@ def mel_filterbank(config: LogMelConfig = DEFAULT_LOG_MEL) -> np.ndarray:
     return weights
 
 
-@functools.lru_cache(maxsize=8)
-def _window(n_fft: int) -> np.ndarray:
-    n = np.arange(n_fft)
-    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / n_fft)  # periodic Hann
-    window.setflags(write=False)
-    return window
-
-
 def _frames_to_features(frames: np.ndarray, config: LogMelConfig) -> FloatArray:
     """Map ``(k, n_fft)`` sample frames to ``(k, n_mels)`` scaled log-mel features."""
     if len(frames) == 0:
         return np.zeros((0, config.n_mels), dtype=np.float32)
-    spectrum = np.fft.rfft(frames * _window(config.n_fft), axis=1)
+    spectrum = np.fft.rfft(frames * hann_window(config.n_fft), axis=1)
     power = spectrum.real**2 + spectrum.imag**2
     mel = power @ mel_filterbank(config).T
     db = 10.0 * np.log10(np.maximum(mel, config.amin) / config.ref)

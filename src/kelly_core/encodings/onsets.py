@@ -33,6 +33,7 @@ import attrs
 import numpy as np
 
 from kelly_core.arrays import FloatArray, check_shape
+from kelly_core.encodings.framing import frame_centres, hann_window
 
 __all__ = [
     "DEFAULT_ONSETS",
@@ -89,8 +90,7 @@ _BLOCK_FRAMES: Final = 4096
 def frame_seconds(frames: object, config: OnsetConfig = DEFAULT_ONSETS) -> np.ndarray:
     """Time of onset frames in seconds: each window's centre, ``k · hop / sr + n_fft / 2 /
     sr`` (the flux of frame ``k`` rises when an onset reaches the middle of its window)."""
-    seconds: np.ndarray = np.asarray(frames, dtype=np.float64) * (config.hop / config.sr)
-    return seconds + config.n_fft / 2 / config.sr
+    return frame_centres(frames, n_fft=config.n_fft, hop=config.hop, sr=config.sr)
 
 
 def band_centres(config: OnsetConfig = DEFAULT_ONSETS) -> np.ndarray:
@@ -121,17 +121,9 @@ def onset_filterbank(config: OnsetConfig = DEFAULT_ONSETS) -> np.ndarray:
     return weights
 
 
-@functools.lru_cache(maxsize=4)
-def _window(n_fft: int) -> np.ndarray:
-    n = np.arange(n_fft)
-    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / n_fft)
-    window.setflags(write=False)
-    return window
-
-
 def _bands(frames: np.ndarray, config: OnsetConfig) -> np.ndarray:
     """Map ``(k, n_fft)`` sample frames to ``(k, bands)`` log-compressed band magnitudes."""
-    magnitude = np.abs(np.fft.rfft(frames * _window(config.n_fft), axis=1))
+    magnitude = np.abs(np.fft.rfft(frames * hann_window(config.n_fft), axis=1))
     filtered: np.ndarray = np.log10(1.0 + config.gain * (magnitude @ onset_filterbank(config).T))
     return filtered
 
