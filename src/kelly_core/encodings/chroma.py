@@ -38,7 +38,7 @@ import attrs
 import numpy as np
 
 from kelly_core.arrays import FloatArray, as_float32, check_shape
-from kelly_core.encodings.framing import frame_centres, hann_window
+from kelly_core.encodings.framing import FrameBuffer, frame_centres, hann_window
 
 __all__ = [
     "BASS",
@@ -179,25 +179,18 @@ class StreamingChroma:
 
     def __init__(self, config: ChromaConfig = DEFAULT_CHROMA) -> None:
         self.config = config
-        self._buffer = np.zeros(0, dtype=np.float64)
+        self._frames = FrameBuffer(config.n_fft, config.hop)
 
     def push(self, samples: object) -> FloatArray:
         """Append ``(n,)`` samples; return the ``(k, 24)`` frames completed by them."""
-        chunk = np.asarray(samples, dtype=np.float64)
-        check_shape(chunk, (None,), name="samples")
-        self._buffer = np.concatenate([self._buffer, chunk])
-        cfg = self.config
-        if len(self._buffer) < cfg.n_fft:
+        frames = self._frames.push(samples)
+        if frames.shape[0] == 0:
             return np.zeros((0, FRAME_WIDTH), dtype=np.float32)
-        count = 1 + (len(self._buffer) - cfg.n_fft) // cfg.hop
-        windows = np.lib.stride_tricks.sliding_window_view(self._buffer, cfg.n_fft)
-        out = _frames_to_chroma(windows[:: cfg.hop][:count], cfg)
-        self._buffer = self._buffer[count * cfg.hop :]
-        return out
+        return _frames_to_chroma(frames, self.config)
 
     def reset(self) -> None:
         """Forget buffered samples (start a new stream)."""
-        self._buffer = np.zeros(0, dtype=np.float64)
+        self._frames.reset()
 
 
 def frame_times(count: int, config: ChromaConfig = DEFAULT_CHROMA) -> np.ndarray:

@@ -11,7 +11,9 @@ import functools
 
 import numpy as np
 
-__all__ = ["frame_centres", "hann_window"]
+from kelly_core.arrays import check_shape
+
+__all__ = ["FrameBuffer", "frame_centres", "hann_window"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -27,3 +29,33 @@ def frame_centres(frames: object, *, n_fft: int, hop: int, sr: int) -> np.ndarra
     """Seconds at the centre of frames ``frames`` (indices): ``(k·hop + n_fft / 2) / sr``."""
     seconds: np.ndarray = (np.asarray(frames, dtype=np.float64) * hop + n_fft / 2) / sr
     return seconds
+
+
+class FrameBuffer:
+    """The streaming side of the framing: push samples, get the frames they complete.
+
+    Holds at most ``n_fft + hop`` samples between pushes; the frames are the same,
+    whatever the chunking, as the offline ``sliding_window_view(audio, n_fft)[::hop]``.
+    """
+
+    def __init__(self, n_fft: int, hop: int) -> None:
+        self.n_fft = n_fft
+        self.hop = hop
+        self._buffer = np.zeros(0, dtype=np.float64)
+
+    def push(self, samples: object) -> np.ndarray:
+        """Append ``(n,)`` samples; return the ``(k, n_fft)`` frames completed by them."""
+        chunk = np.asarray(samples, dtype=np.float64)
+        check_shape(chunk, (None,), name="samples")
+        self._buffer = np.concatenate([self._buffer, chunk])
+        if self._buffer.shape[0] < self.n_fft:
+            return np.zeros((0, self.n_fft), dtype=np.float64)
+        count = 1 + (self._buffer.shape[0] - self.n_fft) // self.hop
+        windows = np.lib.stride_tricks.sliding_window_view(self._buffer, self.n_fft)
+        frames: np.ndarray = windows[:: self.hop][:count].copy()
+        self._buffer = self._buffer[count * self.hop :]
+        return frames
+
+    def reset(self) -> None:
+        """Forget buffered samples (start a new stream)."""
+        self._buffer = np.zeros(0, dtype=np.float64)

@@ -21,7 +21,7 @@ import numpy as np
 
 from kelly_core.arrays import FloatArray, as_float32, check_shape
 from kelly_core.constants import WINDOW_S
-from kelly_core.encodings.framing import hann_window
+from kelly_core.encodings.framing import FrameBuffer, hann_window
 
 __all__ = [
     "DEFAULT_LOG_MEL",
@@ -141,27 +141,18 @@ class StreamingLogMel:
 
     def __init__(self, config: LogMelConfig = DEFAULT_LOG_MEL) -> None:
         self.config = config
-        self._buffer = np.zeros(0, dtype=np.float64)
+        self._frames = FrameBuffer(config.n_fft, config.hop)
 
     def push(self, samples: object) -> FloatArray:
         """Append ``(n,)`` samples; return the ``(k, n_mels)`` frames completed by them."""
-        chunk = np.asarray(samples, dtype=np.float64)
-        check_shape(chunk, (None,), name="samples")
-        self._buffer = np.concatenate([self._buffer, chunk])
-        cfg = self.config
-        if len(self._buffer) < cfg.n_fft:
-            return np.zeros((0, cfg.n_mels), dtype=np.float32)
-        count = 1 + (len(self._buffer) - cfg.n_fft) // cfg.hop
-        frames = np.lib.stride_tricks.sliding_window_view(self._buffer, cfg.n_fft)[:: cfg.hop][
-            :count
-        ]
-        out = _frames_to_features(frames, cfg)
-        self._buffer = self._buffer[count * cfg.hop :]
-        return out
+        frames = self._frames.push(samples)
+        if frames.shape[0] == 0:
+            return np.zeros((0, self.config.n_mels), dtype=np.float32)
+        return _frames_to_features(frames, self.config)
 
     def reset(self) -> None:
         """Forget buffered samples (start a new stream)."""
-        self._buffer = np.zeros(0, dtype=np.float64)
+        self._frames.reset()
 
 
 def frames_per_window(config: LogMelConfig = DEFAULT_LOG_MEL, seconds: float = WINDOW_S) -> float:
