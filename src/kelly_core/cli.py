@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+import shlex
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -25,7 +26,7 @@ from typing import TextIO, cast
 
 from kelly_core import __version__
 from kelly_core.entries import CommandEntry, DatasetEntry, Entry, ExporterEntry, ModelEntry
-from kelly_core.errors import KellyError, KellyPluginWarning, KellyWarning
+from kelly_core.errors import Interrupted, KellyError, KellyPluginWarning, KellyWarning
 from kelly_core.registry import ENTRY_KINDS, Registered, Registry, default_registry
 
 __all__ = ["main", "plugin_rows"]
@@ -238,9 +239,22 @@ def _main(args_list: list[str]) -> int:
     except KellyError as exc:
         sys.stderr.write(f"kelly: error: {exc}\n")
         return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("kelly: interrupted\n")
+    except KeyboardInterrupt as exc:
+        sys.stderr.write(_interrupted_line(exc, args_list))
         return 130
+
+
+def _interrupted_line(exc: KeyboardInterrupt, args_list: list[str]) -> str:
+    """``kelly: interrupted``, with a command's hint and how to continue where it has them."""
+    if not isinstance(exc, Interrupted):
+        return "kelly: interrupted\n"
+    line = f"kelly: interrupted; {exc.hint}"
+    if exc.rerun_with is not None:
+        again = list(args_list)
+        if not any(flag in again for flag in exc.rerun_flags):
+            again.append(exc.rerun_with)
+        line += f"; to continue: {shlex.join(['kelly', *again])}"
+    return line + "\n"
 
 
 if __name__ == "__main__":  # pragma: no cover

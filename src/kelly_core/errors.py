@@ -16,6 +16,7 @@ __all__ = [
     "BackendError",
     "DatasetError",
     "ExportError",
+    "Interrupted",
     "KellyError",
     "KellyPluginWarning",
     "KellyWarning",
@@ -191,6 +192,20 @@ class PluginError(KellyError, TypeError):
 
 class MissingDependencyError(KellyError, ImportError):  # type: ignore[misc]  # ImportError.path is a str, ours a Path
     """An optional package needed for a feature is not installed."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C in a command that can continue: ``kelly`` prints the hint and the same
+    command line with ``rerun_with`` added (``--resume``), unless it already holds one of
+    ``rerun_flags``."""
+
+    def __init__(
+        self, hint: str, *, rerun_with: str | None = None, rerun_flags: tuple[str, ...] = ()
+    ) -> None:
+        self.hint = hint
+        self.rerun_with = rerun_with
+        self.rerun_flags = rerun_flags or ((rerun_with,) if rerun_with else ())
+        super().__init__(hint)
 
 
 class KellyWarning(UserWarning):

@@ -21,12 +21,22 @@ logger = logging.getLogger(__name__)
 
 
 class ValidateCommand:
-    """``kelly validate PATH... [--json]``: exit 0 only if every file passes."""
+    """``kelly validate PATH... [--json] [-v]``: exit 0 only if every file passes.
+
+    In a folder, JSON files that are not model files (a run's metrics, parity vectors,
+    summary) are counted in one line; ``-v`` (or ``kelly -v validate``) lists them.
+    """
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
-        """Add the paths and ``--json``."""
+        """Add the paths, ``--json`` and ``-v``."""
         parser.add_argument("paths", nargs="+", type=Path, help="files, or folders of *.json")
         parser.add_argument("--json", action="store_true", help="print one JSON report")
+        parser.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            help="also list each skipped file that is not a model file",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         """Validate each file; print problems (or a JSON report); return 0, 1 or 2."""
@@ -57,10 +67,22 @@ class ValidateCommand:
                 sys.stdout.write(f"{'FAIL' if problems else 'ok'}  {name}\n")
                 for problem in problems:
                     sys.stdout.write(f"  {problem}\n")
-            for name in skipped:
-                sys.stdout.write(f"skip  {name} (not a model file: no 'layers' or 'in_shape')\n")
+            _write_skipped(skipped, verbose=args.verbose or logger.isEnabledFor(logging.DEBUG))
             sys.stdout.write(f"{len(report) - failed} of {len(report)} model files valid\n")
         return 1 if failed else 0
+
+
+def _write_skipped(skipped: list[str], *, verbose: bool) -> None:
+    """One line per skipped file with ``verbose``, else their count (none: nothing)."""
+    if verbose:
+        for name in skipped:
+            sys.stdout.write(f"skip  {name} (not a model file: no 'layers' or 'in_shape')\n")
+    elif skipped:
+        files = "file" if len(skipped) == 1 else "files"
+        sys.stdout.write(
+            f"skipped {len(skipped)} {files} that are not model files (no 'layers' or "
+            "'in_shape': metrics, parity vectors, summaries); -v lists them\n"
+        )
 
 
 class ConvertCommand:

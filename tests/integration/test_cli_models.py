@@ -71,14 +71,24 @@ def test_convert_legacy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_validate_folder_passes_over_other_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """In a folder (e.g. a training output) non-model JSON is listed as skipped, not failed."""
+    """In a folder (e.g. a training output) non-model JSON is counted as skipped in one line,
+    not failed; ``-v`` lists each."""
     write_json(tmp_path / "dynamicsengine.json", small_document("DynamicsEngine"))
     write_json(tmp_path / "summary.json", {"models": []})
     write_json(tmp_path / "metrics" / "dynamicsengine_metrics.json", {"train_loss": [1.0]})
     assert main(["validate", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert f"ok  {tmp_path / 'dynamicsengine.json'}" in out
-    assert f"skip  {tmp_path / 'summary.json'}" in out
+    assert out.splitlines() == [
+        f"ok  {tmp_path / 'dynamicsengine.json'}",
+        "skipped 2 files that are not model files (no 'layers' or 'in_shape': metrics, "
+        "parity vectors, summaries); -v lists them",
+        "1 of 1 model files valid",
+    ]
+    assert main(["validate", "-v", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"skip  {tmp_path / 'summary.json'} (not a model file" in out
+    assert f"skip  {tmp_path / 'metrics' / 'dynamicsengine_metrics.json'}" in out
+    assert "skipped 2 files" not in out
     assert "1 of 1 model files valid" in out
     assert main(["validate", str(tmp_path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kelly_core.errors import SpecError
 from kelly_runtime.generate import GenerateOptions, Key, PitchRange, generate, read_audio
 from kelly_runtime.generate.arrange import DRUM_THRESHOLD, MIN_NOTE_S
 from kelly_runtime.generate.midi import read_midi
@@ -147,12 +148,20 @@ class TestGenerateWithModels:
         assert all(n.velocity >= DRUM_THRESHOLD for n in tracks["drums"].notes)
         assert all(n.end - n.start >= MIN_NOTE_S - 1e-6 for i in tracks.values() for n in i.notes)
 
-    def test_partial_models_folder(self, tmp_path: Path) -> None:
-        """A folder with no model files puts every stage on fallback, without an error."""
+    def test_empty_models_folder_is_an_error(self, tmp_path: Path) -> None:
+        """A folder holding no model file at all is an error (a typo, or a run's
+        checkpoints folder), not five stages on the fallback."""
         (tmp_path / "models").mkdir()
-        result = generate(
-            _synthesized(tmp_path), models_dir=tmp_path / "models", options=GenerateOptions(key="D")
-        )
+        with pytest.raises(SpecError, match="no model file in the models folder"):
+            generate(
+                _synthesized(tmp_path),
+                models_dir=tmp_path / "models",
+                options=GenerateOptions(key="D"),
+            )
+
+    def test_partial_models_folder(self, tmp_path: Path) -> None:
+        """Without a models folder every stage runs on fallback, without an error."""
+        result = generate(_synthesized(tmp_path), models_dir=None, options=GenerateOptions(key="D"))
         assert len(result.fallback_stages) == 5
         # the fallback harmony is the tonic chord of the song's key
         assert {c.label for c in result.chords} == {"D:maj"}

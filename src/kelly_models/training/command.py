@@ -17,7 +17,7 @@ import torch
 
 from kelly_core.argtypes import float_in, int_in
 from kelly_core.catalog import MODEL_NAMES
-from kelly_core.errors import KellyError
+from kelly_core.errors import Interrupted, KellyError
 from kelly_core.fileio import check_output_path
 from kelly_core.flags import add_max_items_argument, add_option_argument, add_renamed, key_values
 from kelly_core.registry import Registry, default_registry
@@ -351,12 +351,20 @@ class TrainCommand:
         check_known_options(registry, options.dataset_options)
         names = resolve_model_names(registry, args.models)
         registry.resolve("exporter", options.export_format)  # fail before training, not after
-        with RunLock(options.output):  # one run at a time writes a run folder
-            logger.info(
-                "training %s on %s into %s", ", ".join(names), options.device, options.output
-            )
-            reports = train_models(registry, names, config, options)
-            write_summary(reports, options.output)
+        try:
+            with RunLock(options.output):  # one run at a time writes a run folder
+                logger.info(
+                    "training %s on %s into %s", ", ".join(names), options.device, options.output
+                )
+                reports = train_models(registry, names, config, options)
+                write_summary(reports, options.output)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"the models finished are in {options.output}, each model's last checkpoint "
+                f"under {options.output / 'checkpoints'}",
+                rerun_with="--resume",
+                rerun_flags=("--resume", "-r"),
+            ) from None
         sys.stdout.write(format_table(reports))
         sys.stdout.write("\n" + baseline_table(reports))
         verdict = verdict_line(reports)

@@ -33,6 +33,12 @@ from kelly_models.build import build_model
 from kelly_models.datasets.inspect import open_with_options
 from kelly_models.training.baselines import Baseline
 from kelly_models.training.evaluate import EMOTION_COLUMNS, evaluate, shuffle_emotion
+from kelly_models.training.report import (
+    STRONGEST,
+    baseline_names_in,
+    strongest_mark,
+    strongest_of,
+)
 from kelly_models.training.sequences import SequenceSet, load_examples, split_examples
 from kelly_models.training.tasks import task_for
 
@@ -50,15 +56,22 @@ class Evaluation:
     dataset: str
     headline: str
     baseline: str
-    """The strongest baseline's name."""
+    """The baseline with the best headline metric (:data:`~.report.STRONGEST`)."""
     baseline_source: str
     """``"training run"`` or ``"evaluated data (training split)"``."""
     tonal_reference: str
     scores: dict[str, float]
 
     @property
+    def loss_baseline(self) -> str:
+        """The baseline with the lowest loss (:data:`~.report.STRONGEST`)."""
+        found = strongest_of(self.scores, baseline_names_in(self.scores), "loss", lower=True)
+        return found if found is not None else self.baseline
+
+    @property
     def beats_baseline(self) -> bool:
-        """Whether loss and headline metric both beat the strongest baseline."""
+        """Whether the loss is below the strongest baseline's (the lowest) and the headline
+        metric above it (the highest): :data:`~.report.STRONGEST`."""
         s = self.scores
         return bool(
             s.get("loss", math.nan) < s.get("baseline_loss", math.nan)
@@ -73,6 +86,7 @@ class Evaluation:
             "dataset": self.dataset,
             "metric": self.headline,
             "baseline": self.baseline,
+            "loss_baseline": self.loss_baseline,
             "baseline_source": self.baseline_source,
             "tonal_reference": self.tonal_reference,
             "beats_baseline": self.beats_baseline,
@@ -184,13 +198,10 @@ def format_evaluations(results: Sequence[Evaluation]) -> str:
         )
         lines.append(f"  {'predictor':<18} {'loss':>8}  {r.headline:>10}")
         lines.append(f"  {'model':<18} {_number(s['loss']):>8}  {_number(s[r.headline], 3):>10}")
-        task_baselines = [
-            k[: -len("_loss")]
-            for k in s
-            if k.endswith("_loss") and not k.startswith(("baseline_", "shuffled_"))
-        ]
-        for name in task_baselines:
-            mark = " (strongest)" if name == r.baseline else ""
+        for name in baseline_names_in(s):
+            mark = strongest_mark(
+                name, by_metric=r.baseline, by_loss=r.loss_baseline, metric=r.headline
+            )
             lines.append(
                 f"  {name + mark:<18} {_number(s.get(f'{name}_loss')):>8}  "
                 f"{_number(s.get(f'{name}_{r.headline}'), 3):>10}"
@@ -201,7 +212,13 @@ def format_evaluations(results: Sequence[Evaluation]) -> str:
                 f"{_number(s[f'shuffled_{r.headline}'], 3):>10}"
             )
         verdict = "beats" if r.beats_baseline else "does NOT beat"
-        lines.append(f"  -> {verdict} its strongest baseline ({r.baseline})")
+        lines.append(
+            f"  -> {verdict} its strongest baseline: {r.headline} "
+            f"{_number(s[r.headline], 3)} vs {_number(s.get(f'baseline_{r.headline}'), 3)} "
+            f"({r.baseline}), loss {_number(s['loss'])} vs {_number(s.get('baseline_loss'))} "
+            f"({r.loss_baseline})"
+        )
+        lines.append(f"  ({STRONGEST.format(metric=r.headline)})")
     return "\n".join(lines) + "\n"
 
 

@@ -8,14 +8,66 @@ the others (:func:`~.summary.write_summary`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Final
 
 import attrs
 
 from kelly_core.errors import KellyError
 
-__all__ = ["ModelReport", "json_float"]
+__all__ = [
+    "STRONGEST",
+    "ModelReport",
+    "baseline_names_in",
+    "json_float",
+    "strongest_mark",
+    "strongest_of",
+]
+
+STRONGEST: Final = (
+    "strongest baseline: the best baseline value of each metric, the lowest loss and the "
+    "highest {metric} (one baseline may hold both); a model beats it when it beats both"
+)
+"""What "strongest baseline" means wherever Kelly says it (``kelly train``'s summary and
+verdict, ``kelly evaluate``), with ``{metric}`` the model's headline metric."""
+
+
+def baseline_names_in(scores: Mapping[str, float]) -> list[str]:
+    """The baselines scored in ``scores`` (keys ``<name>_loss``), in their order."""
+    return [
+        k[: -len("_loss")]
+        for k in scores
+        if k.endswith("_loss") and not k.startswith(("baseline_", "shuffled_"))
+    ]
+
+
+def strongest_of(
+    scores: Mapping[str, float], names: Sequence[str], metric: str, *, lower: bool
+) -> str | None:
+    """The baseline among ``names`` with the best finite ``<name>_<metric>`` (the lowest
+    when ``lower``; ties: the first), whose value is ``baseline_<metric>``; None if none."""
+    finite = [
+        (scores[f"{n}_{metric}"], i, n)
+        for i, n in enumerate(names)
+        if math.isfinite(scores.get(f"{n}_{metric}", math.nan))
+    ]
+    if not finite:
+        return None
+    best = min(finite) if lower else min(finite, key=lambda t: (-t[0], t[1]))
+    return best[2]
+
+
+def strongest_mark(name: str, *, by_metric: str | None, by_loss: str | None, metric: str) -> str:
+    """`` (strongest)`` after a baseline holding both best values, `` (strongest loss)`` or
+    `` (strongest <metric>)`` after one holding one of them, else nothing."""
+    if name == by_metric and name == by_loss:
+        return " (strongest)"
+    if name == by_metric:
+        return f" (strongest {metric})"
+    if name == by_loss:
+        return " (strongest loss)"
+    return ""
 
 
 def json_float(value: float) -> float | None:
@@ -44,7 +96,8 @@ class ModelReport:
     """Folds trained (1: one train/validation/test split)."""
     headline: str
     baseline: str = "mean"
-    """Name of the strongest baseline (see :mod:`.baselines`), whose values are ``baseline_*``."""
+    """The baseline with the best headline metric (``baseline_<headline>``; see
+    :mod:`.baselines`); :attr:`loss_baseline` has the lowest loss (:data:`STRONGEST`)."""
     baselines: tuple[str, ...] = ()
     """Every baseline scored, in order."""
     parameters: int
@@ -55,8 +108,15 @@ class ModelReport:
     """Mean wall time of one epoch (training plus validation)."""
 
     @property
+    def loss_baseline(self) -> str:
+        """The baseline with the lowest test loss (``baseline_loss``); :data:`STRONGEST`."""
+        found = strongest_of(self.test, self.baselines, "loss", lower=True)
+        return found if found is not None else self.baseline
+
+    @property
     def beats_baseline(self) -> bool:
-        """Whether the test loss is below the baseline's and the headline metric above it."""
+        """Whether the test loss is below the strongest baseline's (the lowest) and the
+        headline metric above it (the highest): :data:`STRONGEST`."""
         loss, base = self.test.get("loss", math.nan), self.test.get("baseline_loss", math.nan)
         metric = self.test.get(self.headline, math.nan)
         base_metric = self.test.get(f"baseline_{self.headline}", math.nan)

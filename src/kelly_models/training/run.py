@@ -46,7 +46,7 @@ from kelly_models.training.discovery import DatasetChoice, find_dataset
 from kelly_models.training.folds import fit_fold, fold_mean
 from kelly_models.training.loop import Callback
 from kelly_models.training.outcome import build_report, metrics_document
-from kelly_models.training.plots import plot_history
+from kelly_models.training.plots import PlotContext, plot_history
 from kelly_models.training.report import ModelReport, json_float
 from kelly_models.training.run_options import RunOptions
 from kelly_models.training.runfolder import RunLock, checked, planned_paths, refuse_links
@@ -155,11 +155,7 @@ def train_model(
     """
     started = time.perf_counter()
     spec = registry.spec(name)
-    reader_options = {
-        **_seed_option(registry, choice, config),  # an explicit -O seed=N wins
-        **read_options(registry, choice.name, options.dataset_options, only_declared=True),
-    }
-    dataset = registry.dataset(choice.name, choice.root, **reader_options)
+    dataset = _open_dataset(registry, choice, config, options)
     task = task_for(spec)
     folds = [
         fit_fold(
@@ -185,10 +181,18 @@ def train_model(
     if config.augment_keys and name in AUGMENTABLE:
         reference = "absolute"
     path = _export(registry, first.model, options, config, choice, scores, reference)
+    context = PlotContext(
+        dataset=choice.name,
+        synthetic=choice.synthetic,
+        headline=task.headline,
+        scores=scores,
+        baselines=task.baseline_names(scores),
+    )
     plot_history(
         first.result.history,
         checked(metrics / f"{stem}_metrics.png", options.output),
         baseline_loss=first.scores.get("baseline_loss"),
+        context=context,
     )
     report = build_report(
         spec, choice, task, folds, scores, spread, file=path, seconds=time.perf_counter() - started
@@ -256,6 +260,18 @@ def _export(
         )
     logger.info("%s: exported %s", model.spec.name, path)
     return Path(path)
+
+
+def _open_dataset(
+    registry: Registry, choice: DatasetChoice, config: TrainConfig, options: RunOptions
+) -> Dataset:
+    """Open ``choice`` with the ``-O`` options its reader declares (and a synthetic
+    reader's seed from ``--seed``; an explicit ``-O seed=N`` wins)."""
+    reader_options = {
+        **_seed_option(registry, choice, config),
+        **read_options(registry, choice.name, options.dataset_options, only_declared=True),
+    }
+    return registry.dataset(choice.name, choice.root, **reader_options)
 
 
 def _seed_option(

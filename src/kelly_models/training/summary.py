@@ -7,6 +7,7 @@ train (read back from ``summary.json``) and replaces the rows of those it did.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import warnings
@@ -15,7 +16,8 @@ from pathlib import Path
 
 from kelly_core.errors import KellyError, KellyWarning
 from kelly_core.fileio import atomic_write_json, atomic_write_text
-from kelly_models.training.report import ModelReport
+from kelly_models.training.report import STRONGEST, ModelReport
+from kelly_models.training.report import strongest_mark as _mark
 from kelly_models.training.runfolder import check_no_link
 
 __all__ = ["format_table", "merge_reports", "write_summary"]
@@ -116,7 +118,8 @@ def write_summary(reports: Sequence[ModelReport], output: Path) -> tuple[Path, P
     text += "\nTest loss and metric on the held-out test split; the strongest baseline fitted "
     text += "on the training split in parentheses (`!` marks a model that does not beat it in "
     text += "both loss and metric); *emotion shuffled*: the metric with the emotion input "
-    text += "shuffled across test sequences.\n\n" + baseline_table(reports, markdown=True)
+    text += "shuffled across test sequences. The "
+    text += STRONGEST.format(metric="metric") + ".\n\n" + baseline_table(reports, markdown=True)
     verdict = verdict_line(reports)
     text += f"\n{verdict}\n"
     md_path = atomic_write_text(output / "summary.md", text)
@@ -138,11 +141,14 @@ def baseline_table(reports: Sequence[ModelReport], *, markdown: bool = False) ->
         )
         baselines = row["baselines"]
         assert isinstance(baselines, dict)
+        mark = functools.partial(
+            _mark, by_metric=report.baseline, by_loss=report.loss_baseline, metric=report.headline
+        )
         for name, values in baselines.items():
             lines.append(
                 (
                     report.model,
-                    f"{name}{' (strongest)' if name == report.baseline else ''}",
+                    name + mark(name),
                     _number(values["loss"]),
                     f"{report.headline}: {_number(values[report.headline], 3)}",
                 )
@@ -172,7 +178,7 @@ def verdict_line(reports: Sequence[ModelReport]) -> str:
         parts.append(
             f"{r.model} ({r.headline} {_number(row['metric_value'], 3)} vs {r.baseline} "
             f"{_number(row['baseline_metric_value'], 3)}, loss {_number(row['test_loss'])} vs "
-            f"{_number(row['baseline_test_loss'])})"
+            f"{r.loss_baseline} {_number(row['baseline_test_loss'])})"
         )
     return "NOT better than the strongest baseline: " + "; ".join(parts)
 

@@ -26,9 +26,10 @@ from typing import TypeVar, final
 
 from kelly_core._optional import require_all
 from kelly_core.argtypes import MAX_SEED, float_in, int_in
-from kelly_core.errors import KellyError
-from kelly_core.fileio import check_output_path
+from kelly_core.errors import KellyError, SpecError
+from kelly_core.fileio import check_output_path, input_problem
 from kelly_core.flags import BACKEND_HELP
+from kelly_core.registry import default_registry
 from kelly_runtime.generate.api import generate
 from kelly_runtime.generate.audio import probe_audio, read_audio
 from kelly_runtime.generate.errors import GenerateOptionError
@@ -45,6 +46,7 @@ from kelly_runtime.generate.options import (
 from kelly_runtime.generate.outputs import check_distinct, unique_stems
 from kelly_runtime.generate.plugin import REQUIRES
 from kelly_runtime.generate.result import GenerationResult
+from kelly_runtime.generate.stages import check_holds_models
 
 __all__ = ["GenerateCommand"]
 
@@ -80,7 +82,9 @@ class GenerateCommand:
             type=Path,
             default=None,
             metavar="DIR",
-            help="folder of model files (<name>.json); missing ones run on fallback",
+            help="folder of model files (<name>.json): a run's output folder such as "
+            "runs/quick; a missing file's stage runs on fallback, a folder with none is an "
+            "error (default every stage on fallback)",
         )
         parser.add_argument(
             "--tempo",
@@ -161,6 +165,8 @@ class GenerateCommand:
         """
         plotting = ("matplotlib",) if args.plot is not None else ()
         require_all((*REQUIRES, *plotting), purpose="kelly generate")
+        if args.models is not None:  # before any audio is read
+            check_models_folder(args.models)
         options = GenerateOptions(
             tempo=args.tempo,
             bars=args.bars,
@@ -272,6 +278,17 @@ class GenerateCommand:
             result.write_json(json_path)
         if plot_path is not None:
             result.plot(plot_path)
+
+
+def check_models_folder(folder: Path) -> None:
+    """Refuse a ``--models`` path that is not a folder or holds no model file at all.
+
+    :raises SpecError: Naming the path and what was expected.
+    """
+    problem = input_problem(folder, kind="folder", what="folder of model files")
+    if problem is not None:
+        raise SpecError(problem, path=folder, field="--models", expected="a folder of model files")
+    check_holds_models(folder, default_registry())
 
 
 def _check_midi_suffix(output: Path) -> None:

@@ -26,7 +26,7 @@
   plugin format's; :mod:`kelly_runtime.model_files`); a missing or invalid file puts
   that stage on the fallback backend (the pipeline's ``KellyWarning`` is logged here,
   not raised again) and the stage is listed in ``fallback_stages``. Without a folder
-  every stage runs on fallback.
+  every stage runs on fallback; a folder holding no model file at all is an error.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ import numpy as np
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.constants import BEATS_PER_BAR, WINDOW_S
 from kelly_core.encodings import NEUTRAL_GROOVE
-from kelly_core.errors import KellyWarning
-from kelly_core.registry import Registry
+from kelly_core.errors import KellyWarning, SpecError
+from kelly_core.registry import Registry, default_registry
 from kelly_runtime.generate.audio import AudioClip
 from kelly_runtime.generate.keys import Key, key_at
 from kelly_runtime.generate.listen import (
@@ -53,6 +53,7 @@ from kelly_runtime.generate.listen import (
     song_keys,
 )
 from kelly_runtime.generate.render import StageOutputs
+from kelly_runtime.model_files import find_model_file
 from kelly_runtime.pipeline import Pipeline
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "Analysis",
     "analyse",
     "audio_chroma",
+    "check_holds_models",
     "load_pipeline",
     "run_stages",
     "song_key",
@@ -78,12 +80,14 @@ def load_pipeline(
 ) -> Pipeline:
     """Return the five-stage pipeline for ``models_dir`` (all on fallback when None).
 
-    :raises KellyError: If ``models_dir`` is not a folder or the backend is unknown.
+    :raises KellyError: If ``models_dir`` is not a folder, holds no model file at all
+        (:func:`check_holds_models`), or the backend is unknown.
     """
     if models_dir is None:
         pipeline = Pipeline.fallback()
         pipeline.set_key(key_tonic)
         return pipeline
+    check_holds_models(Path(models_dir), registry if registry is not None else default_registry())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", KellyWarning)
         pipeline = Pipeline.from_directory(
@@ -95,6 +99,33 @@ def load_pipeline(
     for warning in caught:
         logger.warning("kelly: warning: %s", warning.message)
     return pipeline
+
+
+def check_holds_models(folder: Path, registry: Registry) -> None:
+    """Refuse a models folder that holds no model file for any stage (a typo, or a run's
+    ``checkpoints`` folder rather than the run folder): it would run every stage on the
+    fallback without a model. A folder holding some model files is fine (the others run
+    on the fallback, with a warning).
+
+    :raises SpecError: Naming the folder, the files looked for and, where the parent
+        folder holds model files, that folder.
+    """
+    if not folder.is_dir():
+        return  # Pipeline.from_directory says what it is
+    stems = [MODEL_SPECS[name].file_stem for name in MODEL_SPECS]
+    if any(find_model_file(folder, stem, registry) for stem in stems):
+        return
+    suffixes = " or ".join(registry.model_suffixes())
+    hint = ""
+    if any(find_model_file(folder.parent, stem, registry) for stem in stems):
+        hint = f"; its parent folder holds model files: --models {folder.parent}"
+    raise SpecError(
+        f"no model file in the models folder (looked for {', '.join(stems)} ending "
+        f"{suffixes}){hint}",
+        path=folder,
+        field="--models",
+        expected=tuple(stems),
+    )
 
 
 def run_stages(
