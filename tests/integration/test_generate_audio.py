@@ -160,10 +160,13 @@ class TestGenerateWithModels:
             )
 
     def test_partial_models_folder(self, tmp_path: Path) -> None:
-        """Without a models folder every stage runs on fallback, without an error."""
+        """Without a models folder every stage runs on fallback, without an error, and the
+        chords follow what the song sounds (C and G: 261.6 and 392 Hz), not the key's
+        tonic chord (D major) the fallback harmony alone would hold."""
+        from kelly_core.encodings.chords import chord_pitch_classes
+
         result = generate(_synthesized(tmp_path), models_dir=None, options=GenerateOptions(key="D"))
         assert len(result.fallback_stages) == 5
-        # the fallback harmony is the tonic chord of the song's key
-        assert {c.label for c in result.chords} == {"D:maj"}
+        assert all({0, 7} <= set(chord_pitch_classes(c.index)) for c in result.chords)
         chords = next(i for i in result.midi.instruments if i.name == "chords")
-        assert {n.pitch % 12 for n in chords.notes} == {2, 6, 9}
+        assert {0, 7} <= {n.pitch % 12 for n in chords.notes}
