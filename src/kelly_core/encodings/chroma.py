@@ -38,7 +38,12 @@ import attrs
 import numpy as np
 
 from kelly_core.arrays import FloatArray, as_float32, check_shape
-from kelly_core.encodings.framing import FrameBuffer, frame_centres, hann_window
+from kelly_core.encodings.framing import (
+    FrameBuffer,
+    frame_centres,
+    hann_window,
+    offline_frames,
+)
 
 __all__ = [
     "BASS",
@@ -164,13 +169,9 @@ def offline_chroma(audio: object, sr: int, config: ChromaConfig = DEFAULT_CHROMA
     :param sr: Sample rate of ``audio``; must equal ``config.sr`` (resample first).
     :raises ValueError: On a different sample rate.
     """
-    if sr != config.sr:
-        raise ValueError(f"expected audio at {config.sr} Hz, got {sr} Hz; resample first")
-    samples = np.asarray(audio, dtype=np.float64)
-    check_shape(samples, (None,), name="audio")
-    if len(samples) < config.n_fft:
+    frames = offline_frames(audio, sr, expected_sr=config.sr, n_fft=config.n_fft, hop=config.hop)
+    if frames.shape[0] == 0:
         return np.zeros((0, FRAME_WIDTH), dtype=np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(samples, config.n_fft)[:: config.hop]
     return _frames_to_chroma(frames, config)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from kelly_core.arrays import check_shape
 
-__all__ = ["FrameBuffer", "frame_centres", "hann_window"]
+__all__ = ["FrameBuffer", "frame_centres", "hann_window", "offline_frames"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -59,3 +59,20 @@ class FrameBuffer:
     def reset(self) -> None:
         """Forget buffered samples (start a new stream)."""
         self._buffer = np.zeros(0, dtype=np.float64)
+
+
+def offline_frames(audio: object, sr: int, *, expected_sr: int, n_fft: int, hop: int) -> np.ndarray:
+    """All ``(k, n_fft)`` frames of a mono clip (a read-only view), ``k = 1 + (N - n_fft) //
+    hop``, 0 when the clip is shorter than one window.
+
+    :param audio: ``(N,)`` samples in [-1, 1].
+    :raises ValueError: If ``sr`` is not ``expected_sr`` (resample first).
+    """
+    if sr != expected_sr:
+        raise ValueError(f"expected audio at {expected_sr} Hz, got {sr} Hz; resample first")
+    samples = np.asarray(audio, dtype=np.float64)
+    check_shape(samples, (None,), name="audio")
+    if samples.shape[0] < n_fft:
+        return np.zeros((0, n_fft), dtype=np.float64)
+    frames: np.ndarray = np.lib.stride_tricks.sliding_window_view(samples, n_fft)[::hop]
+    return frames

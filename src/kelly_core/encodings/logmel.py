@@ -21,7 +21,7 @@ import numpy as np
 
 from kelly_core.arrays import FloatArray, as_float32, check_shape
 from kelly_core.constants import WINDOW_S
-from kelly_core.encodings.framing import FrameBuffer, hann_window
+from kelly_core.encodings.framing import FrameBuffer, hann_window, offline_frames
 
 __all__ = [
     "DEFAULT_LOG_MEL",
@@ -126,13 +126,9 @@ def offline_log_mel(audio: object, sr: int, config: LogMelConfig = DEFAULT_LOG_M
     :param sr: Sample rate of ``audio``; must equal ``config.sr`` (resample first).
     :raises ValueError: On a different sample rate.
     """
-    if sr != config.sr:
-        raise ValueError(f"expected audio at {config.sr} Hz, got {sr} Hz; resample first")
-    samples = np.asarray(audio, dtype=np.float64)
-    check_shape(samples, (None,), name="audio")
-    if len(samples) < config.n_fft:
+    frames = offline_frames(audio, sr, expected_sr=config.sr, n_fft=config.n_fft, hop=config.hop)
+    if frames.shape[0] == 0:
         return np.zeros((0, config.n_mels), dtype=np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(samples, config.n_fft)[:: config.hop]
     return _frames_to_features(frames, config)
 
 

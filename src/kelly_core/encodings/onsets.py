@@ -32,8 +32,8 @@ from typing import Final
 import attrs
 import numpy as np
 
-from kelly_core.arrays import FloatArray, check_shape
-from kelly_core.encodings.framing import frame_centres, hann_window
+from kelly_core.arrays import FloatArray
+from kelly_core.encodings.framing import frame_centres, hann_window, offline_frames
 
 __all__ = [
     "DEFAULT_ONSETS",
@@ -146,14 +146,10 @@ def onset_bands(audio: object, sr: int, config: OnsetConfig = DEFAULT_ONSETS) ->
     :param sr: Sample rate of ``audio``; must equal ``config.sr``.
     :raises ValueError: On a different sample rate.
     """
-    if sr != config.sr:
-        raise ValueError(f"expected audio at {config.sr} Hz, got {sr} Hz; resample first")
-    samples = np.asarray(audio, dtype=np.float64)
-    check_shape(samples, (None,), name="audio")
+    windows = offline_frames(audio, sr, expected_sr=config.sr, n_fft=config.n_fft, hop=config.hop)
     count = band_centres(config).shape[0]
-    if samples.shape[0] < config.n_fft:
+    if windows.shape[0] == 0:
         return np.zeros((0, 2 * count), dtype=np.float32)
-    windows = np.lib.stride_tricks.sliding_window_view(samples, config.n_fft)[:: config.hop]
     out = np.zeros((windows.shape[0], 2 * count), dtype=np.float32)
     lag = config.lag
     previous = np.zeros((0, count))
