@@ -48,6 +48,12 @@ _EPILOG = (
 )
 
 
+def _say(line: str) -> None:
+    """One progress line on stdout, flushed (training takes minutes)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 class TrainBeatsCommand:
     """Implements ``kelly_core.Command`` for ``kelly train-beats``.
 
@@ -126,11 +132,11 @@ class TrainBeatsCommand:
                 got=len(pieces),
             )
         minutes = sum(p.features.shape[0] for p in pieces) / 86.13 / 60.0
-        print(f"kelly train-beats: {len(pieces)} pieces, {minutes:.1f} min of audio", flush=True)
+        _say(f"kelly train-beats: {len(pieces)} pieces, {minutes:.1f} min of audio")
         config = BeatTrainConfig(
             epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, seed=args.seed
         )
-        trained = fit(pieces, config, progress=lambda line: print(line, flush=True))
+        trained = fit(pieces, config, progress=_say)
         metadata = {
             "trained_on": [str(f) for f in folders],
             "pieces": len(pieces),
@@ -149,10 +155,9 @@ class TrainBeatsCommand:
             BEAT_TRACKER_SPEC, trained.network.state_arrays(), output, metadata=metadata
         )
         elapsed = time.perf_counter() - started
-        print(
+        sys.stderr.write(
             f"wrote {path}: validation score {trained.best_score:.3f} (mean of beat and "
-            f"downbeat F, epoch {trained.best_epoch}), {elapsed:.0f} s",
-            file=sys.stderr,
+            f"downbeat F, epoch {trained.best_epoch}), {elapsed:.0f} s\n"
         )
         return 0
 
@@ -174,13 +179,12 @@ def _build(folder: Path, seed: int) -> Path:
         raise OutputError(f"cannot make the folder for --build: {reason}", path=folder) from exc
     jobs = train_jobs(seed)
     started = time.perf_counter()
-    print(f"kelly train-beats: building {len(jobs)} pieces into {folder}", flush=True)
+    _say(f"kelly train-beats: building {len(jobs)} pieces into {folder}")
     problems = build_folder(jobs, folder, workers=_BUILD_WORKERS)
     for problem in problems:
         logger.warning("train split: %s", problem)
-    print(
+    _say(
         f"kelly train-beats: built in {time.perf_counter() - started:.0f} s, "
-        f"{len(problems)} piece(s) failed",
-        flush=True,
+        f"{len(problems)} piece(s) failed"
     )
     return folder

@@ -279,7 +279,7 @@ def build_folder(
         futures = [pool.submit(_run_job, job, folder, builder) for job in todo]
         for job, future in zip(todo, futures, strict=True):
             name, error = future.result()
-            print(f"  {job.split}/{name}: {error or 'ok'}", file=sys.stderr, flush=True)
+            sys.stderr.write(f"  {job.split}/{name}: {error or 'ok'}\n")
             if error:
                 problems.append(f"{name}: {error}")
     return problems
