@@ -113,6 +113,8 @@ class TestGenerateOnAudio:
             assert result.beat_times[0] == pytest.approx(start)
             assert np.allclose(np.diff(result.beat_times), 0.5, atol=1e-6)
             assert np.allclose(np.diff(result.downbeats), 0.5 * meter, atol=1e-6)
+            assert result.beats_per_bar == meter
+            assert result.summary()["beats_per_bar"] == meter
 
 
 class TestGenerateWithModels:

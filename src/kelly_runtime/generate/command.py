@@ -326,7 +326,7 @@ def _detected(result: GenerationResult, *, tempo_given: bool) -> str:
     bars = len(result.downbeats)
     return (
         f"{result.tempo:.1f} BPM, {len(result.beat_times)} beats {beats}, "
-        f"{bars} bar{'' if bars == 1 else 's'}, {result.key_report()}"
+        f"{bars} bar{'' if bars == 1 else 's'} of {result.beats_per_bar}, {result.key_report()}"
     )
 
 

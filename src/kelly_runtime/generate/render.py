@@ -199,6 +199,7 @@ def render(
             for i in range(grid.first, grid.times.shape[0])
             if grid.beat_in_bar(i) == 0
         ),
+        beats_per_bar=grid.beats_per_bar,
         beats_detected=grid.detected,
         key_estimated=not outputs.key_given,
         key_segments=segments,

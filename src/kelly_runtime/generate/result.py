@@ -77,6 +77,8 @@ class GenerationResult:
     """Start of every beat played, in seconds (the MIDI's tempo map follows them)."""
     downbeats: tuple[float, ...] = ()
     """Start of every bar's first beat, in seconds."""
+    beats_per_bar: int = 4
+    """Beats in a bar (detected, or ``--meter``); the MIDI's time signature is this over 4."""
     beats_detected: bool = False
     """Whether the beats were detected in the audio (False: a steady ``--tempo`` grid)."""
     key_estimated: bool = False
@@ -128,6 +130,7 @@ class GenerationResult:
             ],
             "beat_times": list(self.beat_times),
             "downbeats": list(self.downbeats),
+            "beats_per_bar": self.beats_per_bar,
             "fallback_stages": list(self.fallback_stages),
             "emotion": [attrs.asdict(p) for p in self.emotion_trajectory],
             "chords": [{"time": c.time, "label": c.label} for c in self.chords],
