@@ -26,7 +26,7 @@ from kelly_core.errors import DatasetError, OutputError
 from kelly_core.fileio import check_output_path
 from kelly_core.listening import BEAT_TRACKER_SPEC, LOOKAHEAD_FRAMES
 from kelly_core.registry import Registry, default_registry
-from kelly_models.listening.corpus import load_pieces
+from kelly_models.listening.corpus import load_pieces, reversed_piece
 from kelly_models.listening.pieces import build_folder
 from kelly_models.listening.render import check_tools
 from kelly_models.listening.train import BeatTrainConfig, fit
@@ -104,6 +104,12 @@ class TrainBeatsCommand:
             help=f"batches per epoch, 1..100000 (default {_DEFAULTS.steps_per_epoch})",
         )
         parser.add_argument(
+            "--backward",
+            action="store_true",
+            help="train the backward tracker: the pieces played from their end to their "
+            "start (kelly generate averages it with the forward one)",
+        )
+        parser.add_argument(
             "--seed",
             type=int_in("--seed", 0, 2**32 - 1),
             default=_DEFAULTS.seed,
@@ -125,6 +131,8 @@ class TrainBeatsCommand:
             folders.append(_build(Path(args.build), args.build_seed))
         torch.set_num_threads(1)
         pieces = list(load_pieces(folders))
+        if args.backward:
+            pieces = [reversed_piece(p) for p in pieces]
         if len(pieces) < 2:
             raise DatasetError(
                 "expected at least two pieces (<name>.wav + <name>.json)",
@@ -138,6 +146,7 @@ class TrainBeatsCommand:
         )
         trained = fit(pieces, config, progress=_say)
         metadata = {
+            "direction": "backward" if args.backward else "forward",
             "trained_on": [str(f) for f in folders],
             "pieces": len(pieces),
             "minutes": round(minutes, 1),

@@ -23,11 +23,19 @@ import numpy.typing as npt
 
 from kelly_core._optional import require
 from kelly_core.arrays import FloatArray
-from kelly_core.encodings.onsets import DEFAULT_ONSETS, OnsetConfig, onset_bands
+from kelly_core.encodings.onsets import DEFAULT_ONSETS, OnsetConfig, frame_seconds, onset_bands
 from kelly_core.errors import DatasetError
 from kelly_core.listening import network_input
 
-__all__ = ["Piece", "frame_of", "frame_targets", "load_piece", "load_pieces", "piece_names"]
+__all__ = [
+    "Piece",
+    "frame_of",
+    "frame_targets",
+    "load_piece",
+    "load_pieces",
+    "piece_names",
+    "reversed_piece",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -129,3 +137,18 @@ def load_pieces(folders: Sequence[Path]) -> Iterator[Piece]:
                 yield load_piece(wav)
             except DatasetError as exc:
                 logger.warning("skipping %s: %s", wav, exc.reason)
+
+
+def reversed_piece(piece: Piece, config: OnsetConfig = DEFAULT_ONSETS) -> Piece:
+    """``piece`` played backwards in its frames: features and targets in reverse order,
+    beat times mirrored (``t -> first + last - t`` for the first and last frame times), for
+    training a tracker that runs from the end of a clip to its start."""
+    frames = piece.features.shape[0]
+    mirror = float(frame_seconds(0, config) + frame_seconds(max(frames - 1, 0), config))
+    return Piece(
+        name=piece.name,
+        features=np.ascontiguousarray(piece.features[::-1]),
+        targets=np.ascontiguousarray(piece.targets[::-1]),
+        beats=np.sort(mirror - piece.beats),
+        downbeats=np.sort(mirror - piece.downbeats),
+    )

@@ -4,7 +4,10 @@
   Kelly as ``models/beattracker.json`` beside this module (trained by ``kelly
   train-beats``; docs/listening.md), runs on the numpy backend over the onset front end's
   frames (:func:`kelly_core.encodings.onsets.onset_bands`): a beat and a downbeat
-  activation per frame.
+  activation per frame. Where ``models/beattracker_backward.json`` is shipped too (``kelly
+  train-beats --backward``: the same network trained on music played from its end), it
+  runs over the frames in reverse order and the two trackers' activations are averaged:
+  an LSTM that runs forward only hears the past, the pair hears both sides of a frame.
 - **Rules** where the file is missing or unreadable (a warning says so) or
   ``tracker=None`` is asked for: :func:`beat_activation` (spectral flux) and
   :func:`downbeat_strength` (low-band onsets and spectral change per beat).
@@ -45,6 +48,7 @@ from kelly_core.listening import (
 )
 
 __all__ = [
+    "BACKWARD_TRACKER_FILE",
     "TRACKER_FILE",
     "Activations",
     "activations",
@@ -56,6 +60,8 @@ logger = logging.getLogger(__name__)
 
 TRACKER_FILE: Final = Path(__file__).with_name("models") / "beattracker.json"
 """The beat tracker Kelly ships."""
+BACKWARD_TRACKER_FILE: Final = TRACKER_FILE.with_name("beattracker_backward.json")
+"""The backward beat tracker Kelly ships (``kelly train-beats --backward``)."""
 _DOWNBEAT_REACH: Final = 2
 """Frames either side of a beat searched for its downbeat activation."""
 
@@ -165,7 +171,7 @@ class Activations:
     curves: FloatArray
     """``(frames, 3)`` onset curves (for the rules' downbeat cues)."""
     source: str
-    """``"tracker"`` or ``"rules"``."""
+    """``"trackers"`` (forward and backward), ``"tracker"`` (forward) or ``"rules"``."""
 
     def downbeat_strength(
         self,
@@ -212,11 +218,16 @@ def activations(
     sr: int,
     *,
     tracker: Path | None = TRACKER_FILE,
+    backward: Path | None = BACKWARD_TRACKER_FILE,
     config: OnsetConfig = DEFAULT_ONSETS,
 ) -> Activations:
     """Beat (and downbeat) activations of mono ``samples`` at ``sr``.
 
     :param tracker: A beat tracker file; None uses the onset rules.
+    :param backward: A backward tracker file (trained on music played from its end), run
+        from the clip's end to its start; its activations are averaged with the forward
+        tracker's, so each frame is judged from both sides. None or a missing file: the
+        forward tracker alone.
     """
     bands = onset_bands(samples, sr, config)
     curves = curves_from_bands(bands, config)
@@ -225,11 +236,20 @@ def activations(
         return Activations(
             beat=beat_activation(curves, config), downbeat=None, curves=curves, source="rules"
         )
-    network.reset()
-    out = align_activations(network.run(pad_for_lookahead(network_input(bands))))
+    frames = network_input(bands)
+    out = _run(network, frames)
+    reverse = _tracker(backward) if backward is not None and backward.is_file() else None
+    if reverse is not None:
+        out = 0.5 * (out + _run(reverse, frames[::-1])[::-1])
     return Activations(
         beat=np.ascontiguousarray(out[:, 0]),
         downbeat=np.ascontiguousarray(out[:, 1]),
         curves=curves,
-        source="tracker",
+        source="tracker" if reverse is None else "trackers",
     )
+
+
+def _run(network: Backend, frames: FloatArray) -> FloatArray:
+    """The network's ``(frames, 2)`` answers for ``frames``, aligned to them."""
+    network.reset()
+    return align_activations(network.run(pad_for_lookahead(np.ascontiguousarray(frames))))

@@ -17,7 +17,13 @@ from kelly_core.listening import BEAT_TRACKER_SPEC
 from kelly_core.registry import Registry
 from kelly_export import plugin as export_plugin
 from kelly_models.listening.command import TrainBeatsCommand
-from kelly_models.listening.corpus import frame_of, frame_targets, load_piece, load_pieces
+from kelly_models.listening.corpus import (
+    frame_of,
+    frame_targets,
+    load_piece,
+    load_pieces,
+    reversed_piece,
+)
 from kelly_models.listening.train import BeatTrainConfig, f_measure, fit, track
 from kelly_runtime.generate.activations import activations
 
@@ -94,6 +100,22 @@ class TestCorpus:
         assert list(load_pieces([tmp_path])) == []  # skipped with a warning by the loader
 
 
+class TestReversed:
+    def test_mirror_of_a_piece(self, tmp_path: Path) -> None:
+        """Played backwards: frames and targets reversed, beats mirrored onto the same
+        frames (a beat's frame k becomes F - 1 - k); twice reversed is the piece."""
+        piece = load_piece(_clicks(tmp_path / "r.wav", 0.5, 6.0))
+        back = reversed_piece(piece)
+        frames = piece.features.shape[0]
+        np.testing.assert_array_equal(back.features, piece.features[::-1])
+        assert (
+            sorted((frames - 1 - frame_of(piece.beats)).tolist()) == frame_of(back.beats).tolist()
+        )
+        again = reversed_piece(back)
+        np.testing.assert_allclose(again.beats, piece.beats, atol=1e-9)
+        np.testing.assert_array_equal(again.targets, piece.targets)
+
+
 class TestTraining:
     def test_fit_lowers_the_loss_and_keeps_the_best_epoch(self, tmp_path: Path) -> None:
         """A few steps on click tracks lower the loss from the untrained network's; the
@@ -128,7 +150,11 @@ class TestTraining:
         assert document["metadata"]["spec"]["name"] == "BeatTracker"
         samples = np.zeros(SR * 3, dtype=np.float32)
         samples[SR] = 0.5
-        found = activations(samples, SR, tracker=output)
+        found = activations(samples, SR, tracker=output, backward=None)
         assert found.source == "tracker"
         assert found.downbeat is not None
         assert found.downbeat.shape == found.beat.shape
+        both = activations(samples, SR, tracker=output, backward=output)
+        assert both.source == "trackers"
+        assert both.beat.shape == found.beat.shape
+        assert not np.allclose(both.beat, found.beat)  # the backward pass is averaged in
