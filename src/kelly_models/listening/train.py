@@ -77,9 +77,13 @@ class BeatTrainConfig:
     steps_per_epoch: int = attrs.field(default=100, validator=attrs.validators.ge(1))
     """Batches between two validations."""
     patience: int = attrs.field(default=6, validator=attrs.validators.ge(1))
+    """Epochs without a better validation score before training stops."""
+    min_epochs: int = attrs.field(default=15, validator=attrs.validators.ge(1))
+    """Epochs trained before ``patience`` may stop the run: the network first predicts
+    every frame at the targets' mean for a few epochs (4 to 8 seen), which the patience
+    alone would take for the end of learning."""
     downbeat_weight: float = attrs.field(default=2.0, validator=attrs.validators.gt(0.0))
     """Weight of the downbeat column's loss (the beat column's is 1)."""
-    """Epochs without a better validation score before training stops."""
     val_fraction: float = attrs.field(
         default=0.1, validator=[attrs.validators.gt(0.0), attrs.validators.lt(1.0)]
     )
@@ -193,7 +197,7 @@ def _fit(
         progress(f"epoch {epoch}: loss {history[-1][0]:.4f}, validation score {value:.3f}")
         if value > best[0]:
             best = (value, epoch, {k: v.clone() for k, v in network.state_dict().items()})
-        elif epoch - best[1] >= config.patience:
+        elif epoch - best[1] >= config.patience and epoch >= config.min_epochs:
             break
     network.load_state_dict(best[2])
     return TrainedTracker(
