@@ -11,87 +11,30 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final, cast
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 
 from kelly_core.catalog import MODEL_SPECS
-from kelly_core.errors import SpecError
-from kelly_core.specs import ACTIVATIONS, LAYER_KINDS, Activation, LayerKind, LayerSpec, ModelSpec
-from kelly_export.metadata import spec_metadata
+from kelly_core.specs import LAYER_KINDS, ModelSpec
+from kelly_export.arrays import FLOAT32_MAX, integral, numeric_array
+from kelly_export.arrays import Checker as _Checker
+from kelly_export.arrays import size_of as _size
 from kelly_export.problems import Problem
+from kelly_export.spec_match import NO_SPEC_REASON, infer_spec, table_spec
+from kelly_export.spec_match import check_against_spec as _check_against_spec
+from kelly_export.spec_match import reference as _reference
 
-__all__ = ["FLOAT32_MAX", "check_document", "infer_spec", "integral", "numeric_array", "table_spec"]
-
-NO_SPEC_REASON: Final = "no spec in metadata, and the layer table matches no known model"
-"""Start of the note given when a file names no model; dropped when the schema fails."""
-
-_COUNT_KEYS = (
-    "parameter_count",
-    "stored_parameter_count",
-    "memory_bytes",
-    "input_size",
-    "output_size",
-    "spec_hash",
-    "model_name",
-)
-
-
-FLOAT32_MAX: Final = float(np.finfo(np.float32).max)
-"""The largest finite float32; RTNeural reads anything beyond it as inf."""
-
-
-def numeric_array(value: object) -> npt.NDArray[np.float64] | None:
-    """Return ``value`` as a float64 array if it is a list of JSON numbers, or a
-    rectangular list of such lists; else ``None``. Booleans and strings are not numbers.
-
-    The element types are checked on the array numpy builds (one C pass), not per Python
-    element: numpy infers a float or integer dtype only when every element is a number
-    or a boolean, and a boolean can hide only where the array holds exactly 0 or 1, so
-    only those positions are looked at in Python.
-    """
-    if not isinstance(value, list):
-        return None
-    if not value:
-        return np.zeros(0, dtype=np.float64)
-    try:
-        array = np.array(value)
-    except (ValueError, TypeError, OverflowError, RecursionError):
-        return None  # ragged rows, deep nesting, or an integer beyond int64 and float64
-    if array.dtype.kind not in "fi" or array.ndim not in (1, 2):
-        return None
-    if array.ndim == 2 and not all(type(row) is list for row in value):
-        return None  # a tuple or array row from a Python caller is not JSON
-    if _hides_bool(value, array):
-        return None
-    return array.astype(np.float64, copy=False)
-
-
-def _hides_bool(value: list[object], array: npt.NDArray[np.generic]) -> bool:
-    candidates = np.flatnonzero((array == 0) | (array == 1))
-    if array.ndim == 1:
-        return any(type(value[i]) is bool for i in candidates.tolist())
-    width = array.shape[1]
-    rows = cast(list[list[object]], value)
-    return any(type(rows[i // width][i % width]) is bool for i in candidates.tolist())
-
-
-def integral(value: object) -> int | None:
-    """Return a JSON integer as an int; ``32.0`` counts as 32 (RTNeural reads it so)."""
-    if type(value) is int:
-        return value
-    if type(value) is float and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return None
-
-
-def _size(shape: object) -> int | None:
-    if isinstance(shape, list) and shape:
-        last = integral(shape[-1])
-        if last is not None and last > 0:
-            return last
-    return None
+__all__ = [
+    "FLOAT32_MAX",
+    "NO_SPEC_REASON",
+    "check_document",
+    "infer_spec",
+    "integral",
+    "numeric_array",
+    "table_spec",
+]
 
 
 def _check_integer_shape(out: _Checker, where: str, shape: object) -> None:
@@ -105,161 +48,6 @@ def _check_integer_shape(out: _Checker, where: str, shape: object) -> None:
                 "integer",
                 shape[-1],
             )
-
-
-def table_spec(document: object, name: str = "Inferred") -> ModelSpec | None:
-    """Build a spec from the document's own ``in_shape`` and layer table, or ``None``."""
-    if not isinstance(document, Mapping):
-        return None
-    in_size = _size(document.get("in_shape"))
-    raw_layers = document.get("layers")
-    if in_size is None or not isinstance(raw_layers, list) or not raw_layers:
-        return None
-    layers: list[LayerSpec] = []
-    for raw in raw_layers:
-        if not isinstance(raw, Mapping):
-            return None
-        kind, size, activation = raw.get("type"), _size(raw.get("shape")), raw.get("activation", "")
-        if kind not in LAYER_KINDS or size is None or activation not in ACTIVATIONS:
-            return None
-        try:
-            layers.append(
-                LayerSpec(
-                    kind=cast(LayerKind, kind),
-                    size=size,
-                    activation=cast(Activation, "" if kind == "lstm" else activation),
-                )
-            )
-        except SpecError:
-            return None
-    return ModelSpec(name=name, input_size=in_size, layers=tuple(layers))
-
-
-def infer_spec(
-    document: object, known_specs: Mapping[str, ModelSpec] = MODEL_SPECS
-) -> ModelSpec | None:
-    """Return the known spec whose input size and layer table equal the document's, or None."""
-    table = table_spec(document)
-    if table is None:
-        return None
-    for spec in known_specs.values():
-        if spec.input_size == table.input_size and spec.layers == table.layers:
-            return spec
-    return None
-
-
-class _Checker:
-    def __init__(self, source: Path | None) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def add(self, field: str, message: str, expected: object = None, got: object = None) -> None:
-        self.problems.append(
-            Problem(reason=message, path=self.source, field=field, expected=expected, got=got)
-        )
-
-
-def _reference(
-    doc: Mapping[str, object], known: Mapping[str, ModelSpec], out: _Checker
-) -> ModelSpec | None:
-    meta = doc.get("metadata")
-    if isinstance(meta, Mapping) and isinstance(meta.get("spec"), Mapping):
-        try:
-            spec = ModelSpec.from_dict(cast(Mapping[str, object], meta["spec"]))
-        except SpecError as exc:
-            placed = exc.located(prefix="metadata.spec")
-            out.add(placed.field or "metadata.spec", exc.reason, exc.expected, exc.got)
-            return None
-        catalog = known.get(spec.name)
-        if catalog is not None and catalog != spec:
-            fields = [
-                f"{name} {getattr(spec, name)!r} (expected {getattr(catalog, name)!r})"
-                for name in ("input_name", "output_name", "input_size")
-                if getattr(spec, name) != getattr(catalog, name)
-            ]
-            if spec.layers != catalog.layers:
-                fields.append("its layers")
-            out.add(
-                "metadata.spec",
-                f"differs from the known spec of {spec.name!r}"
-                + (f" in {', '.join(fields)}" if fields else ""),
-                catalog.spec_hash,
-                spec.spec_hash,
-            )
-        return spec
-    if isinstance(meta, Mapping) and isinstance(meta.get("model_name"), str):
-        named = known.get(cast(str, meta["model_name"]))
-        if named is not None:
-            return named
-    inferred = infer_spec(doc, known)
-    if inferred is None:
-        out.add(
-            "metadata.spec",
-            f"{NO_SPEC_REASON} ({', '.join(known)}); checking the file against itself only",
-        )
-    return inferred
-
-
-def _check_against_spec(doc: Mapping[str, object], spec: ModelSpec, out: _Checker) -> None:
-    in_size = _size(doc.get("in_shape"))
-    if in_size is not None and in_size != spec.input_size:
-        out.add(
-            "in_shape",
-            f"expected [null, null, {spec.input_size}] (input of {spec.name!r}), "
-            f"got {doc.get('in_shape')}",
-            spec.input_size,
-            in_size,
-        )
-    layers = doc.get("layers")
-    if not isinstance(layers, list):
-        return
-    if len(layers) != len(spec.layers):
-        out.add(
-            "layers",
-            f"expected {len(spec.layers)} layers ({spec.name!r}), got {len(layers)}",
-            len(spec.layers),
-            len(layers),
-        )
-    for index, (raw, layer) in enumerate(zip(layers, spec.layers, strict=False)):
-        if not isinstance(raw, Mapping):
-            continue
-        where = f"layers[{index}]"
-        if raw.get("type") in LAYER_KINDS and raw.get("type") != layer.kind:
-            out.add(
-                f"{where}.type",
-                f"expected {layer.kind!r}, got {raw.get('type')!r}",
-                layer.kind,
-                raw.get("type"),
-            )
-        size = _size(raw.get("shape"))
-        if size is not None and size != layer.size:
-            out.add(
-                f"{where}.shape",
-                f"expected [null, null, {layer.size}], got {raw.get('shape')}",
-                layer.size,
-                size,
-            )
-        activation = raw.get("activation", "")
-        if activation in ACTIVATIONS and activation != layer.activation:
-            out.add(
-                f"{where}.activation",
-                f"expected {layer.activation!r}, got {activation!r}",
-                layer.activation,
-                activation,
-            )
-    meta = doc.get("metadata")
-    if isinstance(meta, Mapping):
-        derived = spec_metadata(spec)
-        for key in _COUNT_KEYS:
-            if key in meta and (
-                meta[key] != derived[key] or type(meta[key]) is not type(derived[key])
-            ):
-                out.add(
-                    f"metadata.{key}",
-                    f"expected {derived[key]!r} (from the spec), got {meta[key]!r}",
-                    derived[key],
-                    meta[key],
-                )
 
 
 def _check_matrix(
