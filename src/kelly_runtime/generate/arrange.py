@@ -37,6 +37,20 @@ import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray
 from kelly_core.constants import BEATS_PER_BAR
+from kelly_runtime.generate.accompaniment import (
+    BASS_LOW,
+    DRUM_HIHAT,
+    DRUM_KICK,
+    DRUM_SNARE,
+    DRUM_THRESHOLD,
+    MIN_NOTE_S,
+    VOICING_LOW,
+    Seconds,
+    chord_notes,
+    chord_voicing,
+    drum_notes,
+    pedal,
+)
 from kelly_runtime.generate.keys import Key, PitchRange
 from kelly_runtime.generate.melody import REST, allowed_pitches, choose_pitch
 from kelly_runtime.generate.playalong import BeatHearing, song_prior, song_safe
@@ -65,28 +79,8 @@ __all__ = [
     "arrange",
     "chord_voicing",
 ]
-
-STEPS_PER_BAR: Final = 16
-Seconds = npt.NDArray[np.float64]
-"""Times in seconds (float64: an hour of audio at sample precision)."""
 MELODY_PROGRAM: Final = 0
 CHORD_PROGRAM: Final = 4
-BASS_LOW: Final = 36
-"""Lowest pitch of the chord's bass note (C2)."""
-VOICING_LOW: Final = 55
-"""Lowest pitch of the close-position chord voicing (G3)."""
-DRUM_KICK: Final = 36
-DRUM_SNARE: Final = 38
-DRUM_HIHAT: Final = 42
-_KICK_STEPS: Final = frozenset({0, 8})
-_SNARE_STEPS: Final = frozenset({4, 12})
-_HIHAT_SCALE: Final = 0.75
-_CHORD_SCALE: Final = 0.8
-_REPEDAL_S: Final = 0.03
-MIN_NOTE_S: Final = 0.05
-"""Shortest note written, in seconds (a 32nd note at 150 BPM)."""
-DRUM_THRESHOLD: Final = 20
-"""Lowest groove velocity (1..127) that plays a drum hit; softer steps are "no hit"."""
 _MIN_NOTE_S: Final = MIN_NOTE_S
 
 
@@ -138,20 +132,6 @@ class BarGroove:
     """Shape ``(16,)``, MIDI velocities 0..127 (0 = no hit)."""
 
 
-def chord_voicing(pitch_classes: Sequence[int]) -> tuple[int, ...]:
-    """Return the MIDI pitches voicing a chord given as pitch classes, root first.
-
-    The root goes to the bass (``BASS_LOW`` .. ``BASS_LOW + 11``); every pitch class is
-    placed at the lowest pitch >= ``VOICING_LOW``. An empty chord gives ``()``.
-    """
-    if not pitch_classes:
-        return ()
-    root = pitch_classes[0] % 12
-    bass = BASS_LOW + (root - BASS_LOW) % 12
-    upper = sorted(VOICING_LOW + (pc - VOICING_LOW) % 12 for pc in pitch_classes)
-    return (bass, *upper)
-
-
 def _clash_free(allowed: npt.NDArray[np.int64], chord: Sequence[int]) -> npt.NDArray[np.int64]:
     """Pitches of ``allowed`` not a semitone from a tone of ``chord`` (all if none is left)."""
     if not chord:
@@ -161,20 +141,54 @@ def _clash_free(allowed: npt.NDArray[np.int64], chord: Sequence[int]) -> npt.NDA
     return keep if keep.size else allowed
 
 
+@attrs.frozen
+class _Grid:
+    """Where the beats fall: each beat's start and length, and the end of the music."""
+
+    starts: Seconds
+    lengths: Seconds
+    duration: float
+
+
+def _beat_grid(
+    tempo: float,
+    notes: FloatArray,
+    chords: Sequence[Sequence[int]],
+    beats: int,
+    beat_times: Seconds | FloatArray | None,
+    end: float | None,
+) -> _Grid:
+    """Check the per-beat inputs agree, and place the beats (see :func:`arrange`)."""
+    if beats == 0 or notes.shape != (beats, 128) or len(chords) != beats:
+        raise ValueError(
+            f"expected {beats} beats of notes (beats, 128) and chords, "
+            f"got notes {notes.shape} and {len(chords)} chords"
+        )
+    if beat_times is None:
+        starts = np.arange(beats, dtype=np.float64) * (60.0 / tempo)
+        duration = beats * 60.0 / tempo
+    else:
+        starts = np.asarray(beat_times, dtype=np.float64)
+        if starts.shape != (beats,) or np.any(np.diff(starts) <= 0):
+            raise ValueError(f"expected {beats} increasing beat times, got {starts.shape}")
+        step = float(np.median(np.diff(starts))) if beats > 1 else 60.0 / tempo
+        duration = float(end) if end is not None else float(starts[-1] + step)
+    return _Grid(starts, np.diff(np.append(starts, duration)), duration)
+
+
 def _melody_notes(
     notes: FloatArray,
     styles: Sequence[BeatStyle],
     chords: Sequence[Sequence[int]],
-    *,
-    starts: Seconds,
-    lengths: Seconds,
-    duration: float,
+    grid: _Grid,
     key: Key | Sequence[Key] | None,
     pitch_range: PitchRange,
     temperature: float,
     rng: np.random.Generator,
-    song: Sequence[BeatHearing] | None = None,
+    song: Sequence[BeatHearing] | None,
 ) -> tuple[NoteEvent, ...]:
+    """The melody's notes: per beat one or two pitches, timed and voiced by its style."""
+    starts, lengths, duration = grid.starts, grid.lengths, grid.duration
     keys = _beat_keys(key, len(styles))
     allowed = {k: allowed_pitches(k, pitch_range) for k in set(keys)}
     humanize = np.random.default_rng(int(rng.integers(2**63)))
@@ -240,110 +254,6 @@ def _no_overlaps(events: Sequence[NoteEvent]) -> tuple[NoteEvent, ...]:
     return tuple(sorted(kept, key=lambda n: (n.start, n.pitch)))
 
 
-def _chord_runs(
-    chords: Sequence[Sequence[int]], pickup: int = 0, per_bar: int = BEATS_PER_BAR
-) -> list[tuple[int, int]]:
-    """Return (first beat, beats) runs of equal chords, split at bar lines."""
-    runs: list[tuple[int, int]] = []
-    for beat, chord in enumerate(chords):
-        bar_line = (beat + pickup) % per_bar == 0
-        if runs and not bar_line and tuple(chords[runs[-1][0]]) == tuple(chord):
-            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
-        else:
-            runs.append((beat, 1))
-    return runs
-
-
-def _chord_notes(
-    chords: Sequence[Sequence[int]],
-    styles: Sequence[BeatStyle],
-    *,
-    starts: Seconds,
-    duration: float,
-    pickup: int,
-    per_bar: int,
-) -> tuple[tuple[NoteEvent, ...], list[float]]:
-    events: list[NoteEvent] = []
-    changes: list[float] = []
-    bounds = np.append(starts, duration)
-    for first, length in _chord_runs(chords, pickup, per_bar):
-        start = float(bounds[first])
-        end = min(float(bounds[first + length]), duration)
-        changes.append(start)
-        if end - start < _MIN_NOTE_S:
-            continue
-        velocity = styles[first].note_velocity(0, scale=_CHORD_SCALE)
-        for pitch in chord_voicing(chords[first]):
-            events.append(NoteEvent(pitch=pitch, start=start, end=end, velocity=velocity))
-    return tuple(events), changes
-
-
-def _pedal(
-    pressed: Sequence[bool],
-    changes: Sequence[float],
-    *,
-    number: int,
-    starts: Seconds,
-    duration: float,
-) -> tuple[ControlEvent, ...]:
-    """Controller ``number`` down over the beats where ``pressed``, up elsewhere and at the
-    end; lifted and pressed again at each time in ``changes`` while held."""
-    events: list[ControlEvent] = []
-    down = False
-    change_set = {round(t, 9) for t in changes}
-    for beat, press in enumerate(pressed):
-        t = float(starts[beat])
-        if press and not down:
-            events.append(ControlEvent(number=number, value=127, time=t))
-            down = True
-        elif press and round(t, 9) in change_set:  # re-pedal at a chord change
-            events.append(ControlEvent(number=number, value=0, time=t))
-            events.append(ControlEvent(number=number, value=127, time=t + _REPEDAL_S))
-        elif not press and down:
-            events.append(ControlEvent(number=number, value=0, time=t))
-            down = False
-    if down:
-        events.append(ControlEvent(number=number, value=0, time=duration))
-    return tuple(events)
-
-
-def _drum_notes(
-    grooves: Sequence[BarGroove],
-    *,
-    starts: Seconds,
-    lengths: Seconds,
-    duration: float,
-    pickup: int,
-    per_bar: int,
-) -> tuple[NoteEvent, ...]:
-    """Drum hits of each bar's groove; a bar of ``per_bar`` beats plays the groove's steps
-    ``0 .. 4·per_bar - 1``, wrapping after its 16 (a 3/4 bar plays the first 12)."""
-    beats = starts.shape[0]
-    per_beat = STEPS_PER_BAR // BEATS_PER_BAR
-    events: list[NoteEvent] = []
-    for bar, groove in enumerate(grooves):
-        for position in range(per_beat * per_bar):
-            step = position % STEPS_PER_BAR
-            beat = bar * per_bar + position // per_beat - pickup
-            velocity = int(np.clip(round(float(groove.velocities[step])), 0, 127))
-            if not 0 <= beat < beats or velocity < DRUM_THRESHOLD:
-                continue
-            step_s = float(lengths[beat]) / per_beat
-            offset = float(np.clip(groove.offsets[step], -0.5, 0.5))
-            start = float(starts[beat]) + (step % per_beat + offset) * step_s
-            start = min(max(start, 0.0), duration - _MIN_NOTE_S)
-            end = min(start + max(step_s / 2.0, _MIN_NOTE_S), duration)
-            if end - start < _MIN_NOTE_S - 1e-9:
-                continue
-            hat = max(DRUM_THRESHOLD, round(velocity * _HIHAT_SCALE))
-            events.append(NoteEvent(pitch=DRUM_HIHAT, start=start, end=end, velocity=hat))
-            if step in _KICK_STEPS:
-                events.append(NoteEvent(pitch=DRUM_KICK, start=start, end=end, velocity=velocity))
-            if step in _SNARE_STEPS:
-                events.append(NoteEvent(pitch=DRUM_SNARE, start=start, end=end, velocity=velocity))
-    return tuple(events)
-
-
 def arrange(
     *,
     tempo: float,
@@ -389,72 +299,69 @@ def arrange(
         (:func:`~kelly_runtime.generate.playalong.hear_beat`): the melody keeps off the
         avoided pitch classes and favours the chord's tones that sound strongly.
     """
-    beats = len(styles)
-    if beats == 0 or notes.shape != (beats, 128) or len(chords) != beats:
-        raise ValueError(
-            f"expected {beats} beats of notes (beats, 128) and chords, "
-            f"got notes {notes.shape} and {len(chords)} chords"
-        )
-    if beat_times is None:
-        starts = np.arange(beats, dtype=np.float64) * (60.0 / tempo)
-        duration = beats * 60.0 / tempo
-    else:
-        starts = np.asarray(beat_times, dtype=np.float64)
-        if starts.shape != (beats,) or np.any(np.diff(starts) <= 0):
-            raise ValueError(f"expected {beats} increasing beat times, got {starts.shape}")
-        step = float(np.median(np.diff(starts))) if beats > 1 else 60.0 / tempo
-        duration = float(end) if end is not None else float(starts[-1] + step)
-    lengths = np.diff(np.append(starts, duration))
-    melody = _melody_notes(
-        notes,
-        styles,
-        chords,
-        starts=starts,
-        lengths=lengths,
-        duration=duration,
-        key=key,
-        pitch_range=pitch_range,
-        temperature=temperature,
-        rng=rng,
-        song=song,
-    )
-    chord_notes, changes = _chord_notes(
-        chords, styles, starts=starts, duration=duration, pickup=pickup, per_bar=beats_per_bar
-    )
-    sustain = _pedal(
-        [s.sustain for s in styles], changes, number=SUSTAIN_PEDAL, starts=starts, duration=duration
-    )
-    soft = _pedal([s.soft for s in styles], (), number=SOFT_PEDAL, starts=starts, duration=duration)
-    pedal = tuple(sorted(sustain + soft, key=lambda c: (c.time, c.number)))
-    drums = _drum_notes(
-        grooves,
-        starts=starts,
-        lengths=lengths,
-        duration=duration,
-        pickup=pickup,
-        per_bar=beats_per_bar,
+    grid = _beat_grid(tempo, notes, chords, len(styles), beat_times, end)
+    melody = _melody_notes(notes, styles, chords, grid, key, pitch_range, temperature, rng, song)
+    harmony, drums, pedals = _accompaniment(
+        chords, styles, grooves, grid, pickup=pickup, per_bar=beats_per_bar
     )
     present = (beats_per_bar - pickup) % beats_per_bar
-    first_key = _beat_keys(key, beats)[0]
+    first_key = _beat_keys(key, len(styles))[0]
     return Score(
         tempo=tempo,
-        duration=duration,
+        duration=grid.duration,
         key_tonic=None if first_key is None else first_key.tonic,
         key_minor=first_key is not None and first_key.mode == "minor",
-        beat_times=(*lead_in, *(float(t) for t in starts)) if beat_times is not None else (),
+        beat_times=(*lead_in, *(float(t) for t in grid.starts)) if beat_times is not None else (),
         lead=lead if lead_in and beat_times is not None else 0.0,
         beats_per_bar=beats_per_bar,
         first_bar=(lead if lead_in else 0.0) + present if present else 0.0,
-        tracks=(
-            Track(
-                name="melody", program=MELODY_PROGRAM, notes=_no_overlaps(melody), controls=pedal
-            ),
-            Track(
-                name="chords",
-                program=CHORD_PROGRAM,
-                notes=_no_overlaps(chord_notes),
-                controls=pedal,
-            ),
-            Track(name="drums", program=0, is_drum=True, notes=_no_overlaps(drums)),
+        tracks=_tracks(melody, harmony, drums, pedals),
+    )
+
+
+def _accompaniment(
+    chords: Sequence[Sequence[int]],
+    styles: Sequence[BeatStyle],
+    grooves: Sequence[BarGroove],
+    grid: _Grid,
+    *,
+    pickup: int,
+    per_bar: int,
+) -> tuple[tuple[NoteEvent, ...], tuple[NoteEvent, ...], tuple[ControlEvent, ...]]:
+    """The chord and drum tracks' notes, and the sustain and soft pedals of melody and chords."""
+    starts, duration = grid.starts, grid.duration
+    notes, changes = chord_notes(
+        chords, styles, starts=starts, duration=duration, pickup=pickup, per_bar=per_bar
+    )
+    drums = drum_notes(
+        grooves,
+        starts=starts,
+        lengths=grid.lengths,
+        duration=duration,
+        pickup=pickup,
+        per_bar=per_bar,
+    )
+    sustain = pedal(
+        [s.sustain for s in styles], changes, number=SUSTAIN_PEDAL, starts=starts, duration=duration
+    )
+    soft = pedal([s.soft for s in styles], (), number=SOFT_PEDAL, starts=starts, duration=duration)
+    return notes, drums, tuple(sorted(sustain + soft, key=lambda c: (c.time, c.number)))
+
+
+def _tracks(
+    melody: tuple[NoteEvent, ...],
+    chords: tuple[NoteEvent, ...],
+    drums: tuple[NoteEvent, ...],
+    pedals: tuple[ControlEvent, ...],
+) -> tuple[Track, ...]:
+    """The melody, chord and drum tracks, each without overlapping notes of one pitch."""
+    return (
+        Track(name="melody", program=MELODY_PROGRAM, notes=_no_overlaps(melody), controls=pedals),
+        Track(
+            name="chords",
+            program=CHORD_PROGRAM,
+            notes=_no_overlaps(chords),
+            controls=pedals,
         ),
+        Track(name="drums", program=0, is_drum=True, notes=_no_overlaps(drums)),
     )
