@@ -7,7 +7,10 @@
   weighted :attr:`BeatTrainConfig.downbeat_weight` times the beat column (downbeats are
   a quarter to a third of the beats: their signal is sparser).
 - **Optimiser**: Adam at :attr:`BeatTrainConfig.learning_rate`, halved when the validation
-  score has not improved for two epochs; gradients clipped to norm 1.
+  score has not improved for two epochs, once the score has first reached 0.3 (before
+  that the network predicts every frame at the targets' mean, for 4 to 8 epochs or
+  more, and halving the rate there kept one run at the mean for 14 epochs); gradients
+  clipped to norm 1.
 - **Validation**: whole held-out pieces run forward; their beat activation decoded by the
   same decoder ``kelly generate`` uses (:func:`kelly_core.barpointer.decode_beats`) is
   scored by the beat F-measure (±70 ms, beats in the first 5 s ignored, as mir_eval
@@ -62,6 +65,10 @@ def beat_score(activations: FloatArray, piece: Piece) -> float:
     meter = choose_meter(activations[near, 1].max(axis=1))
     downbeats = times[meter.phase :: meter.beats_per_bar]
     return 0.5 * f_measure(piece.beats, times) + 0.5 * f_measure(piece.downbeats, downbeats)
+
+
+_LEARNING = 0.3
+"""A validation score above which the network has left the targets' mean."""
 
 
 @attrs.frozen(kw_only=True)
@@ -192,7 +199,8 @@ def _fit(
             losses.append(float(loss.detach()))
         network.eval()
         value = float(np.mean([score(track(network, p.features), p) for p in val]))
-        schedule.step(value)
+        if value >= _LEARNING or epoch >= config.min_epochs:
+            schedule.step(value)  # not while it still predicts the mean: it would never leave
         history.append((float(np.mean(losses)), value))
         progress(f"epoch {epoch}: loss {history[-1][0]:.4f}, validation score {value:.3f}")
         if value > best[0]:
