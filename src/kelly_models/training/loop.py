@@ -40,7 +40,6 @@ from kelly_core.specs import ModelSpec
 from kelly_models.training.adapter import detach_state, forward_sequence
 from kelly_models.training.checkpoint import (
     CheckpointManager,
-    capture_rng,
     non_finite,
     read_number,
     restore_rng,
@@ -54,12 +53,16 @@ from kelly_models.training.runfolder import checked
 from kelly_models.training.schedules import build_schedule
 from kelly_models.training.sequences import Batch, SequenceSet, collate
 from kelly_models.training.tasks import Task
+from kelly_models.training.trainer_state import (
+    check_compatible,
+    checkpoint_state,
+    cpu_copy,
+    mapping,
+)
 
 __all__ = ["Callback", "FitResult", "StepEvent", "Trainer"]
 
 logger = logging.getLogger(__name__)
-
-CHECKPOINT_FORMAT = 1
 
 
 @attrs.frozen(kw_only=True)
@@ -183,7 +186,7 @@ class Trainer:
                     "the validation sequences hold NaN or inf values"
                 )
             if self.stopper.update(val_loss, self.epoch):
-                self.best_module = _cpu_copy(self.module.state_dict())
+                self.best_module = cpu_copy(self.module.state_dict())
                 if self.checkpoints is not None:
                     self.checkpoints.save_best({"module": self.best_module, "epoch": self.epoch})
             self.history.append(
@@ -290,26 +293,7 @@ class Trainer:
 
     # ------------------------------------------------------------ checkpoints
     def _state(self) -> dict[str, object]:
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "model": self.spec.name,
-            "spec_hash": self.spec.spec_hash,
-            "config": self.config.resume_key(),
-            "data": self.data_fingerprint,
-            "epochs": self.config.epochs,
-            "epoch": self.epoch,
-            "batch": self.batch,
-            "order": list(self.order) if self.order is not None else None,
-            "running": list(self.running),
-            "step": self.step,
-            "finished": self.finished,
-            "module": _cpu_copy(self.module.state_dict()),
-            "optimizer": self.optimizer.state_dict(),
-            "schedule": self.schedule.state_dict(),
-            "early_stopping": self.stopper.state_dict(),
-            "history": self.history.to_dict(),
-            "rng": capture_rng(self.shuffle),
-        }
+        return checkpoint_state(self)
 
     def _save(self) -> None:
         self._check_weights()
@@ -348,15 +332,15 @@ class Trainer:
             return None
         path, state = found
         self._check_compatible(path, state)
-        self.module.load_state_dict(_mapping(state, "module", path))
-        self.optimizer.load_state_dict(_mapping(state, "optimizer", path))
-        self.schedule.load_state_dict(_mapping(state, "schedule", path))
-        stopping = _mapping(state, "early_stopping", path)
+        self.module.load_state_dict(mapping(state, "module", path))
+        self.optimizer.load_state_dict(mapping(state, "optimizer", path))
+        self.schedule.load_state_dict(mapping(state, "schedule", path))
+        stopping = mapping(state, "early_stopping", path)
         self.stopper.load_state_dict(
             {k: read_number(stopping, k, float) for k in ("best", "best_epoch", "bad_epochs")}
         )
-        self.history = History.from_dict(_mapping(state, "history", path))
-        restore_rng(_mapping(state, "rng", path), self.shuffle)
+        self.history = History.from_dict(mapping(state, "history", path))
+        restore_rng(mapping(state, "rng", path), self.shuffle)
         self.epoch = read_number(state, "epoch", int)
         self.batch = read_number(state, "batch", int)
         order = state["order"]
@@ -374,54 +358,9 @@ class Trainer:
         return path
 
     def _check_compatible(self, path: Path, state: Mapping[str, object]) -> None:
-        if state.get("format") != CHECKPOINT_FORMAT:
-            raise KellyError(
-                "unsupported checkpoint format",
-                path=path,
-                expected=CHECKPOINT_FORMAT,
-                got=state.get("format"),
-            )
-        if state.get("spec_hash") != self.spec.spec_hash:
-            raise KellyError(
-                f"checkpoint is for another architecture of {state.get('model')!r}; "
-                "delete the checkpoints folder or train without --resume",
-                path=path,
-                field="spec_hash",
-                expected=self.spec.spec_hash,
-                got=state.get("spec_hash"),
-            )
-        if state.get("data", self.data_fingerprint) != self.data_fingerprint:
-            raise KellyError(
-                "checkpoint was trained on other data (the training or validation sequences "
-                "changed); resume with the same datasets and options, or train without --resume",
-                path=path,
-                field="data",
-                expected=state.get("data"),
-                got=self.data_fingerprint,
-            )
-        saved = state.get("config")
-        wanted = self.config.resume_key()
-        if saved != wanted and isinstance(saved, Mapping):
-            changed = sorted(k for k in wanted if saved.get(k) != wanted[k])
-            raise KellyError(
-                f"checkpoint was written with other settings ({', '.join(changed)}); use the "
-                "same options to resume, or train without --resume",
-                path=path,
-                field="config",
-                expected={k: saved.get(k) for k in changed},
-                got={k: wanted[k] for k in changed},
-            )
-
-
-def _cpu_copy(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
-
-
-def _mapping(state: Mapping[str, object], key: str, path: Path) -> dict[str, object]:
-    value = state.get(key)
-    if not isinstance(value, Mapping):
-        raise KellyError(f"checkpoint lacks {key!r}", path=path, field=key)
-    return dict(value)
+        check_compatible(
+            path, state, spec=self.spec, config=self.config, data_fingerprint=self.data_fingerprint
+        )
 
 
 def _finite_or_none(value: float) -> float | None:
