@@ -221,13 +221,32 @@ def process_files(
     check_option_ranges(reader, {"limit": limit, "workers": workers})
     files = list(files)[:limit]
     folder = (cache_dir or default_cache_dir()) / f"{reader}-{_digest([version, dict(options)])}"
+    store = folder if use_cache else None
+    results, skipped, todo = _look_up(files, store)
+    _parse(worker, files, todo, options, reader, store, workers, results, skipped)
+    items = [
+        attrs.evolve(item, split=splits[files[i]]) if splits is not None else item
+        for i in range(len(files))
+        for item in results.get(i, [])
+    ]
+    skipped_list = [*refused, *(skipped[i] for i in sorted(skipped))]
+    if report:
+        log_skipped(reader, len(skipped_list), len(files) + len(refused))
+    return items, skipped_list
+
+
+def _look_up(
+    files: Sequence[Path], store: Path | None
+) -> tuple[dict[int, list[Example | ExampleRef]], dict[int, SkippedFile], list[int]]:
+    """Split ``files`` by index into cached examples, unreadable cache entries, and the
+    files still to parse (all of them when ``store`` is None: no cache)."""
     results: dict[int, list[Example | ExampleRef]] = {}
     skipped: dict[int, SkippedFile] = {}
     todo: list[int] = []
     for i, path in enumerate(files):
-        if use_cache:
+        if store is not None:
             try:
-                refs = _load_refs(folder / f"{_file_key(path)}.npz")
+                refs = _load_refs(store / f"{_file_key(path)}.npz")
             except (OSError, ValueError) as exc:
                 skipped[i] = SkippedFile(path=path, reason=f"cannot read file: {_why(exc)}")
                 continue
@@ -235,6 +254,23 @@ def process_files(
                 results[i] = list(refs)
                 continue
         todo.append(i)
+    return results, skipped, todo
+
+
+def _parse(
+    worker: Worker,
+    files: Sequence[Path],
+    todo: Sequence[int],
+    options: Mapping[str, object],
+    reader: str,
+    store: Path | None,
+    workers: int | None,
+    results: dict[int, list[Example | ExampleRef]],
+    skipped: dict[int, SkippedFile],
+) -> None:
+    """Run ``worker`` on the files at ``todo`` (in ``workers`` processes), saving each one's
+    examples to ``store`` (None: kept in memory) into ``results``, or its reason into
+    ``skipped``."""
     if todo:
         logger.info("%s: parsing %d of %d files", reader, len(todo), len(files))
     count = min(workers or os.cpu_count() or 1, len(todo)) if todo else 1
@@ -248,8 +284,8 @@ def process_files(
             skipped[i] = SkippedFile(path=files[i], reason=skip_reason(error))
             return
         examples = examples or []
-        if use_cache:
-            results[i] = list(_save(examples, folder / f"{_file_key(files[i])}.npz"))
+        if store is not None:
+            results[i] = list(_save(examples, store / f"{_file_key(files[i])}.npz"))
         else:
             results[i] = list(examples)
 
@@ -275,15 +311,6 @@ def process_files(
                         finish(i, out, None)
     finally:
         bar.close()  # type: ignore[attr-defined]  # tqdm
-    items = [
-        attrs.evolve(item, split=splits[files[i]]) if splits is not None else item
-        for i in range(len(files))
-        for item in results.get(i, [])
-    ]
-    skipped_list = [*refused, *(skipped[i] for i in sorted(skipped))]
-    if report:
-        log_skipped(reader, len(skipped_list), len(files) + len(refused))
-    return items, skipped_list
 
 
 def log_skipped(reader: str, skipped: int, total: int) -> None:
