@@ -64,98 +64,9 @@ class GenerateCommand:
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add the arguments of ``kelly generate``."""
-        parser.add_argument(
-            "audio", type=Path, nargs="+", help="input audio files: WAV, FLAC, OGG or MP3"
-        )
-        where = parser.add_mutually_exclusive_group(required=True)
-        where.add_argument(
-            "-o", "--output", type=Path, default=None, help="MIDI file to write (one input)"
-        )
-        where.add_argument(
-            "--output-dir",
-            type=Path,
-            default=None,
-            help="folder to write <stem>.mid into, one per input (created if missing)",
-        )
-        parser.add_argument(
-            "--models",
-            type=Path,
-            default=None,
-            metavar="DIR",
-            help="folder of model files (<name>.json): a run's output folder such as "
-            "runs/quick; a missing file's stage runs on fallback, a folder with none is an "
-            "error (default every stage on fallback)",
-        )
-        parser.add_argument(
-            "--tempo",
-            type=float_in("--tempo", MIN_TEMPO, MAX_TEMPO),
-            default=None,
-            help=f"a steady BPM ({MIN_TEMPO:g}..{MAX_TEMPO:g}) instead of the beats detected "
-            "in the audio",
-        )
-        parser.add_argument(
-            "--bars",
-            type=int_in("--bars", 1, MAX_BARS),
-            default=None,
-            help=f"length in bars from the first downbeat, 1..{MAX_BARS} (default the audio's)",
-        )
-        parser.add_argument(
-            "--meter",
-            type=int_in("--meter", MIN_METER, MAX_METER),
-            default=None,
-            help="beats per bar, 2..7 (default detected: 2, 3 or 4)",
-        )
-        parser.add_argument(
-            "--backend",
-            default=None,
-            help=BACKEND_HELP,
-        )
-        parser.add_argument(
-            "--seed",
-            type=int_in("--seed", 0, MAX_SEED),
-            default=0,
-            help="sampling seed, 0..2**64-1 (default 0)",
-        )
-        parser.add_argument(
-            "--key",
-            default=None,
-            help="key of melody and chords, e.g. C, Am, 'F# minor' (default from the audio)",
-        )
-        parser.add_argument(
-            "--temperature",
-            type=float_in("--temperature", 0.0, MAX_TEMPERATURE, low_open=True),
-            default=1.0,
-            help=f"melody sampling temperature, > 0 and <= {MAX_TEMPERATURE:g} (default 1.0)",
-        )
-        parser.add_argument(
-            "--range",
-            dest="pitch_range",
-            default=str(DEFAULT_RANGE),
-            help=f"melody range LOW-HIGH, MIDI numbers or names (default {DEFAULT_RANGE})",
-        )
-        side = parser.add_mutually_exclusive_group()
-        side.add_argument(
-            "--emotion-csv",
-            type=Path,
-            default=None,
-            help="write per-beat emotion and chords as CSV",
-        )
-        side.add_argument(
-            "--emotion-json",
-            type=Path,
-            default=None,
-            help="write per-window emotion and per-beat chords as JSON",
-        )
-        parser.add_argument(
-            "--plot", type=Path, default=None, help="write a PNG of the emotion trajectory"
-        )
-        parser.add_argument(
-            "--preview",
-            type=Path,
-            default=None,
-            help="write a WAV of the MIDI (fluidsynth + GM SoundFont) mixed with the input; "
-            "with --output-dir, a folder for <stem>.mix.wav",
-        )
+        _add_files(parser)
+        _add_music(parser)
+        _add_extras(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         """Generate and write the files; return 0 if all succeeded, else 1.
@@ -341,3 +252,107 @@ def _progress(items: list[_T]) -> Iterator[_T]:
         yield from items
         return
     yield from tqdm(items, desc="kelly generate", unit="file", file=sys.stderr)
+
+
+def _add_files(parser: argparse.ArgumentParser) -> None:
+    """Add the input audio, where the MIDI goes, and the models folder."""
+    parser.add_argument(
+        "audio", type=Path, nargs="+", help="input audio files: WAV, FLAC, OGG or MP3"
+    )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "-o", "--output", type=Path, default=None, help="MIDI file to write (one input)"
+    )
+    where.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="folder to write <stem>.mid into, one per input (created if missing)",
+    )
+    parser.add_argument(
+        "--models",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of model files (<name>.json): a run's output folder such as "
+        "runs/quick; a missing file's stage runs on fallback, a folder with none is an "
+        "error (default every stage on fallback)",
+    )
+
+
+def _add_music(parser: argparse.ArgumentParser) -> None:
+    """Add what shapes the music: tempo, length, meter, backend, seed, key, melody."""
+    parser.add_argument(
+        "--tempo",
+        type=float_in("--tempo", MIN_TEMPO, MAX_TEMPO),
+        default=None,
+        help=f"a steady BPM ({MIN_TEMPO:g}..{MAX_TEMPO:g}) instead of the beats detected "
+        "in the audio",
+    )
+    parser.add_argument(
+        "--bars",
+        type=int_in("--bars", 1, MAX_BARS),
+        default=None,
+        help=f"length in bars from the first downbeat, 1..{MAX_BARS} (default the audio's)",
+    )
+    parser.add_argument(
+        "--meter",
+        type=int_in("--meter", MIN_METER, MAX_METER),
+        default=None,
+        help="beats per bar, 2..7 (default detected: 2, 3 or 4)",
+    )
+    parser.add_argument(
+        "--backend",
+        default=None,
+        help=BACKEND_HELP,
+    )
+    parser.add_argument(
+        "--seed",
+        type=int_in("--seed", 0, MAX_SEED),
+        default=0,
+        help="sampling seed, 0..2**64-1 (default 0)",
+    )
+    parser.add_argument(
+        "--key",
+        default=None,
+        help="key of melody and chords, e.g. C, Am, 'F# minor' (default from the audio)",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=float_in("--temperature", 0.0, MAX_TEMPERATURE, low_open=True),
+        default=1.0,
+        help=f"melody sampling temperature, > 0 and <= {MAX_TEMPERATURE:g} (default 1.0)",
+    )
+    parser.add_argument(
+        "--range",
+        dest="pitch_range",
+        default=str(DEFAULT_RANGE),
+        help=f"melody range LOW-HIGH, MIDI numbers or names (default {DEFAULT_RANGE})",
+    )
+
+
+def _add_extras(parser: argparse.ArgumentParser) -> None:
+    """Add the files written beside the MIDI: emotion CSV or JSON, plot, audio preview."""
+    side = parser.add_mutually_exclusive_group()
+    side.add_argument(
+        "--emotion-csv",
+        type=Path,
+        default=None,
+        help="write per-beat emotion and chords as CSV",
+    )
+    side.add_argument(
+        "--emotion-json",
+        type=Path,
+        default=None,
+        help="write per-window emotion and per-beat chords as JSON",
+    )
+    parser.add_argument(
+        "--plot", type=Path, default=None, help="write a PNG of the emotion trajectory"
+    )
+    parser.add_argument(
+        "--preview",
+        type=Path,
+        default=None,
+        help="write a WAV of the MIDI (fluidsynth + GM SoundFont) mixed with the input; "
+        "with --output-dir, a folder for <stem>.mix.wav",
+    )
