@@ -24,9 +24,14 @@ from kelly_runtime.generate.beats import BeatGrid
 from kelly_runtime.generate.keys import Key, KeySegment, diatonic_chords, key_at, spell_chord
 from kelly_runtime.generate.midi import score_to_midi
 from kelly_runtime.generate.options import GenerateOptions
-from kelly_runtime.generate.playalong import choose_chords, hear_beat, voice_for_song
+from kelly_runtime.generate.playalong import (
+    BeatHearing,
+    choose_chords,
+    hear_beat,
+    voice_for_song,
+)
 from kelly_runtime.generate.result import BeatRecord, ChordEvent, EmotionPoint, GenerationResult
-from kelly_runtime.generate.score import KeyChange
+from kelly_runtime.generate.score import KeyChange, Score
 from kelly_runtime.generate.style import beat_style
 
 __all__ = ["NO_CHORD_ABOVE", "StageOutputs", "choose_chord", "chord_tones", "render"]
@@ -128,10 +133,8 @@ def render(
     :param source: The audio file, for the result's records.
     """
     grid = outputs.grid
-    key = outputs.key
     starts = grid.played
-    lengths = grid.intervals()[grid.first :]
-    segments = outputs.key_segments or (KeySegment(start=0.0, end=grid.end, key=key),)
+    segments = outputs.key_segments or (KeySegment(start=0.0, end=grid.end, key=outputs.key),)
     beat_keys = [key_at(segments, float(t)) for t in starts]
     chroma = outputs.beat_chroma
     chord_classes = choose_chords(outputs.chords, chroma, beat_keys, no_chord_above=NO_CHORD_ABOVE)
@@ -140,6 +143,25 @@ def render(
         chord_tones(c) if heard is None else voice_for_song(chord_tones(c), heard[i])
         for i, c in enumerate(chord_classes)
     ]
+    score = _arrange(outputs, options, voiced, heard, beat_keys)
+    chords = tuple(
+        ChordEvent(time=float(t), label=spell_chord(c, k), index=c)
+        for t, c, k in zip(starts, chord_classes, beat_keys, strict=True)
+    )
+    return _result(outputs, score, chords, segments, audio_duration=audio_duration, source=source)
+
+
+def _arrange(
+    outputs: StageOutputs,
+    options: GenerateOptions,
+    voiced: list[tuple[int, ...]],
+    heard: list[BeatHearing] | None,
+    beat_keys: list[Key],
+) -> Score:
+    """Decode the expression and groove, and arrange the tracks over the played beats."""
+    grid = outputs.grid
+    starts = grid.played
+    lengths = grid.intervals()[grid.first :]
     styles = [
         beat_style(Expression.from_vector(row), beat_s=float(length))
         for row, length in zip(outputs.expression, lengths, strict=True)
@@ -166,11 +188,21 @@ def render(
         lead=grid.lead,
         beats_per_bar=grid.beats_per_bar,
     )
-    score = attrs.evolve(score, key_changes=_key_changes(starts, beat_keys))
-    chords = tuple(
-        ChordEvent(time=float(t), label=spell_chord(c, k), index=c)
-        for t, c, k in zip(starts, chord_classes, beat_keys, strict=True)
-    )
+    return attrs.evolve(score, key_changes=_key_changes(starts, beat_keys))
+
+
+def _result(
+    outputs: StageOutputs,
+    score: Score,
+    chords: tuple[ChordEvent, ...],
+    segments: tuple[KeySegment, ...],
+    *,
+    audio_duration: float,
+    source: Path | None,
+) -> GenerationResult:
+    """The MIDI file of ``score`` with the records of what was heard and chosen."""
+    grid = outputs.grid
+    chroma = outputs.beat_chroma
     return GenerationResult(
         midi=score_to_midi(score),
         emotion_trajectory=tuple(
@@ -189,11 +221,11 @@ def render(
             for i, (c, (v, a)) in enumerate(zip(chords, outputs.beat_va, strict=True))
         ),
         fallback_stages=outputs.fallback_stages,
-        key=key,
+        key=outputs.key,
         tempo=grid.tempo,
         audio_duration=audio_duration,
         source=source,
-        beat_times=tuple(float(t) for t in starts),
+        beat_times=tuple(float(t) for t in grid.played),
         downbeats=tuple(
             float(grid.times[i])
             for i in range(grid.first, grid.times.shape[0])
