@@ -220,6 +220,38 @@ def read_legacy(
     """
     path = source if isinstance(source, Path) else None
     reader = _Reader(path)
+    doc = _document(source, reader)
+    reader.keys(doc, _TOP_KEYS, "")
+    meta = _metadata(doc, reader)
+    raw_layers = doc.get("layers")
+    if not isinstance(raw_layers, list) or not raw_layers:
+        reader.fail("layers", "expected a non-empty list of layers")
+    in_size = _input_size(doc, meta, raw_layers[0], reader)
+    layout = _layout(doc.get("weights_layout"), reader, "weights_layout") or weights_layout
+    if layout is None and meta:
+        layout = "out_in"  # the original design stores dense weights OUT×IN (PyTorch)
+    layers, arrays = _layers(cast(list[object], raw_layers), reader, in_size, layout)
+    size = layers[-1].size
+    for where, holder, key in (("", doc, "out_size"), ("metadata", meta, "output_size")):
+        out_size = reader.size(holder, key, where)
+        if out_size is not None and out_size != size:
+            field = f"{where}.{key}" if where else key
+            reader.fail(
+                field, f"expected {size} (the last layer's size), got {out_size}", size, out_size
+            )
+    spec = _spec(doc, meta, reader, in_size, layers, name, known_specs)
+    count = _count(meta.get("parameter_count"))
+    if count is not None and count != spec.parameter_count:
+        reader.fail("metadata.parameter_count", f"expected {spec.parameter_count} (the "
+                    f"parameters of {spec.name!r}), got {count!r}", spec.parameter_count,
+                    count)  # fmt: skip
+    named = dict(zip(spec.array_shapes(), arrays, strict=True))
+    return LoadedModel(spec=spec, arrays=named, metadata={"converted_from": "legacy"}, path=path)
+
+
+def _document(source: Path | Mapping[str, object], reader: _Reader) -> Mapping[str, object]:
+    """The legacy document: ``source`` itself, or the file parsed; an RTNeural file (one
+    with ``in_shape``) is refused."""
     if isinstance(source, Path):
         text = read_text(source)
         if _RTNEURAL_HEAD.match(text[:_HEAD_BYTES]):
@@ -232,12 +264,14 @@ def read_legacy(
     doc = cast(Mapping[str, object], data)
     if "in_shape" in doc:
         reader.fail("in_shape", _ALREADY)
-    reader.keys(doc, _TOP_KEYS, "")
-    meta = _metadata(doc, reader)
-    raw_layers = doc.get("layers")
-    if not isinstance(raw_layers, list) or not raw_layers:
-        reader.fail("layers", "expected a non-empty list of layers")
-    first = raw_layers[0]
+    return doc
+
+
+def _input_size(
+    doc: Mapping[str, object], meta: Mapping[str, object], first: object, reader: _Reader
+) -> int:
+    """The model's input size: ``in_size`` on top, else on the first layer, else
+    ``metadata.input_size``, which must agree with it when given."""
     in_size = reader.size(doc, "in_size", "")
     if in_size is None and isinstance(first, Mapping):
         in_size = reader.size(cast(Mapping[str, object], first), "in_size", "layers[0]")
@@ -250,13 +284,17 @@ def read_legacy(
     if meta_in is not None and meta_in != in_size:
         reader.fail("metadata.input_size", f"expected {in_size} (the first layer's in_size), "
                     f"got {meta_in}", in_size, meta_in)  # fmt: skip
-    layout = _layout(doc.get("weights_layout"), reader, "weights_layout") or weights_layout
-    if layout is None and meta:
-        layout = "out_in"  # the original design stores dense weights OUT×IN (PyTorch)
+    return in_size
+
+
+def _layers(
+    raw_layers: list[object], reader: _Reader, in_size: int, layout: WeightsLayout | None
+) -> tuple[list[LayerSpec], list[FloatArray]]:
+    """Each layer's spec and its arrays (PyTorch's layout), checking the sizes chain."""
     layers: list[LayerSpec] = []
     arrays: list[FloatArray] = []
     size = in_size
-    for index, raw in enumerate(cast(list[object], raw_layers)):
+    for index, raw in enumerate(raw_layers):
         where = f"layers[{index}]"
         if not isinstance(raw, Mapping):
             reader.fail(where, "expected an object")
@@ -276,21 +314,7 @@ def read_legacy(
         layers.append(layer)
         arrays.extend(converted)
         size = layer.size
-    for where, holder, key in (("", doc, "out_size"), ("metadata", meta, "output_size")):
-        out_size = reader.size(holder, key, where)
-        if out_size is not None and out_size != size:
-            field = f"{where}.{key}" if where else key
-            reader.fail(
-                field, f"expected {size} (the last layer's size), got {out_size}", size, out_size
-            )
-    spec = _spec(doc, meta, reader, in_size, layers, name, known_specs)
-    count = _count(meta.get("parameter_count"))
-    if count is not None and count != spec.parameter_count:
-        reader.fail("metadata.parameter_count", f"expected {spec.parameter_count} (the "
-                    f"parameters of {spec.name!r}), got {count!r}", spec.parameter_count,
-                    count)  # fmt: skip
-    named = dict(zip(spec.array_shapes(), arrays, strict=True))
-    return LoadedModel(spec=spec, arrays=named, metadata={"converted_from": "legacy"}, path=path)
+    return layers, arrays
 
 
 _ALREADY: Final = (
