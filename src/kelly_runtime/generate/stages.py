@@ -33,17 +33,22 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
 import numpy as np
+import numpy.typing as npt
 
+from kelly_core.arrays import FloatArray
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.constants import BEATS_PER_BAR, WINDOW_S
 from kelly_core.encodings import NEUTRAL_GROOVE
 from kelly_core.errors import KellyWarning, SpecError
 from kelly_core.registry import Registry, default_registry
 from kelly_runtime.generate.audio import AudioClip
-from kelly_runtime.generate.keys import Key, key_at
+from kelly_runtime.generate.beats import BeatGrid
+from kelly_runtime.generate.keys import Key, KeySegment, key_at
 from kelly_runtime.generate.listen import (
     Analysis,
     analyse,
@@ -152,56 +157,18 @@ def run_stages(
     analysis, grid, found = heard.analysis, heard.grid, heard.keys
     keys, song = found.segments, found.key
     pipeline = load_pipeline(models_dir, backend, registry=registry, key_tonic=song.tonic)
-    windows = analysis.windows
-    count = grid.beats
-    width = {name: spec.output_size for name, spec in MODEL_SPECS.items()}
-    window_emotion = np.empty((len(windows), width["EmotionRecognizer"]), dtype=np.float32)
-    window_va = np.empty((len(windows), 2), dtype=np.float32)
-    beat_emotion = np.empty((count, width["EmotionRecognizer"]), dtype=np.float32)
-    beat_va = np.empty((count, 2), dtype=np.float32)
-    notes = np.empty((count, width["MelodyTransformer"]), dtype=np.float32)
-    chords = np.empty((count, width["HarmonyPredictor"]), dtype=np.float32)
-    expression = np.empty((count, width["DynamicsEngine"]), dtype=np.float32)
-    groove = np.empty((grid.bars, width["GroovePredictor"]), dtype=np.float32)
-    filled = np.zeros(grid.bars, dtype=bool)
-    pushed = 0
-
-    def push() -> None:
-        nonlocal pushed
-        window_emotion[pushed] = pipeline.push_window(windows[pushed])
-        window_va[pushed] = pipeline.valence_arousal
-        pushed += 1
-
-    for beat in range(count):
-        index = grid.first + beat
-        start = float(grid.times[index])
-        while pushed < len(windows) and pushed * WINDOW_S <= start + 1e-9:
-            push()
-        pipeline.set_key(key_at(keys, start).tonic)
-        out = pipeline.step_beat(min(grid.beat_in_bar(index), BEATS_PER_BAR - 1))
-        beat_emotion[beat] = out.emotion
-        beat_va[beat] = (out.valence, out.arousal)
-        notes[beat] = out.notes
-        chords[beat] = out.chords
-        expression[beat] = out.expression
-        if out.groove is not None:
-            groove[grid.bar_of(index)] = out.groove
-            filled[grid.bar_of(index)] = True
-    while pushed < len(windows):  # the rest of the audio, for the emotion trajectory
-        push()
-    for bar in np.flatnonzero(~filled):  # a pickup bar plays the next bar's groove
-        later = np.flatnonzero(filled[bar:])
-        groove[bar] = groove[bar + later[0]] if later.size else NEUTRAL_GROOVE
+    out = _Collected.empty(len(analysis.windows), grid)
+    _drive(pipeline, analysis.windows, grid, keys, out)
     return StageOutputs(
-        window_emotion=window_emotion,
-        window_va=window_va,
+        window_emotion=out.window_emotion,
+        window_va=out.window_va,
         window_s=WINDOW_S,
-        beat_emotion=beat_emotion,
-        beat_va=beat_va,
-        notes=notes,
-        chords=chords,
-        expression=expression,
-        groove=groove,
+        beat_emotion=out.beat_emotion,
+        beat_va=out.beat_va,
+        notes=out.notes,
+        chords=out.chords,
+        expression=out.expression,
+        groove=out.groove,
         grid=grid,
         key=song,
         key_given=key is not None,
@@ -210,3 +177,75 @@ def run_stages(
         beat_chroma=heard.beat_chroma,
         fallback_stages=tuple(pipeline.fallback_stages),
     )
+
+
+@attrs.define
+class _Collected:
+    """The pipeline's outputs as they come: per window, per beat and per bar (groove)."""
+
+    window_emotion: FloatArray
+    window_va: FloatArray
+    beat_emotion: FloatArray
+    beat_va: FloatArray
+    notes: FloatArray
+    chords: FloatArray
+    expression: FloatArray
+    groove: FloatArray
+    filled: npt.NDArray[np.bool_]
+    """Bars whose groove the pipeline gave."""
+
+    @classmethod
+    def empty(cls, windows: int, grid: BeatGrid) -> _Collected:
+        """Arrays sized for ``windows`` analysis windows and ``grid``'s beats and bars."""
+        width = {name: spec.output_size for name, spec in MODEL_SPECS.items()}
+        count = grid.beats
+        return cls(
+            window_emotion=np.empty((windows, width["EmotionRecognizer"]), dtype=np.float32),
+            window_va=np.empty((windows, 2), dtype=np.float32),
+            beat_emotion=np.empty((count, width["EmotionRecognizer"]), dtype=np.float32),
+            beat_va=np.empty((count, 2), dtype=np.float32),
+            notes=np.empty((count, width["MelodyTransformer"]), dtype=np.float32),
+            chords=np.empty((count, width["HarmonyPredictor"]), dtype=np.float32),
+            expression=np.empty((count, width["DynamicsEngine"]), dtype=np.float32),
+            groove=np.empty((grid.bars, width["GroovePredictor"]), dtype=np.float32),
+            filled=np.zeros(grid.bars, dtype=bool),
+        )
+
+
+def _drive(
+    pipeline: Pipeline,
+    windows: FloatArray,
+    grid: BeatGrid,
+    keys: Sequence[KeySegment],
+    out: _Collected,
+) -> None:
+    """Push every window and step every beat of ``grid`` through ``pipeline`` in time
+    order, into ``out``; a bar without a groove (a pickup) plays the next bar's."""
+    pushed = 0
+
+    def push() -> None:
+        nonlocal pushed
+        out.window_emotion[pushed] = pipeline.push_window(windows[pushed])
+        out.window_va[pushed] = pipeline.valence_arousal
+        pushed += 1
+
+    for beat in range(grid.beats):
+        index = grid.first + beat
+        start = float(grid.times[index])
+        while pushed < len(windows) and pushed * WINDOW_S <= start + 1e-9:
+            push()
+        pipeline.set_key(key_at(keys, start).tonic)
+        step = pipeline.step_beat(min(grid.beat_in_bar(index), BEATS_PER_BAR - 1))
+        out.beat_emotion[beat] = step.emotion
+        out.beat_va[beat] = (step.valence, step.arousal)
+        out.notes[beat] = step.notes
+        out.chords[beat] = step.chords
+        out.expression[beat] = step.expression
+        if step.groove is not None:
+            out.groove[grid.bar_of(index)] = step.groove
+            out.filled[grid.bar_of(index)] = True
+    while pushed < len(windows):  # the rest of the audio, for the emotion trajectory
+        push()
+    for bar in np.flatnonzero(~out.filled):  # a pickup bar plays the next bar's groove
+        later = np.flatnonzero(out.filled[bar:])
+        out.groove[bar] = out.groove[bar + later[0]] if later.size else NEUTRAL_GROOVE
