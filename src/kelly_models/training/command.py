@@ -312,42 +312,10 @@ class TrainCommand:
         """
         registry = self._registry or default_registry()
         check_output_path(args.output, kind="folder")
-        try:
-            config = TrainConfig(
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                learning_rate=args.lr,
-                seed=args.seed,
-                val_split=args.val_split,
-                window=args.window,
-                schedule=args.schedule,
-                patience=args.patience,
-                min_epochs=args.min_epochs,
-                smooth_epochs=args.smooth_epochs,
-                folds=args.folds,
-                augment_keys=bool(args.augment_keys),
-                steps_per_epoch=args.steps_per_epoch,
-                checkpoint_every=args.checkpoint_every,
-                keep_last=args.keep_last,
-            )
-        except (ValueError, TypeError) as exc:
-            message = str(exc)
-            for name, flag in _FLAGS.items():  # attrs names the field; the user typed the flag
-                message = message.replace(f"'{name}'", flag)
-            raise KellyError(f"invalid option: {message}") from exc
+        config = _config(args)
         if args.threads > 0:
             torch.set_num_threads(args.threads)
-        options = RunOptions(
-            output=args.output,
-            datasets_dir=args.datasets_dir,
-            synthetic=bool(args.synthetic),
-            resume=bool(args.resume),
-            device=pick_device(args.device),
-            export_format=args.export_format,
-            max_items=args.max_items,
-            dataset_options=key_values(args.option),
-            progress=not args.no_progress,
-        )
+        options = _options(args)
         check_known_options(registry, options.dataset_options)
         names = resolve_model_names(registry, args.models)
         registry.resolve("exporter", options.export_format)  # fail before training, not after
@@ -372,3 +340,45 @@ class TrainCommand:
         if any(not r.beats_baseline for r in reports):
             logger.warning("%s", verdict)
         return 0
+
+
+def _config(args: argparse.Namespace) -> TrainConfig:
+    """The training settings from the parsed flags; a bad value names the flag."""
+    try:
+        return TrainConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.lr,
+            seed=args.seed,
+            val_split=args.val_split,
+            window=args.window,
+            schedule=args.schedule,
+            patience=args.patience,
+            min_epochs=args.min_epochs,
+            smooth_epochs=args.smooth_epochs,
+            folds=args.folds,
+            augment_keys=bool(args.augment_keys),
+            steps_per_epoch=args.steps_per_epoch,
+            checkpoint_every=args.checkpoint_every,
+            keep_last=args.keep_last,
+        )
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        for name, flag in _FLAGS.items():  # attrs names the field; the user typed the flag
+            message = message.replace(f"'{name}'", flag)
+        raise KellyError(f"invalid option: {message}") from exc
+
+
+def _options(args: argparse.Namespace) -> RunOptions:
+    """Where the run reads and writes, on which device, and the dataset options."""
+    return RunOptions(
+        output=args.output,
+        datasets_dir=args.datasets_dir,
+        synthetic=bool(args.synthetic),
+        resume=bool(args.resume),
+        device=pick_device(args.device),
+        export_format=args.export_format,
+        max_items=args.max_items,
+        dataset_options=key_values(args.option),
+        progress=not args.no_progress,
+    )
