@@ -241,12 +241,15 @@ class TestShippedTracker:
     def test_file_loads_as_the_beat_tracker(self) -> None:
         """The package ships the tracker: valid RTNeural JSON holding BeatTracker's table."""
         from kelly_core.listening import BEAT_TRACKER_SPEC, LOOKAHEAD_FRAMES
-        from kelly_runtime.generate.activations import TRACKER_FILE
+        from kelly_runtime.generate.activations import BACKWARD_TRACKER_FILE, TRACKER_FILE
         from kelly_runtime.loading import read_model
 
         loaded = read_model(TRACKER_FILE, model="BeatTracker")
         assert loaded.spec == BEAT_TRACKER_SPEC
         assert loaded.metadata["lookahead_frames"] == LOOKAHEAD_FRAMES
+        backward = read_model(BACKWARD_TRACKER_FILE, model="BeatTracker")
+        assert backward.spec == BEAT_TRACKER_SPEC
+        assert backward.metadata["direction"] == "backward"
 
     def test_tracker_finds_click_beats_and_the_rules_stand_in(
         self, tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -260,6 +263,7 @@ class TestShippedTracker:
         grid = _detect(audio, tracker=TRACKER_FILE)
         assert grid.tempo == pytest.approx(100.0, rel=0.02)
         assert max(np.min(np.abs(grid.played - t)) for t in times[1:-1]) < TOL
+        assert activations(audio, SR).source == "trackers"  # both shipped trackers
         missing = tmp_path / "none.json"
         with caplog.at_level("WARNING"):
             found = activations(audio, SR, tracker=missing)
