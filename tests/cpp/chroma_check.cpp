@@ -11,6 +11,7 @@
 //   chroma_check tracker IN.f32 OUT.f32              IN rows: frame 24; OUT rows: the
 //                                                    key of the frames so far | confidence
 #include "kelly_companion.h"
+#include "float_io.h"
 
 #include <cstring>
 #include <fstream>
@@ -19,19 +20,8 @@
 #include <vector>
 
 namespace {
-std::vector<float> read_floats(const char* path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<float> out(bytes.size() / sizeof(float));
-    std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
-    return out;
-}
-
-void write_floats(const char* path, const std::vector<float>& values) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(values.data()),
-              static_cast<std::streamsize>(values.size() * sizeof(float)));
-}
+using check_io::read_floats;
+using check_io::write_floats;
 }  // namespace
 
 int main(int argc, char** argv) {

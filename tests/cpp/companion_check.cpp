@@ -5,6 +5,7 @@
 //
 // Files are raw little-endian float32, rows of a fixed width per mode.
 #include "kelly_companion.h"
+#include "float_io.h"
 
 #include <cstdio>
 #include <cstring>
@@ -15,19 +16,8 @@
 #include <vector>
 
 namespace {
-std::vector<float> read_floats(const char* path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<float> out(bytes.size() / sizeof(float));
-    std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
-    return out;
-}
-
-void write_floats(const char* path, const std::vector<float>& values) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(values.data()),
-              static_cast<std::streamsize>(values.size() * sizeof(float)));
-}
+using check_io::read_floats;
+using check_io::write_floats;
 
 template <typename F>
 std::vector<float> rows(const std::vector<float>& in, int width, int out_width, F&& f) {

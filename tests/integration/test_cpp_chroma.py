@@ -9,9 +9,6 @@ skip, unless ``KELLY_REQUIRE_CXX=1``.
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,41 +16,20 @@ import pytest
 
 from kelly_core.encodings.chroma import beat_chroma, offline_chroma
 from kelly_core.encodings.keyfinding import KEY_PROFILES, estimate_key, key_evidence
-from kelly_export.cpp_files import companion_header
-from tests.integration.test_cpp_companion import _compiler
+from tests.cpp_checks import Runner, build_check, runner
 
-ROOT = Path(__file__).resolve().parents[2]
-CHECK_SOURCE = ROOT / "tests" / "cpp" / "chroma_check.cpp"
 SR = 22050
 PROFILE_ORDER = ("krumhansl", "temperley", "aarden", "bellman", "albrecht", "sapp")
-
-Runner = Callable[..., np.ndarray]
 
 
 @pytest.fixture(scope="module")
 def check_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    compiler = _compiler()
-    if compiler is None:
-        if os.environ.get("KELLY_REQUIRE_CXX") == "1":
-            pytest.fail("KELLY_REQUIRE_CXX=1 but no C++ compiler (g++, clang++ or $CXX)")
-        pytest.skip("no C++ compiler (g++, clang++ or $CXX) to build the chroma check")
-    out = tmp_path_factory.mktemp("cpp") / "chroma_check"
-    command = [compiler, "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"]
-    command += [f"-I{companion_header().parent}", str(CHECK_SOURCE), "-o", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    return out
+    return build_check("chroma_check", tmp_path_factory.mktemp("cpp"), what="the chroma check")
 
 
 @pytest.fixture
 def run(check_binary: Path, tmp_path: Path) -> Runner:
-    def _run(mode: str, values: np.ndarray, width: int, *extra: str) -> np.ndarray:
-        src, dst = tmp_path / f"{mode}.in", tmp_path / f"{mode}.out"
-        np.ascontiguousarray(values, dtype="<f4").tofile(src)
-        subprocess.run([str(check_binary), mode, str(src), str(dst), *extra], check=True)
-        return np.fromfile(dst, dtype="<f4").reshape(-1, width)
-
-    return _run
+    return runner(check_binary, tmp_path)
 
 
 def _music(seconds: float = 6.0) -> np.ndarray:

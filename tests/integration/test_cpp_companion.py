@@ -9,10 +9,7 @@ expression and fallbacks exactly. Without a compiler the tests skip, saying so, 
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -45,48 +42,24 @@ from kelly_core.encodings.tonal import (
     transpose_pitch_classes,
     transpose_pitches,
 )
-from kelly_export.cpp_files import companion_header
 from kelly_runtime.backends.fallback import FALLBACK_OUTPUTS
+from tests.cpp_checks import Runner, build_check, runner
 from tests.music_checks import have_fluidsynth, render_wav
-
-ROOT = Path(__file__).resolve().parents[2]
-CHECK_SOURCE = ROOT / "tests" / "cpp" / "companion_check.cpp"
-
-Runner = Callable[..., np.ndarray]
-
-
-def _compiler() -> str | None:
-    named = os.environ.get("CXX")
-    if named:
-        return shutil.which(named)
-    return shutil.which("g++") or shutil.which("clang++")
 
 
 @pytest.fixture(scope="module")
 def check_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    compiler = _compiler()
-    if compiler is None:
-        if os.environ.get("KELLY_REQUIRE_CXX") == "1":
-            pytest.fail("KELLY_REQUIRE_CXX=1 but no C++ compiler (g++, clang++ or $CXX)")
-        pytest.skip("no C++ compiler (g++, clang++ or $CXX) to build the C++ companion")
-    out = tmp_path_factory.mktemp("cpp") / "companion_check"
-    include = companion_header().parent
-    command = [compiler, "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"]
-    command += ["-pthread", f"-I{include}", str(CHECK_SOURCE), "-o", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    return out
+    return build_check(
+        "companion_check",
+        tmp_path_factory.mktemp("cpp"),
+        what="the C++ companion",
+        flags=("-pthread",),
+    )
 
 
 @pytest.fixture
 def run(check_binary: Path, tmp_path: Path) -> Runner:
-    def _run(mode: str, rows: np.ndarray, width: int, *extra: str) -> np.ndarray:
-        src, dst = tmp_path / f"{mode}.in", tmp_path / f"{mode}.out"
-        np.ascontiguousarray(rows, dtype="<f4").tofile(src)
-        subprocess.run([str(check_binary), mode, str(src), str(dst), *extra], check=True)
-        return np.fromfile(dst, dtype="<f4").reshape(-1, width)
-
-    return _run
+    return runner(check_binary, tmp_path)
 
 
 def _audio(seconds: float = 3.0) -> np.ndarray:
