@@ -29,8 +29,10 @@ __all__ = [
     "BAND_OFFSET",
     "BEAT_OUTPUTS",
     "BEAT_TRACKER_SPEC",
+    "DOWNBEAT_REACH",
     "FLUX_SCALE",
     "LOOKAHEAD_FRAMES",
+    "activation_at",
     "align_activations",
     "network_input",
     "pad_for_lookahead",
@@ -73,6 +75,22 @@ def network_input(bands: FloatArray) -> FloatArray:
         [values[:, :half] - BAND_OFFSET, values[:, half:] * FLUX_SCALE], axis=1
     ).astype(np.float32)
     return scaled
+
+
+DOWNBEAT_REACH: Final = 2
+"""Frames either side of a beat searched for its downbeat activation."""
+
+
+def activation_at(activation: object, frames: object, reach: int = DOWNBEAT_REACH) -> np.ndarray:
+    """The largest of ``activation`` (one value per frame) within ``reach`` frames of each
+    of ``frames`` (indices; the clip's ends bound the search): ``(len(frames),)`` float64."""
+    values = np.asarray(activation, dtype=np.float64)
+    index = np.asarray(frames, dtype=np.int64)
+    if index.size == 0 or values.size == 0:
+        return np.zeros(index.size, dtype=np.float64)
+    near = np.clip(index[:, None] + np.arange(-reach, reach + 1)[None, :], 0, values.size - 1)
+    largest: np.ndarray = values[near].max(axis=1)
+    return largest
 
 
 def pad_for_lookahead(features: FloatArray) -> FloatArray:

@@ -32,7 +32,12 @@ import torch
 from kelly_core.arrays import FloatArray
 from kelly_core.barpointer import choose_meter, decode_beats
 from kelly_core.encodings.onsets import DEFAULT_ONSETS, frame_seconds
-from kelly_core.listening import BEAT_TRACKER_SPEC, LOOKAHEAD_FRAMES, align_activations
+from kelly_core.listening import (
+    BEAT_TRACKER_SPEC,
+    LOOKAHEAD_FRAMES,
+    activation_at,
+    align_activations,
+)
 from kelly_models.build import build_network
 from kelly_models.listening.corpus import Piece
 from kelly_models.network import SpecNetwork
@@ -61,8 +66,7 @@ def beat_score(activations: FloatArray, piece: Piece) -> float:
     times = frame_seconds(frames)
     if frames.size == 0:
         return 0.0
-    near = np.clip(frames[:, None] + np.arange(-2, 3)[None, :], 0, activations.shape[0] - 1)
-    meter = choose_meter(activations[near, 1].max(axis=1))
+    meter = choose_meter(activation_at(activations[:, 1], frames))
     downbeats = times[meter.phase :: meter.beats_per_bar]
     return 0.5 * f_measure(piece.beats, times) + 0.5 * f_measure(piece.downbeats, downbeats)
 

@@ -42,6 +42,7 @@ from kelly_core.errors import KellyError
 from kelly_core.interfaces import Backend
 from kelly_core.listening import (
     BEAT_TRACKER_SPEC,
+    activation_at,
     align_activations,
     network_input,
     pad_for_lookahead,
@@ -62,8 +63,6 @@ TRACKER_FILE: Final = Path(__file__).with_name("models") / "beattracker.json"
 """The beat tracker Kelly ships."""
 BACKWARD_TRACKER_FILE: Final = TRACKER_FILE.with_name("beattracker_backward.json")
 """The backward beat tracker Kelly ships (``kelly train-beats --backward``)."""
-_DOWNBEAT_REACH: Final = 2
-"""Frames either side of a beat searched for its downbeat activation."""
 
 _SMOOTH: Final = 5
 """Frames of the Hann window smoothing the onset curve (58 ms)."""
@@ -186,13 +185,7 @@ class Activations:
         )
         if self.downbeat is None or beat_frames.shape[0] == 0:
             return cues
-        reach = _DOWNBEAT_REACH
-        padded = np.pad(self.downbeat.astype(np.float64), reach)
-        last = self.downbeat.shape[0] - 1
-        tracker = np.array(
-            [padded[f : f + 2 * reach + 1].max() for f in np.clip(beat_frames, 0, last)],
-            dtype=np.float64,
-        )
+        tracker = activation_at(self.downbeat, beat_frames)
         strength: npt.NDArray[np.float64] = _zscore(tracker) + cues
         return strength
 

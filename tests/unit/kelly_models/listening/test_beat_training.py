@@ -158,3 +158,13 @@ class TestTraining:
         assert both.source == "trackers"
         assert both.beat.shape == found.beat.shape
         assert not np.allclose(both.beat, found.beat)  # the backward pass is averaged in
+
+
+class TestActivationAt:
+    def test_largest_within_reach_bounded_by_the_clip(self) -> None:
+        """Each beat takes the largest value within 2 frames; the clip's ends bound it."""
+        from kelly_core.listening import activation_at
+
+        values = np.array([0.1, 0.9, 0.2, 0.0, 0.0, 0.3, 0.0, 0.7])
+        assert activation_at(values, [0, 4, 7]).tolist() == [0.9, 0.3, 0.7]
+        assert activation_at(values, []).shape == (0,)
