@@ -18,10 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
 from kelly_core._optional import require
 from kelly_core.argtypes import int_in
+from kelly_core.encodings.onsets import DEFAULT_ONSETS
 from kelly_core.errors import DatasetError, OutputError
 from kelly_core.fileio import check_output_path
 from kelly_core.listening import BEAT_TRACKER_SPEC, LOOKAHEAD_FRAMES
@@ -129,7 +128,6 @@ class TrainBeatsCommand:
         started = time.perf_counter()
         if args.build is not None:
             folders.append(_build(Path(args.build), args.build_seed))
-        torch.set_num_threads(1)
         pieces = list(load_pieces(folders))
         if args.backward:
             pieces = [reversed_piece(p) for p in pieces]
@@ -139,7 +137,7 @@ class TrainBeatsCommand:
                 path=folders[0],
                 got=len(pieces),
             )
-        minutes = sum(p.features.shape[0] for p in pieces) / 86.13 / 60.0
+        minutes = sum(p.features.shape[0] for p in pieces) / DEFAULT_ONSETS.fps / 60.0
         _say(f"kelly train-beats: {len(pieces)} pieces, {minutes:.1f} min of audio")
         config = BeatTrainConfig(
             epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, seed=args.seed
