@@ -53,7 +53,11 @@ def test_rtneural_runs_the_shipped_tracker_like_the_numpy_backend(
     path: Path, tmp_path: Path
 ) -> None:
     rtn = Path(RTNEURAL_DIR)
-    flags = ("-DRTNEURAL_USE_EIGEN=1", "-DRTNEURAL_DEFAULT_ALIGNMENT=16", "-Wno-error")
+    flags: tuple[str, ...] = (
+        "-DRTNEURAL_USE_EIGEN=1",
+        "-DRTNEURAL_DEFAULT_ALIGNMENT=16",
+        "-Wno-error",
+    )
     flags += (
         f"-I{rtn}",
         f"-I{rtn / 'modules' / 'Eigen'}",
