@@ -23,7 +23,7 @@ _SPECS: Final = (
     ModelSpec(
         name="EmotionRecognizer",
         input_size=128,
-        input_name="log_mel",
+        input_name="emotion_frame",
         output_name="emotion",
         layers=(_dense(512, "tanh"), _dense(256, "tanh"), _lstm(128), _dense(64, "tanh")),
     ),

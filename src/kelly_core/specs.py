@@ -146,7 +146,7 @@ class ModelSpec:
     layers: tuple[LayerSpec, ...] = attrs.field(validator=_check_layers)
     """The layers in order; each is fed the previous one's output."""
     input_name: str = "input"
-    """What an input frame is (``"log_mel"``, ``"emotion"``): documentation and metadata."""
+    """What an input frame is (``"emotion_frame"``, ``"emotion"``): documentation and metadata."""
     output_name: str = "output"
     """What an output frame is (``"emotion"``, ``"chords"``)."""
 

@@ -41,8 +41,7 @@ ACTIVATION_TYPES: Final[Mapping[str, str]] = {
 }
 """Kelly activation name -> RTNeural compile-time activation layer."""
 INPUT_BUILDERS: Final[Mapping[str, str]] = {
-    "EmotionRecognizer": "the mean of one 0.5 s window of log-mel frames "
-    "(kelly::StreamingLogMel, kelly::WindowAverager)",
+    "EmotionRecognizer": "the emotion frame of one 0.5 s window (kelly::StreamingEmotionFrames)",
     "MelodyTransformer": "kelly::melody_context: [coarse emotion | beat in bar | its own "
     "notes of the last four beats (kelly::MelodyHistory, push kelly::melody_feedback of "
     "each beat's output)]",

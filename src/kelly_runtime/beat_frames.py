@@ -1,6 +1,6 @@
 """Frames of the beat-streaming processor: a window and a beat column, checked on submit.
 
-:func:`beat_frame` builds a :data:`BEAT_INPUT_SIZE` frame ``[window mean 128 | has window
+:func:`beat_frame` builds a :data:`BEAT_INPUT_SIZE` frame ``[emotion frame 128 | has window
 | beat]``; :func:`beat_processor` steps a :class:`~kelly_runtime.pipeline.Pipeline` with
 such frames on :class:`~kelly_runtime.async_pipeline.AsyncPipeline`'s worker, and its
 ``check`` (:func:`check_beat_frame`) lets ``submit`` refuse a frame the pipeline could
@@ -32,11 +32,11 @@ __all__ = [
 ]
 
 WINDOW_SIZE: Final = MODEL_SPECS["EmotionRecognizer"].input_size
-"""Values of an analysis window's log-mel mean (128)."""
+"""Values of an analysis window's emotion frame (128, :mod:`kelly_core.encodings.emotion_frame`)."""
 _FLAG: Final = WINDOW_SIZE
 _BEAT: Final = WINDOW_SIZE + 1
 BEAT_INPUT_SIZE: Final = WINDOW_SIZE + 2
-"""Values in a :func:`beat_frame`: ``[window mean 128 | has window | beat]`` (130)."""
+"""Values in a :func:`beat_frame`: ``[emotion frame 128 | has window | beat]`` (130)."""
 NO_BEAT: Final = -1.0
 """The ``beat`` value of a frame that only pushes a window."""
 AUTO_BEAT: Final = float(BEATS_PER_BAR)
@@ -48,7 +48,7 @@ def beat_frame(
 ) -> FloatArray:
     """Build a :data:`BEAT_INPUT_SIZE` input frame for :func:`beat_processor`.
 
-    :param window: An analysis window's log-mel mean ``(128,)`` to push first, or None.
+    :param window: An analysis window's emotion frame ``(128,)`` to push first, or None.
     :param beat: Whether the frame steps a beat (the host's playhead crossed one).
     :param beat_in_bar: The beat's position in its bar (0..3); None = counted in fours.
     """

@@ -3,8 +3,8 @@
 Two independent clocks drive it:
 
 - :meth:`Pipeline.push_window` steps the EmotionRecognizer once per analysis window
-  (0.5 s of log-mel frames, their mean, ``(128,)``), keeps the latest emotion code and
-  decodes its valence and arousal once.
+  (the window's emotion frame, ``(128,)``: :mod:`kelly_core.encodings.emotion_frame`),
+  keeps the latest emotion code and decodes its valence and arousal once.
 - :meth:`Pipeline.step_beat` steps one beat, whenever the host's (or the beat tracker's)
   beat comes, at any tempo: MelodyTransformer (``[coarse emotion | beat in bar | its own
   notes of the last four beats]`` -> notes, the notes it played fed back by
@@ -283,7 +283,8 @@ class Pipeline:
     def push_window(self, window: FloatArray) -> FloatArray:
         """Step the EmotionRecognizer on one analysis window; return the emotion ``(64,)``.
 
-        :param window: Mean of the window's log-mel frames, ``(128,)``, float32 or float64.
+        :param window: The window's emotion frame, ``(128,)``, float32 or float64
+            (:class:`~kelly_core.encodings.emotion_frame.StreamingEmotionFrames`).
         :raises BackendError: On a wrong shape, dtype or a NaN/Inf value; the pipeline
             state is then unchanged.
         """

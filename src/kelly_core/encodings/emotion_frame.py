@@ -57,6 +57,7 @@ __all__ = [
     "ONSET_RATE_SCALE",
     "RUNNING_CHROMA_S",
     "StreamingEmotionFrames",
+    "gain_emotion_frames",
     "offline_emotion_frames",
 ]
 
@@ -256,3 +257,15 @@ def offline_emotion_frames(audio: object, sr: int) -> FloatArray:
     stream = StreamingEmotionFrames()
     parts = [stream.push(samples[i : i + _BLOCK]) for i in range(0, samples.shape[0], _BLOCK)]
     return np.concatenate([np.zeros((0, EMOTION_FRAME_SIZE), dtype=np.float32), *parts])
+
+
+def gain_emotion_frames(frames: object, db: float | np.ndarray) -> FloatArray:
+    """Frames as a gain of ``db`` decibels would make them: ``level`` moves by ``db / 60``
+    (not below the floor, -1); every other column is unmoved by a gain (up to bands near
+    the floor). ``db`` is one number or an array broadcast against ``(W, 1)``."""
+    out = np.array(frames, dtype=np.float32, copy=True)
+    check_shape(out, (None, EMOTION_FRAME_SIZE), name="frames")
+    gain = np.asarray(db, dtype=np.float64) / DEFAULT_LOG_MEL.db_half_range
+    level = EMOTION_FRAME_COLUMNS["level"]
+    out[:, level] = np.maximum(out[:, level] + gain, -1.0)
+    return out

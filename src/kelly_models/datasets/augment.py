@@ -10,8 +10,9 @@ gain independent of the labels:
 - :func:`gain_log_mel` applies a gain to scaled log-mel values (frames or window means)
   directly: exact for bands above the floor (``amin``, -80 dB), which stay floored;
 - :class:`GainAugmented` wraps any EmotionRecognizer dataset (``deam``, a plugin's reader)
-  and gives each item a seeded random gain in the feature domain, so cached features
-  need not be recomputed.
+  and gives each item a seeded random gain in the feature domain
+  (:func:`~kelly_core.encodings.emotion_frame.gain_emotion_frames`: the emotion frame's
+  level column), so cached features need not be recomputed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from kelly_core.arrays import FloatArray, as_float32
+from kelly_core.encodings.emotion_frame import gain_emotion_frames
 from kelly_core.encodings.logmel import DEFAULT_LOG_MEL, LogMelConfig
 from kelly_core.errors import DatasetError
 from kelly_core.interfaces import Dataset
@@ -89,7 +91,7 @@ def gain_log_mel(
 class GainAugmented:
     """An EmotionRecognizer dataset whose items each get a seeded random gain.
 
-    Item ``i`` is ``dataset[i]`` with :func:`gain_log_mel` of a gain drawn from
+    Item ``i`` is ``dataset[i]`` with ``gain_emotion_frames`` of a gain drawn from
     ``numpy.random.default_rng([seed, i])``, uniform in ``[-max_db, +max_db]``; items of
     the validation and test splits are left as they are unless ``splits`` names them.
     """
@@ -105,7 +107,7 @@ class GainAugmented:
     ) -> None:
         if dataset.model_name != "EmotionRecognizer":
             raise DatasetError(
-                "gain augmentation applies to log-mel inputs (EmotionRecognizer data)",
+                "gain augmentation applies to emotion frames (EmotionRecognizer data)",
                 field="model",
                 expected="EmotionRecognizer",
                 got=dataset.model_name,
@@ -142,7 +144,7 @@ class GainAugmented:
             return item
         db = self._gain(index)
         return Example(
-            inputs=gain_log_mel(item.inputs, db, self._config),
+            inputs=gain_emotion_frames(item.inputs, db),
             targets=item.targets,
             source=item.source,
             split=item.split,

@@ -12,17 +12,19 @@ Layout (found anywhere below the root, so the zip folders' names do not matter):
   ``dynamic`` (columns ``song_id, sample_15000ms, sample_15500ms, ...``; rows are ragged:
   shorter songs have fewer or empty cells; values already in [-1, 1]).
 
-One example per song, one step per 0.5 s window (mean of the log-mel frames whose start
-lies in it, :func:`kelly_core.encodings.logmel.window_means`):
+One example per song, one step per 0.5 s window (the log-mel front end's windows,
+:func:`kelly_core.encodings.logmel.window_means`):
 
-- inputs ``(T, 128)``: window means of scaled log-mel frames;
+- inputs ``(T, 128)``: the windows' emotion frames
+  (:func:`kelly_core.encodings.emotion_frame.offline_emotion_frames`, what the runtime
+  streams);
 - targets ``(T, 64)``: emotion codes. The annotation at ``t`` ms labels the window
   ``[t - 500, t)`` ms (what the listener had just heard). The first 15 s carry no
   dynamic annotation: ``unannotated="trim"`` (default) starts the sequence at the first
   annotated window; ``"static"`` keeps the first 15 s and labels them with the song's
   static rating. A song without dynamic rows gets its static label on every window.
 
-The log-mel window means are cached per audio file; annotations are applied afterwards.
+The emotion frames are cached per audio file; annotations are applied afterwards.
 Split: sha1 of the song id, 80/10/10 (DEAM has no official split).
 
 Nothing poisoned or doubled reaches the targets: an annotation row with a label that is
@@ -45,12 +47,8 @@ import numpy as np
 from kelly_core._optional import require
 from kelly_core.constants import WINDOW_S
 from kelly_core.encodings.emotion import encode_emotions
-from kelly_core.encodings.logmel import (
-    DEFAULT_LOG_MEL,
-    frames_per_window,
-    offline_log_mel,
-    window_means,
-)
+from kelly_core.encodings.emotion_frame import EMOTION_FRAME_VERSION, offline_emotion_frames
+from kelly_core.encodings.logmel import DEFAULT_LOG_MEL
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile
 from kelly_models.datasets.base import ArrayDataset, ExampleRef, hash_split
@@ -75,7 +73,7 @@ from kelly_models.datasets.paths import inside_root, relative_name
 
 __all__ = ["READER_VERSION", "STATIC_COLUMNS", "open_deam", "read_dynamic", "read_static"]
 
-READER_VERSION: Final = 1
+READER_VERSION: Final = 2
 STATIC_FILES: Final = (
     "static_annotations_averaged_songs_1_2000.csv",
     "static_annotations_averaged_songs_2000_2058.csv",
@@ -83,7 +81,8 @@ STATIC_FILES: Final = (
 
 
 def read_deam_audio(path: Path, options: Mapping[str, object]) -> list[Example]:
-    """Worker: one audio file -> its 0.5 s window means ``(W, 128)`` (targets ``(W, 0)``).
+    """Worker: one audio file -> its 0.5 s windows' emotion frames ``(W, 128)`` (targets
+    ``(W, 0)``).
 
     The file is read whole (a regular file of at most ``AUDIO_MAX_BYTES``) and decoded
     from memory, at most ``AUDIO_MAX_SECONDS`` of it.
@@ -106,8 +105,7 @@ def read_deam_audio(path: Path, options: Mapping[str, object]) -> list[Example]:
             f"longer than {AUDIO_MAX_SECONDS // 60} minutes; expected a song of at most "
             f"{AUDIO_MAX_SECONDS // 60} minutes"
         )
-    frames = offline_log_mel(np.asarray(audio, dtype=np.float64), int(sr))
-    windows = window_means(frames, frames_per_window(DEFAULT_LOG_MEL, WINDOW_S))
+    windows = offline_emotion_frames(np.asarray(audio, dtype=np.float64), int(sr))
     if len(windows) == 0:
         raise Unusable(f"audio shorter than one {WINDOW_S:g} s window")
     return [
@@ -228,7 +226,7 @@ def open_deam(
         read_deam_audio,
         reader="deam",
         version=READER_VERSION,
-        options={"log_mel": repr(DEFAULT_LOG_MEL), "window_s": WINDOW_S},
+        options={"frame": EMOTION_FRAME_VERSION, "window_s": WINDOW_S},
         cache_dir=cache_dir,
         use_cache=use_cache,
         workers=workers,

@@ -4,7 +4,9 @@
 22050 Hz):
 
 - **Log-mel frames** (:class:`~kelly_core.encodings.logmel.StreamingLogMel`, one second of
-  audio at a time) and their 0.5 s window means (the EmotionRecognizer's input).
+  audio at a time) and the emotion frame of each 0.5 s window
+  (:class:`~kelly_core.encodings.emotion_frame.StreamingEmotionFrames`, the
+  EmotionRecognizer's input).
 - **Beats, bars and meter** (:func:`kelly_runtime.generate.beats.detect_beats`: the beat
   tracker's activations decoded by the bar-pointer model, or a steady grid at
   ``tempo``).
@@ -35,7 +37,8 @@ from kelly_core.encodings.chroma import (
     offline_chroma,
     relative_to_tonic,
 )
-from kelly_core.encodings.logmel import StreamingLogMel, WindowAverager, frames_per_window
+from kelly_core.encodings.emotion_frame import EMOTION_FRAME_SIZE, StreamingEmotionFrames
+from kelly_core.encodings.logmel import StreamingLogMel
 from kelly_runtime.generate.audio import AudioClip
 from kelly_runtime.generate.beats import BeatGrid, detect_beats
 from kelly_runtime.generate.keys import Key, KeyAnalysis, KeySegment, find_keys, key_at
@@ -56,31 +59,37 @@ _CHUNK: Final = 22050
 
 @attrs.frozen(kw_only=True, eq=False)
 class Analysis:
-    """What one pass over the audio gives: log-mel frames and their 0.5 s window means."""
+    """What one pass over the audio gives: log-mel frames and the 0.5 s windows' emotion
+    frames."""
 
     frames: FloatArray
     """Log-mel frames ``(F, 128)`` (hop 512 at 22050 Hz)."""
     windows: FloatArray
-    """Window means ``(W, 128)``."""
+    """Emotion frames ``(W, 128)``, one per 0.5 s window."""
     sr: int
     hop: int
     n_fft: int
 
 
 def analyse(clip: AudioClip) -> Analysis:
-    """Stream ``clip`` through the log-mel front end one second at a time."""
+    """Stream ``clip`` through the log-mel and emotion-frame front ends one second at a
+    time."""
     extractor = StreamingLogMel()
-    averager = WindowAverager(frames_per_window(extractor.config, WINDOW_S))
+    emotion = StreamingEmotionFrames()
     frames: list[FloatArray] = []
     windows: list[FloatArray] = []
     for start in range(0, clip.samples.shape[0], _CHUNK):
         chunk = extractor.push(clip.samples[start : start + _CHUNK])
         frames.append(chunk)
-        windows.extend(averager.push(chunk))
-    empty = np.zeros((0, 128), dtype=np.float32)
+        windows.extend(emotion.push(clip.samples[start : start + _CHUNK]))
+    empty = np.zeros((0, extractor.config.n_mels), dtype=np.float32)
     return Analysis(
         frames=np.concatenate(frames).astype(np.float32, copy=False) if frames else empty,
-        windows=np.stack(windows).astype(np.float32) if windows else empty,
+        windows=(
+            np.stack(windows).astype(np.float32)
+            if windows
+            else np.zeros((0, EMOTION_FRAME_SIZE), dtype=np.float32)
+        ),
         sr=extractor.config.sr,
         hop=extractor.config.hop,
         n_fft=extractor.config.n_fft,
@@ -108,7 +117,7 @@ class Listening:
     """What :func:`listen` heard in one clip."""
 
     analysis: Analysis
-    """Log-mel frames and window means."""
+    """Log-mel frames and the windows' emotion frames."""
     grid: BeatGrid
     """Beats (with the lead-in), bars and meter."""
     keys: KeyAnalysis

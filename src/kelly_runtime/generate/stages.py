@@ -1,9 +1,9 @@
 """Running the five models over one audio clip with :class:`kelly_runtime.pipeline.Pipeline`.
 
-- Features: :class:`~kelly_core.encodings.logmel.StreamingLogMel` fed one second of audio
-  at a time, averaged per 0.5 s window by
-  :class:`~kelly_core.encodings.logmel.WindowAverager`; ``Pipeline.push_window`` steps the
-  EmotionRecognizer once per window.
+- Features: :class:`~kelly_core.encodings.emotion_frame.StreamingEmotionFrames` fed one
+  second of audio at a time gives each 0.5 s window's emotion frame (spectral shape,
+  level, onsets and tempo, key-independent mode evidence); ``Pipeline.push_window`` steps
+  the EmotionRecognizer once per window.
 - Beats, bars and meter: :func:`kelly_runtime.generate.beats.detect_beats` on the audio
   (its onset front end) and the log-mel frames (or a steady grid at ``--tempo``).
 - Key: given (``--key``), else found in the audio: the chroma of

@@ -12,8 +12,8 @@ nothing else does (no shortcut a model could learn instead):
   texture, the timbre (partials, attack, decay, bright onsets), the balance of the
   voices and, for the audio, a room (random reverb) and the level (each segment is
   levelled to -20 dBFS RMS, then scaled by a random gain in ±:data:`EMOTION_GAIN_DB` dB,
-  :mod:`kelly_models.datasets.augment`; each 0.5 s window's features then get another
-  gain in ±:data:`WINDOW_GAIN_DB` dB).
+  :mod:`kelly_models.datasets.augment`; each 0.5 s window's frame then gets another
+  gain in ±:data:`WINDOW_GAIN_DB` dB on its level).
 
 Symbolic data is in C (C major or C harmonic minor), the key-relative convention of
 :mod:`kelly_core.encodings.tonal`; the audio is absolute, in a random key.
@@ -24,8 +24,10 @@ Datasets (``DatasetEntry`` names ``synthetic-<kind>``), factory
 
 - ``emotion`` (400 items of 20 windows = 10 s): melody, chords (close or spread; block,
   arpeggiated or held) and bass from a progression of the mode, rendered by a small
-  additive synth (two random instruments), then :func:`offline_log_mel` and 0.5 s window
-  means; inputs ``(steps, 128)``, targets ``(steps, 64)``. Half the items change emotion
+  additive synth (two random instruments), then the emotion frames of
+  :func:`~kelly_core.encodings.emotion_frame.offline_emotion_frames` (one per 0.5 s
+  window, the function the runtime streams); inputs ``(steps, 128)``, targets
+  ``(steps, 64)``. Half the items change emotion
   halfway; half of those repeat the first half's notes, timbres and gain in the parallel
   mode (:func:`flip_mode`) with the valence negated, so the mode is the only difference;
 - ``melody``: inputs ``(steps, 64)``, targets ``(steps, 128)`` (default steps 64), in C

@@ -1,5 +1,6 @@
 """Synthetic audio for the EmotionRecognizer: melody, chords and bass from a progression
-of the mode, a small additive synth, a random room and level, then log-mel window means.
+of the mode, a small additive synth, a random room and level, then the emotion frames
+(:mod:`kelly_core.encodings.emotion_frame`) the runtime computes from audio.
 
 Valence sets the mode and the harmonic tension, arousal the tempo, density and
 articulation; key, register, texture, timbre, room and level are drawn apart from both
@@ -16,13 +17,9 @@ from typing import Final
 import numpy as np
 
 from kelly_core.encodings.emotion import encode_emotions
-from kelly_core.encodings.logmel import (
-    DEFAULT_LOG_MEL,
-    frames_per_window,
-    offline_log_mel,
-    window_means,
-)
-from kelly_models.datasets.augment import apply_gain, gain_log_mel, random_gain_db
+from kelly_core.encodings.emotion_frame import gain_emotion_frames, offline_emotion_frames
+from kelly_core.encodings.logmel import DEFAULT_LOG_MEL
+from kelly_models.datasets.augment import apply_gain, random_gain_db
 from kelly_models.datasets.synthetic.common import MAJOR, MINOR, SR, is_major, segments
 
 __all__ = ["EMOTION_GAIN_DB", "WINDOW_GAIN_DB", "emotion_item", "flip_mode"]
@@ -35,7 +32,8 @@ _LOWEST_BASS: Final = 28  # E1, about the lowest note of a GM bass or piano part
 _LOWEST_CHORD: Final = 43  # G2: chord tones below it sound an octave up
 _MODE_SLOPE: Final = 20.0  # major with probability sigmoid(_MODE_SLOPE * valence)
 WINDOW_GAIN_DB: Final = 6.0
-"""On top of its segment's gain, each 0.5 s window's features get a gain in ±6 dB."""
+"""On top of its segment's gain, each 0.5 s window's frame gets a gain in ±6 dB
+(:func:`~kelly_core.encodings.emotion_frame.gain_emotion_frames`: its level column)."""
 _MAJ, _MIN, _DIM, _DOM7, _DIM7, _HDIM7 = (
     (0, 4, 7), (0, 3, 7), (0, 3, 6), (0, 4, 7, 10), (0, 3, 6, 9), (0, 3, 6, 10),
 )  # fmt: skip
@@ -239,14 +237,13 @@ _MODE_PAIRS: Final = 0.5
 
 
 def emotion_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """One or two emotion segments of audio; window means of log-mel -> emotion codes.
+    """One or two emotion segments of audio; its emotion frames -> emotion codes.
 
     Half the items have two segments; in half of those (:data:`_MODE_PAIRS`) the second
     is the first's notes, timbres and gain in the parallel mode, labelled with the
     opposite valence and the same arousal: the only difference the model can hear is
     the mode.
     """
-    per = frames_per_window(DEFAULT_LOG_MEL, 0.5)
     labels = segments(rng, steps, steps if rng.random() < 0.5 else -(-steps // 2))
     change = int(np.argmax(np.any(labels != labels[0], axis=1))) or steps
     bounds = [0, change, steps] if change < steps else [0, steps]
@@ -268,6 +265,6 @@ def emotion_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.n
         ]
         + [np.zeros(DEFAULT_LOG_MEL.n_fft, dtype=np.float32)]
     )
-    windows = window_means(offline_log_mel(audio, SR), per)[:steps]
+    windows = offline_emotion_frames(audio, SR)[:steps]
     jitter = rng.uniform(-WINDOW_GAIN_DB, WINDOW_GAIN_DB, size=(len(windows), 1))
-    return gain_log_mel(windows, jitter), encode_emotions(labels[: len(windows)])
+    return gain_emotion_frames(windows, jitter), encode_emotions(labels[: len(windows)])

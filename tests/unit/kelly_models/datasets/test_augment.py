@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kelly_core.encodings.emotion_frame import EMOTION_FRAME_COLUMNS
 from kelly_core.encodings.logmel import offline_log_mel
 from kelly_core.errors import DatasetError
 from kelly_models.datasets.augment import (
@@ -81,8 +82,10 @@ class TestGainAugmented:
             if plain.split != "train":
                 np.testing.assert_array_equal(aug.inputs, plain.inputs)
                 continue
-            above = (plain.inputs > -0.95) & (aug.inputs > -0.95)
-            shift = (aug.inputs - plain.inputs)[above]
+            level = EMOTION_FRAME_COLUMNS["level"]
+            rest = np.delete(aug.inputs - plain.inputs, level.start, axis=1)
+            np.testing.assert_array_equal(rest, 0.0)  # a gain moves the level only
+            shift = (aug.inputs - plain.inputs)[:, level][plain.inputs[:, level] > -0.95]
             assert np.ptp(shift) < 1e-4  # one gain per item
             shifts.append(float(shift.mean()))
         assert max(np.abs(shifts)) <= 12 / 60 + 1e-4
@@ -91,6 +94,6 @@ class TestGainAugmented:
         np.testing.assert_array_equal(again.inputs, wrapped[0].inputs)
 
     def test_refuses_other_models(self) -> None:
-        """Only log-mel inputs can take a gain."""
+        """Only emotion frames can take a gain."""
         with pytest.raises(DatasetError, match="EmotionRecognizer"):
             GainAugmented(synthetic_groove(items=2))
