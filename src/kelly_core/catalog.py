@@ -30,14 +30,14 @@ _SPECS: Final = (
     ModelSpec(
         name="MelodyTransformer",
         input_size=64,
-        input_name="melody_context",
+        input_name="melody_context_v2",
         output_name="notes",
         layers=(_dense(256, "relu"), _lstm(256), _dense(256, "relu"), _dense(128, "sigmoid")),
     ),
     ModelSpec(
         name="HarmonyPredictor",
         input_size=128,
-        input_name="context",
+        input_name="harmony_context_v2",
         output_name="chords",
         layers=(_dense(256, "tanh"), _dense(128, "tanh"), _dense(64, "softmax")),
     ),

@@ -6,14 +6,18 @@ Two independent clocks drive it:
   (the window's emotion frame, ``(128,)``: :mod:`kelly_core.encodings.emotion_frame`),
   keeps the latest emotion code and decodes its valence and arousal once.
 - :meth:`Pipeline.step_beat` steps one beat, whenever the host's (or the beat tracker's)
-  beat comes, at any tempo: MelodyTransformer (``[coarse emotion | beat in bar | its own
-  notes of the last four beats]`` -> notes, the notes it played fed back by
+  beat comes, at any tempo, told the song's beat chroma it hears (its own beat's offline
+  or with a beat of look-ahead; the previous beat's at zero latency; none: silence):
+  MelodyTransformer (``[coarse emotion | beat in bar | its own previous beat's top pitch |
+  the song's chroma and bass]`` -> notes, the notes it played fed back by
   :func:`~kelly_core.encodings.melody.melody_feedback`), HarmonyPredictor
-  (``[emotion | previous chords]`` -> chords, its output fed back as the next beat's
-  previous chords), DynamicsEngine (``[coarse emotion | beat in bar | pitch classes of
-  the notes at or above ``note_threshold``]`` -> expression), and on the first beat of
-  each bar the GroovePredictor (emotion -> groove). The caller may say where the beat is
-  in its bar (a host knows its bar position); else beats are counted in fours.
+  (``[coarse emotion | beat in bar | the song's chroma and bass, and the chroma heard a
+  beat earlier | beats its previous chord lasted | previous chords]`` -> chords, its
+  output fed back as the next beat's previous chords), DynamicsEngine (``[coarse emotion
+  | beat in bar | pitch classes of the notes at or above ``note_threshold``]`` ->
+  expression), and on the first beat of each bar the GroovePredictor (emotion -> groove).
+  The caller may say where the beat is in its bar (a host knows its bar position); else
+  beats are counted in fours.
 
 **Key.** Model files say whether their note, chord and pitch-class vectors are relative
 to the key's tonic (``metadata.tonal_reference = "tonic"``) or absolute (``"absolute"``,
@@ -60,8 +64,10 @@ from kelly_core.encodings import (
 )
 from kelly_core.encodings.context import (
     MELODY_HISTORY,
+    SONG_WIDTH,
     coarse_compact_context,
     melody_context,
+    song_harmony,
 )
 from kelly_core.encodings.emotion import coarse_emotion
 from kelly_core.encodings.melody import NUM_PITCHES, melody_feedback
@@ -122,6 +128,8 @@ class Pipeline:
     _previous_chords: FloatArray  # in the song's key
     _melody_history: FloatArray
     _beat: int
+    _heard: FloatArray  # the song's beat chroma heard at the previous step, absolute
+    _held: int  # beats the previous chord (its argmax) has lasted; 0 before the first
 
     def __init__(
         self,
@@ -300,7 +308,7 @@ class Pipeline:
         """Valence and arousal of the current emotion (decoded once per window)."""
         return self._va
 
-    def step_beat(self, beat_in_bar: int | None = None) -> BeatOutput:
+    def step_beat(self, beat_in_bar: int | None = None, chroma: object = None) -> BeatOutput:
         """Step one beat from the current emotion; return every stage's output.
 
         The GroovePredictor steps on the first beat of each bar (``groove`` is ``None`` on
@@ -308,7 +316,20 @@ class Pipeline:
 
         :param beat_in_bar: Position of this beat in its 4/4 bar (0..3), as the host's
             playhead says; None = the beats stepped since reset, counted in fours.
+        :param chroma: The song's beat chroma heard, ``(24,)``: 12 chroma then 12 bass
+            values in absolute pitch classes
+            (:func:`~kelly_core.encodings.chroma.beat_chroma`,
+            :class:`~kelly_core.encodings.chroma.BeatChromaAccumulator`): this beat's
+            offline (``kelly generate``), the previous beat's at zero latency; None: the
+            song is silent. Turned to each key-relative model's tonic here.
+        :raises BackendError: On a chroma of the wrong shape or with NaN/Inf; the
+            pipeline state is then unchanged.
         """
+        heard = (
+            np.zeros(SONG_WIDTH, dtype=np.float32)
+            if chroma is None
+            else check_frame(chroma, SONG_WIDTH, name="chroma")
+        )
         emotion = self._emotion
         if beat_in_bar is None:
             beat_in_bar = self._beat % BEATS_PER_BAR
@@ -322,7 +343,9 @@ class Pipeline:
         shift = self._shift
         history = self._melody_history
         played = self._steps["MelodyTransformer"](
-            melody_context(self._coarse, beat_in_bar, history)
+            melody_context(
+                self._coarse, beat_in_bar, history, self._song("MelodyTransformer", heard)
+            )
         )
         notes = played
         if self._relative("MelodyTransformer"):
@@ -330,7 +353,15 @@ class Pipeline:
         previous = self._previous_chords
         if self._relative("HarmonyPredictor"):
             previous = transpose_chords(previous, -shift)
-        chords = self._steps["HarmonyPredictor"](harmony_context(emotion, previous))
+        context = harmony_context(
+            self._coarse,
+            beat_in_bar,
+            self._song("HarmonyPredictor", heard),
+            self._song("HarmonyPredictor", self._heard),
+            self._held,
+            previous,
+        )
+        chords = self._steps["HarmonyPredictor"](context)
         if self._relative("HarmonyPredictor"):
             chords = transpose_chords(chords, shift)
         profile = melody_pitch_classes(notes, self._threshold)
@@ -351,6 +382,9 @@ class Pipeline:
             expression=expression,
             groove=groove,
         )
+        same = self._held > 0 and np.argmax(chords) == np.argmax(self._previous_chords)
+        self._held = self._held + 1 if same else 1
+        self._heard = heard
         self._previous_chords = np.asarray(chords, dtype=np.float32)
         history[1:] = history[:-1].copy()
         history[0] = melody_feedback(played, self._threshold)
@@ -372,6 +406,12 @@ class Pipeline:
         self._previous_chords = chord_one_hot(NO_CHORD)
         self._melody_history = np.zeros((MELODY_HISTORY, NUM_PITCHES), dtype=np.float32)
         self._beat = 0
+        self._heard = np.zeros(SONG_WIDTH, dtype=np.float32)
+        self._held = 0
+
+    def _song(self, name: str, chroma: FloatArray) -> FloatArray:
+        """:func:`song_harmony` of ``chroma`` in stage ``name``'s reference."""
+        return song_harmony(chroma, self._tonic if self._relative(name) else 0)
 
 
 def _decode(emotion: FloatArray) -> tuple[float, float]:

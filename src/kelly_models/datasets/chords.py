@@ -17,9 +17,10 @@ Classes are **relative to the key's tonic** (root 0 = tonic; the convention of
 (:func:`kelly_core.encodings.tonal.estimate_key`). ``key_relative=False`` keeps absolute
 roots.
 
-One example per progression, one step per chord: inputs ``(T, 128)`` =
-``harmony_context(emotion code, one-hot of the previous chord)`` (``N`` before the first),
-targets ``(T, 64)`` one-hot of the chord. A file with a malformed chord, numeral or mood,
+One example per progression, one step per chord (taken as one beat): inputs ``(T, 128)``
+the teacher-forced :func:`~kelly_core.encodings.context.harmony_contexts` (the song heard:
+the chord itself through the note-to-chroma model; ``N`` before the first chord), targets
+``(T, 64)`` one-hot of the chord. A file with a malformed chord, numeral or mood,
 or an emotion that is not a finite number in [-1, 1] (``NaN``, ``null``, ``"high"``), is
 skipped with the reason naming the progression and the field.
 """
@@ -34,6 +35,7 @@ from typing import Final
 
 import numpy as np
 
+from kelly_core.constants import BEATS_PER_BAR
 from kelly_core.encodings.chords import (
     NO_CHORD,
     chord_one_hot,
@@ -41,8 +43,8 @@ from kelly_core.encodings.chords import (
     reduce_chord,
     reduce_roman,
 )
-from kelly_core.encodings.context import harmony_context
-from kelly_core.encodings.emotion import encode_emotion
+from kelly_core.encodings.context import harmony_contexts
+from kelly_core.encodings.emotion import coarse_emotion
 from kelly_core.encodings.roman import parse_key
 from kelly_core.encodings.tonal import estimate_key, transpose_chord
 from kelly_core.errors import DatasetError
@@ -51,10 +53,11 @@ from kelly_models.datasets.base import SPLITS, ArrayDataset, hash_split
 from kelly_models.datasets.cache import read_dataset
 from kelly_models.datasets.common import JSON_MAX_BYTES, Unusable, read_data_file, require_root
 from kelly_models.datasets.paths import inside_root
+from kelly_models.datasets.song_harmony import chord_chroma
 
 __all__ = ["MOOD_TAGS", "READER_VERSION", "open_chords", "progression_example"]
 
-READER_VERSION: Final = 2
+READER_VERSION: Final = 3
 MOOD_TAGS: Final[Mapping[str, tuple[float, float]]] = {
     "happy": (0.8, 0.5), "joyful": (0.8, 0.6), "uplifting": (0.7, 0.5),
     "triumphant": (0.7, 0.7), "energetic": (0.4, 0.8), "epic": (0.3, 0.8),
@@ -70,10 +73,12 @@ MOOD_TAGS: Final[Mapping[str, tuple[float, float]]] = {
 def progression_example(
     classes: Sequence[int], valence: float, arousal: float, *, source: str, split: Split
 ) -> Example:
-    """Build the example of one progression of chord classes."""
-    code = encode_emotion(valence, arousal)
-    previous = [NO_CHORD, *classes[:-1]]
-    inputs = np.stack([harmony_context(code, chord_one_hot(p)) for p in previous])
+    """Build the example of one progression of chord classes, one chord per beat: the
+    song heard is each chord through the note-to-chroma model
+    (:func:`~kelly_models.datasets.song_harmony.chord_chroma`), beats counted in fours."""
+    coarse = np.tile(coarse_emotion(valence, arousal), (len(classes), 1))
+    beats = np.arange(len(classes)) % BEATS_PER_BAR
+    inputs = harmony_contexts(coarse, beats, chord_chroma(classes), classes)
     targets = np.stack([chord_one_hot(c) for c in classes])
     return Example(inputs=inputs, targets=targets, source=source, split=split)
 

@@ -60,6 +60,17 @@ def kelly_datasets() -> list[DatasetEntry]:
         ),
         *(
             DatasetEntry(
+                name=f"rendered-{kind}", model=model,
+                factory=f"{_P}.rendered:open_rendered_{kind}",
+                requires=("pretty_midi", "soundfile"),
+                description=f"rendered pieces (kelly train-beats --build): {model} hearing "
+                "the song's beat chroma",
+                options={"chroma_lag": int, **_READ},
+            )
+            for kind, model in (("harmony", "HarmonyPredictor"), ("melody", "MelodyTransformer"))
+        ),
+        *(
+            DatasetEntry(
                 name=f"synthetic-{kind}", model=model,
                 factory=f"{_P}.synthetic:synthetic_{kind}",
                 description=f"structured synthetic data for {model}", options=_SYNTHETIC,

@@ -10,7 +10,9 @@ convention of :mod:`kelly_core.encodings.tonal`. ``key_relative=False`` keeps ab
 roots. One example per file, one step per numeral. Emotion (documented, coarse: these
 analyses have no emotion labels): valence +0.6 while the local key is major, -0.6 while
 minor; arousal from the harmonic rhythm, ``clip((chords per measure - 2) / 2, -1, 1)``
-over the piece.
+over the piece. Each numeral is one step (taken as one beat, counted in fours); the song
+heard is the numeral's chord through the note-to-chroma model
+(:func:`~kelly_models.datasets.song_harmony.chord_chroma`).
 Split: sha1 of the file name, 80/10/10.
 """
 
@@ -24,19 +26,21 @@ from typing import Final
 import numpy as np
 
 from kelly_core._optional import require
-from kelly_core.encodings.chords import NO_CHORD, chord_one_hot, classify
-from kelly_core.encodings.context import harmony_context
-from kelly_core.encodings.emotion import encode_emotions
+from kelly_core.constants import BEATS_PER_BAR
+from kelly_core.encodings.chords import chord_one_hot, classify
+from kelly_core.encodings.context import harmony_contexts
+from kelly_core.encodings.emotion import coarse_emotions
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example, SkippedFile
 from kelly_models.datasets.base import ArrayDataset, hash_split
 from kelly_models.datasets.cache import read_dataset
 from kelly_models.datasets.common import RNTXT_MAX_BYTES, Unusable, read_data_file
 from kelly_models.datasets.paths import inside_root
+from kelly_models.datasets.song_harmony import chord_chroma
 
 __all__ = ["READER_VERSION", "corpus_rntxt_files", "open_rntxt"]
 
-READER_VERSION: Final = 2
+READER_VERSION: Final = 3
 
 
 def corpus_rntxt_files() -> list[Path]:
@@ -91,9 +95,9 @@ def read_rntxt_file(path: Path, options: Mapping[str, object]) -> list[Example]:
     if len(classes) < 2:
         raise Unusable("fewer than two Roman numerals; expected a progression")
     arousal = float(np.clip((len(classes) / measures - 2.0) / 2.0, -1, 1))
-    codes = encode_emotions(np.column_stack([valence, np.full(len(valence), arousal)]))
-    previous = [NO_CHORD, *classes[:-1]]
-    inputs = np.stack([harmony_context(codes[i], chord_one_hot(p)) for i, p in enumerate(previous)])
+    coarse = coarse_emotions(np.column_stack([valence, np.full(len(valence), arousal)]))
+    beats = np.arange(len(classes)) % BEATS_PER_BAR
+    inputs = harmony_contexts(coarse, beats, chord_chroma(classes), classes)
     targets = np.stack([chord_one_hot(c) for c in classes])
     return [Example(inputs=inputs, targets=targets, source=str(path), split=hash_split(path.name))]
 

@@ -15,8 +15,9 @@
   key of the section each beat starts in. The same chroma averaged per played beat is
   ``StageOutputs.beat_chroma``.
 - Generation: ``Pipeline.step_beat`` once per detected beat, told the beat's place in its
-  bar (the models know four places: the fifth and later beats of a longer bar count as
-  the fourth) (melody, harmony fed back its previous chord, dynamics; the groove on each bar's
+  bar and the song's chroma in that beat (``beat_chroma``: offline, a beat hears itself)
+  (the models know four places: the fifth and later beats of a longer bar count as the
+  fourth) (melody, harmony fed back its previous chord, dynamics; the groove on each bar's
   first beat). Before a beat, every window that starts at or before the beat's start
   time has been pushed, so a beat uses the emotion of the window in which it starts (the
   last window past the end of the audio; the neutral code when the clip is shorter than
@@ -158,7 +159,7 @@ def run_stages(
     keys, song = found.segments, found.key
     pipeline = load_pipeline(models_dir, backend, registry=registry, key_tonic=song.tonic)
     out = _Collected.empty(len(analysis.windows), grid)
-    _drive(pipeline, analysis.windows, grid, keys, out)
+    _drive(pipeline, analysis.windows, grid, keys, out, heard.beat_chroma)
     return StageOutputs(
         window_emotion=out.window_emotion,
         window_va=out.window_va,
@@ -218,9 +219,11 @@ def _drive(
     grid: BeatGrid,
     keys: Sequence[KeySegment],
     out: _Collected,
+    chroma: FloatArray,
 ) -> None:
     """Push every window and step every beat of ``grid`` through ``pipeline`` in time
-    order, into ``out``; a bar without a groove (a pickup) plays the next bar's."""
+    order, into ``out``; a bar without a groove (a pickup) plays the next bar's. Each
+    beat hears its own beat chroma (``chroma``, ``(beats, 24)``: generate looks ahead)."""
     pushed = 0
 
     def push() -> None:
@@ -235,7 +238,9 @@ def _drive(
         while pushed < len(windows) and pushed * WINDOW_S <= start + 1e-9:
             push()
         pipeline.set_key(key_at(keys, start).tonic)
-        step = pipeline.step_beat(min(grid.beat_in_bar(index), BEATS_PER_BAR - 1))
+        step = pipeline.step_beat(
+            min(grid.beat_in_bar(index), BEATS_PER_BAR - 1), chroma=chroma[beat]
+        )
         out.beat_emotion[beat] = step.emotion
         out.beat_va[beat] = (step.valence, step.arousal)
         out.notes[beat] = step.notes

@@ -49,7 +49,18 @@ def test_window_and_beats_per_bar_are_written_once() -> None:
 @pytest.mark.parametrize(
     ("parts", "model"),
     [
-        ((ctx.HARMONY_EMOTION, ctx.HARMONY_PREVIOUS), "HarmonyPredictor"),
+        (
+            (
+                ctx.HARMONY_EMOTION,
+                ctx.HARMONY_BEAT,
+                ctx.HARMONY_CHROMA,
+                ctx.HARMONY_BASS,
+                ctx.HARMONY_EARLIER,
+                ctx.HARMONY_HELD,
+                ctx.HARMONY_PREVIOUS,
+            ),
+            "HarmonyPredictor",
+        ),
         ((ctx.COMPACT_EMOTION, ctx.COMPACT_BEAT, ctx.COMPACT_PITCH_CLASSES), "DynamicsEngine"),
         (
             (
@@ -57,8 +68,8 @@ def test_window_and_beats_per_bar_are_written_once() -> None:
                 ctx.MELODY_BEAT,
                 ctx.MELODY_TOP_CLASS,
                 ctx.MELODY_TOP_OCTAVE,
-                ctx.MELODY_LAST,
-                ctx.MELODY_EARLIER,
+                ctx.MELODY_CHROMA,
+                ctx.MELODY_BASS,
             ),
             "MelodyTransformer",
         ),
@@ -74,7 +85,13 @@ def test_context_columns_tile_the_model_input(parts: tuple[slice, ...], model: s
 def test_beat_columns_are_beats_per_bar_wide() -> None:
     assert ctx.COMPACT_BEAT.stop - ctx.COMPACT_BEAT.start == BEATS_PER_BAR
     assert ctx.MELODY_BEAT.stop - ctx.MELODY_BEAT.start == BEATS_PER_BAR
-    assert (ctx.MELODY_BEAT.start, ctx.MELODY_LAST.start, ctx.MELODY_EARLIER.start) == (16, 40, 52)
+    assert ctx.HARMONY_BEAT.stop - ctx.HARMONY_BEAT.start == BEATS_PER_BAR
+    assert (ctx.MELODY_BEAT.start, ctx.MELODY_CHROMA.start, ctx.MELODY_BASS.start) == (16, 40, 52)
+    assert (ctx.HARMONY_CHROMA.start, ctx.HARMONY_HELD.start, ctx.HARMONY_PREVIOUS.start) == (
+        20,
+        56,
+        64,
+    )
 
 
 def test_contexts_fill_their_columns() -> None:
@@ -83,9 +100,17 @@ def test_contexts_fill_their_columns() -> None:
     emotion = rng.uniform(-1, 1, 64).astype(np.float32)
     previous = rng.dirichlet(np.ones(64)).astype(np.float32)
     pcs = (rng.random(12) > 0.5).astype(np.float32)
-    harmony = harmony_context(emotion, previous)
-    np.testing.assert_array_equal(harmony[ctx.HARMONY_PREVIOUS], previous)
     coarse = coarse_emotion(*decode_emotion(emotion))
+    song = rng.random(24).astype(np.float32)
+    earlier = rng.random(24).astype(np.float32)
+    harmony = harmony_context(coarse, 5, song, earlier, 2, previous)
+    np.testing.assert_array_equal(harmony[ctx.HARMONY_PREVIOUS], previous)
+    np.testing.assert_array_equal(harmony[ctx.HARMONY_EMOTION], coarse)
+    assert harmony[ctx.HARMONY_BEAT].tolist() == [0.0, 1.0, 0.0, 0.0]  # 5 % 4
+    np.testing.assert_array_equal(harmony[ctx.HARMONY_CHROMA], song[:12])
+    np.testing.assert_array_equal(harmony[ctx.HARMONY_BASS], song[12:])
+    np.testing.assert_array_equal(harmony[ctx.HARMONY_EARLIER], earlier[:12])
+    assert int(np.argmax(harmony[ctx.HARMONY_HELD])) == 1
     compact = ctx.coarse_compact_context(coarse, 6, pcs)
     np.testing.assert_array_equal(compact, compact_context(emotion, 6, pcs))
     np.testing.assert_array_equal(compact[ctx.COMPACT_EMOTION], coarse)

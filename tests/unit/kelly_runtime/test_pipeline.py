@@ -136,20 +136,31 @@ class TestFallback:
         assert any("expected 'MelodyTransformer'" in str(w.message) for w in record)
         assert "MelodyTransformer" in pipeline.fallback_stages
 
-    def test_melody_file_of_the_emotion_input_design(self, tmp_path: Path) -> None:
-        """A MelodyTransformer file whose spec reads the emotion code (the input design
-        before the melody context) is refused, saying why, and the stage falls back."""
-        folder = write_models(tmp_path / "m", REGISTRY, seed=0, names=("MelodyTransformer",))
-        path = folder / "melodytransformer.json"
+    @pytest.mark.parametrize(
+        ("name", "earlier", "current"),
+        [
+            ("MelodyTransformer", "emotion", "melody_context_v2"),
+            ("MelodyTransformer", "melody_context", "melody_context_v2"),
+            ("HarmonyPredictor", "context", "harmony_context_v2"),
+        ],
+    )
+    def test_file_of_an_earlier_input_design(
+        self, tmp_path: Path, name: str, earlier: str, current: str
+    ) -> None:
+        """A file whose spec names an earlier input design (the emotion code; the melody
+        context or harmony context that did not hear the song) is refused by name, saying
+        why, and the stage falls back."""
+        folder = write_models(tmp_path / "m", REGISTRY, seed=0, names=(name,))
+        path = folder / f"{name.lower()}.json"
         data = json.loads(path.read_text(encoding="utf-8"))
-        data["metadata"]["spec"]["input_name"] = "emotion"
+        data["metadata"]["spec"]["input_name"] = earlier
         path.write_text(json.dumps(data), encoding="utf-8")
         with pytest.warns(KellyWarning) as record:
             pipeline = Pipeline.from_directory(folder, registry=REGISTRY)
         assert any(
-            "input_name 'emotion' (expected 'melody_context')" in str(w.message) for w in record
+            f"input_name {earlier!r} (expected {current!r})" in str(w.message) for w in record
         )
-        assert "MelodyTransformer" in pipeline.fallback_stages
+        assert name in pipeline.fallback_stages
 
     def test_backends_per_stage(self, models_dirs: dict[int, Path]) -> None:
         """backends= picks a backend for one stage."""

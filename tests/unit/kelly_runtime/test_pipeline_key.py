@@ -15,7 +15,17 @@ from hypothesis import strategies as st
 from kelly_core.arrays import FloatArray
 from kelly_core.catalog import MODEL_NAMES, MODEL_SPECS
 from kelly_core.encodings import NO_CHORD, chord_one_hot, melody_pitch_classes
-from kelly_core.encodings.context import MELODY_HISTORY, melody_context
+from kelly_core.encodings.context import (
+    HARMONY_BASS,
+    HARMONY_CHROMA,
+    HARMONY_EARLIER,
+    HARMONY_HELD,
+    MELODY_BASS,
+    MELODY_CHROMA,
+    MELODY_HISTORY,
+    melody_context,
+    song_harmony,
+)
 from kelly_core.encodings.emotion import coarse_emotion
 from kelly_core.encodings.melody import melody_feedback
 from kelly_core.encodings.tonal import (
@@ -24,7 +34,7 @@ from kelly_core.encodings.tonal import (
     transpose_pitch_classes,
     transpose_pitches,
 )
-from kelly_core.errors import SpecError
+from kelly_core.errors import BackendError, SpecError
 from kelly_core.specs import ModelSpec
 from kelly_runtime.async_pipeline import AsyncPipeline, beat_frame, beat_processor
 from kelly_runtime.beat import BEAT_LAYOUT, BEAT_VECTOR_SIZE, BeatOutput
@@ -105,6 +115,46 @@ class TestChordFeedback:
             fed = harmony.frames[k][64:]
             assert fed.sum() == pytest.approx(1.0, abs=1e-5)
             np.testing.assert_allclose(fed, harmony.outputs[k - 1], atol=1e-6)
+
+
+class TestSongHeard:
+    @pytest.mark.parametrize(("reference", "tonic"), [("absolute", 0), ("tonic", 9), ("tonic", 4)])
+    def test_contexts_hear_the_chroma(self, models: Path, reference: str, tonic: int) -> None:
+        """The chroma given to step_beat reaches both contexts turned to the model's
+        reference (song_harmony), the harmony context also holds the chroma of the step
+        before and how many beats its own chord (argmax) has lasted."""
+        pipeline, rec = _recording(models, reference, tonic)
+        rng = np.random.default_rng(5)
+        chroma = rng.random((5, 24)).astype(np.float32)
+        shift = tonic if reference == "tonic" else 0
+        for window, row in zip(random_frames(128, 5, 6), chroma, strict=True):
+            pipeline.push_window(window)
+            pipeline.step_beat(chroma=row)
+        harmony, melody = rec["HarmonyPredictor"], rec["MelodyTransformer"]
+        held = 0
+        for k in range(5):
+            song = song_harmony(chroma[k], shift)
+            np.testing.assert_allclose(harmony.frames[k][HARMONY_CHROMA], song[:12], atol=1e-6)
+            np.testing.assert_allclose(harmony.frames[k][HARMONY_BASS], song[12:], atol=1e-6)
+            np.testing.assert_allclose(melody.frames[k][MELODY_CHROMA], song[:12], atol=1e-6)
+            np.testing.assert_allclose(melody.frames[k][MELODY_BASS], song[12:], atol=1e-6)
+            before = song_harmony(chroma[k - 1], shift)[:12] if k else np.zeros(12)
+            np.testing.assert_allclose(harmony.frames[k][HARMONY_EARLIER], before, atol=1e-6)
+            slots = harmony.frames[k][HARMONY_HELD]
+            assert (int(np.argmax(slots)) + 1 if slots.any() else 0) == min(held, 8)
+            same = k and np.argmax(harmony.outputs[k]) == np.argmax(harmony.outputs[k - 1])
+            held = held + 1 if same else 1
+
+    def test_no_chroma_is_silence_and_bad_chroma_is_refused(self, models: Path) -> None:
+        """None hears nothing (zeros); a wrong shape or a NaN raises BackendError and
+        leaves the stream where it was."""
+        pipeline, rec = _recording(models, "tonic", 2)
+        pipeline.step_beat()
+        assert not rec["HarmonyPredictor"].frames[0][HARMONY_CHROMA.start : 64 - 8].any()
+        for bad in (np.zeros(12, dtype=np.float32), np.full(24, np.nan, dtype=np.float32)):
+            with pytest.raises(BackendError):
+                pipeline.step_beat(chroma=bad)
+        assert pipeline.beat == 1
 
 
 class TestMelodyFeedback:

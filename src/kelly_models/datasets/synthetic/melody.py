@@ -1,5 +1,6 @@
 """Synthetic melodies for the MelodyTransformer: phrases of stock one-bar motifs over
-I-IV-V-I in C, their notes per beat predictable from emotion and beat position."""
+I-IV-V-I in C, their notes per beat predictable from emotion and beat position; the song
+heard is the melody's own notes through the note-to-chroma model."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Final
 
 import numpy as np
 
-from kelly_core.encodings.context import melody_contexts
+from kelly_core.encodings.context import melody_contexts, song_harmony
 from kelly_core.encodings.emotion import coarse_emotions
+from kelly_models.datasets.song_harmony import note_chroma
 from kelly_models.datasets.synthetic.common import (
     MAJOR,
     MINOR,
@@ -81,4 +83,7 @@ def melody_item(rng: np.random.Generator, steps: int) -> tuple[np.ndarray, np.nd
     bounds = np.arange(steps + 1) * 0.5
     table = np.array([n[:3] for n in notes], dtype=np.float64).reshape(len(notes), 3)
     sounding = sounding_multihot(table[:, 0].astype(np.intp), table[:, 1], table[:, 2], bounds)
-    return melody_contexts(coarse_emotions(labels), np.arange(steps) % 4, sounding), sounding
+    # the song heard: the melody's own notes through the note-to-chroma model
+    heard = song_harmony(note_chroma([(s, e, p, v) for p, s, e, v in notes], bounds))
+    beats = np.arange(steps) % 4
+    return melody_contexts(coarse_emotions(labels), beats, sounding, heard), sounding

@@ -30,18 +30,22 @@ def _notes(*pitches: int) -> np.ndarray:
 
 class TestMelodyContext:
     def test_layout_hand_worked(self) -> None:
-        """E4 + G4 last beat, C4 two beats back, A3 four beats back, beat 2 of the bar."""
+        """E4 + G4 last beat, beat 2 of the bar, the song sounding C, E, G over a C bass."""
         coarse = coarse_emotion(0.5, -0.25)
-        history = np.stack([_notes(64, 67), np.zeros(128), _notes(60), _notes(57)])
-        ctx = melody_context(coarse, 2, history)
+        history = _notes(64, 67)[None]
+        song = np.zeros(24, dtype=np.float32)
+        song[[0, 4, 7]] = [1.0, 0.6, 0.8]
+        song[12] = 1.0
+        ctx = melody_context(coarse, 2, history, song)
         assert ctx.shape == (64,)
         np.testing.assert_array_equal(ctx[:16], coarse)
         np.testing.assert_array_equal(ctx[16:20], [0, 0, 1, 0])
         assert np.flatnonzero(ctx[20:32]).tolist() == [7]  # top pitch G
         assert np.flatnonzero(ctx[32:40]).tolist() == [4]  # octave 4 (G4 = 67)
-        assert np.flatnonzero(ctx[40:52]).tolist() == [4, 7]  # E and G sounded
-        assert np.flatnonzero(ctx[52:64]).tolist() == [0, 9]  # C and A earlier
+        np.testing.assert_allclose(ctx[40:52][[0, 4, 7]], [1.0, 0.6, 0.8])  # song chroma
+        assert np.flatnonzero(ctx[52:64]).tolist() == [0]  # song bass C
         assert previous_top_pitches(ctx[None])[0] == 67
+        assert not melody_context(coarse, 2, history)[40:].any()  # nothing heard
 
     def test_rest_gives_no_previous_pitch(self) -> None:
         ctx = melody_context(coarse_emotion(0, 0), 0, np.zeros((MELODY_HISTORY, 128)))
@@ -58,6 +62,8 @@ class TestMelodyContext:
     def test_wrong_history_shape(self) -> None:
         with pytest.raises(BackendError, match="history"):
             melody_context(coarse_emotion(0, 0), 0, np.zeros((3, 128)))
+        with pytest.raises(BackendError, match="heard"):
+            melody_context(coarse_emotion(0, 0), 0, np.zeros((1, 128)), np.zeros(12))
 
     @settings(max_examples=40, deadline=None)
     @given(
@@ -70,13 +76,13 @@ class TestMelodyContext:
         rng = np.random.default_rng(seed)
         coarse = coarse_emotions(rng.uniform(-1, 1, (len(notes), 2)))
         beats = rng.integers(0, 9, len(notes))
-        batch = melody_contexts(coarse, beats, notes)
+        song = rng.random((len(notes), 24)).astype(np.float32)
+        batch = melody_contexts(coarse, beats, notes, song)
         history = np.zeros((MELODY_HISTORY, 128), dtype=np.float32)
         for t in range(len(notes)):
             np.testing.assert_array_equal(
-                batch[t], melody_context(coarse[t], int(beats[t]), history)
+                batch[t], melody_context(coarse[t], int(beats[t]), history, song[t])
             )
-            history[1:] = history[:-1].copy()
             history[0] = notes[t]
 
     @given(st.integers(24, 107))
