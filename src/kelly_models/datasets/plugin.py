@@ -62,7 +62,7 @@ def kelly_datasets() -> list[DatasetEntry]:
             DatasetEntry(
                 name=f"rendered-{kind}", model=model,
                 factory=f"{_P}.rendered:open_rendered_{kind}",
-                requires=("pretty_midi", "soundfile"),
+                requires=("pretty_midi", "soundfile"), folder_names=("rendered",),
                 description=f"rendered pieces (kelly train-beats --build): {model} hearing "
                 "the song's beat chroma",
                 options={"chroma_lag": int, **_READ},
