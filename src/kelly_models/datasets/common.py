@@ -74,6 +74,8 @@ OPTION_RANGES: Final[Mapping[str, tuple[int, int]]] = {
     "seed": (0, 2**64 - 1),
     "items": (1, 100_000),
     "steps": (1, 10_000),
+    "pieces": (1, 10_000),
+    "render_seed": (0, 2**64 - 1),
 }
 """Inclusive range of each integer reader option; ``None`` (where a reader takes it)
 means the default: every file, or one process per CPU."""

@@ -17,6 +17,11 @@ _READ: dict[str, type] = {"limit": int, "cache_dir": Path, "use_cache": bool, "w
 """Options every built-in reader takes (docs/datasets.md)."""
 _KEYED: dict[str, type] = {"key_relative": bool, **_READ}
 _SYNTHETIC: dict[str, type] = {"seed": int, "items": int, "steps": int}
+_EMOTION: dict[str, type] = {
+    "sources": tuple, "pieces": int, "render_seed": int, "cache_dir": Path, "use_cache": bool,
+    "workers": int,
+}  # fmt: skip
+"""synthetic-emotion's rendered music (:mod:`kelly_models.datasets.emotion_data`)."""
 
 
 @hookimpl
@@ -69,6 +74,13 @@ def kelly_datasets() -> list[DatasetEntry]:
             )
             for kind, model in (("harmony", "HarmonyPredictor"), ("melody", "MelodyTransformer"))
         ),
+        DatasetEntry(
+            name="synthetic-emotion", model="EmotionRecognizer",
+            factory=f"{_P}.emotion_data:open_emotion",
+            description="generated items and real music rendered with fluidsynth, labelled "
+            "by the labeller (EmotionRecognizer)",
+            options={**_SYNTHETIC, **_EMOTION},
+        ),
         *(
             DatasetEntry(
                 name=f"synthetic-{kind}", model=model,
@@ -76,7 +88,7 @@ def kelly_datasets() -> list[DatasetEntry]:
                 description=f"structured synthetic data for {model}", options=_SYNTHETIC,
             )
             for kind, model in (
-                ("emotion", "EmotionRecognizer"), ("melody", "MelodyTransformer"),
+                ("melody", "MelodyTransformer"),
                 ("harmony", "HarmonyPredictor"), ("dynamics", "DynamicsEngine"),
                 ("groove", "GroovePredictor"),
             )
