@@ -25,6 +25,10 @@
 //                     the 24 keys' profile correlations (six published profiles,
 //                     Temperley's by default; + 0.5 x the bass's), the best key with its
 //                     margin over the next, and the key of everything pushed since reset().
+//   StreamingEmotionFrames
+//                     the EmotionRecognizer's input: one 128-value emotion frame per 0.5 s
+//                     window (spectral shape, level, onsets and tempo, key-independent
+//                     mode evidence from a running chroma), from the two front ends above.
 //   encode_emotion / decode_emotion / coarse_emotion
 //                     the 8x8 (sigma 0.3) and 4x4 (sigma 0.6) Gaussian-bump codes; decode
 //                     is the same 3x3 centroid start and 12 damped Gauss-Newton steps.
@@ -49,13 +53,13 @@
 //                     handoff, and BeatVector, the 309-float beat layout of Kelly's Python
 //                     async pipeline.
 //
-// Everything except the constructors of StreamingLogMel and StreamingChroma,
-// mel_filterbank() and chord_label() (which return std::vector / std::string) is
-// allocation-free and can run on the audio thread. The companion is checked against
-// vectors Kelly's Python writes (tests/integration/test_cpp_companion.py and
-// test_cpp_chroma.py): log-mel and chroma within 1e-4, beat chroma within 1e-4, key
-// correlations within 1e-6 and the keys chosen exactly, decode within 1e-5, contexts and
-// melody feedback exact. Kelly ships this file as package data; `kelly cpp`
+// Everything except the constructors of StreamingLogMel, StreamingChroma and
+// StreamingEmotionFrames, mel_filterbank() and chord_label() (which return std::vector /
+// std::string) is allocation-free and can run on the audio thread. The companion is
+// checked against vectors Kelly's Python writes (tests/integration/test_cpp_companion.py,
+// test_cpp_chroma.py and test_cpp_emotion_frame.py): log-mel and chroma within 1e-4, beat
+// chroma within 1e-4, key correlations within 1e-6 and the keys chosen exactly, emotion
+// frames within 1e-5, decode within 1e-5, contexts and melody feedback exact. Kelly ships this file as package data; `kelly cpp`
 // writes it out.
 #pragma once
 
@@ -576,6 +580,313 @@ public:
 
 private:
     std::array<double, kChromaFrameSize> sum_{};
+};
+
+// ---------------------------------------------------------------- emotion frame
+// kelly_core.encodings.emotion_frame: the EmotionRecognizer's 128 inputs per 0.5 s window
+// (docs/encodings.md, "Emotion frame"). Columns: shape 0..63 | level 64 | level_spread 65
+// | flux, flux_low, flux_high 66..68 | onset_rate 69 | pulse_clarity 70 | tempo 71 |
+// tempogram 72..83 | 20 mode cues 84..103 | tonic_chroma 104..115 | window_tonic_chroma
+// 116..127.
+constexpr int kEmotionFrameSize = 128;
+constexpr int kShapeBands = 64;
+constexpr double kFluxScale = 10.0;
+constexpr double kOnsetDelta = 0.02;
+constexpr int kOnsetContext = 16;
+constexpr double kOnsetRateScale = 10.0;
+constexpr double kRunningChromaSeconds = 8.0;
+constexpr double kFluxLowHz = 200.0;
+constexpr double kFluxHighHz = 4000.0;
+constexpr int kTempoHistory = 256;
+constexpr int kTempoBins = 12;
+
+namespace detail {
+/// Best Pearson correlation of a 12-vector with a chord shape over the 12 roots.
+inline double best_shape_fit(const double* unit, const int* shape, int notes) {
+    double t[12] = {}, best = -std::numeric_limits<double>::infinity();
+    for (int i = 0; i < notes; ++i) t[shape[i]] = 1.0;
+    double u[12];
+    unit_centred(t, u);
+    for (int root = 0; root < 12; ++root) {
+        double r = 0.0;
+        for (int i = 0; i < 12; ++i) r += unit[(i + root) % 12] * u[i];
+        best = std::max(best, r);
+    }
+    return best;
+}
+}  // namespace detail
+
+/// Streaming emotion frames: push samples (22050 Hz mono) in chunks of any size; each
+/// finished 0.5 s window is handed to a callback as 128 floats. A window is the log-mel
+/// WindowAverager's; it finishes with its last log-mel frame and reads the chroma frames
+/// complete by then. Identical frames to Kelly's offline_emotion_frames (within float
+/// precision) whatever the chunking. Allocation-free after construction.
+class StreamingEmotionFrames {
+public:
+    StreamingEmotionFrames() {
+        const std::vector<double> filters = mel_filterbank();
+        for (int m = 0; m < kMels; ++m) {
+            double weight = 0.0, moment = 0.0;
+            for (int k = 0; k < kBins; ++k) {
+                const double w = filters[static_cast<std::size_t>(m) * kBins + k];
+                weight += w;
+                moment += w * k * static_cast<double>(kSampleRate) / kFftSize;
+            }
+            low_[m] = moment / weight < kFluxLowHz;
+            high_[m] = moment / weight > kFluxHighHz;
+            lows_ += low_[m] ? 1 : 0;
+            highs_ += high_[m] ? 1 : 0;
+        }
+        const double fps = static_cast<double>(kSampleRate) / kHop;
+        const double step = std::log(240.0 / 40.0) / (kTempoBins - 1);
+        for (int b = 0; b < kTempoBins; ++b) {
+            const double centre = 40.0 * std::exp(step * b);
+            const double lo = centre * std::exp(-step / 2), hi = centre * std::exp(step / 2);
+            lag_first_[b] = 0;
+            lag_count_[b] = 0;
+            for (int lag = static_cast<int>(60 * fps / hi); lag <= static_cast<int>(60 * fps / lo) + 1;
+                 ++lag) {
+                const double bpm = 60 * fps / lag;
+                if (lag > 0 && lo <= bpm && bpm < hi) {
+                    if (lag_count_[b] == 0) lag_first_[b] = lag;
+                    ++lag_count_[b];  // consecutive lags
+                }
+            }
+            if (lag_count_[b] == 0) {
+                lag_first_[b] = static_cast<int>(std::lround(60 * fps / centre));
+                lag_count_[b] = 1;
+            }
+            const double octaves = std::log2(40.0 / 120.0 * std::pow(6.0, b / 11.0));
+            prior_[b] = std::exp(-0.5 * octaves * octaves);
+        }
+        decay_ = std::exp(-static_cast<double>(kChromaHop) / kSampleRate / kRunningChromaSeconds);
+        reset();
+    }
+
+    /// Append n samples; call on_frame(const float* frame /*128*/) per finished window.
+    template <typename OnFrame>
+    void push(const float* samples, std::size_t n, OnFrame&& on_frame) {
+        for (std::size_t i = 0; i < n; ++i) {  // chroma first: a frame ending on this sample
+            chroma_.push(samples + i, 1, [&](const float* frame) { add_chroma(frame); });
+            mel_.push(samples + i, 1, [&](const float* frame) {
+                if (add_mel(frame)) on_frame(static_cast<const float*>(out_.data()));
+            });
+        }
+    }
+
+    /// Start a new stream.
+    void reset() noexcept {
+        mel_.reset();
+        chroma_.reset();
+        seen_ = window_ = 0;
+        has_previous_ = above_ = false;
+        flux_count_ = 0;
+        running_.fill(0.0);
+        last_window_.fill(0.0);
+        clear_window();
+    }
+
+private:
+    void clear_window() noexcept {
+        band_sum_.fill(0.0);
+        window_chroma_.fill(0.0);
+        chroma_count_ = 0;
+        frames_ = 0;
+        power_sum_ = 0.0;
+        min_level_ = std::numeric_limits<double>::infinity();
+        max_level_ = -min_level_;
+        flux_sum_[0] = flux_sum_[1] = flux_sum_[2] = 0.0;
+        onsets_ = 0;
+    }
+
+    void add_chroma(const float* frame) noexcept {
+        for (int c = 0; c < kChromaFrameSize; ++c)
+            running_[c] = decay_ * running_[c] + static_cast<double>(frame[c]);
+        for (int c = 0; c < 12; ++c) window_chroma_[c] += static_cast<double>(frame[c]);
+        ++chroma_count_;
+    }
+
+    double flux_at(long back) const noexcept {  // back = 1: the latest flux value
+        return flux_[static_cast<std::size_t>((flux_count_ - back) % kTempoHistory)];
+    }
+
+    bool add_mel(const float* frame) noexcept {
+        double rise[3] = {0.0, 0.0, 0.0}, power = 0.0;
+        for (int m = 0; m < kMels; ++m) {
+            const double v = static_cast<double>(frame[m]);
+            const double r = has_previous_ ? std::max(v - previous_[m], 0.0) : 0.0;
+            rise[0] += r;
+            rise[1] += low_[m] ? r : 0.0;
+            rise[2] += high_[m] ? r : 0.0;
+            previous_[m] = v;
+            band_sum_[m] += v;
+            power += std::pow(10.0, (v * kDbHalfRange + kDbCenter) / 10.0);
+        }
+        has_previous_ = true;
+        const double flux = rise[0] / kMels;
+        const long context = std::min<long>(flux_count_, kOnsetContext);
+        double before = 0.0;
+        for (long k = 1; k <= context; ++k) before += flux_at(k);
+        const double threshold = (context > 0 ? before / context : 0.0) + kOnsetDelta;
+        const bool above = flux > threshold;
+        onsets_ += above && !above_ ? 1 : 0;
+        above_ = above;
+        flux_[static_cast<std::size_t>(flux_count_ % kTempoHistory)] = flux;
+        ++flux_count_;
+        flux_sum_[0] += flux;
+        flux_sum_[1] += rise[1] / lows_;
+        flux_sum_[2] += rise[2] / highs_;
+        power_sum_ += power;
+        const double level = (10.0 * std::log10(power / kMels) - kDbCenter) / kDbHalfRange;
+        min_level_ = std::min(min_level_, level);
+        max_level_ = std::max(max_level_, level);
+        ++frames_;
+        ++seen_;
+        const long end = static_cast<long>(std::ceil((window_ + 1) * kFramesPerWindow - 1e-9));
+        if (seen_ != end) return false;
+        finish();
+        ++window_;
+        clear_window();
+        return true;
+    }
+
+    void finish() noexcept {
+        float* out = out_.data();
+        double means[kShapeBands], peak = -std::numeric_limits<double>::infinity();
+        for (int b = 0; b < kShapeBands; ++b) {
+            means[b] = (band_sum_[2 * b] / frames_ + band_sum_[2 * b + 1] / frames_) / 2.0;
+            peak = std::max(peak, means[b]);
+        }
+        for (int b = 0; b < kShapeBands; ++b)
+            out[b] = static_cast<float>(std::max(means[b] - peak, -1.0));
+        out[64] = static_cast<float>(
+            (10.0 * std::log10(power_sum_ / (static_cast<double>(kMels) * frames_)) - kDbCenter) /
+            kDbHalfRange);
+        out[65] = static_cast<float>(max_level_ - min_level_);
+        for (int c = 0; c < 3; ++c) out[66 + c] = static_cast<float>(kFluxScale * flux_sum_[c] / frames_);
+        out[69] = static_cast<float>(onsets_ / kWindowSeconds / kOnsetRateScale);
+        tempo(out + 70);
+        mode(out + 84);
+    }
+
+    void tempo(float* out) const noexcept {
+        const long size = std::min<long>(flux_count_, kTempoHistory);
+        double x[kTempoHistory], mean = 0.0, energy = 0.0;
+        for (long i = 0; i < size; ++i) {
+            x[i] = flux_at(size - i);
+            mean += x[i];
+        }
+        mean = size > 0 ? mean / size : 0.0;
+        for (long i = 0; i < size; ++i) {
+            x[i] -= mean;
+            energy += x[i] * x[i];
+        }
+        for (int i = 0; i < 2 + kTempoBins; ++i) out[i] = 0.0f;
+        if (energy <= 1e-12) return;
+        const double fps = static_cast<double>(kSampleRate) / kHop;
+        double best_score = -std::numeric_limits<double>::infinity(), largest = best_score;
+        int best_lag = 1;
+        for (int b = 0; b < kTempoBins; ++b) {
+            double value = -std::numeric_limits<double>::infinity();
+            int at = lag_first_[b];
+            for (int lag = lag_first_[b]; lag < lag_first_[b] + lag_count_[b]; ++lag) {
+                double r = 0.0;
+                for (long i = lag; i < size; ++i) r += x[i] * x[i - lag];
+                r = lag < size ? r / energy : 0.0;
+                if (r > value) {
+                    value = r;
+                    at = lag;
+                }
+            }
+            out[2 + b] = static_cast<float>(value);
+            largest = std::max(largest, value);
+            if (value * prior_[b] > best_score) {
+                best_score = value * prior_[b];
+                best_lag = at;
+            }
+        }
+        out[0] = static_cast<float>(std::min(std::max(largest, 0.0), 1.0));
+        out[1] = static_cast<float>(std::log2(60.0 * fps / best_lag / 120.0) / 1.6);
+    }
+
+    void mode(float* out) noexcept {
+        static constexpr int kMajor[] = {0, 4, 7}, kMinor[] = {0, 3, 7}, kDim[] = {0, 3, 6},
+                             kAug[] = {0, 4, 8}, kDom[] = {0, 4, 7, 10};
+        double win[12], evidence[24], window_keys[24], bass[24], unit[12];
+        double win_peak = 0.0, win_mean = 0.0, prev_peak = 0.0, dot = 0.0, nw = 0.0, prev_norm = 0.0;
+        for (int c = 0; c < 12; ++c) {
+            win[c] = chroma_count_ > 0 ? window_chroma_[c] / chroma_count_ : 0.0;
+            win_peak = std::max(win_peak, win[c]);
+            win_mean += win[c] / 12.0;
+            prev_peak = std::max(prev_peak, last_window_[c]);
+            dot += win[c] * last_window_[c];
+            nw += win[c] * win[c];
+            prev_norm += last_window_[c] * last_window_[c];
+        }
+        const KeyEstimate key = estimate_key(running_.data(), kChromaFrameSize);
+        key_evidence(running_.data(), kChromaFrameSize, evidence);
+        key_correlations(win, window_keys);
+        key_correlations(running_.data() + 12, bass);
+        auto best = [](const double* r, int from) {
+            double m = r[from];
+            for (int k = from + 1; k < from + 12; ++k) m = std::max(m, r[k]);
+            return m;
+        };
+        const double scale = 1.0 + kBassWeight;
+        double fits[2][5];
+        const double* sources[2] = {running_.data(), win};
+        for (int s = 0; s < 2; ++s) {
+            detail::unit_centred(sources[s], unit);
+            double norm = 0.0;
+            for (double u : unit) norm += u * u;
+            const int* shapes[5] = {kMajor, kMinor, kDim, kAug, kDom};
+            const int notes[5] = {3, 3, 3, 3, 4};
+            for (int k = 0; k < 5; ++k)
+                fits[s][k] = norm > 0.0 ? detail::best_shape_fit(unit, shapes[k], notes[k]) : 0.0;
+        }
+        const int tonic = key.tonic();
+        const double norms = std::sqrt(nw) * std::sqrt(prev_norm);
+        const double cues[20] = {
+            best(evidence, 0) / scale, best(evidence, 12) / scale,
+            best(evidence, 0) / scale - best(evidence, 12) / scale, key.confidence / scale,
+            best(window_keys, 0), best(window_keys, 12),
+            best(window_keys, 0) - best(window_keys, 12),
+            fits[0][0], fits[0][1], fits[0][0] - fits[0][1],
+            fits[1][0], fits[1][1], fits[1][0] - fits[1][1],
+            fits[1][2], fits[1][3], fits[1][4],
+            win_peak > 1e-12 && prev_peak > 1e-12 ? 1.0 - (norms > 1e-12 ? dot / norms : 0.0)
+                                                  : 0.0,
+            win_peak > 1e-12 ? 1.0 - win_mean / win_peak : 0.0,
+            best(bass, 0) - best(bass, 12),
+            evidence[tonic] / scale - evidence[12 + tonic] / scale,
+        };
+        for (int i = 0; i < 20; ++i) out[i] = static_cast<float>(cues[i]);
+        double run_peak = 0.0;
+        for (int c = 0; c < 12; ++c) run_peak = std::max(run_peak, running_[c]);
+        for (int i = 0; i < 12; ++i) {
+            const int c = (i + tonic) % 12;
+            out[20 + i] = run_peak > 1e-12 ? static_cast<float>(running_[c] / run_peak) : 0.0f;
+            out[32 + i] = win_peak > 1e-12 ? static_cast<float>(win[c] / win_peak) : 0.0f;
+        }
+        for (int c = 0; c < 12; ++c) last_window_[c] = win[c];
+    }
+
+    StreamingLogMel mel_;
+    StreamingChroma chroma_;
+    std::array<bool, kMels> low_{}, high_{};
+    int lows_ = 0, highs_ = 0;
+    std::array<int, kTempoBins> lag_first_{}, lag_count_{};
+    std::array<double, kTempoBins> prior_{};
+    double decay_ = 0.0;
+    std::array<double, kMels> previous_{}, band_sum_{};
+    std::array<double, kTempoHistory> flux_{};
+    std::array<double, kChromaFrameSize> running_{};
+    std::array<double, 12> window_chroma_{}, last_window_{};
+    std::array<float, kEmotionFrameSize> out_{};
+    long seen_ = 0, window_ = 0, flux_count_ = 0, frames_ = 0, chroma_count_ = 0;
+    int onsets_ = 0;
+    double power_sum_ = 0.0, min_level_ = 0.0, max_level_ = 0.0, flux_sum_[3] = {0.0, 0.0, 0.0};
+    bool has_previous_ = false, above_ = false;
 };
 
 // ---------------------------------------------------------------- emotion codes

@@ -17,6 +17,7 @@ import pytest
 
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.constants import BEATS_PER_BAR, WINDOW_S
+from kelly_core.encodings import emotion_frame
 from kelly_core.encodings.chords import NO_CHORD, NUM_CHORDS
 from kelly_core.encodings.context import (
     MELODY_BEAT,
@@ -30,6 +31,7 @@ from kelly_core.encodings.context import (
     MELODY_TOP_OCTAVE,
 )
 from kelly_core.encodings.emotion import COARSE_SIZE, EMOTION_SIZE
+from kelly_core.encodings.emotion_cues import TEMPO_BINS, TEMPO_HISTORY
 from kelly_core.encodings.groove import STEPS
 from kelly_core.encodings.logmel import DEFAULT_LOG_MEL, frames_per_window
 from kelly_core.encodings.melody import NUM_PITCHES, SOUNDS_AT
@@ -100,7 +102,18 @@ def _python_values() -> dict[str, float]:
         "kSampleRate": DEFAULT_LOG_MEL.sr,
         "kFftSize": DEFAULT_LOG_MEL.n_fft,
         "kHop": DEFAULT_LOG_MEL.hop,
-        "kMels": MODEL_SPECS["EmotionRecognizer"].input_size,
+        "kMels": DEFAULT_LOG_MEL.n_mels,
+        "kEmotionFrameSize": MODEL_SPECS["EmotionRecognizer"].input_size,
+        "kShapeBands": emotion_frame.SHAPE_BANDS,
+        "kFluxScale": emotion_frame.FLUX_SCALE,
+        "kOnsetDelta": emotion_frame.ONSET_DELTA,
+        "kOnsetContext": emotion_frame.ONSET_CONTEXT,
+        "kOnsetRateScale": emotion_frame.ONSET_RATE_SCALE,
+        "kRunningChromaSeconds": emotion_frame.RUNNING_CHROMA_S,
+        "kFluxLowHz": emotion_frame.LOW_HZ,
+        "kFluxHighHz": emotion_frame.HIGH_HZ,
+        "kTempoHistory": TEMPO_HISTORY,
+        "kTempoBins": TEMPO_BINS,
         "kEmotionSize": EMOTION_SIZE,
         "kCoarseSize": COARSE_SIZE,
         "kNumChords": NUM_CHORDS,

@@ -6,8 +6,8 @@
 //
 // The same steps as Kelly's Python pipeline (kelly_runtime.pipeline.Pipeline and
 // kelly_runtime.generate.stages.run_stages), given the beats and the key:
-//   - log-mel frames streamed from the audio (StreamingLogMel), averaged per 0.5 s window
-//     (WindowAverager); the EmotionRecognizer steps once per window and its valence and
+//   - the emotion frame of every 0.5 s window streamed from the audio
+//     (StreamingEmotionFrames); the EmotionRecognizer steps once per window and its valence and
 //     arousal are decoded once per window (before the first window: the neutral code);
 //   - before each beat every window starting at or before the beat's start time has been
 //     pushed, so a beat uses the emotion of the window it starts in;
@@ -312,12 +312,11 @@ int main(int argc, char** argv) {
     }
 
     // features: every 0.5 s window of the audio (a plugin would push as audio arrives)
-    kelly::StreamingLogMel extractor;
-    kelly::WindowAverager<> averager;
-    std::vector<std::array<float, kelly::kMels>> windows;
-    std::array<float, kelly::kMels> mean{};
+    kelly::StreamingEmotionFrames extractor;
+    std::vector<std::array<float, kelly::kEmotionFrameSize>> windows;
     extractor.push(audio.samples.data(), audio.samples.size(), [&](const float* frame) {
-        if (averager.push(frame, mean.data())) windows.push_back(mean);
+        windows.emplace_back();
+        std::copy(frame, frame + kelly::kEmotionFrameSize, windows.back().begin());
     });
 
     const int shift = kelly::tonic_shift(tonic);
