@@ -57,7 +57,7 @@ from kelly_models.datasets.song_harmony import chord_chroma
 
 __all__ = ["MOOD_TAGS", "READER_VERSION", "open_chords", "progression_example"]
 
-READER_VERSION: Final = 3
+READER_VERSION: Final = 4
 MOOD_TAGS: Final[Mapping[str, tuple[float, float]]] = {
     "happy": (0.8, 0.5), "joyful": (0.8, 0.6), "uplifting": (0.7, 0.5),
     "triumphant": (0.7, 0.7), "energetic": (0.4, 0.8), "epic": (0.3, 0.8),

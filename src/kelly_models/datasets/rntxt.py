@@ -40,7 +40,7 @@ from kelly_models.datasets.song_harmony import chord_chroma
 
 __all__ = ["READER_VERSION", "corpus_rntxt_files", "open_rntxt"]
 
-READER_VERSION: Final = 3
+READER_VERSION: Final = 4
 
 
 def corpus_rntxt_files() -> list[Path]:

@@ -57,7 +57,7 @@ Note = tuple[float, float, int, int]
 """A sounding note: start and end in seconds, MIDI pitch, velocity."""
 SEVENTH_SHARE: Final = 0.5
 """A major triad is a dominant seventh when its minor seventh sounds this share of its root."""
-FIFTH_LEAK: Final = 0.1
+FIFTH_LEAK: Final = 0.2
 """Share of a pitch class's weight the note-to-chroma model adds a fifth above."""
 BASS_PITCHES: Final = range(36, 60)
 """MIDI pitches of the bass chroma (C2–B3, as the audio front end's bass bands)."""
