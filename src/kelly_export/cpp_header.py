@@ -43,9 +43,11 @@ ACTIVATION_TYPES: Final[Mapping[str, str]] = {
 INPUT_BUILDERS: Final[Mapping[str, str]] = {
     "EmotionRecognizer": "the emotion frame of one 0.5 s window (kelly::StreamingEmotionFrames)",
     "MelodyTransformer": "kelly::melody_context: [coarse emotion | beat in bar | its own "
-    "notes of the last four beats (kelly::MelodyHistory, push kelly::melody_feedback of "
-    "each beat's output)]",
-    "HarmonyPredictor": "kelly::harmony_context: [emotion code | previous chord distribution]",
+    "previous beat's top pitch (kelly::MelodyHistory, push kelly::melody_feedback of "
+    "each beat's output) | the song's chroma and bass (kelly::song_harmony)]",
+    "HarmonyPredictor": "kelly::harmony_context: [coarse emotion | beat in bar | the song's "
+    "chroma and bass, the chroma a step earlier (kelly::SongHistory) | beats the previous "
+    "chord lasted | previous chord distribution]",
     "DynamicsEngine": "kelly::compact_context: [coarse emotion | beat in bar | pitch classes]",
     "GroovePredictor": "the emotion code (the EmotionRecognizer's output)",
 }

@@ -99,19 +99,63 @@ int main(int argc, char** argv) {
             y[0] = e.valence;
             y[1] = e.arousal;
         });
-    } else if (mode == "harmony") {
-        out = rows(in, 128, 128, [](const float* x, float* y) { kelly::harmony_context(x, x + 64, y); });
+    } else if (mode == "song") {  // chroma 24 | tonic 1 | heard 1 (0: nullptr)
+        out = rows(in, 24 + 2, 24, [](const float* x, float* y) {
+            kelly::song_harmony(x[25] != 0.0f ? x : nullptr, static_cast<int>(x[24]), y);
+        });
+    } else if (mode == "harmony") {  // coarse 16 | beat 1 | heard 24 | earlier 24 | held 1 | chords 64
+        out = rows(in, 16 + 1 + 24 + 24 + 1 + 64, 128, [](const float* x, float* y) {
+            kelly::harmony_context(x, static_cast<int>(x[16]), x + 17, x + 41,
+                                   static_cast<int>(x[65]), x + 66, y);
+        });
+    } else if (mode == "song-stream") {
+        // reset 1 | valence, arousal | beat 1 | tonic 1 | melody relative 1 | harmony
+        // relative 1 | heard 1 | chroma 24 | raw chords 64 | raw notes 128; per row
+        // [melody context 64 | harmony context 128], stepped as Pipeline.step_beat steps
+        kelly::MelodyHistory history;
+        kelly::SongHistory song;
+        float previous[kelly::kNumChords] = {}, turned[kelly::kNumChords], chords[kelly::kNumChords];
+        float played[kelly::kNumPitches];
+        out = rows(in, 8 + 24 + 64 + 128, 64 + 128, [&](const float* x, float* y) {
+            if (x[0] != 0.0f) {
+                history.reset();
+                song.reset();
+                std::fill(previous, previous + kelly::kNumChords, 0.0f);
+                previous[kelly::kNoChord] = 1.0f;
+            }
+            const kelly::Emotion e{x[1], x[2]};
+            const int beat = static_cast<int>(x[3]), tonic = static_cast<int>(x[4]);
+            const bool melody_relative = x[5] != 0.0f, harmony_relative = x[6] != 0.0f;
+            const float* chroma = x[7] != 0.0f ? x + 8 : nullptr;
+            const float* raw_chords = x + 32;
+            const float* raw_notes = x + 96;
+            const int shift = kelly::tonic_shift(tonic);
+            kelly::melody_context(e, beat, history, chroma, melody_relative ? tonic : 0, y);
+            if (harmony_relative) kelly::transpose_chords(previous, turned, -shift);
+            else std::copy_n(previous, kelly::kNumChords, turned);
+            kelly::harmony_context(e, beat, chroma, song, harmony_relative ? tonic : 0, turned,
+                                   y + 64);
+            if (harmony_relative) kelly::transpose_chords(raw_chords, chords, shift);
+            else std::copy_n(raw_chords, kelly::kNumChords, chords);
+            song.advance(chroma, chords);
+            std::copy_n(chords, kelly::kNumChords, previous);
+            kelly::melody_feedback(raw_notes, played);
+            history.push(played);
+        });
     } else if (mode == "compact") {  // emotion 64 | beat 1 | pitch classes 12
         out = rows(in, 77, 32, [](const float* x, float* y) {
             kelly::compact_context(x, static_cast<int>(x[64]), x + 65, y);
         });
-    } else if (mode == "melody") {  // coarse 16 | beat 1 | history 4 x 128
-        out = rows(in, 16 + 1 + 512, 64, [](const float* x, float* y) {
-            kelly::melody_context(x, static_cast<int>(x[16]), x + 17, y);
+    } else if (mode == "melody") {  // coarse 16 | beat 1 | previous 128 | heard 24 | has heard 1
+        out = rows(in, 16 + 1 + 128 + 24 + 1, 64, [](const float* x, float* y) {
+            kelly::melody_context(x, static_cast<int>(x[16]), x + 17, x[169] != 0.0f ? x + 145 : nullptr, y);
         });
-    } else if (mode == "melody-emotion") {  // valence, arousal | beat 1 | history 4 x 128
-        out = rows(in, 2 + 1 + 512, 64, [](const float* x, float* y) {
-            kelly::melody_context(kelly::Emotion{x[0], x[1]}, static_cast<int>(x[2]), x + 3, y);
+    } else if (mode == "melody-emotion") {  // valence, arousal | beat 1 | previous 128 | chroma 24 | tonic 1
+        out = rows(in, 2 + 1 + 128 + 24 + 1, 64, [](const float* x, float* y) {
+            kelly::MelodyHistory history;
+            history.push(x + 3);
+            kelly::melody_context(kelly::Emotion{x[0], x[1]}, static_cast<int>(x[2]), history,
+                                  x + 131, static_cast<int>(x[155]), y);
         });
     } else if (mode == "feedback") {  // probs 128 | threshold 1
         out = rows(in, 128 + 1, 128, [](const float* x, float* y) {
@@ -120,11 +164,12 @@ int main(int argc, char** argv) {
     } else if (mode == "melody-stream") {  // reset 1 | valence, arousal | beat 1 | probs 128
         // per row: [melody context 64 | fed back 128], stepped as the pipeline steps a beat
         kelly::MelodyHistory history;
-        // not four rests at first: only the first row's reset flag clears it (tests reset())
+        // not a rest at first: only the first row's reset flag clears it (tests reset())
         history.push(std::vector<float>(128, 1.0f).data());
         out = rows(in, 1 + 2 + 1 + 128, 64 + 128, [&](const float* x, float* y) {
             if (x[0] != 0.0f) history.reset();
-            kelly::melody_context(kelly::Emotion{x[1], x[2]}, static_cast<int>(x[3]), history, y);
+            kelly::melody_context(kelly::Emotion{x[1], x[2]}, static_cast<int>(x[3]), history,
+                                  nullptr, 0, y);
             kelly::melody_feedback(x + 4, y + 64);
             history.push(y + 64);
         });

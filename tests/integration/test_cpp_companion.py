@@ -10,11 +10,14 @@ expression and fallbacks exactly. Without a compiler the tests skip, saying so, 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from kelly_core.arrays import FloatArray
+from kelly_core.catalog import MODEL_SPECS
 from kelly_core.encodings import (
     CHORD_VOCABULARY,
     DEFAULT_EXPRESSION,
@@ -23,10 +26,14 @@ from kelly_core.encodings import (
     decode_emotions,
     decode_groove,
     encode_emotions,
-    harmony_context,
     melody_pitch_classes,
 )
-from kelly_core.encodings.context import melody_context, melody_contexts
+from kelly_core.encodings.context import (
+    harmony_context,
+    melody_context,
+    melody_contexts,
+    song_harmony,
+)
 from kelly_core.encodings.emotion import coarse_emotion, coarse_emotions
 from kelly_core.encodings.expression import Expression
 from kelly_core.encodings.logmel import (
@@ -42,7 +49,10 @@ from kelly_core.encodings.tonal import (
     transpose_pitch_classes,
     transpose_pitches,
 )
-from kelly_runtime.backends.fallback import FALLBACK_OUTPUTS
+from kelly_core.interfaces import Backend
+from kelly_core.specs import ModelSpec
+from kelly_runtime.backends.fallback import FALLBACK_OUTPUTS, FallbackBackend
+from kelly_runtime.pipeline import Pipeline
 from tests.cpp_checks import Runner, build_check, runner
 from tests.music_checks import have_fluidsynth, render_wav
 
@@ -115,14 +125,64 @@ def test_decode_matches_python_within_1e_5(run: Runner) -> None:
     np.testing.assert_array_equal(got[-3:-1], 0.0)  # constant codes: the neutral point
 
 
+def _chroma_rows(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``(n, 24)`` beat chroma: above 1 (clipped), negative (zeroed), faint bass (under the
+    0.05 floor), silence, and ordinary beats."""
+    chroma = rng.uniform(-0.2, 1.3, size=(n, 24)).astype(np.float32)
+    chroma[::5, 12:] *= 0.03  # faint bass: divided by the floor, not its largest value
+    chroma[::7] = 0.0  # silence stays zeros
+    return chroma
+
+
+def test_song_harmony_matches_python(run: Runner) -> None:
+    rng = np.random.default_rng(12)
+    n = 240
+    chroma = _chroma_rows(rng, n)
+    tonics = rng.integers(-13, 25, size=n)
+    heard = (rng.random(n) > 0.1).astype(np.float32)
+    rows = np.concatenate([chroma, tonics[:, None], heard[:, None]], axis=1)
+    got = run("song", rows, 24)
+    expected = np.stack(
+        [
+            song_harmony(c, int(k)) if h else np.zeros(24)
+            for c, k, h in zip(chroma, tonics, heard, strict=True)
+        ]
+    )
+    np.testing.assert_array_equal(got, expected)
+    assert got[:, :12].max() == 1.0
+    assert got[:, 12:].max() == 1.0
+    faint = [r for r in range(0, n, 5) if r % 7 and heard[r]]
+    assert 0.0 < got[faint, 12:].max() < 1.0  # the floor, not the largest value
+    assert (got >= 0.0).all()
+
+
 def test_contexts_match_python(run: Runner) -> None:
     rng = np.random.default_rng(2)
-    emotions = np.tanh(rng.standard_normal((100, 64))).astype(np.float32)
-    chords = rng.dirichlet(np.ones(64), size=100).astype(np.float32)
-    harmony = run("harmony", np.concatenate([emotions, chords], axis=1), 128)
-    np.testing.assert_array_equal(
-        harmony, np.stack([harmony_context(e, c) for e, c in zip(emotions, chords, strict=True)])
+    n = 200
+    coarse = np.tanh(rng.standard_normal((n, 16))).astype(np.float32)
+    positions = rng.integers(-3, 9, size=n)
+    chroma = _chroma_rows(rng, n)
+    heard = np.stack([song_harmony(c, int(k)) for c, k in zip(chroma, positions, strict=True)])
+    earlier = np.stack([song_harmony(c, 0) for c in _chroma_rows(rng, n)])
+    held = rng.integers(-1, 12, size=n)
+    held[:10] = np.arange(10)
+    previous = rng.dirichlet(np.ones(64), size=n).astype(np.float32)
+    rows = np.concatenate(
+        [coarse, positions[:, None], heard, earlier, held[:, None], previous], axis=1
     )
+    harmony = run("harmony", rows, 128)
+    expected = np.stack(
+        [
+            harmony_context(c, int(b), h, e, int(k), p)
+            for c, b, h, e, k, p in zip(
+                coarse, positions, heard, earlier, held, previous, strict=True
+            )
+        ]
+    )
+    np.testing.assert_array_equal(harmony, expected)
+    assert harmony[:10, 56:64].sum(axis=1).tolist() == [0.0] + [1.0] * 9  # none, 1..8, 8+
+    assert harmony[9, 63] == harmony[8, 63] == 1.0
+    emotions = np.tanh(rng.standard_normal((100, 64))).astype(np.float32)
     beats = rng.integers(0, 9, size=(100, 1)).astype(np.float32)
     pcs = (rng.random((100, 12)) < 0.3).astype(np.float32)
     compact = run("compact", np.concatenate([emotions, beats, pcs], axis=1), 32)
@@ -133,29 +193,24 @@ def test_contexts_match_python(run: Runner) -> None:
     assert float(np.abs(compact[:, :16] - expected[:, :16]).max()) < 1e-5  # via decode
 
 
-def _melody_histories(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``(n, 4, 128)`` sparse histories: rests, chords, sub-threshold noise, the extremes."""
-    history = np.zeros((n, 4, 128), dtype=np.float32)
+def _previous_beats(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``(n, 128)`` sparse previous beats: rests, chords, sub-threshold noise, the extremes."""
+    previous = np.zeros((n, 128), dtype=np.float32)
     for row in range(n):
-        for beat in range(4):
-            if rng.random() < 0.3:
-                continue  # a rest
-            pitches = rng.integers(0, 128, size=rng.integers(1, 5))
-            history[row, beat, pitches] = rng.uniform(0.5, 1.0, size=len(pitches))
-            quiet = rng.integers(0, 128, size=3)  # below 0.5: never sounds
-            history[row, beat, quiet] = np.where(
-                history[row, beat, quiet] >= 0.5, history[row, beat, quiet], 0.4999
-            )
-    history[0] = 0.0  # all four beats rest
-    history[1, 0] = 0.0
-    history[1, 0, [3, 17]] = 1.0  # top pitch 17 < 24: octave slot 0
-    history[2, 0] = 0.0
-    history[2, 0, [100, 127]] = 1.0  # top pitch 127 > 107: octave slot 7
-    history[3, 0] = 0.0
-    history[3, 0, [0, 50]] = [0.5, 0.49]  # exactly 0.5 sounds; 0.49 does not: top pitch 0
-    history[4, 0] = 0.0  # the previous beat rests, earlier beats sound
-    history[4, 1:, 60] = 1.0
-    return history
+        if rng.random() < 0.3:
+            continue  # a rest
+        pitches = rng.integers(0, 128, size=rng.integers(1, 5))
+        previous[row, pitches] = rng.uniform(0.5, 1.0, size=len(pitches))
+        quiet = rng.integers(0, 128, size=3)  # below 0.5: never sounds
+        previous[row, quiet] = np.where(previous[row, quiet] >= 0.5, previous[row, quiet], 0.4999)
+    previous[0] = 0.0  # a rest
+    previous[1] = 0.0
+    previous[1, [3, 17]] = 1.0  # top pitch 17 < 24: octave slot 0
+    previous[2] = 0.0
+    previous[2, [100, 127]] = 1.0  # top pitch 127 > 107: octave slot 7
+    previous[3] = 0.0
+    previous[3, [0, 50]] = [0.5, 0.49]  # exactly 0.5 sounds; 0.49 does not: top pitch 0
+    return previous
 
 
 def test_melody_context_matches_python(run: Runner) -> None:
@@ -166,33 +221,39 @@ def test_melody_context_matches_python(run: Runner) -> None:
     coarse[n // 2 :] = np.tanh(rng.standard_normal((n - n // 2, 16)))  # any code is copied
     beats = rng.integers(-3, 9, size=n)
     beats[:9] = np.arange(9)
-    history = _melody_histories(rng, n)
-    rows = np.concatenate([coarse, beats[:, None], history.reshape(n, -1)], axis=1)
+    previous = _previous_beats(rng, n)
+    chroma = _chroma_rows(rng, n)
+    tonics = rng.integers(0, 12, size=n)
+    heard = np.stack([song_harmony(c, int(k)) for c, k in zip(chroma, tonics, strict=True)])
+    has = (rng.random(n) > 0.2).astype(np.float32)
+    rows = np.concatenate([coarse, beats[:, None], previous, heard, has[:, None]], axis=1)
     got = run("melody", rows, 64)
     expected = np.stack(
-        [melody_context(c, int(b), h) for c, b, h in zip(coarse, beats, history, strict=True)]
+        [
+            melody_context(c, int(b), p[None], h if s else None)
+            for c, b, p, h, s in zip(coarse, beats, previous, heard, has, strict=True)
+        ]
     )
     np.testing.assert_array_equal(got, expected)
     # the cases are exercised (and a constant answer would fail them)
-    np.testing.assert_array_equal(got[0, 20:], 0.0)  # four rests
+    np.testing.assert_array_equal(got[0, 20:40], 0.0)  # a rest
     assert got[1, 20 + 5] == got[1, 32 + 0] == 1.0  # pitch 17: F, slot 0
     assert got[2, 20 + 7] == got[2, 32 + 7] == 1.0  # pitch 127: G, slot 7
     assert got[3, 20 + 0] == got[3, 32 + 0] == 1.0
-    assert got[3, 40 + 2] == 0.0
-    np.testing.assert_array_equal(got[4, 20:52], 0.0)
-    assert got[4, 52 + 0] == 1.0  # pitch 60 in the earlier beats
     assert got[:, 16:20].sum(axis=1).tolist() == [1.0] * n
     assert {int(np.argmax(r)) for r in got[:, 16:20]} == {0, 1, 2, 3}
-    assert 0.0 < got[:, 52:].mean() < 1.0
-    assert 0.0 < got[:, 40:52].mean() < 1.0
-    # the overload taking a decoded emotion codes the coarse emotion itself
+    np.testing.assert_array_equal(got[has == 0, 40:], 0.0)  # nothing heard
+    assert 0.0 < got[has == 1, 40:52].mean() < 1.0
+    assert got[has == 1, 52:].max() == 1.0
+    # the overload taking a decoded emotion, a MelodyHistory and the absolute chroma codes
+    # the coarse emotion and turns the chroma to the tonic itself
     va = points.astype(np.float32)
-    rows = np.concatenate([va, beats[:, None], history.reshape(n, -1)], axis=1)
+    rows = np.concatenate([va, beats[:, None], previous, chroma, tonics[:, None]], axis=1)
     from_emotion = run("melody-emotion", rows, 64)
     want = np.stack(
         [
-            melody_context(coarse_emotion(*p), int(b), h)
-            for p, b, h in zip(va, beats, history, strict=True)
+            melody_context(coarse_emotion(*v), int(b), p[None], song_harmony(c, int(k)))
+            for v, b, p, c, k in zip(va, beats, previous, chroma, tonics, strict=True)
         ]
     )
     np.testing.assert_array_equal(from_emotion[:, 16:], want[:, 16:])
@@ -279,28 +340,122 @@ def test_melody_history_streams_like_the_pipeline(run: Runner) -> None:
     va = rng.uniform(-1, 1, size=(n, 2)).astype(np.float32)
     beats = np.arange(n) % 4
     resets = np.zeros(n, dtype=np.float32)
-    resets[[0, 37]] = 1.0  # a new song at row 37: four rests again
+    resets[[0, 37]] = 1.0  # a new song at row 37: a rest again
     rows = np.concatenate([resets[:, None], va, beats[:, None], notes], axis=1)
     got = run("melody-stream", rows, 192)
-    history = np.zeros((4, 128), dtype=np.float32)
+    history = np.zeros((1, 128), dtype=np.float32)
     expected = []
     for row in range(n):
         if resets[row]:
-            history = np.zeros((4, 128), dtype=np.float32)
+            history = np.zeros((1, 128), dtype=np.float32)
         context = melody_context(coarse_emotion(*va[row]), int(beats[row]), history)
         fed = melody_feedback(notes[row])
-        history[1:] = history[:-1].copy()
         history[0] = fed
         expected.append(np.concatenate([context, fed]))
     want = np.stack(expected)
     np.testing.assert_array_equal(got[:, 16:], want[:, 16:])
     assert float(np.abs(got[:, :16] - want[:, :16]).max()) <= 1e-7
     np.testing.assert_array_equal(got[[0, 37], 20:64], 0.0)  # reset: no history
-    assert got[1:37, 20:64].any(axis=1).mean() > 0.5
+    assert got[1:37, 20:40].any(axis=1).mean() > 0.5
     # streaming the fed-back notes equals the teacher-forced contexts of those notes
     for start, stop in ((0, 37), (37, n)):
         forced = melody_contexts(want[start:stop, :16], beats[start:stop], got[start:stop, 64:])
         np.testing.assert_array_equal(got[start:stop, 16:64], forced[:, 16:])
+
+
+class _Scripted:
+    """A backend answering each step with the next of ``outputs`` and recording its input."""
+
+    def __init__(self, name: str, outputs: FloatArray) -> None:
+        self.spec = MODEL_SPECS[name]
+        self.outputs = outputs
+        self.frames: list[FloatArray] = []
+
+    def load(self, spec: ModelSpec, arrays: Mapping[str, FloatArray]) -> None:
+        """Nothing to load: the answers are given."""
+
+    def step(self, frame: FloatArray) -> FloatArray:
+        self.frames.append(np.array(frame, copy=True))
+        out: FloatArray = self.outputs[(len(self.frames) - 1) % len(self.outputs)].copy()
+        return out
+
+    def run(self, frames: FloatArray) -> FloatArray:
+        return np.stack([self.step(f) for f in frames])
+
+    def reset(self) -> None:
+        """The answers go on in order (the contexts' state is the pipeline's)."""
+
+
+def _chord_runs(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``(n, 64)`` chord distributions whose argmax holds for runs of 1..11 beats."""
+    out = rng.dirichlet(np.ones(64), size=n).astype(np.float32)
+    row = 0
+    while row < n:
+        length = int(rng.integers(1, 12))
+        chord = int(rng.integers(0, 64))
+        out[row : row + length, chord] += 2.0
+        row += length
+    scaled: np.ndarray = (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
+    return scaled
+
+
+@pytest.mark.parametrize(("melody_relative", "harmony_relative"), [(1, 1), (0, 1), (1, 0)])
+def test_song_contexts_stream_like_the_pipeline(
+    run: Runner, melody_relative: int, harmony_relative: int
+) -> None:
+    """MelodyHistory, SongHistory, song_harmony and the two contexts stepped beat by beat
+    as the C++ example steps them equal what ``Pipeline.step_beat`` feeds its models, over
+    120 beats with chord changes, held chords past 8 beats, key changes, silent beats, a
+    beat without chroma and a reset."""
+    rng = np.random.default_rng(21)
+    n = 120
+    chords = _chord_runs(rng, n)
+    notes = np.where(rng.random((n, 128)) < 0.02, 0.9, 0.01).astype(np.float32)
+    notes[::9] = 0.001  # rests
+    chroma = _chroma_rows(rng, n)
+    has = np.ones(n, dtype=np.float32)
+    has[[5, 50]] = 0.0  # no chroma given: silence
+    tonics = np.repeat(rng.integers(0, 12, size=4), n // 4)  # the key changes
+    beats = rng.integers(0, 4, size=n)
+    resets = np.zeros(n, dtype=np.float32)
+    resets[[0, 70]] = 1.0
+    points = rng.uniform(-1, 1, size=(n, 2))
+    melody = _Scripted("MelodyTransformer", notes)
+    harmony = _Scripted("HarmonyPredictor", chords)
+    emotion = _Scripted("EmotionRecognizer", encode_emotions(points).astype(np.float32))
+    backends: dict[str, Backend] = {}
+    for name, spec in MODEL_SPECS.items():
+        backends[name] = FallbackBackend()
+        backends[name].load(spec, {})
+    backends.update(MelodyTransformer=melody, HarmonyPredictor=harmony, EmotionRecognizer=emotion)
+    references = {
+        "MelodyTransformer": "tonic" if melody_relative else "absolute",
+        "HarmonyPredictor": "tonic" if harmony_relative else "absolute",
+    }
+    pipeline = Pipeline(backends, tonal_references=references)
+    decoded = np.zeros((n, 2), dtype=np.float32)
+    for row in range(n):
+        if resets[row]:
+            pipeline.reset()
+        pipeline.push_window(np.zeros(128, dtype=np.float32))
+        decoded[row] = pipeline.valence_arousal
+        pipeline.set_key(int(tonics[row]))
+        pipeline.step_beat(int(beats[row]), chroma=chroma[row] if has[row] else None)
+    flags = np.stack([resets, *decoded.T, beats, tonics], axis=1).astype(np.float32)
+    relative = np.tile([melody_relative, harmony_relative], (n, 1)).astype(np.float32)
+    rows = np.concatenate([flags, relative, has[:, None], chroma, chords, notes], axis=1)
+    got = run("song-stream", rows, 192)
+    want = np.concatenate([np.stack(melody.frames), np.stack(harmony.frames)], axis=1)
+    coarse = np.zeros(192, dtype=bool)
+    coarse[[*range(16), *range(64, 80)]] = True
+    np.testing.assert_array_equal(got[:, ~coarse], want[:, ~coarse])
+    assert float(np.abs(got[:, coarse] - want[:, coarse]).max()) <= 1e-7
+    held = np.argmax(got[:, 64 + 56 : 64 + 64], axis=1) + got[:, 120:128].any(axis=1)
+    assert held.max() == 8  # runs longer than 8 beats fill the last slot
+    assert held[[0, 70]].tolist() == [0, 0]  # the start and a reset: no previous chord
+    assert 10 < int((np.diff(held) < 0).sum()) < n // 2  # the chord changes, not every beat
+    assert got[1:, 64 + 44 : 64 + 56].any(axis=1).mean() > 0.5  # the chroma a beat before
+    assert got[:, 64 + 20 : 64 + 44].any(axis=1).mean() > 0.8
 
 
 def test_melody_pitch_classes_match_python(run: Runner) -> None:

@@ -9,19 +9,23 @@ pipeline (``run_stages``) and ``kelly generate`` computed here on the same audio
 notes the example feeds back to the MelodyTransformer against ``melody_feedback``), with the
 beats of Python's grid passed to the example (``--beat-times``: it detects no beats) and
 the same key given to both (``--key``: it estimates no key), for key-relative files and
-for files marked absolute; and that the checking loader refuses a mismatched file
-(naming the field) and runs that stage on the fallback.
+for files marked absolute, with each beat hearing its own chroma (as ``kelly generate``)
+and the previous beat's (``--chroma-lag 1``, a zero-latency plugin); and that the checking
+loader refuses a mismatched file (naming the field) and runs that stage on the fallback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
+import attrs
 import numpy as np
 import pytest
 
@@ -86,13 +90,24 @@ def _run(binary: Path, models: Path, audio: Path, *extra: str) -> subprocess.Com
     return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
-def _python_stages(models: Path, audio: Path) -> StageOutputs:
-    """Kelly's Python pipeline on ``audio``: a steady grid at TEMPO, in the key KEY."""
+def _python_stages(models: Path, audio: Path, *, lag: bool = False) -> StageOutputs:
+    """Kelly's Python pipeline on ``audio``: a steady grid at TEMPO, in the key KEY; with
+    ``lag`` each beat is given the previous beat's chroma (the first beat silence)."""
+    from kelly_runtime.generate import stages
     from kelly_runtime.generate.audio import read_audio
-    from kelly_runtime.generate.stages import run_stages
+    from kelly_runtime.generate.listen import Listening, listen
+
+    def late(*args: Any, **kwargs: Any) -> Listening:
+        heard = listen(*args, **kwargs)
+        chroma = np.zeros_like(heard.beat_chroma)
+        chroma[1:] = heard.beat_chroma[:-1]
+        return attrs.evolve(heard, beat_chroma=chroma)
 
     clip = read_audio(audio)
-    return run_stages(clip, models_dir=models, backend="numpy", tempo=TEMPO, key=Key.parse(KEY))
+    with mock.patch.object(stages, "listen", late) if lag else contextlib.nullcontext():
+        return stages.run_stages(
+            clip, models_dir=models, backend="numpy", tempo=TEMPO, key=Key.parse(KEY)
+        )
 
 
 def _beat_file(python: StageOutputs, path: Path) -> Path:
@@ -202,17 +217,45 @@ def test_per_beat_outputs_match_python_pipeline(
         assert beat["time"] == pytest.approx(record["time"], abs=1e-9)
         assert beat["valence"] == pytest.approx(record["valence"], abs=1e-4)
         assert beat["arousal"] == pytest.approx(record["arousal"], abs=1e-4)
-    # the key is applied: the same beats in C give other notes and chords
-    in_c = _run(binary, models, audio, "--beat-times", str(beat_file), "--tonic", "0")
-    assert in_c.returncode == 0, in_c.stderr
+    # the key is applied: the same beats in C give other notes and chords; with the
+    # previous beat's chroma the first beat hears silence, so its key-relative notes are
+    # the same, moved by the key
+    lagged = ("--beat-times", str(beat_file), "--chroma-lag", "1")
+    in_c = _run(binary, models, audio, *lagged, "--tonic", "0")
+    in_key = _run(binary, models, audio, *lagged, "--key", KEY)
+    assert in_c.returncode == in_key.returncode == 0, in_c.stderr + in_key.stderr
     first = json.loads(in_c.stdout.splitlines()[0])
+    first_in_key = json.loads(in_key.stdout.splitlines()[0])
     shift = tonic_shift(Key.parse(KEY).tonic)
     np.testing.assert_allclose(
         np.roll(first["note_probs"], shift)[max(shift, 0) : 128 + min(shift, 0)],
-        np.asarray(beats[0]["note_probs"])[max(shift, 0) : 128 + min(shift, 0)],
+        np.asarray(first_in_key["note_probs"])[max(shift, 0) : 128 + min(shift, 0)],
         atol=1e-6,
     )
-    assert not np.allclose(first["note_probs"], beats[0]["note_probs"], atol=1e-4)
+    assert not np.allclose(first["note_probs"], first_in_key["note_probs"], atol=1e-4)
+
+
+def test_previous_beat_chroma_matches_python_pipeline(
+    built: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """--chroma-lag 1 (a zero-latency plugin) equals Python's pipeline given each beat the
+    previous beat's chroma, and differs from hearing each beat's own."""
+    binary, models, audio = built
+    python = _python_stages(models, audio, lag=True)
+    beat_file = _beat_file(python, tmp_path / "beats.txt")
+    args = ("--beat-times", str(beat_file), "--key", KEY)
+    result = _run(binary, models, audio, *args, "--chroma-lag", "1")
+    assert result.returncode == 0, result.stderr
+    beats = [json.loads(line) for line in result.stdout.splitlines()]
+    _assert_beats_match(beats, python)
+    own = _run(binary, models, audio, *args)
+    assert own.returncode == 0, own.stderr
+    heard = [json.loads(line) for line in own.stdout.splitlines()]
+    differ = [
+        not np.allclose(a["chord_probs"], b["chord_probs"], atol=1e-3)
+        for a, b in zip(beats, heard, strict=True)
+    ]
+    assert sum(differ) >= len(beats) // 2
 
 
 def test_absolute_files_are_not_transposed(built: tuple[Path, Path, Path], tmp_path: Path) -> None:
@@ -251,6 +294,9 @@ def test_bad_beat_file_and_key_are_one_line_errors(
     result = _run(binary, models, audio, "--key", "H minor")
     assert result.returncode == 2
     assert "--key: expected a tonic" in result.stderr
+    result = _run(binary, models, audio, "--chroma-lag", "2")
+    assert result.returncode == 2
+    assert result.stderr.startswith("--chroma-lag: expected 0")
     result = _run(binary, models, audio, "--beats", "0")
     assert result.returncode == 2
     assert result.stderr.strip() == "--beats: expected a positive count"

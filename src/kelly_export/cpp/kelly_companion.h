@@ -32,12 +32,21 @@
 //   encode_emotion / decode_emotion / coarse_emotion
 //                     the 8x8 (sigma 0.3) and 4x4 (sigma 0.6) Gaussian-bump codes; decode
 //                     is the same 3x3 centroid start and 12 damped Gauss-Newton steps.
-//   harmony_context (128) and compact_context (32), melody_pitch_classes.
+//   song_harmony      what the contexts hear of the song: a beat's 24 chroma and bass
+//                     values turned to the key's tonic, chroma clipped to 1, bass divided
+//                     by max(its largest value, 0.05). Offline (`kelly generate`) a beat
+//                     hears its own beat chroma; a zero-latency plugin the previous beat's
+//                     (models trained with `-O chroma_lag=1`).
+//   harmony_context (128), the HarmonyPredictor's input: [coarse emotion (16) | beat in
+//                     bar (4) | song chroma (12) | song bass (12) | chroma heard the step
+//                     before (12) | beats the previous chord lasted, one-hot (8) | previous
+//                     chord distribution (64)], with a SongHistory (the chroma heard at
+//                     the previous step, the count of beats the chord lasted).
+//   compact_context (32), melody_pitch_classes.
 //   melody_context (64), the MelodyTransformer's input: [coarse emotion (16) | beat in
 //                     bar (4) | previous beat's top pitch: pitch class (12) + octave (8) |
-//                     pitch classes of the previous beat (12) | of the three before it
-//                     (12)], read from a MelodyHistory (its own last four beats of notes,
-//                     most recent first, four rests after reset()); after each beat push
+//                     song chroma (12) | song bass (12)], its previous beat read from a
+//                     MelodyHistory (a rest after reset()); after each beat push
 //                     melody_feedback(raw model output): the pitches >= threshold, else
 //                     the most probable one if 1 - prod(1 - p) >= 0.5, else a rest.
 //   chord vocabulary  64 classes: 5*root + {maj, min, dim, aug, 7}, 60 = N, 61..63 dim7;
@@ -1110,11 +1119,116 @@ inline void transpose_chords(const float* in, float* out, int semitones) noexcep
 // ---------------------------------------------------------------- contexts
 constexpr int kBeatsPerBar = 4;
 constexpr int kNumPitches = 128;
+constexpr int kPitchClasses = 12;
 
-/// HarmonyPredictor input (128): [emotion code (64) | previous chord distribution (64)].
-inline void harmony_context(const float* emotion64, const float* previous_chords64, float* out128) {
-    std::copy(emotion64, emotion64 + 64, out128);
-    std::copy(previous_chords64, previous_chords64 + 64, out128 + 64);
+// ---------------------------------------------------------------- the song's harmony
+// kelly_core.encodings.context.song_harmony: what the HarmonyPredictor and the
+// MelodyTransformer hear of the song. A beat's chroma frame (24 values, absolute pitch
+// classes: BeatChromaAccumulator's mean of StreamingChroma frames) is rotated so index 0
+// is the key's tonic (for a key-relative model; tonic 0 keeps absolute pitch classes),
+// its chroma half clipped to [0, 1] and its bass half divided by max(its largest value,
+// kSongBassFloor).
+constexpr int kSongWidth = 2 * kPitchClasses;  ///< chroma 12, then bass 12
+constexpr double kSongBassFloor = 0.05;
+
+/// song_harmony: out24 from a beat's 24 absolute chroma and bass values (negative values
+/// count as 0; nullptr: nothing heard, all zeros). tonic: the key's tonic pitch class.
+inline void song_harmony(const float* chroma24, int tonic, float* out24) noexcept {
+    if (chroma24 == nullptr) {
+        std::fill(out24, out24 + kSongWidth, 0.0f);
+        return;
+    }
+    const int t = ((tonic % kPitchClasses) + kPitchClasses) % kPitchClasses;
+    float bass_top = 0.0f;
+    for (int i = 0; i < kPitchClasses; ++i) {
+        const int from = (i + t) % kPitchClasses;
+        const float chroma = std::max(chroma24[from], 0.0f);
+        const float bass = std::max(chroma24[kPitchClasses + from], 0.0f);
+        out24[i] = std::min(chroma, 1.0f);
+        out24[kPitchClasses + i] = bass;
+        bass_top = std::max(bass_top, bass);
+    }
+    const float top = std::max(bass_top, static_cast<float>(kSongBassFloor));
+    for (int i = kPitchClasses; i < kSongWidth; ++i) out24[i] /= top;
+}
+
+// ---------------------------------------------------------------- harmony context
+constexpr int kHarmonyHeldSlots = 8;  ///< one-hot of the beats the previous chord lasted
+constexpr int kHarmonyContextSize = 128;
+
+namespace harmony_offset {
+/// Columns of the harmony context: coarse emotion, beat one-hot, the song's chroma and
+/// bass heard, the chroma heard a beat earlier, beats the previous chord lasted, previous
+/// chord distribution.
+constexpr int emotion = 0, beat = 16, chroma = 20, bass = 32, earlier = 44, held = 56,
+              previous = 64;
+}  // namespace harmony_offset
+
+/// HarmonyPredictor input (128): [coarse emotion code (16) | beat-in-bar one-hot (4) |
+/// the song's chroma (12) and bass (12) heard | the chroma heard the step before (12) |
+/// beats the previous chord has lasted, one-hot (8; slot min(held, 8) - 1, all zero when
+/// held is 0: no previous chord) | previous chord distribution (64)]. heard24 and
+/// earlier24 are song_harmony() outputs (earlier24's bass half is not read).
+inline void harmony_context(const float* coarse16, int beat_in_bar, const float* heard24,
+                            const float* earlier24, int held, const float* previous_chords64,
+                            float* out128) noexcept {
+    namespace at = harmony_offset;
+    std::copy(coarse16, coarse16 + kCoarseSize, out128);
+    std::fill(out128 + at::beat, out128 + at::chroma, 0.0f);
+    out128[at::beat + ((beat_in_bar % kBeatsPerBar) + kBeatsPerBar) % kBeatsPerBar] = 1.0f;
+    std::copy(heard24, heard24 + kSongWidth, out128 + at::chroma);
+    std::copy(earlier24, earlier24 + kPitchClasses, out128 + at::earlier);
+    std::fill(out128 + at::held, out128 + at::previous, 0.0f);
+    if (held > 0) out128[at::held + std::min(held, kHarmonyHeldSlots) - 1] = 1.0f;
+    std::copy(previous_chords64, previous_chords64 + kNumChords, out128 + at::previous);
+}
+
+/// What the harmony context carries from beat to beat, as Kelly's Pipeline keeps it: the
+/// song's chroma heard at the previous step (absolute pitch classes; zeros after reset())
+/// and how many beats the previous chord (the argmax of the distribution the
+/// HarmonyPredictor gave, in the song's key) has lasted: 0 before the first beat, 1 when
+/// it changed, one more for each beat it stayed. Call advance() after each beat.
+class SongHistory {
+public:
+    /// A new song: nothing heard before, no previous chord.
+    void reset() noexcept {
+        earlier_.fill(0.0f);
+        held_ = 0;
+        chord_ = -1;
+    }
+    /// After a beat: the chroma it heard (24 absolute values; nullptr: silence) and the
+    /// chord distribution the beat gave (64 values, in the song's key).
+    void advance(const float* heard24, const float* chords64) noexcept {
+        const int chord = argmax(chords64, kNumChords);
+        held_ = held_ > 0 && chord == chord_ ? held_ + 1 : 1;
+        chord_ = chord;
+        if (heard24 == nullptr) earlier_.fill(0.0f);
+        else std::copy(heard24, heard24 + kSongWidth, earlier_.begin());
+    }
+    /// The 24 absolute values heard at the previous step.
+    const float* earlier() const noexcept { return earlier_.data(); }
+    /// Beats the previous chord has lasted (0: no previous chord).
+    int held() const noexcept { return held_; }
+
+private:
+    std::array<float, kSongWidth> earlier_{};
+    int held_ = 0;
+    int chord_ = -1;
+};
+
+/// HarmonyPredictor input (128) for one beat from an already decoded emotion (its coarse
+/// code; decode once per analysis window), the beat's heard chroma (24 absolute values;
+/// nullptr: silence), the SongHistory before this beat, the key's tonic (tonic 0 for a
+/// model whose vectors are absolute) and the previous chord distribution in the model's
+/// own reference (for a key-relative model: transpose_chords by -tonic_shift(tonic)).
+inline void harmony_context(const Emotion& e, int beat_in_bar, const float* chroma24,
+                            const SongHistory& song, int tonic,
+                            const float* previous_chords64, float* out128) noexcept {
+    float coarse[kCoarseSize], heard[kSongWidth], earlier[kSongWidth];
+    coarse_emotion(static_cast<double>(e.valence), static_cast<double>(e.arousal), coarse);
+    song_harmony(chroma24, tonic, heard);
+    song_harmony(song.earlier(), tonic, earlier);
+    harmony_context(coarse, beat_in_bar, heard, earlier, song.held(), previous_chords64, out128);
 }
 
 /// Binary 12-value profile: pitch class pc is 1 when a pitch of it has prob >= threshold.
@@ -1142,7 +1256,7 @@ inline void compact_context(const float* emotion64, int beat_in_bar, const float
 }
 
 // ---------------------------------------------------------------- melody context
-constexpr int kMelodyHistory = 4;     ///< beats of its own melody the MelodyTransformer reads
+constexpr int kMelodyHistory = 1;     ///< beats of its own melody the MelodyTransformer reads
 constexpr int kMelodyOctaves = 8;     ///< octave slots of the previous beat's top pitch
 constexpr int kMelodyContextSize = 64;
 /// A beat sounds when 1 - prod(1 - p) over its 128 note probabilities is at least this.
@@ -1150,69 +1264,61 @@ constexpr double kSoundsAt = 0.5;
 
 namespace melody_offset {
 /// Columns of the melody context: coarse emotion, beat one-hot, previous beat's top pitch
-/// (pitch class, octave), pitch classes of the previous beat, of the three before it.
-constexpr int emotion = 0, beat = 16, top_class = 20, top_octave = 32, last = 40, earlier = 52;
+/// (pitch class, octave), the song's chroma and bass heard.
+constexpr int emotion = 0, beat = 16, top_class = 20, top_octave = 32, chroma = 40, bass = 52;
 }  // namespace melody_offset
 
-/// The MelodyTransformer's own last four beats of notes, most recent first (row 0 = the
-/// previous beat), 128 values per beat, a value >= 0.5 sounds. Starts (and resets) as
-/// four rests; push() the melody_feedback of each beat's raw model output after the beat.
+/// The MelodyTransformer's own previous beat of notes, 128 values, a value >= 0.5 sounds.
+/// Starts (and resets) as a rest; push() the melody_feedback of each beat's raw model
+/// output after the beat.
 struct MelodyHistory {
     std::array<float, kMelodyHistory * kNumPitches> beats{};
 
-    /// Four rests (a new song; Kelly's Pipeline.reset()).
+    /// A rest (a new song; Kelly's Pipeline.reset()).
     void reset() noexcept { beats.fill(0.0f); }
-    /// Shift the history one beat back and make fed_back128 the most recent beat.
+    /// Make fed_back128 the previous beat.
     void push(const float* fed_back128) noexcept {
         std::copy_backward(beats.begin(), beats.end() - kNumPitches, beats.end());
         std::copy(fed_back128, fed_back128 + kNumPitches, beats.begin());
     }
-    /// The notes of `ago` + 1 beats back (0 = the previous beat).
+    /// The notes of `ago` + 1 beats back (0 = the previous beat, the only one kept).
     const float* beat(int ago) const noexcept { return beats.data() + ago * kNumPitches; }
-    /// All four rows, (4, 128) row-major: melody_context's history4x128.
+    /// The previous beat's 128 values: melody_context's previous128.
     const float* data() const noexcept { return beats.data(); }
 };
 
 /// MelodyTransformer input (64): [coarse emotion code (16) | beat-in-bar one-hot (4) |
 /// previous beat's highest sounding pitch: pitch-class one-hot (12) and octave one-hot (8,
-/// slot clip(pitch / 12 - 1, 0, 7)) | pitch classes sounding in the previous beat (12) |
-/// pitch classes sounding in any of the three beats before it (12)]. history4x128 holds
-/// the last four beats, most recent first (MelodyHistory::data()); a value >= 0.5 sounds,
-/// a beat that rests contributes zeros. beat_in_bar is taken modulo 4.
-inline void melody_context(const float* coarse16, int beat_in_bar, const float* history4x128,
-                           float* out64) noexcept {
+/// slot clip(pitch / 12 - 1, 0, 7)) | the song's chroma (12) and bass (12) heard].
+/// previous128: the previous beat's notes (MelodyHistory::data()); a value >= 0.5 sounds,
+/// a beat that rests gives zeros. heard24: song_harmony() of the beat heard (nullptr:
+/// nothing heard, zeros). beat_in_bar is taken modulo 4.
+inline void melody_context(const float* coarse16, int beat_in_bar, const float* previous128,
+                           const float* heard24, float* out64) noexcept {
     namespace at = melody_offset;
     std::copy(coarse16, coarse16 + kCoarseSize, out64);
     std::fill(out64 + at::beat, out64 + kMelodyContextSize, 0.0f);
     out64[at::beat + ((beat_in_bar % kBeatsPerBar) + kBeatsPerBar) % kBeatsPerBar] = 1.0f;
     int top = -1;
     for (int p = 0; p < kNumPitches; ++p)
-        if (history4x128[p] >= 0.5f) {
-            out64[at::last + p % 12] = 1.0f;
-            top = p;
-        }
+        if (previous128[p] >= 0.5f) top = p;
     if (top >= 0) {
         out64[at::top_class + top % 12] = 1.0f;
         out64[at::top_octave + std::min(std::max(top / 12 - 1, 0), kMelodyOctaves - 1)] = 1.0f;
     }
-    for (int ago = 1; ago < kMelodyHistory; ++ago)
-        for (int p = 0; p < kNumPitches; ++p)
-            if (history4x128[ago * kNumPitches + p] >= 0.5f) out64[at::earlier + p % 12] = 1.0f;
+    if (heard24 != nullptr) std::copy(heard24, heard24 + kSongWidth, out64 + at::chroma);
 }
 
 /// MelodyTransformer input (64) from an already decoded emotion (its coarse code, as
-/// compact_context takes it; decode once per analysis window).
-inline void melody_context(const Emotion& e, int beat_in_bar, const float* history4x128,
-                           float* out64) noexcept {
-    float coarse[kCoarseSize];
-    coarse_emotion(static_cast<double>(e.valence), static_cast<double>(e.arousal), coarse);
-    melody_context(coarse, beat_in_bar, history4x128, out64);
-}
-
-/// melody_context from a MelodyHistory.
+/// compact_context takes it; decode once per analysis window), its MelodyHistory, the
+/// beat's heard chroma (24 absolute values; nullptr: silence) and the key's tonic (0 for
+/// a model whose vectors are absolute).
 inline void melody_context(const Emotion& e, int beat_in_bar, const MelodyHistory& history,
-                           float* out64) noexcept {
-    melody_context(e, beat_in_bar, history.data(), out64);
+                           const float* chroma24, int tonic, float* out64) noexcept {
+    float coarse[kCoarseSize], heard[kSongWidth];
+    coarse_emotion(static_cast<double>(e.valence), static_cast<double>(e.arousal), coarse);
+    song_harmony(chroma24, tonic, heard);
+    melody_context(coarse, beat_in_bar, history.data(), heard, out64);
 }
 
 /// The notes a streamed MelodyTransformer feeds back (binary 128) from its raw output

@@ -1,7 +1,7 @@
 """The constants written by hand in kelly_companion.h against their Python homes.
 
-The header's ``constexpr`` numbers (the beat vector's offsets, the melody context's
-columns, the front end's timing, the sizes of every vector) are parsed from its text and
+The header's ``constexpr`` numbers (the beat vector's offsets, the melody and harmony
+contexts' columns, the front end's timing, the sizes of every vector) are parsed from its text and
 compared with the values Python computes, so a change on one side fails here instead of
 silently shifting the plugin's reads.
 """
@@ -20,15 +20,26 @@ from kelly_core.constants import BEATS_PER_BAR, WINDOW_S
 from kelly_core.encodings import emotion_frame
 from kelly_core.encodings.chords import NO_CHORD, NUM_CHORDS
 from kelly_core.encodings.context import (
+    HARMONY_BASS,
+    HARMONY_BEAT,
+    HARMONY_CHROMA,
+    HARMONY_EARLIER,
+    HARMONY_EMOTION,
+    HARMONY_HELD,
+    HARMONY_HELD_SLOTS,
+    HARMONY_PREVIOUS,
+    HARMONY_SIZE,
+    MELODY_BASS,
     MELODY_BEAT,
-    MELODY_EARLIER,
+    MELODY_CHROMA,
     MELODY_EMOTION,
     MELODY_HISTORY,
-    MELODY_LAST,
     MELODY_OCTAVES,
     MELODY_SIZE,
     MELODY_TOP_CLASS,
     MELODY_TOP_OCTAVE,
+    SONG_BASS_FLOOR,
+    SONG_WIDTH,
 )
 from kelly_core.encodings.emotion import COARSE_SIZE, EMOTION_SIZE
 from kelly_core.encodings.emotion_cues import TEMPO_BINS, TEMPO_HISTORY
@@ -61,7 +72,8 @@ def _value(node: ast.expr, known: Mapping[str, float]) -> float:
 
 def header_constants(text: str) -> dict[str, float]:
     """Every ``constexpr`` number of the header by name; those inside a namespace with no
-    braces in it (``beat_offset``, ``melody_offset``) also as ``space::name``."""
+    braces in it (``beat_offset``, ``melody_offset``, ``harmony_offset``) also as
+    ``space::name``."""
     known: dict[str, float] = {}
     scoped = [(m.start(2), m.end(2), m.group(1)) for m in _NAMESPACE.finditer(text)]
     for match in _DECLARATION.finditer(text):
@@ -89,12 +101,27 @@ def _python_values() -> dict[str, float]:
         "beat": MELODY_BEAT,
         "top_class": MELODY_TOP_CLASS,
         "top_octave": MELODY_TOP_OCTAVE,
-        "last": MELODY_LAST,
-        "earlier": MELODY_EARLIER,
+        "chroma": MELODY_CHROMA,
+        "bass": MELODY_BASS,
+    }
+    harmony = {
+        "emotion": HARMONY_EMOTION,
+        "beat": HARMONY_BEAT,
+        "chroma": HARMONY_CHROMA,
+        "bass": HARMONY_BASS,
+        "earlier": HARMONY_EARLIER,
+        "held": HARMONY_HELD,
+        "previous": HARMONY_PREVIOUS,
     }
     return {
         **offsets,
         **{f"melody_offset::{name}": columns.start for name, columns in melody.items()},
+        **{f"harmony_offset::{name}": columns.start for name, columns in harmony.items()},
+        "kSongWidth": SONG_WIDTH,
+        "kSongBassFloor": SONG_BASS_FLOOR,
+        "kHarmonyHeldSlots": HARMONY_HELD_SLOTS,
+        "kHarmonyContextSize": HARMONY_SIZE,
+        "kPitchClasses": 12,
         "kBeatVectorSize": BEAT_VECTOR_SIZE,
         "kBeatsPerBar": BEATS_PER_BAR,
         "kWindowSeconds": WINDOW_S,
@@ -151,7 +178,9 @@ def test_header_constants_equal_python() -> None:
     ("old", "new", "name"),
     [
         ("groove = 272", "groove = 271", "beat_offset::groove"),
-        ("last = 40", "last = 41", "melody_offset::last"),
+        ("chroma = 40", "chroma = 41", "melody_offset::chroma"),
+        ("earlier = 44", "earlier = 45", "harmony_offset::earlier"),
+        ("kSongBassFloor = 0.05;", "kSongBassFloor = 0.5;", "kSongBassFloor"),
         ("kBeatsPerBar = 4;", "kBeatsPerBar = 3;", "kBeatsPerBar"),
         ("kWindowSeconds = 0.5;", "kWindowSeconds = 0.25;", "kFramesPerWindow"),
         ("+ 32 + 5;", "+ 32 + 6;", "kBeatVectorSize"),

@@ -2,7 +2,7 @@
 // per beat, what `kelly generate` computes for it (one JSON object per line).
 //
 //   kelly_pipeline MODELS_DIR AUDIO.wav [--tempo BPM] [--beats N] [--beat-times FILE]
-//                  [--key NAME | --tonic PC] [--bench STEPS] [--parity 1]
+//                  [--key NAME | --tonic PC] [--chroma-lag 0|1] [--bench STEPS] [--parity 1]
 //
 // The same steps as Kelly's Python pipeline (kelly_runtime.pipeline.Pipeline and
 // kelly_runtime.generate.stages.run_stages), given the beats and the key:
@@ -11,13 +11,24 @@
 //     arousal are decoded once per window (before the first window: the neutral code);
 //   - before each beat every window starting at or before the beat's start time has been
 //     pushed, so a beat uses the emotion of the window it starts in;
+//   - the song's chroma per beat: StreamingChroma frames averaged over each beat by a
+//     BeatChromaAccumulator (a frame belongs to the beat its centre falls in; the last
+//     beat ends one median beat interval after it starts, as Kelly's beat grid), the
+//     beat's 24 absolute chroma and bass values. A beat hears its own beat's chroma, as
+//     `kelly generate` does; --chroma-lag 1 gives it the previous beat's (the first beat
+//     hears silence), as a zero-latency plugin hears the song (load models trained with
+//     `kelly train -O chroma_lag=1`). Each context turns the chroma to its model's tonic
+//     (song_harmony; tonic 0 for a file whose vectors are absolute);
 //   - per beat: MelodyTransformer([coarse code of the decoded emotion | beat in bar |
-//     its own notes of the last four beats] = melody_context, read from a MelodyHistory
-//     of four rests at the start) -> 128 note probabilities; after the beat the notes it
-//     played, melody_feedback(raw output, 0.5) (in the model's own reference, before any
-//     key transposition), are pushed onto the history;
-//     HarmonyPredictor([emotion | previous chords]) -> 64 chord probabilities (fed back as
-//     the next beat's previous chords; one-hot N before the first beat);
+//     its own previous beat's top pitch | the song's chroma and bass] = melody_context,
+//     the previous beat read from a MelodyHistory, a rest at the start) -> 128 note
+//     probabilities; after the beat the notes it played, melody_feedback(raw output, 0.5)
+//     (in the model's own reference, before any key transposition), are pushed onto the
+//     history;
+//     HarmonyPredictor([coarse emotion | beat in bar | the song's chroma and bass | the
+//     chroma heard the beat before | beats its previous chord lasted | previous chords] =
+//     harmony_context with a SongHistory) -> 64 chord probabilities (fed back as the next
+//     beat's previous chords; one-hot N before the first beat);
 //     DynamicsEngine([coarse emotion | beat in bar | pitch classes of notes >= 0.5]) -> 16
 //     expression values; GroovePredictor(emotion) on each beat whose place in its bar is 0;
 //   - key: a file whose metadata.tonal_reference is "tonic" (MelodyTransformer,
@@ -204,6 +215,48 @@ void json_floats(const float* v, int n) {
     std::printf("]");
 }
 
+/// Each beat's 24 chroma and bass values heard: StreamingChroma frames averaged per beat
+/// (BeatChromaAccumulator); beat i ends where beat i + 1 starts, the last one median beat
+/// interval after its start (Kelly's BeatGrid.end). lag 1: beat i hears beat i - 1's (the
+/// first beat zeros). A plugin marks each beat as its first sample arrives and reads a
+/// beat's chroma about 0.28 s after the next beat starts.
+std::vector<std::array<float, kelly::kChromaFrameSize>> song_chroma(const std::vector<float>& samples,
+                                                                    const std::vector<Beat>& beats,
+                                                                    int lag) {
+    std::vector<double> marks;
+    for (const Beat& beat : beats) marks.push_back(beat.time);
+    std::vector<double> steps;
+    for (std::size_t i = 1; i < marks.size(); ++i) steps.push_back(marks[i] - marks[i - 1]);
+    std::sort(steps.begin(), steps.end());
+    const std::size_t half = steps.size() / 2;
+    const double last = steps.empty() ? 0.5
+                        : steps.size() % 2 ? steps[half]
+                                           : (steps[half - 1] + steps[half]) / 2.0;
+    marks.push_back(marks.back() + last);  // where the last beat ends
+    std::vector<std::array<float, kelly::kChromaFrameSize>> out;
+    const auto on_beat = [&](const float* mean) {
+        if (out.size() >= beats.size()) return;  // the end mark's own "beat"
+        out.emplace_back();
+        std::copy(mean, mean + kelly::kChromaFrameSize, out.back().begin());
+    };
+    kelly::StreamingChroma chroma;
+    kelly::BeatChromaAccumulator<> accumulator;
+    std::size_t next = 0;
+    long frame = 0;
+    chroma.push(samples.data(), samples.size(), [&](const float* values) {
+        const double centre = kelly::chroma_frame_time(frame++);
+        while (next < marks.size() && marks[next] <= centre) accumulator.mark(marks[next++]);
+        accumulator.push(values, on_beat);
+    });
+    accumulator.close(on_beat);
+    out.resize(beats.size());  // beats past the audio (or past 16 waiting marks): zeros
+    if (lag == 1) {
+        for (std::size_t i = out.size(); i-- > 1;) out[i] = out[i - 1];
+        if (!out.empty()) out[0].fill(0.0f);
+    }
+    return out;
+}
+
 template <typename Spec>
 bool parity(Stage<Spec>& stage, const std::string& dir) {
     if (stage.fallback) return true;
@@ -235,12 +288,13 @@ void bench(Stage<Spec>& stage, int steps) {
 
 int main(int argc, char** argv) {
     const char* usage = "usage: kelly_pipeline MODELS_DIR AUDIO.wav [--tempo BPM] [--beats N] "
-                        "[--beat-times FILE] [--key NAME | --tonic PC] [--bench STEPS] [--parity 1]\n";
+                        "[--beat-times FILE] [--key NAME | --tonic PC] [--chroma-lag 0|1] "
+                        "[--bench STEPS] [--parity 1]\n";
     if (argc < 3) return std::cerr << usage, 2;
     const std::string models = argv[1], wav = argv[2];
     double tempo = 120.0;
     long beat_count = -1;
-    int bench_steps = 0, tonic = 0;
+    int bench_steps = 0, tonic = 0, chroma_lag = 0;
     bool check = false;
     std::string beat_file;
     for (int i = 3; i < argc; i += 2) {
@@ -255,6 +309,7 @@ int main(int argc, char** argv) {
             else if (flag == "--parity") check = value == "1";
             else if (flag == "--tonic") tonic = std::stoi(value);
             else if (flag == "--key") tonic = parse_key(value);
+            else if (flag == "--chroma-lag") chroma_lag = std::stoi(value);
             else return std::cerr << "unknown option " << flag << "\n" << usage, 2;
         } catch (const std::exception&) {
             return std::cerr << flag << ": expected a number, got \"" << value << "\"\n", 2;
@@ -262,6 +317,9 @@ int main(int argc, char** argv) {
         if (flag == "--key" && tonic < 0)
             return std::cerr << "--key: expected a tonic and an optional mode, e.g. C, Am, "
                                 "\"F# minor\", \"Bb major\"; got \"" << value << "\"\n", 2;
+        if (flag == "--chroma-lag" && chroma_lag != 0 && chroma_lag != 1)
+            return std::cerr << "--chroma-lag: expected 0 (a beat hears itself) or 1 (the previous "
+                                "beat), got " << value << "\n", 2;
         if (flag == "--tonic" && (tonic < 0 || tonic > 11))
             return std::cerr << "--tonic: expected a pitch class 0..11, got " << value << "\n", 2;
     }
@@ -319,11 +377,15 @@ int main(int argc, char** argv) {
         std::copy(frame, frame + kelly::kEmotionFrameSize, windows.back().begin());
     });
 
+    const std::vector<std::array<float, kelly::kChromaFrameSize>> heard =
+        song_chroma(audio.samples, beats, chroma_lag);
+
     const int shift = kelly::tonic_shift(tonic);
     float emotion[kelly::kEmotionSize], previous[kelly::kNumChords] = {}, profile[12];
     float notes[kelly::kNumPitches], chords[kelly::kNumChords], turned[kelly::kNumChords];
     float played[kelly::kNumPitches];
-    kelly::MelodyHistory history;  // four rests: nothing has sounded yet
+    kelly::MelodyHistory history;  // a rest: nothing has sounded yet
+    kelly::SongHistory song;       // nothing heard before, no previous chord
     kelly::fallback_emotion(emotion);  // the neutral code before the first window
     kelly::Emotion va = kelly::decode_emotion(emotion);
     previous[kelly::kNoChord] = 1.0f;  // in the song's key
@@ -337,14 +399,17 @@ int main(int argc, char** argv) {
             va = kelly::decode_emotion(emotion);  // once per window, not per beat
             ++pushed;
         }
-        kelly::melody_context(va, beat_in_bar, history, melody.in);
+        const float* chroma = heard[beat].data();
+        kelly::melody_context(va, beat_in_bar, history, chroma, melody.relative ? tonic : 0,
+                              melody.in);
         const float* raw_notes = melody.step();
         kelly::melody_feedback(raw_notes, played, 0.5);  // the model's own reference
         if (melody.relative) kelly::transpose_pitches(raw_notes, notes, kelly::kNumPitches, shift);
         else std::copy_n(raw_notes, kelly::kNumPitches, notes);
         if (harmony.relative) kelly::transpose_chords(previous, turned, -shift);
         else std::copy_n(previous, kelly::kNumChords, turned);
-        kelly::harmony_context(emotion, turned, harmony.in);
+        kelly::harmony_context(va, beat_in_bar, chroma, song, harmony.relative ? tonic : 0, turned,
+                               harmony.in);
         const float* raw_chords = harmony.step();
         if (harmony.relative) kelly::transpose_chords(raw_chords, chords, shift);
         else std::copy_n(raw_chords, kelly::kNumChords, chords);
@@ -383,6 +448,7 @@ int main(int argc, char** argv) {
         }
         std::printf("}\n");
         std::copy_n(chords, kelly::kNumChords, previous);
+        song.advance(chroma, chords);
         history.push(played);
     }
     return 0;
