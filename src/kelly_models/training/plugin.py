@@ -1,4 +1,5 @@
-"""Registers ``kelly train`` and ``kelly evaluate``; importing this imports no torch, no loop."""
+"""Registers ``kelly train``, ``kelly evaluate``, ``kelly train-reference`` and
+``kelly train-beats``; importing this imports no torch, no loop."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ def kelly_commands() -> list[CommandEntry]:
             help="score exported models on a dataset beside their baselines, with an "
             "emotion-shuffle ablation",
             requires=("torch",),
+        ),
+        CommandEntry(
+            name="train-reference",
+            factory="kelly_models.training.reference:TrainReferenceCommand",
+            help="train the five reference models that ship with Kelly (rendered music "
+            "where it exists, synthetic data elsewhere), write them compactly, --install them",
+            requires=("torch", "matplotlib"),
         ),
         CommandEntry(
             name="train-beats",

@@ -7,6 +7,11 @@ given (:mod:`.outputs`). A file that fails is reported on stderr with its reason
 line) and the others go on; the exit status is 0 when every file succeeded, 1 otherwise.
 For each file stderr says the tempo, beats, bars and key detected (or given).
 
+Models: ``--models DIR``; without it the reference models shipped in the package
+(:mod:`kelly_runtime.reference`), said once on stderr; ``--fallback`` runs every stage on
+the rule-based fallback (as does an installation without the shipped files, with a
+warning).
+
 Before any work: every package the run needs is checked, all missing ones named in one
 line with the extras that bring them (:func:`kelly_core._optional.require_all`); every
 number is checked while the arguments are parsed
@@ -47,6 +52,7 @@ from kelly_runtime.generate.outputs import check_distinct, unique_stems
 from kelly_runtime.generate.plugin import REQUIRES
 from kelly_runtime.generate.result import GenerationResult
 from kelly_runtime.generate.stages import check_holds_models
+from kelly_runtime.reference import reference_models_dir
 
 __all__ = ["GenerateCommand"]
 
@@ -61,6 +67,8 @@ class GenerateCommand:
 
     _told: tuple[str, ...] = ()
     """The fallback stages last warned about (the warning is given once per run)."""
+    _models: Path | None = None
+    """The models folder this run uses (None: every stage on fallback)."""
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add the arguments of ``kelly generate``."""
@@ -78,6 +86,7 @@ class GenerateCommand:
         require_all((*REQUIRES, *plotting), purpose="kelly generate")
         if args.models is not None:  # before any audio is read
             check_models_folder(args.models)
+        self._models = _chosen_models(args)
         options = GenerateOptions(
             tempo=args.tempo,
             bars=args.bars,
@@ -132,7 +141,7 @@ class GenerateCommand:
         try:
             options.check_length(probe_audio(audio).duration, source=audio)  # before decoding
             clip = read_audio(audio)
-            result = generate(clip, models_dir=args.models, options=options)
+            result = generate(clip, models_dir=self._models, options=options)
             result.write(output)
             self._side_outputs(result, args, output, single=single)
             if args.preview is not None:
@@ -154,7 +163,7 @@ class GenerateCommand:
                 "kelly: warning: running on fallback for %d of 5 stages: %s%s",
                 len(result.fallback_stages),
                 ", ".join(result.fallback_stages),
-                "" if args.models is not None else " (no --models folder given)",
+                _why_fallback(args, self._models),
             )
         sys.stderr.write(
             f"kelly generate: {audio}: {_detected(result, tempo_given=args.tempo is not None)}\n"
@@ -189,6 +198,29 @@ class GenerateCommand:
             result.write_json(json_path)
         if plot_path is not None:
             result.plot(plot_path)
+
+
+def _chosen_models(args: argparse.Namespace) -> Path | None:
+    """``--models``, else (without ``--fallback``) the shipped reference models, said on
+    stderr; None runs every stage on fallback."""
+    if args.models is not None or args.fallback:
+        return args.models  # type: ignore[no-any-return]
+    shipped = reference_models_dir()
+    if shipped is not None:
+        sys.stderr.write(
+            f"kelly generate: using Kelly's shipped reference models ({shipped}); "
+            "--models DIR runs your own, --fallback the rules\n"
+        )
+    return shipped
+
+
+def _why_fallback(args: argparse.Namespace, models: Path | None) -> str:
+    """The end of the fallback warning: why stages run on fallback."""
+    if args.fallback:
+        return " (--fallback)"
+    if models is None:
+        return " (no --models folder given and no shipped reference models)"
+    return ""
 
 
 def check_models_folder(folder: Path) -> None:
@@ -269,14 +301,20 @@ def _add_files(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="folder to write <stem>.mid into, one per input (created if missing)",
     )
-    parser.add_argument(
+    models = parser.add_mutually_exclusive_group()
+    models.add_argument(
         "--models",
         type=Path,
         default=None,
         metavar="DIR",
         help="folder of model files (<name>.json): a run's output folder such as "
         "runs/quick; a missing file's stage runs on fallback, a folder with none is an "
-        "error (default every stage on fallback)",
+        "error (default the reference models shipped with Kelly)",
+    )
+    models.add_argument(
+        "--fallback",
+        action="store_true",
+        help="run every stage on the rule-based fallback instead of any models",
     )
 
 
