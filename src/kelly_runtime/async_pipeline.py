@@ -44,6 +44,7 @@ from kelly_core.arrays import FloatArray, check_frame
 from kelly_core.errors import BackendError
 from kelly_runtime.beat_frames import (
     AUTO_BEAT,
+    BEAT_CHROMA,
     BEAT_INPUT_SIZE,
     NO_BEAT,
     beat_frame,
@@ -53,6 +54,7 @@ from kelly_runtime.beat_frames import (
 
 __all__ = [
     "AUTO_BEAT",
+    "BEAT_CHROMA",
     "BEAT_INPUT_SIZE",
     "MAX_CAPACITY",
     "MAX_FRAME_SIZE",

@@ -122,4 +122,4 @@ def test_beat_vector_parts_are_the_model_outputs() -> None:
     outputs = [spec.output_size for spec in MODEL_SPECS.values()]
     assert [size for _, size in BEAT_LAYOUT[:-1]] == outputs
     assert MODEL_SPECS["EmotionRecognizer"].input_size == WINDOW_SIZE
-    assert BEAT_INPUT_SIZE == WINDOW_SIZE + 2
+    assert BEAT_INPUT_SIZE == WINDOW_SIZE + 2 + 24  # window, flag, beat, chroma

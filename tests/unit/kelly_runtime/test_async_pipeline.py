@@ -201,7 +201,7 @@ class TestHostileFrames:
         with AsyncPipeline(
             beat_processor(Pipeline.fallback()), in_size=64, out_size=BEAT_VECTOR_SIZE
         ) as worker:
-            with pytest.raises(BackendError, match="window of 128 values or a beat frame of 130"):
+            with pytest.raises(BackendError, match="window of 128 values or a beat frame of 154"):
                 worker.submit(np.zeros(64, dtype=np.float32))
             assert worker.running
 
