@@ -30,7 +30,7 @@ import numpy as np
 
 from kelly_core.catalog import MODEL_NAMES, MODEL_SPECS
 from kelly_core.encodings import compact_context, decode_emotions, encode_emotions
-from kelly_core.encodings.context import melody_context
+from kelly_core.encodings.context import melody_context, song_harmony
 from kelly_core.encodings.emotion import coarse_emotions
 from kelly_core.encodings.logmel import (
     StreamingLogMel,
@@ -114,16 +114,25 @@ def companion(work: Path, compiler: str) -> None:
 
 def _melody(binary: Path, work: Path, rng: np.random.Generator) -> None:
     """melody_context and melody_feedback against kelly_core (the test cases, more rows)."""
-    from tests.integration.test_cpp_companion import _feedback_cases, _melody_histories
+    from tests.integration.test_cpp_companion import (
+        _chroma_rows,
+        _feedback_cases,
+        _previous_beats,
+    )
 
     n = 2000
     coarse = coarse_emotions(rng.uniform(-1, 1, (n, 2))).astype(np.float32)
     beats = rng.integers(0, 4, n)
-    history = _melody_histories(rng, n)
-    rows = np.concatenate([coarse, beats[:, None], history.reshape(n, -1)], axis=1)
+    previous = _previous_beats(rng, n)
+    chroma, tonics = _chroma_rows(rng, n), beats * 3
+    heard = np.stack([song_harmony(c, int(k)) for c, k in zip(chroma, tonics, strict=True)])
+    rows = np.concatenate([coarse, beats[:, None], previous, heard, np.ones((n, 1))], axis=1)
     got = _run(binary, "melody", rows, 64, work)
     want = np.stack(
-        [melody_context(c, int(b), h) for c, b, h in zip(coarse, beats, history, strict=True)]
+        [
+            melody_context(c, int(b), p[None], h)
+            for c, b, p, h in zip(coarse, beats, previous, heard, strict=True)
+        ]
     )
     print(
         f"melody      {n} contexts max abs diff {np.abs(got - want).max():.2e} "
