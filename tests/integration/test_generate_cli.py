@@ -31,7 +31,7 @@ class TestGenerateCommand:
         capsys: pytest.CaptureFixture[str],
         caplog: pytest.LogCaptureFixture,
     ) -> None:
-        """Exit 0, a MIDI file, a JSON side output, a PNG, and the fallback notice."""
+        """Exit 0, a MIDI file, a JSON side output, a PNG; no --models: the shipped models."""
         out = tmp_path / "o" / "out.mid"
         argv = ["generate", str(wav), "-o", str(out), "--emotion-json", str(tmp_path / "e.json")]
         argv += ["--tempo", "120"]
@@ -43,8 +43,8 @@ class TestGenerateCommand:
         assert np.allclose(np.diff(doc["beat_times"]), 0.5)
         assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
         err = capsys.readouterr().err + "\n".join(caplog.messages)  # warnings: logging
-        assert "kelly: warning: running on fallback for 5 of 5 stages" in err
-        assert "EmotionRecognizer" in err
+        assert "kelly generate: using Kelly's shipped reference models (" in err
+        assert "running on fallback" not in err
 
     def test_csv_side_output(self, wav: Path, tmp_path: Path) -> None:
         """--emotion-csv writes one row per beat after the header."""

@@ -206,7 +206,7 @@ class TestMessages:
         """Silence has no beats: the steady grid is not attributed to --tempo, and the
         silence and the fallback are warnings with Kelly's prefix."""
         silent = write_wav(tmp_path / "z.wav", np.zeros(2 * 22050, dtype=np.float32))
-        assert main(["generate", str(silent), "-o", str(tmp_path / "z.mid")]) == 0
+        assert main(["generate", str(silent), "-o", str(tmp_path / "z.mid"), "--fallback"]) == 0
         err = _stderr(capsys, caplog)
         assert "(--tempo)" not in err
         assert "beats on a steady 120 BPM grid (no beats detected)" in err

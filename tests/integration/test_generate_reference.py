@@ -79,7 +79,7 @@ def test_without_shipped_files_it_falls_back_and_warns(
     assert main(["generate", str(wav), "-o", str(tmp_path / "c.mid"), "--tempo", "120"]) == 0
     err = _stderr(capsys, caplog)
     assert "running on fallback for 5 of 5 stages" in err
-    assert "no shipped reference models" in err
+    assert "(no --models, no shipped models)" in err
 
 
 def test_models_and_fallback_together_are_refused(

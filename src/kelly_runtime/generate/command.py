@@ -69,6 +69,8 @@ class GenerateCommand:
     """The fallback stages last warned about (the warning is given once per run)."""
     _models: Path | None = None
     """The models folder this run uses (None: every stage on fallback)."""
+    _announce: str | None = None
+    """Said on stderr after the first file written (so an error stays one line)."""
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Add the arguments of ``kelly generate``."""
@@ -87,6 +89,12 @@ class GenerateCommand:
         if args.models is not None:  # before any audio is read
             check_models_folder(args.models)
         self._models = _chosen_models(args)
+        self._announce = None
+        if args.models is None and self._models is not None:
+            self._announce = (
+                f"kelly generate: using Kelly's shipped reference models ({self._models}); "
+                "--models DIR runs your own, --fallback the rules\n"
+            )
         options = GenerateOptions(
             tempo=args.tempo,
             bars=args.bars,
@@ -165,6 +173,9 @@ class GenerateCommand:
                 ", ".join(result.fallback_stages),
                 _why_fallback(args, self._models),
             )
+        if self._announce is not None:
+            sys.stderr.write(self._announce)
+            self._announce = None
         sys.stderr.write(
             f"kelly generate: {audio}: {_detected(result, tempo_given=args.tempo is not None)}\n"
         )
@@ -201,25 +212,17 @@ class GenerateCommand:
 
 
 def _chosen_models(args: argparse.Namespace) -> Path | None:
-    """``--models``, else (without ``--fallback``) the shipped reference models, said on
-    stderr; None runs every stage on fallback."""
+    """``--models``, else (without ``--fallback``) the shipped reference models; None runs
+    every stage on fallback."""
     if args.models is not None or args.fallback:
         return args.models  # type: ignore[no-any-return]
-    shipped = reference_models_dir()
-    if shipped is not None:
-        sys.stderr.write(
-            f"kelly generate: using Kelly's shipped reference models ({shipped}); "
-            "--models DIR runs your own, --fallback the rules\n"
-        )
-    return shipped
+    return reference_models_dir()
 
 
 def _why_fallback(args: argparse.Namespace, models: Path | None) -> str:
     """The end of the fallback warning: why stages run on fallback."""
-    if args.fallback:
-        return " (--fallback)"
     if models is None:
-        return " (no --models folder given and no shipped reference models)"
+        return " (--fallback)" if args.fallback else " (no --models, no shipped models)"
     return ""
 
 
