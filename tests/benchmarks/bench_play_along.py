@@ -4,6 +4,7 @@ Run (from the repository root; the listening benchmark's pieces must be built, s
 ``tests/benchmarks/listening/corpus.py``; nothing is rebuilt here)::
 
     .venv/bin/python -m tests.benchmarks.bench_play_along [--models DIR] [--limit N]
+        [--zero-latency]
 
 Over the rendered pieces of the listening benchmark's ``test`` split (each has the MIDI
 it was rendered from), ``generate`` runs with every stage on fallback (and with the
@@ -19,6 +20,13 @@ references below are measured on the same beats, in the same run:
   that knows the beat it plays);
 - **previous beat**: the same taken from the previous beat (a zero-latency follower).
 
+``--zero-latency`` runs Kelly as a zero-latency streaming plugin hears the song (systems
+``stream`` and ``stream --models``): each beat is given the previous beat's chroma (the
+first beat: silence), in the pipeline's contexts (``Pipeline.step_beat(chroma=)``) and in
+the arrangement's chord choice and clash avoidance alike; models for it are trained with
+``-O chroma_lag=1``. The beats and the key stay Kelly's offline analysis of the whole clip
+(a plugin takes the beats from its host; the key from ``KeyTracker``).
+
 Printed: per piece and overall clashes (% of notes played), chord tones heard (%), root
 agreement (% of beats where both have a chord), chord changes / the song's, and how many
 pieces change chords within ±30 % of the song's count.
@@ -27,17 +35,22 @@ pieces change chords within ±30 % of the song's count.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 
-from kelly_runtime.generate import GenerateOptions, generate
+from kelly_runtime.generate import GenerateOptions, generate, stages
 from kelly_runtime.generate.keys import Key, key_at
+from kelly_runtime.generate.listen import Listening, listen
 from kelly_runtime.generate.render import chord_tones
 from kelly_runtime.generate.result import GenerationResult
 from tests.benchmarks.listening.corpus import load_pieces
@@ -54,6 +67,25 @@ from tests.benchmarks.play_along_metrics import (
 REFERENCES = ("random", "tonic", "same beat", "previous beat")
 TOLERANCE = 0.3
 """A piece's chord changes count as following the song within this share of its count."""
+
+
+def lagged(heard: Listening) -> Listening:
+    """``heard`` as a zero-latency stream hears it: beat ``i`` gets beat ``i - 1``'s chroma
+    (beat 0: zeros)."""
+    chroma = np.zeros_like(heard.beat_chroma)
+    chroma[1:] = heard.beat_chroma[:-1]
+    return attrs.evolve(heard, beat_chroma=chroma)
+
+
+@contextlib.contextmanager
+def zero_latency() -> Iterator[None]:
+    """Within it, ``generate`` hears each beat's chroma one beat late (:func:`lagged`)."""
+
+    def late(*args: Any, **kwargs: Any) -> Listening:
+        return lagged(listen(*args, **kwargs))
+
+    with mock.patch.object(stages, "listen", late):
+        yield
 
 
 def _bounds(result: GenerationResult) -> npt.NDArray[np.float64]:
@@ -126,16 +158,25 @@ def references(
     }
 
 
+def kelly_systems(models: Path | None, streaming: bool) -> list[str]:
+    """The names of Kelly's systems measured: offline, or zero-latency streaming."""
+    name = "stream" if streaming else "Kelly"
+    return [name, *([f"{name} --models"] if models is not None else [])]
+
+
 def measure_piece(
-    record: dict[str, Any], models: Path | None
+    record: dict[str, Any], models: Path | None, *, streaming: bool = False
 ) -> tuple[dict[str, Tally], dict[str, Any]]:
     """Run ``generate`` on one piece and measure it and the references."""
     wav = Path(record["audio"])
     song = Song.from_midi(wav.with_suffix(".mid"))
-    systems: dict[str, GenerationResult] = {"Kelly": generate(wav, None, GenerateOptions(seed=0))}
-    if models is not None:
-        systems["Kelly --models"] = generate(wav, models, GenerateOptions(seed=0))
-    base = systems["Kelly"]
+    names = kelly_systems(models, streaming)
+    systems: dict[str, GenerationResult] = {}
+    with zero_latency() if streaming else contextlib.nullcontext():
+        systems[names[0]] = generate(wav, None, GenerateOptions(seed=0))
+        if models is not None:
+            systems[names[1]] = generate(wav, models, GenerateOptions(seed=0))
+    base = systems[names[0]]
     bounds = _bounds(base)
     truth = song_chords(song, bounds)
     segments = base.key_segments
@@ -167,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="test", choices=("dev", "test"))
     parser.add_argument("--limit", type=int, default=0, help="first N pieces only (0: all)")
     parser.add_argument("--json", type=Path, default=None, help="write per-piece counts here")
+    parser.add_argument(
+        "--zero-latency",
+        action="store_true",
+        help="Kelly hears each beat's chroma one beat late, as a zero-latency plugin",
+    )
     args = parser.parse_args(argv)
     pieces = [r for r in load_pieces(args.split) if Path(r["audio"]).with_suffix(".mid").is_file()]
     if args.limit:
@@ -176,26 +222,28 @@ def main(argv: list[str] | None = None) -> int:
             f"no {args.split} pieces with MIDI: build them with tests.benchmarks.listening.corpus"
         )
         return 2
-    systems = ["Kelly", *(["Kelly --models"] if args.models else []), *REFERENCES]
+    kelly = kelly_systems(args.models, args.zero_latency)
+    systems = [*kelly, *REFERENCES]
     totals = {name: Tally() for name in systems}
     within = dict.fromkeys(systems, 0)
     rows = []
     print("per piece: clash % / chord tones heard % / root agreement % ; changes / song's")
     print(f"{'piece':28} {'key':10} {'beats':>5}  " + "  ".join(f"{s:^17}" for s in systems))
     for record in pieces:
-        counts, info = measure_piece(record, args.models)
+        counts, info = measure_piece(record, args.models, streaming=args.zero_latency)
         cells = "  ".join(_cells(counts[s]) for s in systems)
-        kelly = counts["Kelly"]
+        first = counts[kelly[0]]
         print(
             f"{info['name'][:28]:28} {info['key']:10} {info['beats']:5}  {cells}"
-            f"  changes {kelly.changes}/{kelly.song_changes}",
+            f"  changes {first.changes}/{first.song_changes}",
             flush=True,
         )
         for name in systems:
             totals[name].add(counts[name])
             within[name] += _within(counts[name])
         rows.append({**info, **{s: vars(counts[s]) for s in systems}})
-    print(f"\noverall, {len(pieces)} pieces ({args.split} split), Kelly's key and beats")
+    how = ", zero latency" if args.zero_latency else ""
+    print(f"\noverall, {len(pieces)} pieces ({args.split} split), Kelly's key and beats{how}")
     print(f"{'system':16} {'clash %':>8} {'heard %':>8} {'root %':>8} {'changes':>15} {'±30 %':>7}")
     for name in systems:
         t = totals[name]
