@@ -6,8 +6,10 @@
   (:func:`kelly_core.barpointer.decode_beats`) decodes the beats from it
   over the whole clip. Beat times come from the decoding, not from a grid at one
   quantised tempo, so they follow tempo changes and do not drift.
-- **Bars and meter**: each beat gets a downbeat strength (:func:`downbeat_strength`:
-  low-frequency onsets at the beat, the change of the spectrum from the previous beat),
+- **Bars and meter**: each beat gets a downbeat strength
+  (:func:`~kelly_runtime.generate.activations.downbeat_strength`: the tracker's downbeat
+  activation, low-frequency onsets at the beat, the change of the spectrum and of the
+  chroma from the previous beat),
   and :func:`kelly_core.barpointer.choose_meter` picks 2, 3 or 4 beats per
   bar and the bar phase whose downbeats are the strongest beats. ``--meter`` fixes the
   beats per bar (the phase is still detected). A compound meter (6/8) is two beats per
@@ -37,6 +39,7 @@ import numpy.typing as npt
 from kelly_core.arrays import FloatArray
 from kelly_core.barpointer import Meter, choose_meter, decode_beats
 from kelly_core.constants import BEATS_PER_BAR  # a grid's meter when nothing says otherwise
+from kelly_core.encodings.chroma import offline_chroma
 from kelly_core.encodings.onsets import DEFAULT_ONSETS, frame_seconds
 from kelly_runtime.generate.activations import TRACKER_FILE, activations
 
@@ -224,6 +227,7 @@ def detect_beats(
     bars: int | None = None,
     meter: int | None = None,
     tracker: Path | None = TRACKER_FILE,
+    chroma: FloatArray | None = None,
 ) -> BeatGrid:
     """Detect the beat grid of mono ``samples`` at ``sr`` (22050 Hz).
 
@@ -238,6 +242,8 @@ def detect_beats(
         audio.
     :param meter: Beats per bar (``--meter``); None = detected among :data:`METERS`.
     :param tracker: The beat tracker file; None uses the onset rules.
+    :param chroma: The clip's chroma frames (:func:`kelly_core.encodings.chroma.offline_chroma`,
+        for the bar lines); None computes them here.
     """
     config = DEFAULT_ONSETS
     found_by = activations(samples, sr, tracker=tracker, config=config)
@@ -248,8 +254,10 @@ def detect_beats(
         else np.zeros(0, dtype=np.int64)
     )
     found = frame_seconds(frames, config)
+    if chroma is None and frames.size >= 2:
+        chroma = offline_chroma(samples, sr)
     strength = found_by.downbeat_strength(
-        frames, spectrum, spectrum_per_frame=config.hop / spectrum_hop
+        frames, spectrum, spectrum_per_frame=config.hop / spectrum_hop, chroma=chroma
     )
     chosen: Meter = choose_meter(strength, (meter,) if meter is not None else METERS)
     per_bar = chosen.beats_per_bar if found.size >= 2 else (meter or BEATS_PER_BAR)

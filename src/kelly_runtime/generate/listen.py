@@ -189,6 +189,7 @@ def listen(
     :param key: The song's key; None = found in the audio.
     """
     analysis = analyse(clip)
+    chroma = audio_chroma(clip)
     grid = detect_beats(
         clip.samples,
         sr=clip.sample_rate,
@@ -198,8 +199,8 @@ def listen(
         tempo=tempo,
         bars=bars,
         meter=meter,
+        chroma=chroma,
     )
-    chroma = audio_chroma(clip)
     keys = (
         song_keys(clip, chroma)
         if key is None
