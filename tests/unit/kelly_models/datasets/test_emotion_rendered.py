@@ -13,8 +13,10 @@ import pytest
 
 from kelly_core.errors import DatasetError
 from kelly_core.records import Example
+from kelly_core.registry import default_registry
 from kelly_models.datasets.emotion_data import MixedDataset, open_emotion
 from kelly_models.datasets.emotion_rendered import _pick, train_pieces
+from kelly_models.datasets.inspect import check_known_options, read_options
 from kelly_models.listening.charts import Style
 from kelly_models.listening.scores import ScoreSpec
 from kelly_models.listening.trainset import TRAIN_SCORES, TRAIN_STYLES
@@ -102,3 +104,20 @@ def test_mixed_dataset_counts_through_its_parts_in_order() -> None:
     assert mixed[-1].source == "b2"
     with pytest.raises(IndexError):
         mixed[5]
+
+
+def test_kelly_train_reads_the_emotion_options_as_declared() -> None:
+    """``-O sources=... -O pieces=N`` reach synthetic-emotion typed; the other synthetic
+    readers get only the keys they declare; a bad value names the option."""
+    registry = default_registry()
+    texts = {"sources": "synthetic,rendered", "pieces": "3", "render_seed": "2", "items": "5"}
+    check_known_options(registry, texts)
+    assert read_options(registry, "synthetic-emotion", texts) == {
+        "sources": ("synthetic", "rendered"),
+        "pieces": 3,
+        "render_seed": 2,
+        "items": 5,
+    }
+    assert read_options(registry, "synthetic-groove", texts, only_declared=True) == {"items": 5}
+    with pytest.raises(DatasetError, match="option 'pieces'"):
+        read_options(registry, "synthetic-emotion", {"pieces": "0"})
