@@ -23,7 +23,9 @@ references below are measured on the same beats, in the same run:
 ``--zero-latency`` runs Kelly as a zero-latency streaming plugin hears the song (systems
 ``stream`` and ``stream --models``): each beat is given the previous beat's chroma (the
 first beat: silence), in the pipeline's contexts (``Pipeline.step_beat(chroma=)``) and in
-the arrangement's chord choice and clash avoidance alike; models for it are trained with
+the arrangement's chord choice and clash avoidance alike, the notes keeping off the
+semitones of the last 3 heard beats (8 at a bar line:
+:func:`kelly_runtime.generate.playalong.hear_stream`); models for it are trained with
 ``-O chroma_lag=1``. The beats and the key stay Kelly's offline analysis of the whole clip
 (a plugin takes the beats from its host; the key from ``KeyTracker``).
 
@@ -48,10 +50,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from kelly_runtime.generate import GenerateOptions, generate, stages
+from kelly_runtime.generate import GenerateOptions, api, generate, stages
 from kelly_runtime.generate.keys import Key, key_at
 from kelly_runtime.generate.listen import Listening, listen
-from kelly_runtime.generate.render import chord_tones
+from kelly_runtime.generate.render import StageOutputs, chord_tones
 from kelly_runtime.generate.result import GenerationResult
 from tests.benchmarks.listening.corpus import load_pieces
 from tests.benchmarks.play_along_metrics import (
@@ -79,12 +81,16 @@ def lagged(heard: Listening) -> Listening:
 
 @contextlib.contextmanager
 def zero_latency() -> Iterator[None]:
-    """Within it, ``generate`` hears each beat's chroma one beat late (:func:`lagged`)."""
+    """Within it, ``generate`` hears each beat's chroma one beat late (:func:`lagged`) and
+    its notes keep off what the recent beats avoid (``StageOutputs.zero_latency``)."""
 
     def late(*args: Any, **kwargs: Any) -> Listening:
         return lagged(listen(*args, **kwargs))
 
-    with mock.patch.object(stages, "listen", late):
+    def streamed(*args: Any, **kwargs: Any) -> StageOutputs:
+        return attrs.evolve(stages.run_stages(*args, **kwargs), zero_latency=True)
+
+    with mock.patch.object(stages, "listen", late), mock.patch.object(api, "run_stages", streamed):
         yield
 
 

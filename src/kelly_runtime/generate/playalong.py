@@ -34,6 +34,16 @@ weaker is more often the other's leakage than a dissonance the song plays): the 
 does not choose it, the chord voicing (its bass included) leaves it out, and the melody
 favours (``SONG_TONE_BONUS``, in log units) the chord's tones that sound strongly and are
 not avoided. The constants were chosen on the listening benchmark's ``dev`` pieces.
+
+**Zero latency** (:func:`hear_stream`). A streaming player hears a beat only once it is
+over, so each beat is played over the previous beat's chroma, and the song's harmony most
+often changes at a bar line, which the previous beat cannot tell. There a beat avoids the
+union of what the last :data:`RECENT_BEATS` heard beats avoid, and a bar's first beat
+the union over the last :data:`BAR_LINE_BEATS` (two bars of 4/4): a pitch class a
+semitone from anything the song sounded strongly that recently is left out of the melody
+and the voicing. The chord is still chosen from the last heard beat (:func:`choose_chords`).
+The player keeps the last :data:`BAR_LINE_BEATS` beats' avoided sets and knows each beat's
+place in its bar; ``kelly generate``, which hears each beat's own chroma, does not use this.
 """
 
 from __future__ import annotations
@@ -50,11 +60,13 @@ from kelly_core.encodings.chords import NO_CHORD, NUM_CHORDS, chord_pitch_classe
 from kelly_runtime.generate.keys import Key, diatonic_chords
 
 __all__ = [
+    "BAR_LINE_BEATS",
     "BASS_FLOOR",
     "BASS_WEIGHT",
     "KEEP_BONUS",
     "MODEL_WEIGHT",
     "OUTSIDE_KEY_COST",
+    "RECENT_BEATS",
     "SONG_TONE_BONUS",
     "SOUNDING_FLOOR",
     "STRONG_SHARE",
@@ -62,6 +74,7 @@ __all__ = [
     "choose_chords",
     "chord_fit",
     "hear_beat",
+    "hear_stream",
     "song_prior",
     "song_safe",
     "strong_pitch_classes",
@@ -84,6 +97,10 @@ SOUNDING_FLOOR: Final = 0.1
 """A beat whose largest chroma value is under this sounds nothing strongly (near silence)."""
 SONG_TONE_BONUS: Final = 2.0
 """Melody prior (log units) for the chord's tones that the song sounds strongly."""
+RECENT_BEATS: Final = 3
+"""Zero latency: a beat inside a bar avoids what the last this many heard beats avoid."""
+BAR_LINE_BEATS: Final = 8
+"""Zero latency: a bar's first beat avoids what the last this many heard beats avoid."""
 
 _CANDIDATES: Final = tuple(i for i in range(NUM_CHORDS) if i != NO_CHORD)
 
@@ -202,6 +219,29 @@ def hear_beat(chroma: FloatArray) -> BeatHearing:
         (pc + d) % 12 for pc in strong for d in (1, 11) if upper[(pc + d) % 12] < upper[pc]
     )
     return BeatHearing(strong=strong, avoid=avoid)
+
+
+def hear_stream(chroma: FloatArray, beat_in_bar: Sequence[int]) -> list[BeatHearing]:
+    """What a zero-latency player hears before each beat (module docstring, "Zero latency").
+
+    :param chroma: ``(B, 24)``: row ``i`` is the last beat heard before beat ``i`` (the
+        previous beat's chroma; zeros before the first beat).
+    :param beat_in_bar: Each beat's place in its bar (0: the bar's first beat).
+    :returns: Per beat, the last heard beat's strong pitch classes, and as avoided the
+        union of the avoided pitch classes of the last :data:`RECENT_BEATS` heard beats
+        (:data:`BAR_LINE_BEATS` on a bar's first beat).
+    """
+    check_shape(chroma, (None, 24), name="beat chroma")
+    if len(beat_in_bar) != chroma.shape[0]:
+        raise ValueError(f"expected {chroma.shape[0]} places in the bar, got {len(beat_in_bar)}")
+    heard = [hear_beat(row) for row in chroma]
+    out: list[BeatHearing] = []
+    for beat, place in enumerate(beat_in_bar):
+        span = BAR_LINE_BEATS if place == 0 else RECENT_BEATS
+        recent = heard[max(beat - span + 1, 0) : beat + 1]
+        avoid = frozenset().union(*(h.avoid for h in recent))
+        out.append(BeatHearing(strong=heard[beat].strong, avoid=avoid))
+    return out
 
 
 def voice_for_song(tones: Sequence[int], heard: BeatHearing) -> tuple[int, ...]:

@@ -28,6 +28,7 @@ from kelly_runtime.generate.playalong import (
     BeatHearing,
     choose_chords,
     hear_beat,
+    hear_stream,
     voice_for_song,
 )
 from kelly_runtime.generate.result import BeatRecord, ChordEvent, EmotionPoint, GenerationResult
@@ -77,6 +78,10 @@ class StageOutputs:
     beat_chroma: FloatArray | None = None
     """The audio's chroma and bass averaged per beat, shape ``(B, 24)`` (index 0 = C, 12 =
     the bass's C; :func:`kelly_core.encodings.chroma.beat_chroma`)."""
+    zero_latency: bool = False
+    """Whether ``beat_chroma``'s row ``i`` is the previous beat's chroma (a zero-latency
+    stream): the notes then keep off what the recent beats avoid
+    (:func:`~kelly_runtime.generate.playalong.hear_stream`)."""
 
     def __attrs_post_init__(self) -> None:
         beats = self.notes.shape[0]
@@ -139,6 +144,9 @@ def render(
     chroma = outputs.beat_chroma
     chord_classes = choose_chords(outputs.chords, chroma, beat_keys, no_chord_above=NO_CHORD_ABOVE)
     heard = None if chroma is None else [hear_beat(row) for row in chroma]
+    if chroma is not None and outputs.zero_latency:
+        places = [grid.beat_in_bar(grid.first + i) for i in range(grid.beats)]
+        heard = hear_stream(chroma, places)
     voiced = [
         chord_tones(c) if heard is None else voice_for_song(chord_tones(c), heard[i])
         for i, c in enumerate(chord_classes)

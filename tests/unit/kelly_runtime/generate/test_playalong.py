@@ -15,11 +15,14 @@ from kelly_core.encodings.chords import NO_CHORD, chord_index, chord_one_hot
 from kelly_runtime.generate import GenerateOptions, generate
 from kelly_runtime.generate.keys import Key
 from kelly_runtime.generate.playalong import (
+    BAR_LINE_BEATS,
     KEEP_BONUS,
+    RECENT_BEATS,
     BeatHearing,
     choose_chords,
     chord_fit,
     hear_beat,
+    hear_stream,
     song_safe,
     voice_for_song,
 )
@@ -121,7 +124,54 @@ class TestHearing:
             assert not {int(p) % 12 for p in safe} & heard.avoid
 
 
+class TestHearStream:
+    def test_inside_a_bar_the_recent_beats_are_avoided(self) -> None:
+        """E sounded two beats ago, G last: inside the bar F and Eb (E's neighbours) stay
+        avoided though the last beat alone would allow them; E sounded RECENT_BEATS ago no
+        longer counts."""
+        chroma = np.stack([np.zeros(24, np.float32), beat(4), beat(7), beat(7), beat(7)])
+        heard = hear_stream(chroma, [0, 1, 2, 3, 1])
+        assert hear_beat(chroma[2]).avoid == frozenset({6, 8})
+        assert heard[2].avoid == frozenset({3, 5, 6, 8})
+        assert heard[2].strong == frozenset({7})
+        assert RECENT_BEATS == 3
+        assert heard[3].avoid == frozenset({3, 5, 6, 8})
+        assert heard[4].avoid == frozenset({6, 8})
+
+    def test_a_bar_line_avoids_what_the_last_two_bars_sounded(self) -> None:
+        """C# sounded seven beats before a bar's first beat: its neighbours are avoided
+        there, not on the beat after it (inside the bar)."""
+        rows = [beat(1), *[beat(7)] * (BAR_LINE_BEATS - 1), beat(7)]
+        places = [i % 4 for i in range(1, len(rows) + 1)]
+        places[BAR_LINE_BEATS - 1], places[BAR_LINE_BEATS] = 0, 1
+        heard = hear_stream(np.stack(rows), places)
+        assert {0, 2} <= heard[BAR_LINE_BEATS - 1].avoid
+        assert heard[BAR_LINE_BEATS].avoid == frozenset({6, 8})
+
+    def test_places_must_match_the_beats(self) -> None:
+        with pytest.raises(ValueError, match="expected 2 places"):
+            hear_stream(np.zeros((2, 24), np.float32), [0])
+
+
 class TestRender:
+    def test_zero_latency_keeps_off_the_semitones_of_the_recent_beats(self) -> None:
+        """Beats alternate C# and G under a C major chord: hearing each beat's own chroma,
+        the G beats' voicing keeps C; at zero latency (C# heard a beat or two ago) C, a
+        semitone from C#, is in no voicing, and the melody keeps off C, D, F# and Ab."""
+        base = outputs(beats=16, chord=C_MAJ)
+        rows = np.stack([beat(7) if i % 2 else beat(1) for i in range(16)])
+        own = attrs.evolve(base, beat_chroma=rows)
+        late = attrs.evolve(own, zero_latency=True)
+        options = GenerateOptions(seed=1)
+        tracks = render(own, options, audio_duration=8.0).midi.instruments
+        stream = render(late, options, audio_duration=8.0).midi.instruments
+        own_chords = {n.pitch % 12 for n in tracks[1].notes}
+        late_chords = {n.pitch % 12 for n in stream[1].notes if n.start >= 0.5}
+        assert 0 in own_chords  # own beat: C sounds in the G beats' voicing
+        assert late_chords
+        assert 0 not in late_chords
+        assert {n.pitch % 12 for n in stream[0].notes if n.start >= 0.5}.isdisjoint({0, 2, 6, 8})
+
     def test_melody_keeps_off_a_semitone_from_what_the_song_sounds(self) -> None:
         """The song sounds D, F# and B strongly; no chord plays, so only the song's chroma can
         keep the C major melody off C, C#, Eb, F, G and Bb: it plays D, E, A and B."""
