@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from kelly_models.training.config import TrainConfig
 from kelly_models.training.early_stopping import EarlyStopping
 
 
@@ -91,3 +92,49 @@ class TestGuards:
         assert other.update(0.3, 2) == stopper.update(0.3, 2)
         with pytest.raises(ValueError, match="min_epochs"):
             EarlyStopping(patience=1, min_epochs=0)
+
+
+# Validation losses of `kelly train -m EmotionRecognizer --seed 3` with tension and
+# articulation in the labels: flat near 0.165 for 15 epochs, then learning starts.
+_FLAT_START = [
+    0.16800, 0.17362, 0.16682, 0.16563, 0.17063, 0.16627, 0.16673, 0.16557,
+    0.16268, 0.16449, 0.16530, 0.16676, 0.16709, 0.16174, 0.17495,
+    0.14123, 0.14029, 0.13291, 0.13118, 0.13111,
+]  # fmt: skip
+
+
+class TestDefaultsOutlastAFlatStart:
+    def _stopper(self) -> EarlyStopping:
+        config = TrainConfig()
+        return EarlyStopping(
+            config.patience,
+            config.min_delta,
+            min_epochs=config.min_epochs,
+            window=config.smooth_epochs,
+        )
+
+    def test_the_default_guards_keep_training_through_the_flat_start(self) -> None:
+        """With the defaults the run reaches the drop and keeps an epoch after it.
+
+        With the earlier ``min_epochs`` 5 this run stopped at epoch 15 and kept epoch 9.
+        """
+        stopper = self._stopper()
+        for epoch, loss in enumerate(_FLAT_START):
+            stopper.update(loss, epoch)
+            assert not stopper.should_stop, epoch
+        assert stopper.best_epoch == len(_FLAT_START) - 1
+        assert stopper.best_raw == pytest.approx(0.13111)
+
+    def test_the_earlier_minimum_stopped_on_it(self) -> None:
+        """The failure the default guards against: min_epochs 5 stops inside the flat start."""
+        config = TrainConfig()
+        stopper = EarlyStopping(
+            config.patience, config.min_delta, min_epochs=5, window=config.smooth_epochs
+        )
+        stopped = next(
+            e
+            for e, loss in enumerate(_FLAT_START)
+            if (stopper.update(loss, e), stopper.should_stop)[1]
+        )
+        assert stopped < 15
+        assert stopper.best_raw > 0.16
