@@ -16,7 +16,8 @@ change one property each and keep everything else:
   of what sounds at each beat, with passing notes of the key's scale.
 
 :func:`label` is the documented labeller (:func:`kelly_models.datasets.labeller.piece_emotion`)
-on the pitched notes: mode → valence; tempo, onset density and velocity → arousal.
+on the pitched notes: mode and harmonic tension → valence; tempo, onset density,
+articulation and velocity → arousal.
 Nothing here depends on the level, register or sounds the music is rendered with.
 """
 

@@ -17,7 +17,8 @@ each clip draws its own sounds (a program of each part's GM family, or of a rand
 melodic family for a score's part; a drum kit), register (an octave down, none or up:
 1/4, 1/2, 1/4), room (:func:`~.emotion_render.draw_room`) and level (-20 dBFS RMS, then
 a gain uniform in ±:data:`GAIN_DB` dB). Labels: :func:`~.emotion_music.label` (the
-labeller: mode → valence; tempo, onset density and velocity → arousal), one per clip,
+labeller: mode and harmonic tension → valence; tempo, onset density, articulation and
+velocity → arousal), one per clip,
 the same for every window. Inputs: :func:`kelly_core.encodings.emotion_frame.
 offline_emotion_frames`.
 
@@ -25,7 +26,8 @@ All clips of a piece share its split (:func:`~.base.hash_split` of its name). Re
 costs CPU (about 0.4 s per clip plus reading the score), so every piece's clips are
 cached under ``<cache_dir>/emotion-rendered-<key>/<piece>.npz`` (the key hashes
 :data:`RENDER_VERSION`, the frame's version and :func:`frame_fingerprint`, the clip
-length and ``render_seed``), each
+length, ``render_seed`` and :data:`~.labeller.LABELLER_VERSION`, since the labels are
+stored with the frames), each
 written atomically; pieces are built in ``workers`` processes (default 2).
 """
 
@@ -69,6 +71,7 @@ from kelly_models.datasets.emotion_music import (
     with_melody,
 )
 from kelly_models.datasets.emotion_render import RATE, draw_room, level, render_music
+from kelly_models.datasets.labeller import LABELLER_VERSION
 from kelly_models.listening.charts import Style
 from kelly_models.listening.pieces import piece_seed
 from kelly_models.listening.render import check_tools
@@ -175,7 +178,7 @@ def frame_fingerprint() -> str:
 
 def _cache_folder(cache_dir: Path | None, seconds: float, render_seed: int) -> Path:
     version = [RENDER_VERSION, EMOTION_FRAME_VERSION, frame_fingerprint()]
-    key = json.dumps([*version, seconds, render_seed])
+    key = json.dumps([*version, seconds, render_seed, LABELLER_VERSION])
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return (cache_dir or default_cache_dir()) / f"emotion-rendered-{digest}"
 

@@ -46,7 +46,7 @@ from kelly_models.datasets.paths import inside_root
 
 __all__ = ["READER_VERSION", "open_lakh", "pick_melody", "skyline"]
 
-READER_VERSION: Final = 3
+READER_VERSION: Final = 4  # 4: labeller version 2 (tension, articulation)
 _NAMED: Final = re.compile(r"melod|vocal|voice|lead|solo", re.IGNORECASE)
 _MSD_ID: Final = re.compile(r"^TR[A-Z0-9]{16}$")
 

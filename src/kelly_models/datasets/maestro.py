@@ -42,7 +42,7 @@ from kelly_models.datasets.paths import require_inside
 
 __all__ = ["COLUMNS", "READER_VERSION", "find_index", "open_maestro"]
 
-READER_VERSION: Final = 2
+READER_VERSION: Final = 3  # 3: labeller version 2 (tension, articulation)
 COLUMNS: Final = (
     "canonical_composer", "canonical_title", "split", "year", "midi_filename",
     "audio_filename", "duration",
