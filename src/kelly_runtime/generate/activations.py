@@ -126,14 +126,13 @@ def _zscore(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread > 1e-12 else np.zeros_like(values)
 
 
-def _beat_changes(means: np.ndarray) -> np.ndarray:
-    """How far each beat's row of ``means`` is from the previous beat's (the first beat:
-    the median of the others)."""
-    count = means.shape[0]
-    change = np.zeros(count, dtype=np.float64)
-    if count > 1:
-        change[1:] = np.linalg.norm(np.diff(means, axis=0), axis=1)
-        change[0] = float(np.median(change[1:]))
+def _from_previous(distances: np.ndarray) -> np.ndarray:
+    """One value per beat from the ``beats - 1`` distances of each beat to the previous
+    one; the first beat, which has none, gets the median of the others."""
+    change = np.zeros(distances.shape[0] + 1, dtype=np.float64)
+    if distances.shape[0]:
+        change[1:] = distances
+        change[0] = float(np.median(distances))
     return change
 
 
@@ -167,11 +166,7 @@ def _chroma_change(chroma: FloatArray, beat_frames: npt.NDArray[np.int64]) -> np
     previous beat's; the first beat gets the median of the others."""
     per_beat = _inner_beat_chroma(chroma, frame_seconds(beat_frames, DEFAULT_ONSETS))
     unit = per_beat / np.maximum(np.linalg.norm(per_beat, axis=1, keepdims=True), 1e-9)
-    change = np.zeros(beat_frames.shape[0], dtype=np.float64)
-    if change.shape[0] > 1:
-        change[1:] = 1.0 - np.sum(unit[1:] * unit[:-1], axis=1)
-        change[0] = float(np.median(change[1:]))
-    return change
+    return _from_previous(1.0 - np.sum(unit[1:] * unit[:-1], axis=1))
 
 
 def downbeat_strength(
@@ -213,7 +208,7 @@ def downbeat_strength(
         means = np.stack(
             [mel[b : max(e, b + 1)].mean(axis=0) for b, e in zip(bounds, ends, strict=True)]
         )
-        change = _beat_changes(means)
+        change = _from_previous(np.linalg.norm(np.diff(means, axis=0), axis=1))
     strength: npt.NDArray[np.float64] = CUE_WEIGHTS["low"] * _zscore(low) + CUE_WEIGHTS[
         "spectrum"
     ] * _zscore(change)
