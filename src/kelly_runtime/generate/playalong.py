@@ -22,7 +22,7 @@ dim7 chords of the 64-class vocabulary) gets the score
   while a change in the song still changes it.
 
 The best score wins; the chord track rests where the model gives "no chord" more than
-:data:`~kelly_runtime.generate.render.NO_CHORD_ABOVE`. Every backend, the fallback
+:data:`NO_CHORD_ABOVE`. Every backend, the fallback
 included, goes through this rule. Without chroma (none heard) the model alone chooses
 among the diatonic chords, as before.
 
@@ -35,19 +35,28 @@ does not choose it, the chord voicing (its bass included) leaves it out, and the
 favours (``SONG_TONE_BONUS``, in log units) the chord's tones that sound strongly and are
 not avoided. The constants were chosen on the listening benchmark's ``dev`` pieces.
 
-**Zero latency** (:func:`hear_stream`). A streaming player hears a beat only once it is
-over, so each beat is played over the previous beat's chroma, and the song's harmony most
-often changes at a bar line, which the previous beat cannot tell. There a beat avoids the
-union of what the last :data:`RECENT_BEATS` heard beats avoid, and a bar's first beat
-the union over the last :data:`BAR_LINE_BEATS` (two bars of 4/4): a pitch class a
-semitone from anything the song sounded strongly that recently is left out of the melody
-and the voicing. The chord is still chosen from the last heard beat (:func:`choose_chords`).
-The player keeps the last :data:`BAR_LINE_BEATS` beats' avoided sets and knows each beat's
-place in its bar; ``kelly generate``, which hears each beat's own chroma, does not use this.
+**Zero latency** (:class:`StreamHearing`). A streaming player hears a beat only once it
+is over, so each beat is played over the previous beat's chroma, and the song's harmony
+most often changes at a bar line, which the previous beat cannot tell. There a beat
+avoids the union of what the last :data:`RECENT_BEATS` heard beats avoid, and a bar's
+first beat the union over the last :data:`BAR_LINE_BEATS` (four bars of 4/4): a pitch
+class a semitone from anything the song sounded strongly that recently is left out of
+the melody and the voicing. The chord is still chosen from the last heard beat. The two
+spans were chosen on the listening benchmark's ``dev`` pieces (docs/benchmarks.md,
+"Zero-latency streaming").
+
+**One beat at a time** (:class:`PlayAlong`). Every choice above is made beat by beat from
+what came before, so a plugin makes them as it streams: per beat it passes the
+HarmonyPredictor's output (:attr:`kelly_runtime.beat.BeatOutput.chords`), the chroma the
+beat hears (its own, or at zero latency the previous beat's) and the key, and gets the
+chord, the chord's tones to voice and the pitch classes its notes keep off and favour
+(:class:`PlayedBeat`). ``kelly generate`` goes through the same class; the C++ companion
+has its twin (``kelly::PlayAlong``, docs/cpp.md).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from typing import Final
 
@@ -65,14 +74,19 @@ __all__ = [
     "BASS_WEIGHT",
     "KEEP_BONUS",
     "MODEL_WEIGHT",
+    "NO_CHORD_ABOVE",
     "OUTSIDE_KEY_COST",
     "RECENT_BEATS",
     "SONG_TONE_BONUS",
     "SOUNDING_FLOOR",
     "STRONG_SHARE",
     "BeatHearing",
+    "PlayAlong",
+    "PlayedBeat",
+    "StreamHearing",
     "choose_chords",
     "chord_fit",
+    "chord_tones",
     "hear_beat",
     "hear_stream",
     "song_prior",
@@ -99,8 +113,10 @@ SONG_TONE_BONUS: Final = 2.0
 """Melody prior (log units) for the chord's tones that the song sounds strongly."""
 RECENT_BEATS: Final = 3
 """Zero latency: a beat inside a bar avoids what the last this many heard beats avoid."""
-BAR_LINE_BEATS: Final = 8
+BAR_LINE_BEATS: Final = 16
 """Zero latency: a bar's first beat avoids what the last this many heard beats avoid."""
+NO_CHORD_ABOVE: Final = 0.5
+"""The chord track rests on a beat only when the model gives "no chord" more than this."""
 
 _CANDIDATES: Final = tuple(i for i in range(NUM_CHORDS) if i != NO_CHORD)
 
@@ -152,9 +168,10 @@ def choose_chords(
     chroma: FloatArray | None,
     keys: Sequence[Key],
     *,
-    no_chord_above: float,
+    no_chord_above: float = NO_CHORD_ABOVE,
 ) -> list[int]:
-    """One chord class per beat from the model's ``(B, 64)`` output and the song's chroma.
+    """One chord class per beat from the model's ``(B, 64)`` output and the song's chroma
+    (:meth:`PlayAlong.step`'s chord over a whole piece).
 
     :param distributions: The HarmonyPredictor's output per beat, in the song's key.
     :param chroma: The song's chroma per beat ``(B, 24)``; None: the model alone chooses
@@ -166,24 +183,13 @@ def choose_chords(
     check_shape(distributions, (beats, NUM_CHORDS), name="chords")
     if chroma is not None:
         check_shape(chroma, (beats, 24), name="beat chroma")
-    chosen: list[int] = []
-    previous = NO_CHORD
-    for beat in range(beats):
-        row = distributions[beat]
-        if float(row[NO_CHORD]) > no_chord_above:
-            chosen.append(NO_CHORD)
-            previous = NO_CHORD
-            continue
-        if chroma is None:
-            allowed = sorted(diatonic_chords(keys[beat]))
-            previous = int(allowed[int(np.argmax(row[allowed]))])
-        else:
-            scores = _scores(row, chroma[beat], keys[beat])
-            if previous != NO_CHORD:
-                scores[previous] += KEEP_BONUS
-            previous = int(np.argmax(scores))
-        chosen.append(previous)
-    return chosen
+    if len(keys) != beats:
+        raise ValueError(f"expected {beats} keys, got {len(keys)}")
+    player = PlayAlong(no_chord_above=no_chord_above)
+    return [
+        player.step(distributions[i], None if chroma is None else chroma[i], keys[i]).chord
+        for i in range(beats)
+    ]
 
 
 @attrs.frozen(kw_only=True)
@@ -222,7 +228,8 @@ def hear_beat(chroma: FloatArray) -> BeatHearing:
 
 
 def hear_stream(chroma: FloatArray, beat_in_bar: Sequence[int]) -> list[BeatHearing]:
-    """What a zero-latency player hears before each beat (module docstring, "Zero latency").
+    """What a zero-latency player hears before each beat (:class:`StreamHearing` over a
+    whole piece).
 
     :param chroma: ``(B, 24)``: row ``i`` is the last beat heard before beat ``i`` (the
         previous beat's chroma; zeros before the first beat).
@@ -234,14 +241,117 @@ def hear_stream(chroma: FloatArray, beat_in_bar: Sequence[int]) -> list[BeatHear
     check_shape(chroma, (None, 24), name="beat chroma")
     if len(beat_in_bar) != chroma.shape[0]:
         raise ValueError(f"expected {chroma.shape[0]} places in the bar, got {len(beat_in_bar)}")
-    heard = [hear_beat(row) for row in chroma]
-    out: list[BeatHearing] = []
-    for beat, place in enumerate(beat_in_bar):
-        span = BAR_LINE_BEATS if place == 0 else RECENT_BEATS
-        recent = heard[max(beat - span + 1, 0) : beat + 1]
-        avoid = frozenset().union(*(h.avoid for h in recent))
-        out.append(BeatHearing(strong=heard[beat].strong, avoid=avoid))
-    return out
+    ear = StreamHearing()
+    return [ear.hear(row, place) for row, place in zip(chroma, beat_in_bar, strict=True)]
+
+
+class StreamHearing:
+    """What a zero-latency player hears, one beat at a time (module docstring, "Zero
+    latency"): it keeps the avoided sets of the last :data:`BAR_LINE_BEATS` heard beats."""
+
+    def __init__(self) -> None:
+        self._recent: deque[frozenset[int]] = deque(maxlen=BAR_LINE_BEATS)
+
+    def hear(self, chroma: FloatArray | None, beat_in_bar: int) -> BeatHearing:
+        """Hear the beat before this one and return what this beat keeps off.
+
+        :param chroma: The last heard beat's chroma ``(24,)``; None: silence.
+        :param beat_in_bar: This beat's place in its bar (0: the bar's first beat).
+        """
+        heard = BeatHearing() if chroma is None else hear_beat(chroma)
+        self._recent.append(heard.avoid)
+        span = BAR_LINE_BEATS if beat_in_bar == 0 else RECENT_BEATS
+        recent = list(self._recent)[-span:]
+        return BeatHearing(strong=heard.strong, avoid=frozenset().union(*recent))
+
+    def reset(self) -> None:
+        """Forget every beat heard (a new song, or the transport jumped)."""
+        self._recent.clear()
+
+
+@attrs.frozen(kw_only=True)
+class PlayedBeat:
+    """The play-along choices for one beat (:meth:`PlayAlong.step`)."""
+
+    chord: int
+    """The chord class played (64-class vocabulary, in the song's key); ``NO_CHORD``: the
+    chord track rests."""
+    tones: tuple[int, ...]
+    """The chord's pitch classes to voice, root first (:func:`chord_tones`), without those
+    ``hearing`` avoids; ``()`` for no chord."""
+    hearing: BeatHearing
+    """What the beat's notes keep off (``avoid``: :func:`song_safe`) and favour among the
+    chord's tones (``strong``: :func:`song_prior`)."""
+
+
+class PlayAlong:
+    """The play-along choices one beat at a time, as a streaming player makes them.
+
+    :param zero_latency: Whether each beat is given the previous beat's chroma (a plugin at
+        zero latency): its notes then keep off what the recent beats avoid
+        (:class:`StreamHearing`); else each beat's own chroma (``kelly generate``).
+    :param no_chord_above: The chord track rests where the model gives "no chord" more.
+    """
+
+    def __init__(self, *, zero_latency: bool = False, no_chord_above: float = NO_CHORD_ABOVE):
+        self.zero_latency = zero_latency
+        self.no_chord_above = no_chord_above
+        self._ear = StreamHearing()
+        self._previous = NO_CHORD
+
+    def step(
+        self,
+        chords: FloatArray,
+        chroma: FloatArray | None,
+        key: Key,
+        beat_in_bar: int = 0,
+    ) -> PlayedBeat:
+        """Choose one beat's chord and what its notes keep off.
+
+        :param chords: The HarmonyPredictor's output ``(64,)`` in the song's key
+            (:attr:`kelly_runtime.beat.BeatOutput.chords`).
+        :param chroma: The beat chroma heard ``(24,)`` (the beat's own, or the previous
+            beat's at zero latency; absolute pitch classes); None: the song is silent, and
+            the model alone chooses among the key's diatonic chords.
+        :param key: The song's key at this beat.
+        :param beat_in_bar: This beat's place in its bar (0: the bar's first beat).
+        """
+        check_shape(chords, (NUM_CHORDS,), name="chords")
+        if chroma is not None:
+            check_shape(chroma, (24,), name="beat chroma")
+        row = np.asarray(chords)
+        if float(row[NO_CHORD]) > self.no_chord_above:
+            chord = NO_CHORD
+        elif chroma is None:
+            allowed = sorted(diatonic_chords(key))
+            chord = int(allowed[int(np.argmax(row[allowed]))])
+        else:
+            scores = _scores(row, chroma, key)
+            if self._previous != NO_CHORD:
+                scores[self._previous] += KEEP_BONUS
+            chord = int(np.argmax(scores))
+        self._previous = chord
+        if self.zero_latency:
+            hearing = self._ear.hear(chroma, beat_in_bar)
+        else:
+            hearing = BeatHearing() if chroma is None else hear_beat(chroma)
+        return PlayedBeat(
+            chord=chord, tones=voice_for_song(chord_tones(chord), hearing), hearing=hearing
+        )
+
+    def reset(self) -> None:
+        """Forget the previous chord and every beat heard."""
+        self._ear.reset()
+        self._previous = NO_CHORD
+
+
+def chord_tones(index: int) -> tuple[int, ...]:
+    """Pitch classes of chord class ``index``, root first then upward; ``()`` for no chord."""
+    pcs = chord_pitch_classes(index)
+    if not pcs:
+        return ()
+    root = index // 5 if index < NO_CHORD else index - NO_CHORD - 1
+    return tuple(sorted(pcs, key=lambda pc: (pc - root) % 12))
 
 
 def voice_for_song(tones: Sequence[int], heard: BeatHearing) -> tuple[int, ...]:

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray, check_shape
-from kelly_core.encodings.chords import NO_CHORD, chord_pitch_classes
+from kelly_core.encodings.chords import NO_CHORD
 from kelly_core.encodings.expression import Expression
 from kelly_core.encodings.groove import decode_groove
 from kelly_runtime.generate.arrange import BarGroove, arrange
@@ -25,20 +25,16 @@ from kelly_runtime.generate.keys import Key, KeySegment, diatonic_chords, key_at
 from kelly_runtime.generate.midi import score_to_midi
 from kelly_runtime.generate.options import GenerateOptions
 from kelly_runtime.generate.playalong import (
+    NO_CHORD_ABOVE,
     BeatHearing,
-    choose_chords,
-    hear_beat,
-    hear_stream,
-    voice_for_song,
+    PlayAlong,
+    chord_tones,
 )
 from kelly_runtime.generate.result import BeatRecord, ChordEvent, EmotionPoint, GenerationResult
 from kelly_runtime.generate.score import KeyChange, Score
 from kelly_runtime.generate.style import beat_style
 
 __all__ = ["NO_CHORD_ABOVE", "StageOutputs", "choose_chord", "chord_tones", "render"]
-
-NO_CHORD_ABOVE = 0.5
-"""The chord track rests on a beat only when the model gives "no chord" more than this."""
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -103,15 +99,6 @@ class StageOutputs:
         return int(self.notes.shape[0])
 
 
-def chord_tones(index: int) -> tuple[int, ...]:
-    """Pitch classes of chord class ``index``, root first then upward; ``()`` for no chord."""
-    pcs = chord_pitch_classes(index)
-    if not pcs:
-        return ()
-    root = index // 5 if index < NO_CHORD else index - NO_CHORD - 1
-    return tuple(sorted(pcs, key=lambda pc: (pc - root) % 12))
-
-
 def choose_chord(distribution: FloatArray, key: Key) -> int:
     """The most likely chord of ``distribution`` ``(64,)`` among ``key``'s diatonic chords.
 
@@ -142,15 +129,19 @@ def render(
     segments = outputs.key_segments or (KeySegment(start=0.0, end=grid.end, key=outputs.key),)
     beat_keys = [key_at(segments, float(t)) for t in starts]
     chroma = outputs.beat_chroma
-    chord_classes = choose_chords(outputs.chords, chroma, beat_keys, no_chord_above=NO_CHORD_ABOVE)
-    heard = None if chroma is None else [hear_beat(row) for row in chroma]
-    if chroma is not None and outputs.zero_latency:
-        places = [grid.beat_in_bar(grid.first + i) for i in range(grid.beats)]
-        heard = hear_stream(chroma, places)
-    voiced = [
-        chord_tones(c) if heard is None else voice_for_song(chord_tones(c), heard[i])
-        for i, c in enumerate(chord_classes)
+    player = PlayAlong(zero_latency=outputs.zero_latency)
+    played = [
+        player.step(
+            outputs.chords[i],
+            None if chroma is None else chroma[i],
+            beat_keys[i],
+            grid.beat_in_bar(grid.first + i),
+        )
+        for i in range(grid.beats)
     ]
+    chord_classes = [p.chord for p in played]
+    heard = None if chroma is None else [p.hearing for p in played]
+    voiced = [p.tones for p in played]
     score = _arrange(outputs, options, voiced, heard, beat_keys)
     chords = tuple(
         ChordEvent(time=float(t), label=spell_chord(c, k), index=c)
