@@ -12,13 +12,17 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from kelly_core.encodings.chords import NO_CHORD, chord_index, chord_one_hot
+from kelly_core.errors import BackendError
 from kelly_runtime.generate import GenerateOptions, generate
 from kelly_runtime.generate.keys import Key
 from kelly_runtime.generate.playalong import (
     BAR_LINE_BEATS,
     KEEP_BONUS,
+    NO_CHORD_ABOVE,
     RECENT_BEATS,
     BeatHearing,
+    PlayAlong,
+    StreamHearing,
     choose_chords,
     chord_fit,
     hear_beat,
@@ -138,9 +142,9 @@ class TestHearStream:
         assert heard[3].avoid == frozenset({3, 5, 6, 8})
         assert heard[4].avoid == frozenset({6, 8})
 
-    def test_a_bar_line_avoids_what_the_last_two_bars_sounded(self) -> None:
-        """C# sounded seven beats before a bar's first beat: its neighbours are avoided
-        there, not on the beat after it (inside the bar)."""
+    def test_a_bar_line_avoids_what_the_last_bars_sounded(self) -> None:
+        """C# sounded BAR_LINE_BEATS - 1 beats before a bar's first beat: its neighbours are
+        avoided there, not on the beat after it (inside the bar)."""
         rows = [beat(1), *[beat(7)] * (BAR_LINE_BEATS - 1), beat(7)]
         places = [i % 4 for i in range(1, len(rows) + 1)]
         places[BAR_LINE_BEATS - 1], places[BAR_LINE_BEATS] = 0, 1
@@ -148,9 +152,83 @@ class TestHearStream:
         assert {0, 2} <= heard[BAR_LINE_BEATS - 1].avoid
         assert heard[BAR_LINE_BEATS].avoid == frozenset({6, 8})
 
+    def test_a_bar_line_forgets_what_sounded_longer_ago(self) -> None:
+        """C# sounded BAR_LINE_BEATS beats before a bar line (one more than it remembers),
+        then only G: at the bar line C# is forgotten, only G's neighbours are avoided."""
+        assert BAR_LINE_BEATS == 16
+        rows = [beat(1), *[beat(7)] * BAR_LINE_BEATS]
+        places = [1] * BAR_LINE_BEATS + [0]
+        heard = hear_stream(np.stack(rows), places)
+        assert heard[-1].avoid == frozenset({6, 8})
+        assert heard[-2].avoid == frozenset({6, 8})  # inside the bar: the last 3 only
+
+    def test_reset_forgets_every_beat_heard(self) -> None:
+        ear = StreamHearing()
+        ear.hear(beat(1), 1)
+        assert {0, 2} <= ear.hear(beat(7), 1).avoid
+        ear.reset()
+        assert ear.hear(beat(7), 0).avoid == frozenset({6, 8})
+
     def test_places_must_match_the_beats(self) -> None:
         with pytest.raises(ValueError, match="expected 2 places"):
             hear_stream(np.zeros((2, 24), np.float32), [0])
+
+
+class TestPlayAlong:
+    def test_the_stream_makes_the_choices_of_a_whole_piece(self) -> None:
+        """Beat by beat, PlayAlong gives the chords of choose_chords and, at zero latency,
+        the hearing of hear_stream; its tones are the chord's without the avoided ones."""
+        rng = np.random.default_rng(7)
+        beats = 40
+        dist = rng.dirichlet(np.ones(64) * 0.3, size=beats).astype(np.float32)
+        dist[5] = chord_one_hot(NO_CHORD)
+        chroma = (rng.random((beats, 24)) ** 3).astype(np.float32)
+        chroma[9] = 0.0
+        keys = [C] * 20 + [Key.parse("A minor")] * 20
+        places = [i % 3 for i in range(beats)]
+        player = PlayAlong(zero_latency=True)
+        played = [player.step(dist[i], chroma[i], keys[i], places[i]) for i in range(beats)]
+        assert [p.chord for p in played] == choose_chords(dist, chroma, keys)
+        assert played[5].chord == NO_CHORD
+        assert played[5].tones == ()
+        assert [p.hearing for p in played] == hear_stream(chroma, places)
+        for p in played:
+            assert not set(p.tones) & p.hearing.avoid
+        assert len({p.chord for p in played}) > 3  # it follows the random song
+
+    def test_own_beat_hears_only_the_beat(self) -> None:
+        player = PlayAlong()
+        first = player.step(chord_one_hot(C_MAJ), beat(1), C, 0)
+        second = player.step(chord_one_hot(C_MAJ), beat(7), C, 1)
+        assert {0, 2} <= first.hearing.avoid
+        assert second.hearing.avoid == frozenset({6, 8})
+
+    def test_silence_leaves_the_model_to_choose_in_the_key(self) -> None:
+        dist = np.zeros(64, np.float32)
+        dist[chord_index(2, "maj")], dist[G_MAJ] = 0.5, 0.4  # D major is not in C major
+        played = PlayAlong(zero_latency=True).step(dist, None, C, 0)
+        assert played.chord == G_MAJ
+        assert played.tones == (7, 11, 2)
+        assert played.hearing == BeatHearing()
+
+    def test_no_chord_above_the_threshold_and_reset(self) -> None:
+        dist = np.zeros(64, np.float32)
+        dist[NO_CHORD], dist[C_MAJ] = NO_CHORD_ABOVE + 0.01, 0.49
+        player = PlayAlong()
+        assert player.step(dist, beat(0, 4, 7), C).chord == NO_CHORD
+        dist[NO_CHORD], dist[C_MAJ] = NO_CHORD_ABOVE, 0.5
+        assert player.step(dist, beat(0, 4, 7), C).chord == C_MAJ
+        tie = beat(0, 4)
+        tie[7], tie[9] = 0.5, 0.55  # a near tie: the kept chord wins it
+        assert player.step(np.zeros(64, np.float32), tie, C).chord == C_MAJ
+        player.reset()
+        assert player.step(np.zeros(64, np.float32), tie, C).chord == A_MIN
+
+    def test_bad_shapes_are_refused(self) -> None:
+        with pytest.raises(BackendError, match="chords: expected shape"):
+            PlayAlong().step(np.zeros(12, np.float32), None, C)
+        with pytest.raises(BackendError, match="beat chroma: expected shape"):
+            PlayAlong().step(np.zeros(64, np.float32), np.zeros(12, np.float32), C)
 
 
 class TestRender:

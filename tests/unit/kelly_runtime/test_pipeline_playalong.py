@@ -1,0 +1,88 @@
+"""A zero-latency stream plays along: the pipeline's beats, synchronous or from the async
+worker, go through ``PlayAlong`` beat by beat, each beat hearing the previous beat's chroma."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from kelly_core.arrays import FloatArray
+from kelly_core.encodings.chords import chord_index
+from kelly_runtime.async_pipeline import BEAT_INPUT_SIZE, AsyncPipeline, beat_frame, beat_processor
+from kelly_runtime.beat import BEAT_VECTOR_SIZE, BeatOutput
+from kelly_runtime.generate.keys import Key
+from kelly_runtime.generate.playalong import PlayAlong, PlayedBeat
+from kelly_runtime.pipeline import Pipeline
+
+C = Key.parse("C")
+BARS = ((0, (0, 4, 7)), (5, (5, 9, 0)), (7, (7, 11, 2)), (9, (9, 0, 4))) * 2
+"""A song of bars C, F, G and A minor, twice: (bass, chord tones)."""
+EXPECTED = [chord_index(r, q) for r, q in ((0, "maj"), (5, "maj"), (7, "maj"), (9, "min"))] * 2
+
+
+def _song() -> FloatArray:
+    rows = []
+    for bass, tones in BARS:
+        row = np.zeros(24, dtype=np.float32)
+        row[list(tones)] = 1.0
+        row[12 + bass] = 1.0
+        rows += [row] * 4
+    return np.stack(rows)
+
+
+def _lagged(chroma: FloatArray, beat: int) -> FloatArray | None:
+    return None if beat == 0 else chroma[beat - 1]
+
+
+def _play(outputs: list[BeatOutput], chroma: FloatArray) -> list[PlayedBeat]:
+    player = PlayAlong(zero_latency=True)
+    return [
+        player.step(out.chords, _lagged(chroma, i), C, out.beat_in_bar)
+        for i, out in enumerate(outputs)
+    ]
+
+
+def test_the_stream_changes_chord_a_beat_after_each_bar_line() -> None:
+    """The fallback HarmonyPredictor always says the tonic; the stream still follows the
+    song, one beat late (it hears a bar's chord once that bar's first beat is over)."""
+    chroma = _song()
+    pipeline = Pipeline.fallback()
+    outputs = [pipeline.step_beat(i % 4, chroma=_lagged(chroma, i)) for i in range(chroma.shape[0])]
+    played = _play(outputs, chroma)
+    assert [p.chord for p in played] == [EXPECTED[0]] + [
+        EXPECTED[(i - 1) // 4] for i in range(1, 32)
+    ]
+    # The bar line of the G bar (beat 8) keeps off the semitones of C, E, G, F and A heard
+    # since the start; inside the bar beat 10 those of the last 3 heard beats only (beat 7:
+    # F A C; beats 8 and 9: G B D), and beat 11 those of G B D alone.
+    assert {1, 3, 6, 8, 10, 11} <= played[8].hearing.avoid
+    assert played[10].hearing.avoid == frozenset({4, 6, 8, 10, 11, 1, 0, 3})
+    assert played[11].hearing.avoid == frozenset({6, 8, 10, 0, 1, 3})
+    assert all(not set(p.tones) & p.hearing.avoid for p in played)
+
+
+def test_the_async_worker_s_beats_play_along_the_same() -> None:
+    """Beats polled from the async pipeline (BeatOutput.from_vector) give the same chords
+    and hearing as the synchronous pipeline's."""
+    chroma = _song()
+    pipeline = Pipeline.fallback()
+    sync = [pipeline.step_beat(i % 4, chroma=_lagged(chroma, i)) for i in range(chroma.shape[0])]
+    polled: list[BeatOutput] = []
+    with AsyncPipeline(
+        beat_processor(Pipeline.fallback()),
+        in_size=BEAT_INPUT_SIZE,
+        out_size=BEAT_VECTOR_SIZE,
+        capacity=4,
+    ) as worker:
+        for i in range(chroma.shape[0]):
+            worker.submit(beat_frame(beat_in_bar=i % 4, chroma=_lagged(chroma, i)))
+            deadline = time.monotonic() + 10.0
+            while worker.stats.processed < worker.stats.submitted:
+                assert time.monotonic() < deadline
+                time.sleep(0.001)
+            vector = worker.poll()
+            assert vector is not None
+            polled.append(BeatOutput.from_vector(vector))
+    assert _play(polled, chroma) == _play(sync, chroma)
+    assert len({p.chord for p in _play(polled, chroma)}) == 4
