@@ -2,11 +2,15 @@
 // the float32 results; tests/integration/test_cpp_companion.py compares them to Python.
 //
 //   companion_check MODE IN.f32 OUT.f32 [CHUNK]
+//   companion_check bench-playalong STEPS   (PlayAlong::step's time per call, stdout)
 //
 // Files are raw little-endian float32, rows of a fixed width per mode.
 #include "kelly_companion.h"
 #include "float_io.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -55,10 +59,62 @@ int spsc_check() {
               << queue.empty() << "\n";
     return bad == 0 && queue.empty() ? 0 : 1;
 }
+/// Per-call time (ns) of f over steps calls: median and p99.
+template <typename F>
+std::pair<double, double> time_calls(int steps, F&& f) {
+    std::vector<double> ns(static_cast<std::size_t>(steps));
+    for (int s = 0; s < steps; ++s) {
+        const auto t0 = std::chrono::steady_clock::now();
+        f(s);
+        ns[s] = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+    }
+    std::sort(ns.begin(), ns.end());
+    return {ns[ns.size() / 2], ns[std::min(ns.size() - 1, ns.size() * 99 / 100)]};
+}
+
+/// PlayAlong::step (both modes) against harmony_context (the Emotion overload), timed in
+/// the same process over the same 64 varied beats (random chroma, 1 in 8 silent; the key
+/// turns from E major to E minor and back every 64 beats).
+int playalong_bench(int steps) {
+    std::vector<float> chroma(64 * 24), chords(64 * 64);
+    std::uint32_t state = 12345u;
+    const auto next = [&] { return (state = state * 1664525u + 1013904223u) / 4294967296.0f; };
+    for (float& v : chroma) v = next();
+    for (int b = 0; b < 64; ++b) {
+        float sum = 0.0f;
+        for (int c = 0; c < 64; ++c) sum += chords[b * 64 + c] = next() * next() * next();
+        for (int c = 0; c < 64; ++c) chords[b * 64 + c] /= sum;
+    }
+    const auto heard = [&](int s) { return s % 8 == 7 ? nullptr : chroma.data() + (s % 64) * 24; };
+    kelly::PlayAlong offline, streaming(true);
+    kelly::SongHistory song;
+    float context[kelly::kHarmonyContextSize];
+    int sink = 0;
+    const auto base = time_calls(steps, [&](int s) {
+        kelly::harmony_context(kelly::Emotion{0.3f, -0.2f}, s % 4, heard(s), song, 4,
+                               chords.data() + (s % 64) * 64, context);
+        sink += context[s % 128] > 0.5f;
+    });
+    const auto own = time_calls(steps, [&](int s) {
+        sink += offline.step(chords.data() + (s % 64) * 64, heard(s), 4, (s / 64) % 2 == 1, s % 4).chord;
+    });
+    const auto lag = time_calls(steps, [&](int s) {
+        sink += streaming.step(chords.data() + (s % 64) * 64, heard(s), 4, (s / 64) % 2 == 1, s % 4).chord;
+    });
+    std::printf("harmony_context median_ns %.1f p99_ns %.1f\n", base.first, base.second);
+    std::printf("PlayAlong median_ns %.1f p99_ns %.1f ratio %.2f\n", own.first, own.second,
+                own.first / base.first);
+    std::printf("PlayAlong(zero_latency) median_ns %.1f p99_ns %.1f ratio %.2f\n", lag.first,
+                lag.second, lag.first / base.first);
+    std::printf("steps %d (sink %d)\n", steps, sink);
+    return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string(argv[1]) == "spsc") return spsc_check();
+    if (argc >= 3 && std::string(argv[1]) == "bench-playalong")
+        return playalong_bench(std::stoi(argv[2]));
     if (argc >= 2 && std::string(argv[1]) == "labels") {
         for (int i = 0; i < kelly::kNumChords; ++i) {
             int pcs[4];
@@ -142,6 +198,38 @@ int main(int argc, char** argv) {
             kelly::melody_feedback(raw_notes, played);
             history.push(played);
         });
+    } else if (mode == "playalong") {
+        // extra: ZERO_LATENCY [NO_CHORD_ABOVE]; rows: reset 1 | tonic 1 | minor 1 | beat in
+        // bar 1 | has chroma 1 | chroma 24 | chords 64; per row: chord 1 | tone count 1 |
+        // tones 4 (-1 past the count) | strong 12 | avoid 12 | song_safe of pitches 0..127
+        // (1: kept) 128 | song_prior of pitches 0..127 with the voiced tones 128
+        const bool zero_latency = argc > 4 && std::string(argv[4]) == "1";
+        kelly::PlayAlong player = argc > 5 ? kelly::PlayAlong(zero_latency, std::stod(argv[5]))
+                                           : kelly::PlayAlong(zero_latency);
+        int pitches[kelly::kNumPitches], safe[kelly::kNumPitches];
+        for (int p = 0; p < kelly::kNumPitches; ++p) pitches[p] = p;
+        out = rows(in, 5 + 24 + 64, 30 + 2 * kelly::kNumPitches, [&](const float* x, float* y) {
+            if (x[0] != 0.0f) player.reset();
+            const kelly::PlayedBeat beat =
+                player.step(x + 29, x[4] != 0.0f ? x + 5 : nullptr, static_cast<int>(x[1]),
+                            x[2] != 0.0f, static_cast<int>(x[3]));
+            y[0] = static_cast<float>(beat.chord);
+            y[1] = static_cast<float>(beat.tone_count);
+            for (int k = 0; k < kelly::kMaxChordTones; ++k)
+                y[2 + k] = k < beat.tone_count ? static_cast<float>(beat.tones[k]) : -1.0f;
+            for (int pc = 0; pc < 12; ++pc) {
+                y[6 + pc] = kelly::has_pitch_class(beat.hearing.strong, pc) ? 1.0f : 0.0f;
+                y[18 + pc] = kelly::has_pitch_class(beat.hearing.avoid, pc) ? 1.0f : 0.0f;
+            }
+            float* kept = y + 30;
+            std::fill(kept, kept + kelly::kNumPitches, 0.0f);
+            const int n = kelly::song_safe(pitches, kelly::kNumPitches, beat.hearing, safe);
+            for (int k = 0; k < n; ++k) kept[safe[k]] = 1.0f;
+            kelly::song_prior(pitches, kelly::kNumPitches, beat.tones, beat.tone_count,
+                              beat.hearing, y + 30 + kelly::kNumPitches);
+        });
+    } else if (mode == "fit") {  // chroma 24 -> chord_fit 64
+        out = rows(in, 24, 64, [](const float* x, float* y) { kelly::chord_fit(x, y); });
     } else if (mode == "compact") {  // emotion 64 | beat 1 | pitch classes 12
         out = rows(in, 77, 32, [](const float* x, float* y) {
             kelly::compact_context(x, static_cast<int>(x[64]), x + 65, y);

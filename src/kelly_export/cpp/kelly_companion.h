@@ -49,6 +49,15 @@
 //                     MelodyHistory (a rest after reset()); after each beat push
 //                     melody_feedback(raw model output): the pitches >= threshold, else
 //                     the most probable one if 1 - prod(1 - p) >= 0.5, else a rest.
+//   PlayAlong         the play-along choices per beat, as `kelly generate` makes them
+//                     (kelly_runtime.generate.playalong): from the HarmonyPredictor's 64
+//                     probabilities, the beat chroma heard and the key, the chord (chroma
+//                     fit + 0.1 x probability, diatonic chords favoured, the previous chord
+//                     kept), its tones to voice and the pitch classes the notes keep off
+//                     (a semitone from a strongly sounding one) and favour; at zero latency
+//                     (StreamHearing) a beat keeps off what the last 3 heard beats avoided,
+//                     the last 16 at a bar line. chord_fit, hear_beat, chord_tones,
+//                     diatonic_chords, voice_for_song, song_safe, song_prior.
 //   chord vocabulary  64 classes: 5*root + {maj, min, dim, aug, 7}, 60 = N, 61..63 dim7;
 //                     chord_label(), chord_pitch_classes().
 //   key-relative vectors: tonic_shift(), transpose_pitches(), transpose_pitch_classes(),
@@ -66,9 +75,10 @@
 // StreamingEmotionFrames, mel_filterbank() and chord_label() (which return std::vector /
 // std::string) is allocation-free and can run on the audio thread. The companion is
 // checked against vectors Kelly's Python writes (tests/integration/test_cpp_companion.py,
-// test_cpp_chroma.py and test_cpp_emotion_frame.py): log-mel and chroma within 1e-4, beat
-// chroma within 1e-4, key correlations within 1e-6 and the keys chosen exactly, emotion
-// frames within 1e-5, decode within 1e-5, contexts and melody feedback exact. Kelly ships this file as package data; `kelly cpp`
+// test_cpp_chroma.py, test_cpp_emotion_frame.py and test_cpp_playalong.py): log-mel and
+// chroma within 1e-4, beat chroma within 1e-4, key correlations within 1e-6 and the keys
+// chosen exactly, emotion frames within 1e-5, decode within 1e-5, contexts, melody
+// feedback and the play-along choices exact. Kelly ships this file as package data; `kelly cpp`
 // writes it out.
 #pragma once
 
@@ -1355,6 +1365,335 @@ inline void melody_feedback(const float* probs128, float* out128, double thresho
         if (p[i] > p[best]) best = i;
     out128[best] = 1.0f;
 }
+
+// ---------------------------------------------------------------- playing along
+// kelly_runtime.generate.playalong: the chord to play, its tones to voice and the pitch
+// classes the notes keep off and favour, one beat at a time, from the HarmonyPredictor's
+// 64 probabilities (in the song's key), the beat chroma heard (24 absolute values:
+// StreamingChroma -> BeatChromaAccumulator; nullptr: silence) and the key. Per beat every
+// chord class c (N excluded) scores
+//   fit(c) + kModelWeight * p(c) - kOutsideKeyCost * [c not diatonic]
+//          + kKeepBonus * [c = the previous beat's chord]
+// fit(c): the cosine of c's template (1 on its tones) with the chroma, plus
+// kRootBassWeight * the bass at c's root over the beat's largest bass value (0 where that
+// is under kBassFloor), rounded to float32 as Python's chord_fit returns it. The best
+// score wins (the first of equal ones, as numpy.argmax); N where p(N) > no_chord_above;
+// without chroma the model alone chooses among the key's diatonic chords. A pitch class
+// sounds strongly at kStrongShare of the beat's largest chroma value or more (nothing
+// under kSoundingFloor); one a semitone from a strong one and quieter than it is avoided.
+// At zero latency a beat avoids what the last kRecentBeats heard beats avoided
+// (kBarLineBeats on a bar's first beat). Arithmetic in double, as NumPy's float64.
+constexpr double kModelWeight = 0.1;      ///< MODEL_WEIGHT: the model's probability
+constexpr double kRootBassWeight = 0.2;   ///< BASS_WEIGHT (kBassWeight is the key finder's)
+constexpr double kBassFloor = 0.05;       ///< BASS_FLOOR: no bass to favour a root under it
+constexpr double kOutsideKeyCost = 0.15;  ///< OUTSIDE_KEY_COST: a non-diatonic chord's cost
+constexpr double kKeepBonus = 0.08;       ///< KEEP_BONUS: the previous beat's chord
+constexpr double kStrongShare = 0.2;      ///< STRONG_SHARE of the beat's largest chroma value
+constexpr double kSoundingFloor = 0.1;    ///< SOUNDING_FLOOR: a quieter beat sounds nothing
+constexpr double kSongToneBonus = 2.0;    ///< SONG_TONE_BONUS: melody prior, log units
+constexpr int kRecentBeats = 3;           ///< RECENT_BEATS: zero latency, inside a bar
+constexpr int kBarLineBeats = 16;         ///< BAR_LINE_BEATS: zero latency, a bar's first beat
+constexpr double kNoChordAbove = 0.5;     ///< NO_CHORD_ABOVE: the chord track rests above it
+constexpr int kMaxChordTones = 4;
+
+/// Pitch classes as bits: bit pc (0 = C) set for pitch class pc.
+using PitchClassMask = std::uint16_t;
+
+/// Whether pitch class pc (taken modulo 12) is in mask.
+inline bool has_pitch_class(PitchClassMask mask, int pc) noexcept {
+    return ((mask >> (((pc % 12) + 12) % 12)) & 1u) != 0;
+}
+
+/// Root pitch class of a chord class (0 for N, as Python's table of roots).
+inline int chord_root(int index) noexcept {
+    if (index > kNoChord) return index - kDim7Base;
+    return index == kNoChord ? 0 : index / 5;
+}
+
+/// Pitch classes of a chord class, root first then upward (Python's chord_tones); returns
+/// how many (0 for N or out of range) written to out[4].
+inline int chord_tones(int index, int* out) noexcept {
+    static constexpr int kIntervals[6][4] = {{0, 4, 7, -1}, {0, 3, 7, -1}, {0, 3, 6, -1},
+                                             {0, 4, 8, -1}, {0, 4, 7, 10}, {0, 3, 6, 9}};
+    if (index < 0 || index >= kNumChords || index == kNoChord) return 0;
+    const int root = chord_root(index), shape = index > kNoChord ? 5 : index % 5;
+    int n = 0;
+    for (int i : kIntervals[shape])
+        if (i >= 0) out[n++] = (root + i) % 12;
+    return n;
+}
+
+/// The scale of a key (tonic 0..11, natural minor when minor) as a mask.
+inline PitchClassMask key_scale(int tonic, bool minor) noexcept {
+    static constexpr int kSteps[2][7] = {{0, 2, 4, 5, 7, 9, 11}, {0, 2, 3, 5, 7, 8, 10}};
+    PitchClassMask mask = 0;
+    for (int step : kSteps[minor ? 1 : 0])
+        mask = static_cast<PitchClassMask>(mask | (1u << ((((tonic + step) % 12) + 12) % 12)));
+    return mask;
+}
+
+/// The key's diatonic chords (Python's diatonic_chords): bit i set for each class i < 60
+/// whose every tone is in the scale.
+inline std::uint64_t diatonic_chords(int tonic, bool minor) noexcept {
+    const PitchClassMask scale = key_scale(tonic, minor);
+    std::uint64_t out = 0;
+    for (int i = 0; i < kNoChord; ++i) {
+        int tones[kMaxChordTones];
+        const int n = chord_tones(i, tones);
+        bool inside = true;
+        for (int k = 0; k < n; ++k) inside = inside && has_pitch_class(scale, tones[k]);
+        if (inside) out |= std::uint64_t{1} << i;
+    }
+    return out;
+}
+
+namespace detail {
+/// Each chord class's sorted pitch classes (chord_pitch_classes), built at compile time.
+struct ChordShapes {
+    int pcs[kNumChords][kMaxChordTones] = {};
+    int count[kNumChords] = {};
+};
+constexpr ChordShapes make_chord_shapes() {
+    ChordShapes out;
+    for (int c = 0; c < kNumChords; ++c) {
+        int n = 0;
+        if (c > kNoChord) {
+            for (int i = 0; i < 4; ++i) out.pcs[c][n++] = (c - kDim7Base + 3 * i) % 12;
+        } else if (c < kNoChord) {
+            const int third = c % 5 == 0 || c % 5 == 3 || c % 5 == 4 ? 4 : 3;
+            const int fifth = c % 5 == 2 ? 6 : c % 5 == 3 ? 8 : 7;
+            out.pcs[c][n++] = c / 5;
+            out.pcs[c][n++] = (c / 5 + third) % 12;
+            out.pcs[c][n++] = (c / 5 + fifth) % 12;
+            if (c % 5 == 4) out.pcs[c][n++] = (c / 5 + 10) % 12;
+        }
+        for (int i = 1; i < n; ++i)
+            for (int k = i; k > 0 && out.pcs[c][k - 1] > out.pcs[c][k]; --k) {
+                const int t = out.pcs[c][k - 1];
+                out.pcs[c][k - 1] = out.pcs[c][k];
+                out.pcs[c][k] = t;
+            }
+        out.count[c] = n;
+    }
+    return out;
+}
+inline constexpr ChordShapes kChordShapes = make_chord_shapes();
+}  // namespace detail
+
+/// How well each of the 64 chord classes fits a beat's chroma (24 absolute values;
+/// negative ones count as 0): out64 (float32, as Python's chord_fit). 0 for N.
+inline void chord_fit(const float* chroma24, float* out64) noexcept {
+    double upper[12], bass[12], norm = 0.0, top = 0.0;
+    for (int i = 0; i < 12; ++i) {
+        upper[i] = std::max(static_cast<double>(chroma24[i]), 0.0);
+        bass[i] = std::max(static_cast<double>(chroma24[12 + i]), 0.0);
+        norm += upper[i] * upper[i];
+        top = std::max(top, bass[i]);
+    }
+    norm = std::sqrt(norm);
+    const double weights[2] = {1.0 / std::sqrt(3.0), 1.0 / std::sqrt(4.0)};  // 1 / sqrt(tones)
+    for (int c = 0; c < kNumChords; ++c) {
+        const int* pcs = detail::kChordShapes.pcs[c];  // sorted: the template's order
+        const int n = detail::kChordShapes.count[c];
+        double fit = 0.0;
+        if (n > 0 && norm > 1e-9) {
+            const double weight = weights[n - 3];
+            double dot = 0.0;
+            for (int k = 0; k < n; ++k) dot += weight * upper[pcs[k]];
+            fit = dot / norm;
+        }
+        if (top >= kBassFloor) fit = fit + kRootBassWeight * (bass[chord_root(c)] / top);
+        out64[c] = c == kNoChord ? 0.0f : static_cast<float>(fit);
+    }
+}
+
+/// What the song sounds in one beat: the pitch classes that sound strongly and those the
+/// notes keep off (a semitone from a strong one and quieter than it).
+struct BeatHearing {
+    PitchClassMask strong = 0;
+    PitchClassMask avoid = 0;
+};
+
+/// Pitch classes whose chroma (the first 12 values) is at least kStrongShare of the
+/// largest; none when the largest is under kSoundingFloor.
+inline PitchClassMask strong_pitch_classes(const float* chroma) noexcept {
+    double top = static_cast<double>(chroma[0]);
+    for (int i = 1; i < 12; ++i) top = std::max(top, static_cast<double>(chroma[i]));
+    if (top < kSoundingFloor) return 0;
+    PitchClassMask mask = 0;
+    for (int i = 0; i < 12; ++i)
+        if (static_cast<double>(chroma[i]) >= kStrongShare * top)
+            mask = static_cast<PitchClassMask>(mask | (1u << i));
+    return mask;
+}
+
+/// The strongly sounding and the avoided pitch classes of a beat's chroma (24 values;
+/// nullptr: silence, nothing). A pitch class is avoided when a semitone neighbour sounds
+/// strongly and louder than it.
+inline BeatHearing hear_beat(const float* chroma24) noexcept {
+    BeatHearing heard;
+    if (chroma24 == nullptr) return heard;
+    heard.strong = strong_pitch_classes(chroma24);
+    for (int pc = 0; pc < 12; ++pc) {
+        if (!has_pitch_class(heard.strong, pc)) continue;
+        for (int d : {1, 11}) {
+            const int next = (pc + d) % 12;
+            if (chroma24[next] < chroma24[pc])
+                heard.avoid = static_cast<PitchClassMask>(heard.avoid | (1u << next));
+        }
+    }
+    return heard;
+}
+
+/// What a zero-latency player hears, one beat at a time: a ring of the avoided sets of
+/// the last kBarLineBeats heard beats (no allocation).
+class StreamHearing {
+public:
+    /// Hear the beat before this one (24 values; nullptr: silence) and return its strong
+    /// pitch classes with, as avoided, the union over the last kRecentBeats heard beats
+    /// (kBarLineBeats when beat_in_bar is 0, a bar's first beat).
+    BeatHearing hear(const float* chroma24, int beat_in_bar) noexcept {
+        const BeatHearing heard = hear_beat(chroma24);
+        recent_[head_] = heard.avoid;
+        head_ = (head_ + 1) % kBarLineBeats;
+        count_ = std::min(count_ + 1, kBarLineBeats);
+        const int span = std::min(beat_in_bar == 0 ? kBarLineBeats : kRecentBeats, count_);
+        BeatHearing out{heard.strong, 0};
+        for (int k = 1; k <= span; ++k)
+            out.avoid = static_cast<PitchClassMask>(
+                out.avoid | recent_[(head_ - k + kBarLineBeats) % kBarLineBeats]);
+        return out;
+    }
+    /// Forget every beat heard (a new song, or the transport jumped).
+    void reset() noexcept {
+        recent_.fill(0);
+        head_ = count_ = 0;
+    }
+
+private:
+    std::array<PitchClassMask, kBarLineBeats> recent_{};
+    int head_ = 0, count_ = 0;
+};
+
+/// One beat's play-along choices (PlayAlong::step).
+struct PlayedBeat {
+    int chord = kNoChord;  ///< chord class in the song's key; kNoChord: the chord track rests
+    int tones[kMaxChordTones] = {};  ///< its pitch classes to voice, root first, not avoided
+    int tone_count = 0;              ///< how many of tones (0 for N)
+    BeatHearing hearing;             ///< what the notes keep off and favour
+};
+
+/// tones (root first) without the pitch classes heard.avoid holds; returns how many were
+/// written to out (which may be tones).
+inline int voice_for_song(const int* tones, int count, const BeatHearing& heard,
+                          int* out) noexcept {
+    int n = 0;
+    for (int k = 0; k < count; ++k)
+        if (!has_pitch_class(heard.avoid, tones[k])) out[n++] = tones[k];
+    return n;
+}
+
+/// The pitches whose class heard does not avoid (all of them if none would be left),
+/// written to out; returns how many.
+inline int song_safe(const int* pitches, int count, const BeatHearing& heard, int* out) noexcept {
+    int n = 0;
+    for (int k = 0; k < count; ++k)
+        if (!has_pitch_class(heard.avoid, pitches[k])) out[n++] = pitches[k];
+    if (n > 0) return n;
+    std::copy(pitches, pitches + count, out);
+    return count;
+}
+
+/// Melody prior per pitch (log units, float32 as Python's song_prior): kSongToneBonus on
+/// the pitches whose class is one of the chord's tones that sounds strongly and is not
+/// avoided, 0 elsewhere.
+inline void song_prior(const int* pitches, int count, const int* tones, int tone_count,
+                       const BeatHearing& heard, float* out) noexcept {
+    PitchClassMask favoured = 0;
+    for (int k = 0; k < tone_count; ++k)
+        if (has_pitch_class(heard.strong, tones[k]) && !has_pitch_class(heard.avoid, tones[k]))
+            favoured = static_cast<PitchClassMask>(favoured | (1u << (((tones[k] % 12) + 12) % 12)));
+    for (int k = 0; k < count; ++k)
+        out[k] = has_pitch_class(favoured, pitches[k]) ? static_cast<float>(kSongToneBonus) : 0.0f;
+}
+
+/// The play-along choices one beat at a time, as Kelly's Python PlayAlong (and `kelly
+/// generate`) makes them: allocation-free, for the audio thread. zero_latency: each beat
+/// is given the previous beat's chroma, and its notes keep off what the recent beats
+/// avoided (StreamHearing); else each beat's own chroma.
+class PlayAlong {
+public:
+    explicit PlayAlong(bool zero_latency = false, double no_chord_above = kNoChordAbove) noexcept
+        : zero_latency_(zero_latency), no_chord_above_(no_chord_above) {}
+
+    /// Choose one beat's chord and what its notes keep off. chords64: the HarmonyPredictor's
+    /// output in the song's key; chroma24: the beat chroma heard (its own, or the previous
+    /// beat's at zero latency; absolute pitch classes; nullptr: silence, and the model
+    /// alone chooses among the diatonic chords); the key's tonic (0..11) and mode;
+    /// beat_in_bar: 0 on a bar's first beat.
+    PlayedBeat step(const float* chords64, const float* chroma24, int tonic, bool minor,
+                    int beat_in_bar = 0) noexcept {
+        if (tonic != tonic_ || minor != minor_) {  // a new key: its diatonic chords
+            tonic_ = tonic;
+            minor_ = minor;
+            diatonic_ = diatonic_chords(tonic, minor);
+        }
+        const std::uint64_t diatonic = diatonic_;
+        PlayedBeat out;
+        if (static_cast<double>(chords64[kNoChord]) > no_chord_above_) {
+            out.chord = kNoChord;
+        } else if (chroma24 == nullptr) {
+            int best = -1;
+            for (int c = 0; c < kNoChord; ++c)
+                if (((diatonic >> c) & 1u) != 0 && (best < 0 || chords64[c] > chords64[best]))
+                    best = c;
+            out.chord = best;
+        } else {
+            float fit[kNumChords];
+            chord_fit(chroma24, fit);
+            int best = -1;
+            double best_score = 0.0;
+            for (int c = 0; c < kNumChords; ++c) {
+                if (c == kNoChord) continue;
+                double score = static_cast<double>(fit[c]) +
+                               kModelWeight * static_cast<double>(chords64[c]);
+                if (((diatonic >> c) & 1u) == 0) score -= kOutsideKeyCost;
+                if (c == previous_) score += kKeepBonus;
+                if (best < 0 || score > best_score) {
+                    best = c;
+                    best_score = score;
+                }
+            }
+            out.chord = best;
+        }
+        previous_ = out.chord;
+        out.hearing = zero_latency_ ? ear_.hear(chroma24, beat_in_bar) : hear_beat(chroma24);
+        int tones[kMaxChordTones];
+        const int n = chord_tones(out.chord, tones);
+        out.tone_count = voice_for_song(tones, n, out.hearing, out.tones);
+        return out;
+    }
+    /// step() with the key a KeyTracker or estimate_key gave.
+    PlayedBeat step(const float* chords64, const float* chroma24, const KeyEstimate& key,
+                    int beat_in_bar = 0) noexcept {
+        return step(chords64, chroma24, key.tonic(), key.minor(), beat_in_bar);
+    }
+    /// Forget the previous chord and every beat heard (a new song, or the transport jumped).
+    void reset() noexcept {
+        ear_.reset();
+        previous_ = kNoChord;
+    }
+    bool zero_latency() const noexcept { return zero_latency_; }
+
+private:
+    StreamHearing ear_;
+    bool zero_latency_;
+    double no_chord_above_;
+    int previous_ = kNoChord;
+    int tonic_ = -1;  ///< the key whose diatonic chords diatonic_ holds (-1: none yet)
+    bool minor_ = false;
+    std::uint64_t diatonic_ = 0;
+};
 
 // ---------------------------------------------------------------- expression and groove
 constexpr int kExpressionSize = 16;

@@ -1,9 +1,10 @@
 """The constants written by hand in kelly_companion.h against their Python homes.
 
 The header's ``constexpr`` numbers (the beat vector's offsets, the melody and harmony
-contexts' columns, the front end's timing, the sizes of every vector) are parsed from its text and
-compared with the values Python computes, so a change on one side fails here instead of
-silently shifting the plugin's reads.
+contexts' columns, the front end's timing, the sizes of every vector, the play-along
+rule's weights and spans) are parsed from its text and compared with the values Python
+computes, so a change on one side fails here instead of silently shifting the plugin's
+reads.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from kelly_core.encodings.logmel import DEFAULT_LOG_MEL, frames_per_window
 from kelly_core.encodings.melody import NUM_PITCHES, SOUNDS_AT
 from kelly_export.cpp_files import companion_header
 from kelly_runtime.beat import BEAT_LAYOUT, BEAT_VECTOR_SIZE
+from kelly_runtime.generate import playalong
 
 _OPERATORS: Mapping[type, Callable[[float, float], float]] = {
     ast.Add: operator.add,
@@ -153,6 +155,17 @@ def _python_values() -> dict[str, float]:
         "kExpressionSize": MODEL_SPECS["DynamicsEngine"].output_size,
         "kGrooveSize": MODEL_SPECS["GroovePredictor"].output_size,
         "kGrooveSteps": STEPS,
+        "kModelWeight": playalong.MODEL_WEIGHT,
+        "kRootBassWeight": playalong.BASS_WEIGHT,
+        "kBassFloor": playalong.BASS_FLOOR,
+        "kOutsideKeyCost": playalong.OUTSIDE_KEY_COST,
+        "kKeepBonus": playalong.KEEP_BONUS,
+        "kStrongShare": playalong.STRONG_SHARE,
+        "kSoundingFloor": playalong.SOUNDING_FLOOR,
+        "kSongToneBonus": playalong.SONG_TONE_BONUS,
+        "kRecentBeats": playalong.RECENT_BEATS,
+        "kBarLineBeats": playalong.BAR_LINE_BEATS,
+        "kNoChordAbove": playalong.NO_CHORD_ABOVE,
     }
 
 
@@ -184,6 +197,8 @@ def test_header_constants_equal_python() -> None:
         ("kBeatsPerBar = 4;", "kBeatsPerBar = 3;", "kBeatsPerBar"),
         ("kWindowSeconds = 0.5;", "kWindowSeconds = 0.25;", "kFramesPerWindow"),
         ("+ 32 + 5;", "+ 32 + 6;", "kBeatVectorSize"),
+        ("kBarLineBeats = 16;", "kBarLineBeats = 8;", "kBarLineBeats"),
+        ("kKeepBonus = 0.08;", "kKeepBonus = 0.1;", "kKeepBonus"),
     ],
 )
 def test_a_changed_header_constant_is_caught(old: str, new: str, name: str) -> None:
