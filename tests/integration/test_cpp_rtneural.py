@@ -30,13 +30,14 @@ import numpy as np
 import pytest
 
 from kelly_core.catalog import MODEL_NAMES
-from kelly_core.encodings import C_MAJOR
+from kelly_core.encodings import C_MAJOR, chord_label
 from kelly_core.encodings.melody import melody_feedback
 from kelly_core.encodings.tonal import tonic_shift, transpose_pitches
 from kelly_export.cpp_command import write_cpp
 from kelly_export.rtneural import RTNeuralExporter
 from kelly_models.build import build_model
 from kelly_runtime.generate.keys import Key
+from kelly_runtime.generate.playalong import PlayAlong
 from tests.integration.test_cpp_companion import render_chorale
 
 if TYPE_CHECKING:
@@ -179,6 +180,33 @@ def _assert_fed_back(beats: list[dict[str, Any]], python: StageOutputs, shift: i
     return checked
 
 
+def _assert_played(beats: list[dict[str, Any]], python: StageOutputs, zero_latency: bool) -> None:
+    """The example's play-along choices (``played_*``, ``strong``, ``avoid``) are Python's
+    ``PlayAlong`` stepped over the same inputs: the chord probabilities and the chroma it
+    printed, the key KEY, each beat's place in its bar. The chroma it heard is Python's
+    beat chroma within 1e-4, and on Python's own chord probabilities and chroma the same
+    chord is played on at least 90 % of the beats (ties may fall either way)."""
+    key = Key.parse(KEY)
+    same, theirs = PlayAlong(zero_latency=zero_latency), PlayAlong(zero_latency=zero_latency)
+    assert python.beat_chroma is not None
+    agree = 0
+    for b, beat in enumerate(beats):
+        heard = np.asarray(beat["heard"], dtype=np.float32)
+        np.testing.assert_allclose(heard, python.beat_chroma[b], atol=1e-4, rtol=0)
+        chords = np.asarray(beat["chord_probs"], dtype=np.float32)
+        played = same.step(chords, heard, key, beat["beat_in_bar"])
+        assert beat["played_chord"] == played.chord, b
+        assert beat["played_label"] == chord_label(played.chord)
+        assert beat["played_tones"] == list(played.tones), b
+        assert beat["strong"] == sorted(played.hearing.strong), b
+        assert beat["avoid"] == sorted(played.hearing.avoid), b
+        own = theirs.step(python.chords[b], python.beat_chroma[b], key, beat["beat_in_bar"])
+        agree += own.chord == played.chord
+    assert agree >= 0.9 * len(beats)
+    assert any(beat["avoid"] for beat in beats)
+    assert any(len(beat["played_tones"]) >= 3 for beat in beats)
+
+
 def test_parity_vectors_through_rtneural(built: tuple[Path, Path, Path]) -> None:
     binary, models, audio = built
     result = _run(binary, models, audio, "--parity", "1", "--beats", "1")
@@ -206,6 +234,7 @@ def test_per_beat_outputs_match_python_pipeline(
     beats = [json.loads(line) for line in result.stdout.splitlines()]
     assert {beat["tonic"] for beat in beats} == {Key.parse(KEY).tonic}
     _assert_beats_match(beats, python)
+    _assert_played(beats, python, zero_latency=False)
     assert _assert_fed_back(beats, python, tonic_shift(Key.parse(KEY).tonic)) >= len(beats) // 2
     assert any(beat["fed_back"] for beat in beats)  # the melody history is not only rests
     # what `kelly generate` writes per beat (--emotion-json): time, valence, arousal
@@ -248,6 +277,9 @@ def test_previous_beat_chroma_matches_python_pipeline(
     assert result.returncode == 0, result.stderr
     beats = [json.loads(line) for line in result.stdout.splitlines()]
     _assert_beats_match(beats, python)
+    _assert_played(beats, python, zero_latency=True)
+    assert beats[0]["heard"] == [0.0] * 24  # the first beat hears silence
+    assert beats[0]["strong"] == beats[0]["avoid"] == []
     own = _run(binary, models, audio, *args)
     assert own.returncode == 0, own.stderr
     heard = [json.loads(line) for line in own.stdout.splitlines()]

@@ -39,8 +39,13 @@
 //     (or no field) leaves that stage's vectors as they are. A stage on the fallback is
 //     key-relative (its tonic chord is the song's tonic). The tonic comes from --key
 //     ("C", "Am", "F# minor", "Bb major": the mode does not change the shift) or --tonic
-//     (0..11, 0 = C); default C. This example does not estimate the key from the audio
-//     (Kelly's Python does, with librosa's chroma); pass the key Python printed;
+//     (0..11, 0 = C, a major key); default C major. This example does not estimate the
+//     key from the audio (Kelly's Python does, with librosa's chroma); pass the key Python
+//     printed;
+//   - playing along: after each beat's outputs, kelly::PlayAlong (zero latency with
+//     --chroma-lag 1) chooses, as `kelly generate` does, the chord to play from the chord
+//     probabilities, the chroma the beat heard and the key (tonic and mode), its tones to
+//     voice, and the pitch classes the notes favour (strong) and keep off (avoid);
 //   - beats: --beat-times FILE gives each beat's start time in seconds and, optionally,
 //     its place in the bar (0..3), one beat per line ("TIME [BEAT_IN_BAR]"; without it
 //     beats are counted in fours), e.g. the grid `kelly generate` detected. Otherwise a
@@ -189,8 +194,9 @@ bool read_beat_times(const std::string& path, std::vector<Beat>& beats, std::str
     return true;
 }
 
-/// Tonic pitch class of "C", "Am", "F# minor", "Bb major", "eb:min"; -1 if unreadable.
-int parse_key(const std::string& text) {
+/// Tonic pitch class of "C", "Am", "F# minor", "Bb major", "eb:min" (and in minor whether
+/// the key is minor); -1 if unreadable.
+int parse_key(const std::string& text, bool& minor) {
     static const int letters[7] = {9, 11, 0, 2, 4, 5, 7};  // A..G
     std::size_t i = text.find_first_not_of(' ');
     if (i == std::string::npos) return -1;
@@ -205,7 +211,9 @@ int parse_key(const std::string& text) {
         mode += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
     if (text.find_first_not_of(' ', i) != std::string::npos) return -1;
     static const char* modes[6] = {"", "maj", "major", "m", "min", "minor"};
-    if (std::none_of(modes, modes + 6, [&](const char* m) { return mode == m; })) return -1;
+    const auto found = std::find_if(modes, modes + 6, [&](const char* m) { return mode == m; });
+    if (found == modes + 6) return -1;
+    minor = found - modes >= 3;
     return (pc + 12) % 12;
 }
 
@@ -295,7 +303,7 @@ int main(int argc, char** argv) {
     double tempo = 120.0;
     long beat_count = -1;
     int bench_steps = 0, tonic = 0, chroma_lag = 0;
-    bool check = false;
+    bool check = false, minor = false;
     std::string beat_file;
     for (int i = 3; i < argc; i += 2) {
         const std::string flag = argv[i];
@@ -307,8 +315,11 @@ int main(int argc, char** argv) {
             else if (flag == "--beat-times") beat_file = value;
             else if (flag == "--bench") bench_steps = std::stoi(value);
             else if (flag == "--parity") check = value == "1";
-            else if (flag == "--tonic") tonic = std::stoi(value);
-            else if (flag == "--key") tonic = parse_key(value);
+            else if (flag == "--tonic") {
+                tonic = std::stoi(value);
+                minor = false;
+            }
+            else if (flag == "--key") tonic = parse_key(value, minor);
             else if (flag == "--chroma-lag") chroma_lag = std::stoi(value);
             else return std::cerr << "unknown option " << flag << "\n" << usage, 2;
         } catch (const std::exception&) {
@@ -386,6 +397,7 @@ int main(int argc, char** argv) {
     float played[kelly::kNumPitches];
     kelly::MelodyHistory history;  // a rest: nothing has sounded yet
     kelly::SongHistory song;       // nothing heard before, no previous chord
+    kelly::PlayAlong player(chroma_lag == 1);  // zero latency: the previous beat's chroma
     kelly::fallback_emotion(emotion);  // the neutral code before the first window
     kelly::Emotion va = kelly::decode_emotion(emotion);
     previous[kelly::kNoChord] = 1.0f;  // in the song's key
@@ -422,6 +434,7 @@ int main(int argc, char** argv) {
         kelly::compact_context(va, beat_in_bar, profile, dynamics.in);
         const float* expression = dynamics.step();
         const int chord = kelly::argmax(chords, kelly::kNumChords);
+        const kelly::PlayedBeat play = player.step(chords, chroma, tonic, minor, beat_in_bar);
         std::printf("{\"beat\":%zu,\"beat_in_bar\":%d,\"time\":%.17g,\"tonic\":%d,\"valence\":%.9g,"
                     "\"arousal\":%.9g,\"chord\":%d,\"chord_label\":\"%s\",\"notes\":[",
                     beat, beat_in_bar, start, tonic, static_cast<double>(va.valence),
@@ -437,6 +450,18 @@ int main(int argc, char** argv) {
         json_floats(notes, kelly::kNumPitches);
         std::printf(",\"chord_probs\":");
         json_floats(chords, kelly::kNumChords);
+        std::printf(",\"played_chord\":%d,\"played_label\":\"%s\",\"played_tones\":[",
+                    play.chord, kelly::chord_label(play.chord).c_str());
+        for (int k = 0; k < play.tone_count; ++k) std::printf(k ? ",%d" : "%d", play.tones[k]);
+        for (const auto& [name, mask] : {std::make_pair("strong", play.hearing.strong),
+                                         std::make_pair("avoid", play.hearing.avoid)}) {
+            std::printf("],\"%s\":[", name);
+            first = true;
+            for (int pc = 0; pc < 12; ++pc)
+                if (kelly::has_pitch_class(mask, pc)) std::printf(first ? "%d" : ",%d", pc), first = false;
+        }
+        std::printf("],\"heard\":");
+        json_floats(chroma, kelly::kChromaFrameSize);
         std::printf(",\"expression\":");
         json_floats(expression, kelly::kExpressionSize);
         std::printf(",\"groove\":");
