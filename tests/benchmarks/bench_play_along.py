@@ -24,10 +24,11 @@ references below are measured on the same beats, in the same run:
 ``stream`` and ``stream --models``): each beat is given the previous beat's chroma (the
 first beat: silence), in the pipeline's contexts (``Pipeline.step_beat(chroma=)``) and in
 the arrangement's chord choice and clash avoidance alike, the notes keeping off the
-semitones of the last 3 heard beats (8 at a bar line:
-:func:`kelly_runtime.generate.playalong.hear_stream`); models for it are trained with
-``-O chroma_lag=1``. The beats and the key stay Kelly's offline analysis of the whole clip
-(a plugin takes the beats from its host; the key from ``KeyTracker``).
+semitones of the last ``RECENT_BEATS`` heard beats (``BAR_LINE_BEATS`` at a bar line:
+:class:`kelly_runtime.generate.playalong.PlayAlong`, the rule a streaming plugin runs);
+models for it are trained with ``-O chroma_lag=1``. The beats and the key stay Kelly's
+offline analysis of the whole clip (a plugin takes the beats from its host; the key from
+``KeyTracker``).
 
 Printed: per piece and overall clashes (% of notes played), chord tones heard (%), root
 agreement (% of beats where both have a chord), chord changes / the song's, and how many

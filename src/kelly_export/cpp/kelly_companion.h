@@ -55,7 +55,7 @@
 //                     fit + 0.1 x probability, diatonic chords favoured, the previous chord
 //                     kept), its tones to voice and the pitch classes the notes keep off
 //                     (a semitone from a strongly sounding one) and favour; at zero latency
-//                     (StreamHearing) a beat keeps off what the last 3 heard beats avoided,
+//                     (StreamHearing) a beat keeps off what the last 5 heard beats avoided,
 //                     the last 16 at a bar line. chord_fit, hear_beat, chord_tones,
 //                     diatonic_chords, voice_for_song, song_safe, song_prior.
 //   chord vocabulary  64 classes: 5*root + {maj, min, dim, aug, 7}, 60 = N, 61..63 dim7;
@@ -1391,7 +1391,7 @@ constexpr double kKeepBonus = 0.08;       ///< KEEP_BONUS: the previous beat's c
 constexpr double kStrongShare = 0.2;      ///< STRONG_SHARE of the beat's largest chroma value
 constexpr double kSoundingFloor = 0.1;    ///< SOUNDING_FLOOR: a quieter beat sounds nothing
 constexpr double kSongToneBonus = 2.0;    ///< SONG_TONE_BONUS: melody prior, log units
-constexpr int kRecentBeats = 3;           ///< RECENT_BEATS: zero latency, inside a bar
+constexpr int kRecentBeats = 5;           ///< RECENT_BEATS: zero latency, inside a bar
 constexpr int kBarLineBeats = 16;         ///< BAR_LINE_BEATS: zero latency, a bar's first beat
 constexpr double kNoChordAbove = 0.5;     ///< NO_CHORD_ABOVE: the chord track rests above it
 constexpr int kMaxChordTones = 4;

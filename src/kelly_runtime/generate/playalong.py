@@ -111,7 +111,7 @@ SOUNDING_FLOOR: Final = 0.1
 """A beat whose largest chroma value is under this sounds nothing strongly (near silence)."""
 SONG_TONE_BONUS: Final = 2.0
 """Melody prior (log units) for the chord's tones that the song sounds strongly."""
-RECENT_BEATS: Final = 3
+RECENT_BEATS: Final = 5
 """Zero latency: a beat inside a bar avoids what the last this many heard beats avoid."""
 BAR_LINE_BEATS: Final = 16
 """Zero latency: a bar's first beat avoids what the last this many heard beats avoid."""

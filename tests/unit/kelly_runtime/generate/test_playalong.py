@@ -133,14 +133,14 @@ class TestHearStream:
         """E sounded two beats ago, G last: inside the bar F and Eb (E's neighbours) stay
         avoided though the last beat alone would allow them; E sounded RECENT_BEATS ago no
         longer counts."""
-        chroma = np.stack([np.zeros(24, np.float32), beat(4), beat(7), beat(7), beat(7)])
-        heard = hear_stream(chroma, [0, 1, 2, 3, 1])
+        assert RECENT_BEATS == 5
+        chroma = np.stack([np.zeros(24, np.float32), beat(4), *[beat(7)] * 5])
+        heard = hear_stream(chroma, [0, 1, 2, 3, 1, 2, 3])
         assert hear_beat(chroma[2]).avoid == frozenset({6, 8})
         assert heard[2].avoid == frozenset({3, 5, 6, 8})
         assert heard[2].strong == frozenset({7})
-        assert RECENT_BEATS == 3
-        assert heard[3].avoid == frozenset({3, 5, 6, 8})
-        assert heard[4].avoid == frozenset({6, 8})
+        assert heard[5].avoid == frozenset({3, 5, 6, 8})  # E heard 4 beats before
+        assert heard[6].avoid == frozenset({6, 8})  # E heard 5 beats before: forgotten
 
     def test_a_bar_line_avoids_what_the_last_bars_sounded(self) -> None:
         """C# sounded BAR_LINE_BEATS - 1 beats before a bar's first beat: its neighbours are
@@ -160,7 +160,7 @@ class TestHearStream:
         places = [1] * BAR_LINE_BEATS + [0]
         heard = hear_stream(np.stack(rows), places)
         assert heard[-1].avoid == frozenset({6, 8})
-        assert heard[-2].avoid == frozenset({6, 8})  # inside the bar: the last 3 only
+        assert heard[-2].avoid == frozenset({6, 8})  # inside the bar: the last 5 only
 
     def test_reset_forgets_every_beat_heard(self) -> None:
         ear = StreamHearing()
