@@ -1481,7 +1481,10 @@ inline constexpr ChordShapes kChordShapes = make_chord_shapes();
 }  // namespace detail
 
 /// How well each of the 64 chord classes fits a beat's chroma (24 absolute values;
-/// negative ones count as 0): out64 (float32, as Python's chord_fit). 0 for N.
+/// negative ones count as 0): out64 (float32, as Python's chord_fit). 0 for N. NumPy's
+/// BLAS may sum the cosine's products and squares in another order than here; the
+/// rounding to float32 hides that except for a value within about 1e-16 of a float32
+/// rounding boundary.
 inline void chord_fit(const float* chroma24, float* out64) noexcept {
     double upper[12], bass[12], norm = 0.0, top = 0.0;
     for (int i = 0; i < 12; ++i) {
