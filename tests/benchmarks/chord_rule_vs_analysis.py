@@ -32,7 +32,7 @@ rests in a 4/4 bar, so flattened part offsets drift apart), at 120 quarter notes
 minute (only the bass's 10 ms floor sees the tempo).
 
 **Classes**: a numeral's by :func:`~kelly_core.encodings.roman.reduce_roman` in its local
-key, key-relative (music21's ``6/4`` written ``64``); the rule's moved to that tonic. Two
+key, key-relative; the rule's moved to that tonic. Two
 chorale scores are in another key than the analysed edition (BWV 184.5 a fifth higher,
 145.5 a whole tone): each pair's rule chords are moved by the transposition under which most
 roots agree (:func:`best_transposition`, column ``moved``). A pair whose roots then agree
@@ -77,8 +77,6 @@ SECONDS_PER_QUARTER = 0.5
 """Tempo the score's notes are given to the rule in (120 quarter notes per minute)."""
 LINE_UP_ROOT = 0.5
 """A pair lines up when at least this share of its roots agree (after moving the key)."""
-_INVERSION_SLASH = re.compile(r"(?<=\d)/(?=\d)")
-"""music21 writes inversions ``6/4``, ``6/5``; reduce_roman reads ``64``, ``65``."""
 _BWV = re.compile(r"^(\d+)(?:\((\d+)\))?(?:\.(\d+))?[a-z]*$")
 
 
@@ -267,8 +265,7 @@ def align(analysis: Any, score: Any) -> list[AlignedBeat]:
             continue
         try:
             tonic = parse_key(span.key)[0]
-            figure = _INVERSION_SLASH.sub("", span.figure)
-            chord: int | None = reduce_roman(figure, span.key, key_relative=True)
+            chord: int | None = reduce_roman(span.figure, span.key, key_relative=True)
         except DatasetError:
             tonic, chord = 0, None
         relative = transpose_chord(rule, -tonic)

@@ -5,9 +5,10 @@ Grammar: ``[accidentals] numeral [quality] [figures] [[...]] [/secondary ...]`` 
 ``o``/``°`` (diminished; with a seventh figure: diminished seventh), ``ø``/``/o``
 (half-diminished), ``+`` (augmented) or ``M``/``maj`` (major seventh), and ``figures``
 are inversion or seventh figures (``6``, ``64``, ``7``, ``65``, ``43``, ``42``, ``2``,
-``9`` ...). A seventh on an upper-case numeral is diatonic to the key (``V7`` →
-dominant seventh, ``I7`` → major seventh). In minor keys, degrees 6 and 7 are raised for
-lower-case or diminished numerals (``viio7`` in A minor is on G#) and natural for
+``9`` ...; music21's slashed figures ``6/4``, ``6/5``, ``4/3``, ``4/2`` are the same).
+A seventh on an upper-case numeral is diatonic to the key (``V7`` → dominant seventh,
+``I7`` → major seventh). In minor keys, degrees 6 and 7 are raised for lower-case or
+diminished numerals (``viio7`` in A minor is on G#) and natural for
 upper-case ones (``VII`` in A minor is G major), music21's "cautionary" default.
 ``/X`` tonicizes: ``V7/V`` in C is D:7 (a lower-case target means a minor key).
 Special chords: ``N``/``N6`` (Neapolitan: major on flat 2), ``It6``, ``Ger65``, ``Fr43``
@@ -133,6 +134,7 @@ def reduce_roman(numeral: str, key: str, *, key_relative: bool = False) -> int:
         tonic = 0
     text = re.sub(r"\[[^\]]*\]", "", numeral.strip())
     text = text.replace("/o", "ø")
+    text = re.sub(r"(?<=\d)/(?=\d)", "", text)  # slashed figures: V6/5 is V65
     parts = text.split("/")
     if not parts[0]:
         raise _error(numeral, key, "empty numeral")

@@ -151,6 +151,8 @@ class TestReduceRoman:
             ("It6", "a", "F:7"), ("N6", "c", "C#:maj"), ("I7", "C", "C:maj"),
             ("VII", "a", "G:maj"), ("viiø7", "C", "B:dim"), ("V", "a", "E:maj"),
             ("iv64", "f#", "B:min"), ("V65", "B-", "F:7"), ("III+", "a", "C:aug"),
+            ("V6/5", "B-", "F:7"), ("I6/4", "G", "G:maj"), ("V4/2/IV", "C", "C:7"),
+            ("viio4/3/vi", "C", "D:dim7"),
         ],
     )  # fmt: skip
     def test_examples(self, numeral: str, key: str, label: str) -> None:
