@@ -64,7 +64,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from kelly_core.arrays import FloatArray, check_shape
+from kelly_core.arrays import FloatArray, check_frame, check_shape
 from kelly_core.encodings.chords import NO_CHORD, NUM_CHORDS, chord_pitch_classes
 from kelly_runtime.generate.keys import Key, diatonic_chords
 
@@ -315,11 +315,12 @@ class PlayAlong:
             the model alone chooses among the key's diatonic chords.
         :param key: The song's key at this beat.
         :param beat_in_bar: This beat's place in its bar (0: the bar's first beat).
+        :raises BackendError: On an array of the wrong type, dtype or shape, or with NaN/Inf
+            values; the player's state is then unchanged.
         """
-        check_shape(chords, (NUM_CHORDS,), name="chords")
+        row = check_frame(chords, NUM_CHORDS, name="chords")
         if chroma is not None:
-            check_shape(chroma, (24,), name="beat chroma")
-        row = np.asarray(chords)
+            chroma = check_frame(chroma, 24, name="beat chroma")
         if float(row[NO_CHORD]) > self.no_chord_above:
             chord = NO_CHORD
         elif chroma is None:

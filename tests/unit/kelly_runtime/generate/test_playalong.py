@@ -224,11 +224,19 @@ class TestPlayAlong:
         player.reset()
         assert player.step(np.zeros(64, np.float32), tie, C).chord == A_MIN
 
-    def test_bad_shapes_are_refused(self) -> None:
+    def test_bad_input_is_refused_and_changes_nothing(self) -> None:
         with pytest.raises(BackendError, match="chords: expected shape"):
             PlayAlong().step(np.zeros(12, np.float32), None, C)
         with pytest.raises(BackendError, match="beat chroma: expected shape"):
             PlayAlong().step(np.zeros(64, np.float32), np.zeros(12, np.float32), C)
+        player = PlayAlong(zero_latency=True)
+        bad = beat(0, 4, 7)
+        bad[3] = np.nan
+        with pytest.raises(BackendError, match="beat chroma: expected finite values"):
+            player.step(chord_one_hot(C_MAJ), bad, C, 0)
+        with pytest.raises(BackendError, match="chords: expected finite values"):
+            player.step(np.full(64, np.inf, np.float32), beat(1), C, 0)
+        assert player.step(chord_one_hot(C_MAJ), beat(7), C, 1).hearing.avoid == frozenset({6, 8})
 
 
 class TestRender:
