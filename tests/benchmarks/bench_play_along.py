@@ -21,9 +21,10 @@ references below are measured on the same beats, in the same run:
 - **previous beat**: the same taken from the previous beat (a zero-latency follower).
 
 ``--zero-latency`` runs Kelly as a zero-latency streaming plugin hears the song (systems
-``stream`` and ``stream --models``): each beat is given the previous beat's chroma (the
-first beat: silence), in the pipeline's contexts (``Pipeline.step_beat(chroma=)``) and in
-the arrangement's chord choice and clash avoidance alike, the notes keeping off the
+``stream`` and ``stream --models``; ``GenerateOptions(zero_latency=True)``, ``kelly generate
+--zero-latency``): each beat is given the previous beat's chroma (the first beat:
+silence), in the pipeline's contexts (``Pipeline.step_beat(chroma=)``) and in the
+arrangement's chord choice and clash avoidance alike, the notes keeping off the
 semitones of the last ``RECENT_BEATS`` heard beats (``BAR_LINE_BEATS`` at a bar line:
 :class:`kelly_runtime.generate.playalong.PlayAlong`, the rule a streaming plugin runs);
 models for it are trained with ``-O chroma_lag=1``. The beats and the key stay Kelly's
@@ -38,23 +39,18 @@ pieces change chords within ±30 % of the song's count.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
-import attrs
 import numpy as np
 import numpy.typing as npt
 
-from kelly_runtime.generate import GenerateOptions, api, generate, stages
+from kelly_runtime.generate import GenerateOptions, generate
 from kelly_runtime.generate.keys import Key, key_at
-from kelly_runtime.generate.listen import Listening, listen
-from kelly_runtime.generate.render import StageOutputs, chord_tones
+from kelly_runtime.generate.render import chord_tones
 from kelly_runtime.generate.result import GenerationResult
 from tests.benchmarks.listening.corpus import load_pieces
 from tests.benchmarks.play_along_metrics import (
@@ -70,29 +66,6 @@ from tests.benchmarks.play_along_metrics import (
 REFERENCES = ("random", "tonic", "same beat", "previous beat")
 TOLERANCE = 0.3
 """A piece's chord changes count as following the song within this share of its count."""
-
-
-def lagged(heard: Listening) -> Listening:
-    """``heard`` as a zero-latency stream hears it: beat ``i`` gets beat ``i - 1``'s chroma
-    (beat 0: zeros)."""
-    chroma = np.zeros_like(heard.beat_chroma)
-    chroma[1:] = heard.beat_chroma[:-1]
-    return attrs.evolve(heard, beat_chroma=chroma)
-
-
-@contextlib.contextmanager
-def zero_latency() -> Iterator[None]:
-    """Within it, ``generate`` hears each beat's chroma one beat late (:func:`lagged`) and
-    its notes keep off what the recent beats avoid (``StageOutputs.zero_latency``)."""
-
-    def late(*args: Any, **kwargs: Any) -> Listening:
-        return lagged(listen(*args, **kwargs))
-
-    def streamed(*args: Any, **kwargs: Any) -> StageOutputs:
-        return attrs.evolve(stages.run_stages(*args, **kwargs), zero_latency=True)
-
-    with mock.patch.object(stages, "listen", late), mock.patch.object(api, "run_stages", streamed):
-        yield
 
 
 def _bounds(result: GenerationResult) -> npt.NDArray[np.float64]:
@@ -179,10 +152,10 @@ def measure_piece(
     song = Song.from_midi(wav.with_suffix(".mid"))
     names = kelly_systems(models, streaming)
     systems: dict[str, GenerationResult] = {}
-    with zero_latency() if streaming else contextlib.nullcontext():
-        systems[names[0]] = generate(wav, None, GenerateOptions(seed=0))
-        if models is not None:
-            systems[names[1]] = generate(wav, models, GenerateOptions(seed=0))
+    options = GenerateOptions(seed=0, zero_latency=streaming)
+    systems[names[0]] = generate(wav, None, options)
+    if models is not None:
+        systems[names[1]] = generate(wav, models, options)
     base = systems[names[0]]
     bounds = _bounds(base)
     truth = song_chords(song, bounds)

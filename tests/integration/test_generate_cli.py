@@ -221,3 +221,23 @@ class TestPreview:
         assert "fluidsynth" in err
         assert "fluid-soundfont-gm" in err
         assert "Traceback" not in err
+
+
+def test_zero_latency_flag_plays_each_chord_a_beat_late(tmp_path: Path) -> None:
+    """--zero-latency: the chords of each beat are the offline chords of the beat before
+    (bars of C, F, G and A minor at 120 BPM; the first beat hears silence)."""
+    from tests.unit.kelly_runtime.generate.test_playalong import _bar
+
+    bars = [(0, (60, 64, 67)), (5, (60, 65, 69)), (7, (59, 62, 67)), (9, (60, 64, 69))]
+    audio = np.concatenate([_bar(root, upper, 2.0) for root, upper in bars])
+    wav = write_wav(tmp_path / "bars.wav", (0.3 * audio / np.abs(audio).max()).astype(np.float32))
+    chords = {}
+    for name, extra in (("offline", []), ("late", ["--zero-latency"])):
+        csv_path = tmp_path / f"{name}.csv"
+        argv = ["generate", str(wav), "-o", str(tmp_path / f"{name}.mid"), "--fallback"]
+        argv += ["--tempo", "120", "--key", "C", "--emotion-csv", str(csv_path), *extra]
+        assert main(argv) == 0
+        chords[name] = [line.split(",")[3] for line in csv_path.read_text().splitlines()[1:]]
+    inside = len(chords["offline"]) - 1  # the beat at the audio's very end is silent
+    assert len(set(chords["offline"][:inside])) == 4
+    assert chords["late"][1:inside] == chords["offline"][: inside - 1]

@@ -55,6 +55,7 @@ def generate(
         meter=options.meter,
         tempo=options.tempo,
         key=options.key,
+        zero_latency=options.zero_latency,
     )
     logger.debug("%d beats, %d windows", outputs.beats, len(outputs.window_emotion))
     result = render(outputs, options, audio_duration=clip.duration, source=clip.path)

@@ -104,6 +104,7 @@ class GenerateCommand:
             key=args.key,
             temperature=args.temperature,
             pitch_range=args.pitch_range,
+            zero_latency=args.zero_latency,
         )
         inputs: list[Path] = list(args.audio)
         if args.output is not None:
@@ -369,6 +370,11 @@ def _add_music(parser: argparse.ArgumentParser) -> None:
         dest="pitch_range",
         default=str(DEFAULT_RANGE),
         help=f"melody range LOW-HIGH, MIDI numbers or names (default {DEFAULT_RANGE})",
+    )
+    parser.add_argument(
+        "--zero-latency",
+        action="store_true",
+        help="play as a zero-latency plugin would: each beat hears only the previous beat",
     )
 
 

@@ -146,6 +146,11 @@ class GenerateOptions:
     """Melody sampling temperature (> 0, <= 100): lower follows the model more closely."""
     pitch_range: PitchRange = attrs.field(default=DEFAULT_RANGE, converter=_to_range)
     """Inclusive MIDI range of the melody."""
+    zero_latency: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    """Play as a zero-latency plugin would: each beat hears only the previous beat's chroma
+    (the models' contexts and the play-along rule alike), so chords follow the song a beat
+    late and the notes keep off what the recent beats avoided (docs/generate.md, "Zero
+    latency"). The beats and the key stay the whole clip's analysis."""
 
     def __attrs_post_init__(self) -> None:
         if self.bars is not None and self.meter is not None and self.bars * self.meter > MAX_BEATS:

@@ -68,6 +68,7 @@ __all__ = [
     "analyse",
     "audio_chroma",
     "check_holds_models",
+    "lag_beat_chroma",
     "load_pipeline",
     "run_stages",
     "song_key",
@@ -144,6 +145,7 @@ def run_stages(
     tempo: float | None = None,
     key: Key | None = None,
     registry: Registry | None = None,
+    zero_latency: bool = False,
 ) -> StageOutputs:
     """Run the five models over ``clip`` on its beats, in its key.
 
@@ -151,6 +153,8 @@ def run_stages(
     :param meter: Beats per bar; None = detected.
     :param tempo: A steady grid at this BPM instead of the detected beats.
     :param key: The song's key; None = estimated from the audio.
+    :param zero_latency: Give each beat the previous beat's chroma (the first beat
+        silence), as a zero-latency plugin hears the song (:func:`lag_beat_chroma`).
     :returns: Per-window emotion codes, the beat grid and per-beat (per-bar for the
         groove) outputs, in the song's key.
     """
@@ -158,8 +162,9 @@ def run_stages(
     analysis, grid, found = heard.analysis, heard.grid, heard.keys
     keys, song = found.segments, found.key
     pipeline = load_pipeline(models_dir, backend, registry=registry, key_tonic=song.tonic)
+    chroma = lag_beat_chroma(heard.beat_chroma) if zero_latency else heard.beat_chroma
     out = _Collected.empty(len(analysis.windows), grid)
-    _drive(pipeline, analysis.windows, grid, keys, out, heard.beat_chroma)
+    _drive(pipeline, analysis.windows, grid, keys, out, chroma)
     return StageOutputs(
         window_emotion=out.window_emotion,
         window_va=out.window_va,
@@ -175,9 +180,18 @@ def run_stages(
         key_given=key is not None,
         key_segments=keys,
         key_confidence=None if key is not None else found.confidence,
-        beat_chroma=heard.beat_chroma,
+        beat_chroma=chroma,
+        zero_latency=zero_latency,
         fallback_stages=tuple(pipeline.fallback_stages),
     )
+
+
+def lag_beat_chroma(chroma: FloatArray) -> FloatArray:
+    """``chroma`` ``(B, 24)`` as a zero-latency player hears it: row ``i`` is beat
+    ``i - 1``'s, row 0 silence (zeros)."""
+    out = np.zeros_like(chroma)
+    out[1:] = chroma[:-1]
+    return out
 
 
 @attrs.define

@@ -302,3 +302,25 @@ def test_fallback_changes_chord_with_the_song_every_bar(tmp_path: Path) -> None:
     labels = ["C:maj", "F:maj", "G:maj", "A:min"] * 2
     assert [label for _, label in runs] == labels
     assert all(abs(t - 2.0 * round(t / 2.0)) < 0.05 for t, _ in runs[1:])  # at bar lines
+
+
+def test_zero_latency_changes_chord_a_beat_after_the_song(tmp_path: Path) -> None:
+    """The same audio with ``zero_latency``: each beat hears the previous one, so every
+    change comes one beat (0.5 s) after the bar line, to the same chords; offline the
+    changes are on the bar lines."""
+    bars = [(0, (60, 64, 67)), (5, (60, 65, 69)), (7, (59, 62, 67)), (9, (60, 64, 69))] * 2
+    audio = np.concatenate([_bar(root, upper, 2.0) for root, upper in bars])
+    wav = write_wav(tmp_path / "late.wav", (0.3 * audio / np.abs(audio).max()).astype(np.float32))
+    late = generate(wav, None, GenerateOptions(tempo=120, key="C", seed=0, zero_latency=True))
+    inside = [c for c in late.chords if c.time < late.audio_duration - 0.25]
+    runs = [(inside[0].time, inside[0].label)]
+    for event in inside[1:]:
+        if event.label != runs[-1][1]:
+            runs.append((event.time, event.label))
+    assert [label for _, label in runs] == ["C:maj", "F:maj", "G:maj", "A:min"] * 2
+    assert all(abs(t - 2.0 * round(t / 2.0) - 0.5) < 0.05 for t, _ in runs[1:])  # a beat late
+
+
+def test_zero_latency_must_be_a_bool() -> None:
+    with pytest.raises(TypeError):
+        GenerateOptions(zero_latency="yes")  # type: ignore[arg-type]
