@@ -55,6 +55,7 @@ __all__ = [
     "StreamingChroma",
     "beat_chroma",
     "frame_times",
+    "heard_late",
     "offline_chroma",
     "relative_to_tonic",
     "semitone_filterbank",
@@ -306,6 +307,20 @@ class BeatChromaAccumulator:
         self._sum = np.zeros(FRAME_WIDTH)
         self._count = 0
         return mean
+
+
+def heard_late(beats: FloatArray, lag: int = 1) -> FloatArray:
+    """Per-beat rows ``(B, W)`` as a player ``lag`` beats behind hears them: row ``i`` is
+    row ``i - lag``, the first ``lag`` rows silence (zeros). ``lag`` 1 is a zero-latency
+    plugin, which hears a beat once it is over; 0 returns a copy.
+
+    :raises ValueError: If ``lag`` is negative.
+    """
+    if lag < 0:
+        raise ValueError(f"lag must be >= 0, got {lag}")
+    out = np.zeros_like(beats)
+    out[lag:] = beats[: max(len(beats) - lag, 0)]
+    return out
 
 
 def relative_to_tonic(vectors: object, tonic: int) -> FloatArray:

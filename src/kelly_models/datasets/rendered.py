@@ -41,7 +41,7 @@ import numpy as np
 
 from kelly_core._optional import require
 from kelly_core.encodings.chords import NUM_CHORDS, parse_pitch_class
-from kelly_core.encodings.chroma import beat_chroma, offline_chroma
+from kelly_core.encodings.chroma import beat_chroma, heard_late, offline_chroma
 from kelly_core.encodings.context import harmony_contexts, melody_contexts, song_harmony
 from kelly_core.encodings.emotion import coarse_emotions
 from kelly_core.encodings.melody import notes_to_multihot
@@ -102,9 +102,7 @@ def _heard(path: Path, record: Mapping[str, Any], tonic: int, lag: int) -> np.nd
     mono = samples.mean(axis=1) if samples.ndim == 2 else samples
     beats = np.asarray(record["beats"], dtype=np.float64)
     song = song_harmony(beat_chroma(offline_chroma(mono, rate), beats, end=len(mono) / rate), tonic)
-    heard = np.zeros_like(song)
-    heard[lag:] = song[: len(song) - lag]
-    return heard
+    return heard_late(song, lag)
 
 
 def _notes(path: Path, first_only: bool = False) -> list[Note]:

@@ -45,6 +45,7 @@ from kelly_core.arrays import FloatArray
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.constants import BEATS_PER_BAR, WINDOW_S
 from kelly_core.encodings import NEUTRAL_GROOVE
+from kelly_core.encodings.chroma import heard_late
 from kelly_core.errors import KellyWarning, SpecError
 from kelly_core.registry import Registry, default_registry
 from kelly_runtime.generate.audio import AudioClip
@@ -68,7 +69,6 @@ __all__ = [
     "analyse",
     "audio_chroma",
     "check_holds_models",
-    "lag_beat_chroma",
     "load_pipeline",
     "run_stages",
     "song_key",
@@ -154,7 +154,8 @@ def run_stages(
     :param tempo: A steady grid at this BPM instead of the detected beats.
     :param key: The song's key; None = estimated from the audio.
     :param zero_latency: Give each beat the previous beat's chroma (the first beat
-        silence), as a zero-latency plugin hears the song (:func:`lag_beat_chroma`).
+        silence), as a zero-latency plugin hears the song
+        (:func:`~kelly_core.encodings.chroma.heard_late`).
     :returns: Per-window emotion codes, the beat grid and per-beat (per-bar for the
         groove) outputs, in the song's key.
     """
@@ -162,7 +163,7 @@ def run_stages(
     analysis, grid, found = heard.analysis, heard.grid, heard.keys
     keys, song = found.segments, found.key
     pipeline = load_pipeline(models_dir, backend, registry=registry, key_tonic=song.tonic)
-    chroma = lag_beat_chroma(heard.beat_chroma) if zero_latency else heard.beat_chroma
+    chroma = heard_late(heard.beat_chroma) if zero_latency else heard.beat_chroma
     out = _Collected.empty(len(analysis.windows), grid)
     _drive(pipeline, analysis.windows, grid, keys, out, chroma)
     return StageOutputs(
@@ -184,14 +185,6 @@ def run_stages(
         zero_latency=zero_latency,
         fallback_stages=tuple(pipeline.fallback_stages),
     )
-
-
-def lag_beat_chroma(chroma: FloatArray) -> FloatArray:
-    """``chroma`` ``(B, 24)`` as a zero-latency player hears it: row ``i`` is beat
-    ``i - 1``'s, row 0 silence (zeros)."""
-    out = np.zeros_like(chroma)
-    out[1:] = chroma[:-1]
-    return out
 
 
 @attrs.define

@@ -15,6 +15,7 @@ from kelly_core.encodings.chroma import (
     StreamingChroma,
     beat_chroma,
     frame_times,
+    heard_late,
     offline_chroma,
     relative_to_tonic,
     semitone_filterbank,
@@ -203,3 +204,18 @@ class TestBeatChroma:
         with pytest.raises(ValueError, match="12"):
             relative_to_tonic(np.zeros(11), 0)
         assert DEFAULT_CHROMA.pitches == 60
+
+
+class TestHeardLate:
+    def test_a_zero_latency_player_hears_the_beat_before(self) -> None:
+        rows = np.arange(1, 13, dtype=np.float32).reshape(3, 4)
+        late = heard_late(rows)
+        np.testing.assert_array_equal(late, [[0, 0, 0, 0], rows[0], rows[1]])
+        np.testing.assert_array_equal(heard_late(rows, 0), rows)
+        assert heard_late(rows, 0) is not rows
+        np.testing.assert_array_equal(heard_late(rows, 5), np.zeros((3, 4)))
+        assert late.dtype == np.float32
+
+    def test_a_negative_lag_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="lag must be >= 0"):
+            heard_late(np.zeros((2, 24), np.float32), -1)
