@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +15,17 @@ from kelly_core.arrays import FloatArray
 from kelly_core.catalog import MODEL_SPECS
 from kelly_core.registry import Registry
 from kelly_core.specs import ModelSpec
+from kelly_runtime.async_pipeline import AsyncPipeline, beat_processor
+from kelly_runtime.beat import BEAT_VECTOR_SIZE
+from kelly_runtime.pipeline import Pipeline
 
-__all__ = ["random_arrays", "random_frames", "runtime_registry", "write_models"]
+__all__ = [
+    "async_beats",
+    "random_arrays",
+    "random_frames",
+    "runtime_registry",
+    "write_models",
+]
 
 
 def runtime_registry() -> Registry:
@@ -44,3 +55,29 @@ def write_models(folder: Path, registry: Registry, *, seed: int, names: tuple[st
         spec = MODEL_SPECS[name]
         exporter.export(spec, random_arrays(spec, seed + index), folder / f"{spec.file_stem}.json")
     return folder
+
+
+def async_beats(
+    pipeline: Pipeline, frames: Sequence[FloatArray], *, capacity: int
+) -> list[FloatArray]:
+    """Stream ``frames`` through an :class:`AsyncPipeline` over ``beat_processor(pipeline)``
+    one at a time, waiting (at most 10 s each) until the worker has processed each one,
+    and return copies of the beat vectors polled after them (a frame without a beat
+    publishes none)."""
+    got: list[FloatArray] = []
+    with AsyncPipeline(
+        beat_processor(pipeline),
+        in_size=frames[0].shape[0],
+        out_size=BEAT_VECTOR_SIZE,
+        capacity=capacity,
+    ) as worker:
+        for frame in frames:
+            worker.submit(frame)
+            deadline = time.monotonic() + 10.0
+            while worker.stats.processed < worker.stats.submitted:
+                assert time.monotonic() < deadline
+                time.sleep(0.001)
+            vector = worker.poll()
+            if vector is not None:
+                got.append(vector.copy())
+    return got

@@ -3,7 +3,6 @@ async pipeline's worker."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,14 +14,18 @@ from kelly_core.errors import BackendError
 from kelly_runtime.async_pipeline import (
     BEAT_CHROMA,
     BEAT_INPUT_SIZE,
-    AsyncPipeline,
     beat_frame,
     beat_processor,
 )
 from kelly_runtime.beat import BEAT_VECTOR_SIZE
 from kelly_runtime.loading import load_backend
 from kelly_runtime.pipeline import STAGES, Pipeline
-from tests.unit.kelly_runtime.helpers import random_frames, runtime_registry, write_models
+from tests.unit.kelly_runtime.helpers import (
+    async_beats,
+    random_frames,
+    runtime_registry,
+    write_models,
+)
 
 REGISTRY = runtime_registry()
 BEATS = 12
@@ -97,22 +100,8 @@ def test_async_pipeline_passes_the_chroma(models: Path) -> None:
     out = np.zeros(BEAT_VECTOR_SIZE, dtype=np.float32)
     expected = [out.copy() for frame in frames if process(frame, out) is not False]
     assert len(expected) == BEATS
-    got: list[FloatArray] = []
-    with AsyncPipeline(
-        beat_processor(_pipeline(models)),
-        in_size=BEAT_INPUT_SIZE,
-        out_size=BEAT_VECTOR_SIZE,
-        capacity=4,
-    ) as worker:
-        for frame in frames:
-            worker.submit(frame)
-            deadline = time.monotonic() + 10.0
-            while worker.stats.processed < worker.stats.submitted:
-                assert time.monotonic() < deadline
-                time.sleep(0.001)
-            vector = worker.poll()
-            if vector is not None:
-                got.append(vector.copy())
+    assert frames[0].shape == (BEAT_INPUT_SIZE,)
+    got = async_beats(_pipeline(models), frames, capacity=4)
     assert len(got) == BEATS
     for x, y in zip(got, expected, strict=True):
         np.testing.assert_array_equal(x, y)

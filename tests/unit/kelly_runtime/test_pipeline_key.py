@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -36,11 +35,16 @@ from kelly_core.encodings.tonal import (
 )
 from kelly_core.errors import BackendError, SpecError
 from kelly_core.specs import ModelSpec
-from kelly_runtime.async_pipeline import AsyncPipeline, beat_frame, beat_processor
+from kelly_runtime.async_pipeline import beat_frame, beat_processor
 from kelly_runtime.beat import BEAT_LAYOUT, BEAT_VECTOR_SIZE, BeatOutput
 from kelly_runtime.loading import load_backend
 from kelly_runtime.pipeline import STAGES, Pipeline
-from tests.unit.kelly_runtime.helpers import random_frames, runtime_registry, write_models
+from tests.unit.kelly_runtime.helpers import (
+    async_beats,
+    random_frames,
+    runtime_registry,
+    write_models,
+)
 
 REGISTRY = runtime_registry()
 
@@ -326,22 +330,7 @@ class TestParity:
         frames = _frames(pattern, seed)
         expected = _sync_beats(models, "numpy", frames)
         pipeline = Pipeline(_backends(models))  # type: ignore[arg-type]
-        got: list[FloatArray] = []
-        with AsyncPipeline(
-            beat_processor(pipeline),
-            in_size=frames[0].shape[0],
-            out_size=BEAT_VECTOR_SIZE,
-            capacity=len(frames) + 1,
-        ) as worker:
-            for frame in frames:
-                worker.submit(frame)
-                deadline = time.monotonic() + 10.0
-                while worker.stats.processed < worker.stats.submitted:
-                    assert time.monotonic() < deadline
-                    time.sleep(0.001)
-                vector = worker.poll()
-                if vector is not None:
-                    got.append(vector.copy())
+        got = async_beats(pipeline, frames, capacity=len(frames) + 1)
         assert len(got) == len(expected)
         for x, y in zip(got, expected, strict=True):
             np.testing.assert_array_equal(x, y)

@@ -3,17 +3,16 @@ worker, go through ``PlayAlong`` beat by beat, each beat hearing the previous be
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from kelly_core.arrays import FloatArray
 from kelly_core.encodings.chords import chord_index
-from kelly_runtime.async_pipeline import BEAT_INPUT_SIZE, AsyncPipeline, beat_frame, beat_processor
-from kelly_runtime.beat import BEAT_VECTOR_SIZE, BeatOutput
+from kelly_runtime.async_pipeline import beat_frame
+from kelly_runtime.beat import BeatOutput
 from kelly_runtime.generate.keys import Key
 from kelly_runtime.generate.playalong import PlayAlong, PlayedBeat
 from kelly_runtime.pipeline import Pipeline
+from tests.unit.kelly_runtime.helpers import async_beats
 
 C = Key.parse("C")
 BARS = ((0, (0, 4, 7)), (5, (5, 9, 0)), (7, (7, 11, 2)), (9, (9, 0, 4))) * 2
@@ -69,21 +68,11 @@ def test_the_async_worker_s_beats_play_along_the_same() -> None:
     chroma = _song()
     pipeline = Pipeline.fallback()
     sync = [pipeline.step_beat(i % 4, chroma=_lagged(chroma, i)) for i in range(chroma.shape[0])]
-    polled: list[BeatOutput] = []
-    with AsyncPipeline(
-        beat_processor(Pipeline.fallback()),
-        in_size=BEAT_INPUT_SIZE,
-        out_size=BEAT_VECTOR_SIZE,
-        capacity=4,
-    ) as worker:
-        for i in range(chroma.shape[0]):
-            worker.submit(beat_frame(beat_in_bar=i % 4, chroma=_lagged(chroma, i)))
-            deadline = time.monotonic() + 10.0
-            while worker.stats.processed < worker.stats.submitted:
-                assert time.monotonic() < deadline
-                time.sleep(0.001)
-            vector = worker.poll()
-            assert vector is not None
-            polled.append(BeatOutput.from_vector(vector))
+    frames = [
+        beat_frame(beat_in_bar=i % 4, chroma=_lagged(chroma, i)) for i in range(chroma.shape[0])
+    ]
+    vectors = async_beats(Pipeline.fallback(), frames, capacity=4)
+    assert len(vectors) == chroma.shape[0]  # every frame's beat was polled
+    polled = [BeatOutput.from_vector(v) for v in vectors]
     assert _play(polled, chroma) == _play(sync, chroma)
     assert len({p.chord for p in _play(polled, chroma)}) == 4
