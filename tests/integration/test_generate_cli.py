@@ -226,11 +226,9 @@ class TestPreview:
 def test_zero_latency_flag_plays_each_chord_a_beat_late(tmp_path: Path) -> None:
     """--zero-latency: the chords of each beat are the offline chords of the beat before
     (bars of C, F, G and A minor at 120 BPM; the first beat hears silence)."""
-    from tests.unit.kelly_runtime.generate.test_playalong import _bar
+    from tests.unit.kelly_runtime.generate.test_playalong import changes_wav
 
-    bars = [(0, (60, 64, 67)), (5, (60, 65, 69)), (7, (59, 62, 67)), (9, (60, 64, 69))]
-    audio = np.concatenate([_bar(root, upper, 2.0) for root, upper in bars])
-    wav = write_wav(tmp_path / "bars.wav", (0.3 * audio / np.abs(audio).max()).astype(np.float32))
+    wav = changes_wav(tmp_path / "bars.wav", repeats=1)
     chords = {}
     for name, extra in (("offline", []), ("late", ["--zero-latency"])):
         csv_path = tmp_path / f"{name}.csv"

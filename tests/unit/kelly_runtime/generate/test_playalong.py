@@ -31,6 +31,7 @@ from kelly_runtime.generate.playalong import (
     voice_for_song,
 )
 from kelly_runtime.generate.render import render
+from kelly_runtime.generate.result import GenerationResult
 from tests.unit.kelly_runtime.generate.helpers import SR, write_wav
 from tests.unit.kelly_runtime.generate.test_render import outputs
 
@@ -283,22 +284,34 @@ def _bar(root: int, upper: tuple[int, ...], seconds: float) -> np.ndarray:
     return note(36 + root, 0.5) + sum(note(p, 0.3) for p in upper)
 
 
-def test_fallback_changes_chord_with_the_song_every_bar(tmp_path: Path) -> None:
-    """Audio of C, F, G, Am, C, F, G, Am (a bar each at 120 BPM), every stage on fallback
-    (whose HarmonyPredictor always says the tonic): the chord changes at every bar line
-    to the bar's chord (the beat at the audio's very end, silent, is left out)."""
-    bars = [(0, (60, 64, 67)), (5, (60, 65, 69)), (7, (59, 62, 67)), (9, (60, 64, 69))] * 2
-    audio = np.concatenate([_bar(root, upper, 2.0) for root, upper in bars])
-    wav = write_wav(
-        tmp_path / "changes.wav", (0.3 * audio / np.abs(audio).max()).astype(np.float32)
-    )
-    result = generate(wav, None, GenerateOptions(tempo=120, key="C", seed=0))
-    assert result.fallback_stages  # every stage on its rule
+CHANGES = [(0, (60, 64, 67)), (5, (60, 65, 69)), (7, (59, 62, 67)), (9, (60, 64, 69))]
+"""Bars of C, F, G and A minor: (bass, upper notes)."""
+
+
+def changes_wav(path: Path, repeats: int = 2) -> Path:
+    """:data:`CHANGES` ``repeats`` times, a bar of 2 s each (120 BPM in 4/4), as a WAV."""
+    audio = np.concatenate([_bar(root, upper, 2.0) for root, upper in CHANGES * repeats])
+    return write_wav(path, (0.3 * audio / np.abs(audio).max()).astype(np.float32))
+
+
+def _runs(result: GenerationResult) -> list[tuple[float, str]]:
+    """(time, label) where the chord changes, the silent beat at the audio's end left out."""
     inside = [c for c in result.chords if c.time < result.audio_duration - 0.25]
     runs = [(inside[0].time, inside[0].label)]
     for event in inside[1:]:
         if event.label != runs[-1][1]:
             runs.append((event.time, event.label))
+    return runs
+
+
+def test_fallback_changes_chord_with_the_song_every_bar(tmp_path: Path) -> None:
+    """Audio of C, F, G, Am, C, F, G, Am (a bar each at 120 BPM), every stage on fallback
+    (whose HarmonyPredictor always says the tonic): the chord changes at every bar line
+    to the bar's chord (the beat at the audio's very end, silent, is left out)."""
+    wav = changes_wav(tmp_path / "changes.wav")
+    result = generate(wav, None, GenerateOptions(tempo=120, key="C", seed=0))
+    assert result.fallback_stages  # every stage on its rule
+    runs = _runs(result)
     labels = ["C:maj", "F:maj", "G:maj", "A:min"] * 2
     assert [label for _, label in runs] == labels
     assert all(abs(t - 2.0 * round(t / 2.0)) < 0.05 for t, _ in runs[1:])  # at bar lines
@@ -308,15 +321,9 @@ def test_zero_latency_changes_chord_a_beat_after_the_song(tmp_path: Path) -> Non
     """The same audio with ``zero_latency``: each beat hears the previous one, so every
     change comes one beat (0.5 s) after the bar line, to the same chords; offline the
     changes are on the bar lines."""
-    bars = [(0, (60, 64, 67)), (5, (60, 65, 69)), (7, (59, 62, 67)), (9, (60, 64, 69))] * 2
-    audio = np.concatenate([_bar(root, upper, 2.0) for root, upper in bars])
-    wav = write_wav(tmp_path / "late.wav", (0.3 * audio / np.abs(audio).max()).astype(np.float32))
+    wav = changes_wav(tmp_path / "late.wav")
     late = generate(wav, None, GenerateOptions(tempo=120, key="C", seed=0, zero_latency=True))
-    inside = [c for c in late.chords if c.time < late.audio_duration - 0.25]
-    runs = [(inside[0].time, inside[0].label)]
-    for event in inside[1:]:
-        if event.label != runs[-1][1]:
-            runs.append((event.time, event.label))
+    runs = _runs(late)
     assert [label for _, label in runs] == ["C:maj", "F:maj", "G:maj", "A:min"] * 2
     assert all(abs(t - 2.0 * round(t / 2.0) - 0.5) < 0.05 for t, _ in runs[1:])  # a beat late
 
