@@ -84,6 +84,7 @@ __all__ = [
     "PlayAlong",
     "PlayedBeat",
     "StreamHearing",
+    "choose_chord",
     "choose_chords",
     "chord_fit",
     "chord_tones",
@@ -161,6 +162,17 @@ def _scores(distribution: FloatArray, chroma: FloatArray, key: Key) -> npt.NDArr
     scores[outside] -= OUTSIDE_KEY_COST
     scores[NO_CHORD] = -np.inf
     return scores
+
+
+def choose_chord(
+    distribution: FloatArray, key: Key, *, no_chord_above: float = NO_CHORD_ABOVE
+) -> int:
+    """The model alone: the most likely chord of ``distribution`` ``(64,)`` among
+    ``key``'s diatonic chords ("no chord" only above ``no_chord_above``)."""
+    if float(distribution[NO_CHORD]) > no_chord_above:
+        return NO_CHORD
+    allowed = sorted(diatonic_chords(key))
+    return int(allowed[int(np.argmax(distribution[allowed]))])
 
 
 def choose_chords(
@@ -321,11 +333,8 @@ class PlayAlong:
         row = check_frame(chords, NUM_CHORDS, name="chords")
         if chroma is not None:
             chroma = check_frame(chroma, 24, name="beat chroma")
-        if float(row[NO_CHORD]) > self.no_chord_above:
-            chord = NO_CHORD
-        elif chroma is None:
-            allowed = sorted(diatonic_chords(key))
-            chord = int(allowed[int(np.argmax(row[allowed]))])
+        if chroma is None or float(row[NO_CHORD]) > self.no_chord_above:
+            chord = choose_chord(row, key, no_chord_above=self.no_chord_above)
         else:
             scores = _scores(row, chroma, key)
             if self._previous != NO_CHORD:

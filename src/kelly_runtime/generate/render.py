@@ -16,18 +16,18 @@ import numpy as np
 import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray, check_shape
-from kelly_core.encodings.chords import NO_CHORD
 from kelly_core.encodings.expression import Expression
 from kelly_core.encodings.groove import decode_groove
 from kelly_runtime.generate.arrange import BarGroove, arrange
 from kelly_runtime.generate.beats import BeatGrid
-from kelly_runtime.generate.keys import Key, KeySegment, diatonic_chords, key_at, spell_chord
+from kelly_runtime.generate.keys import Key, KeySegment, key_at, spell_chord
 from kelly_runtime.generate.midi import score_to_midi
 from kelly_runtime.generate.options import GenerateOptions
 from kelly_runtime.generate.playalong import (
     NO_CHORD_ABOVE,
     BeatHearing,
     PlayAlong,
+    choose_chord,
     chord_tones,
 )
 from kelly_runtime.generate.result import BeatRecord, ChordEvent, EmotionPoint, GenerationResult
@@ -97,17 +97,6 @@ class StageOutputs:
     def beats(self) -> int:
         """Number of generation steps (beats)."""
         return int(self.notes.shape[0])
-
-
-def choose_chord(distribution: FloatArray, key: Key) -> int:
-    """The most likely chord of ``distribution`` ``(64,)`` among ``key``'s diatonic chords.
-
-    "No chord" wins only above :data:`NO_CHORD_ABOVE`.
-    """
-    if float(distribution[NO_CHORD]) > NO_CHORD_ABOVE:
-        return NO_CHORD
-    allowed = sorted(diatonic_chords(key))
-    return int(allowed[int(np.argmax(distribution[allowed]))])
 
 
 def render(
