@@ -32,10 +32,12 @@ import numpy.typing as npt
 __all__ = [
     "DEFAULT_BEAT_HMM",
     "DUPLE_PREFERENCE",
+    "TEMPO_HINT_SPAN",
     "BeatHmmConfig",
     "Meter",
     "choose_meter",
     "decode_beats",
+    "near_tempo",
     "state_space",
 ]
 
@@ -57,6 +59,25 @@ class BeatHmmConfig:
 
 
 DEFAULT_BEAT_HMM: Final = BeatHmmConfig()
+
+TEMPO_HINT_SPAN: Final = 1.3
+"""How far from a tempo hint the beat may be: ``bpm / 1.3`` to ``bpm × 1.3``. Narrow
+enough to rule out the metrical levels next to the hinted one (×2, ×½, ×3/2, ×2/3), wide
+enough for a rough hint and a tempo that changes; chosen on the listening benchmark's dev
+pieces (docs/listening.md, "Telling Kelly the tempo")."""
+
+
+def near_tempo(bpm: float, config: BeatHmmConfig = DEFAULT_BEAT_HMM) -> BeatHmmConfig:
+    """``config`` with its tempo range narrowed to :data:`TEMPO_HINT_SPAN` around ``bpm``:
+    the decoder then finds the beats at the metrical level of the hint (the tracker's
+    activation often peaks about as high on the off-beat eighths, so at double or half the
+    tempo a listener would count) and their phase and tempo changes from the audio.
+
+    :raises ValueError: If ``bpm`` is not a positive finite number.
+    """
+    if not (np.isfinite(bpm) and bpm > 0):
+        raise ValueError(f"a tempo hint must be a positive number of BPM, got {bpm}")
+    return attrs.evolve(config, min_bpm=bpm / TEMPO_HINT_SPAN, max_bpm=bpm * TEMPO_HINT_SPAN)
 
 
 @attrs.frozen(kw_only=True, eq=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -109,6 +110,7 @@ class TestGenerateCommand:
             (["--range", "80-60"], "low <= high"),
             (["--temperature", "0"], "temperature"),
             (["--tempo", "5"], "tempo"),
+            (["--tempo-hint", "500"], "--tempo-hint"),
             (["--key", "C", "--range", "61-61"], "no pitch"),
         ],
     )
@@ -239,3 +241,54 @@ def test_zero_latency_flag_plays_each_chord_a_beat_late(tmp_path: Path) -> None:
     inside = len(chords["offline"]) - 1  # the beat at the audio's very end is silent
     assert len(set(chords["offline"][:inside])) == 4
     assert chords["late"][1:inside] == chords["offline"][: inside - 1]
+
+
+def test_tempo_hint_sets_the_level_of_the_beats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Quarters at 80 BPM with eighths between, which the shipped tracker counts as 160
+    BPM beats: --tempo-hint 80 writes 80 BPM, its bars of four quarters, through the CLI
+    and the API alike."""
+    from kelly_runtime.generate import GenerateOptions, generate
+    from kelly_runtime.generate.midi import read_midi
+    from tests.unit.kelly_runtime.generate.test_beats import _clicks
+
+    times = 0.2 + 0.375 * np.arange(64)
+    wav = write_wav(tmp_path / "clicks.wav", _clicks(times, set(range(0, 64, 2)), 24.5))
+    tempi, said = {}, {}
+    for name, extra in (("plain", []), ("hinted", ["--tempo-hint", "80"])):
+        out = tmp_path / f"{name}.mid"
+        assert main(["generate", str(wav), "-o", str(out), "--fallback", *extra]) == 0
+        midi = read_midi(out)
+        beats = [midi.tick_to_time(k * midi.resolution) for k in range(8, 24)]
+        tempi[name] = 60.0 / float(np.median(np.diff(beats)))
+        said[name] = capsys.readouterr().err
+    assert tempi["plain"] == pytest.approx(160.0, rel=0.03)
+    assert tempi["hinted"] == pytest.approx(80.0, rel=0.03)
+    assert "161.5 BPM" in said["plain"]
+    assert "79.5 BPM" in said["hinted"]
+    with pytest.raises(SystemExit) as refused:
+        main(["generate", str(wav), "-o", str(out), "--tempo", "80", "--tempo-hint", "80"])
+    assert refused.value.code == 2
+    assert "not allowed with argument --tempo" in capsys.readouterr().err
+    result = generate(wav, None, GenerateOptions(tempo_hint=80.0))
+    assert result.tempo == pytest.approx(80.0, rel=0.03)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "match"),
+    [
+        ({"tempo_hint": 5.0}, "tempo_hint", "tempo hint must be within 20..400 BPM"),
+        ({"tempo_hint": float("nan")}, "tempo_hint", "tempo hint must be within"),
+        ({"tempo": 5.0}, "tempo", "tempo must be within 20..400 BPM"),
+        ({"tempo": 90.0, "tempo_hint": 90.0}, "tempo_hint", "not both"),
+    ],
+)
+def test_tempo_hint_option_is_checked(kwargs: dict[str, Any], field: str, match: str) -> None:
+    """GenerateOptions names the field and the range; a hint and a steady tempo clash."""
+    from kelly_runtime.generate import GenerateOptions
+    from kelly_runtime.generate.errors import GenerateOptionError
+
+    with pytest.raises(GenerateOptionError, match=match) as info:
+        GenerateOptions(**kwargs)
+    assert info.value.field == field

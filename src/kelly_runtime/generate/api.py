@@ -54,6 +54,7 @@ def generate(
         bars=options.bars,
         meter=options.meter,
         tempo=options.tempo,
+        tempo_hint=options.tempo_hint,
         key=options.key,
         zero_latency=options.zero_latency,
     )

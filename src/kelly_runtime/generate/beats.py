@@ -21,6 +21,10 @@
   dropped when shorter than half a sixteenth. The MIDI file's tempo map puts every grid
   beat on a MIDI beat at exactly ``times[i]`` seconds, and its time signatures put bar
   lines on the downbeats (a pickup bar first where the music starts mid-bar).
+- ``--tempo-hint`` keeps the detected beats but looks for them within
+  :data:`~kelly_core.barpointer.TEMPO_HINT_SPAN` of that tempo, so the beat is counted at
+  the hinted metrical level (a slow groove the tracker would hear in eighths, a fast one
+  it would hear in half notes).
 - ``--tempo`` replaces the detected beats by a steady grid at that tempo, anchored on
   the first detected beat; ``--bars`` cuts (or extends) the music to that many bars from
   the first downbeat.
@@ -37,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray
-from kelly_core.barpointer import Meter, choose_meter, decode_beats
+from kelly_core.barpointer import DEFAULT_BEAT_HMM, Meter, choose_meter, decode_beats, near_tempo
 from kelly_core.constants import BEATS_PER_BAR  # a grid's meter when nothing says otherwise
 from kelly_core.encodings.chroma import offline_chroma
 from kelly_core.encodings.onsets import DEFAULT_ONSETS, frame_seconds
@@ -228,6 +232,7 @@ def detect_beats(
     meter: int | None = None,
     tracker: Path | None = TRACKER_FILE,
     chroma: FloatArray | None = None,
+    tempo_hint: float | None = None,
 ) -> BeatGrid:
     """Detect the beat grid of mono ``samples`` at ``sr`` (22050 Hz).
 
@@ -244,12 +249,19 @@ def detect_beats(
     :param tracker: The beat tracker file; None uses the onset rules.
     :param chroma: The clip's chroma frames (:func:`kelly_core.encodings.chroma.offline_chroma`,
         for the bar lines); None computes them here.
+    :param tempo_hint: The song's beat is near this BPM (``--tempo-hint``): beats are
+        decoded within :data:`~kelly_core.barpointer.TEMPO_HINT_SPAN` of it; a clip
+        with no beats heard gets a steady grid at this tempo.
+    :raises ValueError: If both ``tempo`` and ``tempo_hint`` are given.
     """
+    if tempo is not None and tempo_hint is not None:
+        raise ValueError("give a steady tempo or a tempo hint, not both")
     config = DEFAULT_ONSETS
+    hmm = DEFAULT_BEAT_HMM if tempo_hint is None else near_tempo(tempo_hint)
     found_by = activations(samples, sr, tracker=tracker, config=config)
     audible = float(found_by.curves[:, 0].max(initial=0.0)) > 0.0
     frames = (
-        decode_beats(found_by.beat, config.fps)
+        decode_beats(found_by.beat, config.fps, hmm)
         if audible and float(found_by.beat.max(initial=0.0)) >= MIN_PEAK
         else np.zeros(0, dtype=np.int64)
     )
@@ -273,8 +285,9 @@ def detect_beats(
             beats_per_bar=per_bar,
         )
     if found.size < 2:
-        logger.info("no beats detected; a steady %g BPM grid is used", DEFAULT_TEMPO)
-        return BeatGrid.steady(DEFAULT_TEMPO, duration=duration, beats=beats, beats_per_bar=per_bar)
+        steady = DEFAULT_TEMPO if tempo_hint is None else tempo_hint
+        logger.info("no beats detected; a steady %g BPM grid is used", steady)
+        return BeatGrid.steady(steady, duration=duration, beats=beats, beats_per_bar=per_bar)
     return BeatGrid.from_beats(
         found, duration=duration, phase=chosen.phase, beats=beats, beats_per_bar=per_bar
     )

@@ -97,6 +97,7 @@ class GenerateCommand:
             )
         options = GenerateOptions(
             tempo=args.tempo,
+            tempo_hint=args.tempo_hint,
             bars=args.bars,
             meter=args.meter,
             backend=args.backend,
@@ -324,12 +325,22 @@ def _add_files(parser: argparse.ArgumentParser) -> None:
 
 def _add_music(parser: argparse.ArgumentParser) -> None:
     """Add what shapes the music: tempo, length, meter, backend, seed, key, melody."""
-    parser.add_argument(
+    tempo = parser.add_mutually_exclusive_group()
+    tempo.add_argument(
         "--tempo",
         type=float_in("--tempo", MIN_TEMPO, MAX_TEMPO),
         default=None,
         help=f"a steady BPM ({MIN_TEMPO:g}..{MAX_TEMPO:g}) instead of the beats detected "
         "in the audio",
+    )
+    tempo.add_argument(
+        "--tempo-hint",
+        type=float_in("--tempo-hint", MIN_TEMPO, MAX_TEMPO),
+        default=None,
+        metavar="BPM",
+        help=f"the song's beat is near this BPM ({MIN_TEMPO:g}..{MAX_TEMPO:g}): beats are "
+        "still detected in the audio, within x1.3 of it (for when the reported tempo is "
+        "double, half or 2/3 of the one you count)",
     )
     parser.add_argument(
         "--bars",

@@ -180,6 +180,7 @@ def listen(
     bars: int | None = None,
     meter: int | None = None,
     key: Key | None = None,
+    tempo_hint: float | None = None,
 ) -> Listening:
     """Analyse ``clip`` once (module docstring).
 
@@ -187,6 +188,9 @@ def listen(
     :param bars: Bars wanted from the first downbeat; None = as long as the audio.
     :param meter: Beats per bar; None = detected.
     :param key: The song's key; None = found in the audio.
+    :param tempo_hint: The beat is near this BPM: the beats are detected within
+        :data:`~kelly_core.barpointer.TEMPO_HINT_SPAN` of it, at that metrical level.
+    :raises ValueError: If both ``tempo`` and ``tempo_hint`` are given.
     """
     analysis = analyse(clip)
     chroma = audio_chroma(clip)
@@ -200,6 +204,7 @@ def listen(
         bars=bars,
         meter=meter,
         chroma=chroma,
+        tempo_hint=tempo_hint,
     )
     keys = (
         song_keys(clip, chroma)

@@ -60,9 +60,10 @@ def _check_tempo(
     instance: GenerateOptions, attribute: attrs.Attribute[float | None], value: float | None
 ) -> None:
     if value is not None and not (math.isfinite(value) and MIN_TEMPO <= value <= MAX_TEMPO):
+        name = attribute.name.replace("_", " ")
         raise GenerateOptionError(
-            f"tempo must be within {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {value}",
-            field="tempo",
+            f"{name} must be within {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {value}",
+            field=attribute.name,
             expected=(MIN_TEMPO, MAX_TEMPO),
             got=value,
         )
@@ -128,6 +129,12 @@ class GenerateOptions:
         default=None, converter=attrs.converters.optional(float), validator=_check_tempo
     )
     """A steady tempo in BPM instead of the detected beats; None = follow the audio."""
+    tempo_hint: float | None = attrs.field(
+        default=None, converter=attrs.converters.optional(float), validator=_check_tempo
+    )
+    """The song's beat is near this BPM: the beats are still detected in the audio, at
+    this metrical level (:func:`kelly_core.barpointer.near_tempo`); None = the level the
+    tracker hears. Not with ``tempo``."""
     bars: int | None = attrs.field(default=None, validator=_check_bars)
     """Length in bars from the first downbeat; None = as long as the audio."""
     meter: int | None = attrs.field(default=None, validator=_check_meter)
@@ -153,6 +160,13 @@ class GenerateOptions:
     latency"). The beats and the key stay the whole clip's analysis."""
 
     def __attrs_post_init__(self) -> None:
+        if self.tempo is not None and self.tempo_hint is not None:
+            raise GenerateOptionError(
+                "give a steady tempo or a tempo hint, not both",
+                field="tempo_hint",
+                expected="None with tempo",
+                got=self.tempo_hint,
+            )
         if self.bars is not None and self.meter is not None and self.bars * self.meter > MAX_BEATS:
             raise GenerateOptionError(
                 f"{self.bars} bars of {self.meter} beats is {self.bars * self.meter} beats; "

@@ -146,6 +146,7 @@ def run_stages(
     key: Key | None = None,
     registry: Registry | None = None,
     zero_latency: bool = False,
+    tempo_hint: float | None = None,
 ) -> StageOutputs:
     """Run the five models over ``clip`` on its beats, in its key.
 
@@ -153,13 +154,14 @@ def run_stages(
     :param meter: Beats per bar; None = detected.
     :param tempo: A steady grid at this BPM instead of the detected beats.
     :param key: The song's key; None = estimated from the audio.
+    :param tempo_hint: The beat is near this BPM: detected at that metrical level.
     :param zero_latency: Give each beat the previous beat's chroma (the first beat
         silence), as a zero-latency plugin hears the song
         (:func:`~kelly_core.encodings.chroma.heard_late`).
     :returns: Per-window emotion codes, the beat grid and per-beat (per-bar for the
         groove) outputs, in the song's key.
     """
-    heard = listen(clip, tempo=tempo, bars=bars, meter=meter, key=key)
+    heard = listen(clip, tempo=tempo, bars=bars, meter=meter, key=key, tempo_hint=tempo_hint)
     analysis, grid, found = heard.analysis, heard.grid, heard.keys
     keys, song = found.segments, found.key
     pipeline = load_pipeline(models_dir, backend, registry=registry, key_tonic=song.tonic)

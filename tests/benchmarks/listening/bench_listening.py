@@ -3,7 +3,7 @@
 Not collected by pytest (``tests/benchmarks`` is ignored by its ``addopts``). Run::
 
     .venv/bin/python -m tests.benchmarks.listening.bench_listening \\
-        [--split test|dev] [--peers] [--limit N] [--json out.json]
+        [--split test|dev] [--peers] [--limit N] [--json out.json] [--tempo-hint]
 
 The pieces are built first when missing (:mod:`.corpus`; outside the repository, in
 ``$KELLY_BENCH_DIR``). Rendered pieces are scored against their MIDI; real recordings
@@ -16,6 +16,10 @@ against madmom's downbeat tracker (so madmom is not scored on them). Scores
 cached per piece). Licences: madmom's code is BSD, its pretrained models CC BY-NC-SA
 4.0; essentia is AGPL-3.0; neither is, nor may become, a dependency of Kelly. librosa
 is ISC, mir_eval MIT.
+
+``--tempo-hint`` tells Kelly each piece's reference tempo (the MIDI's median beat tempo;
+madmom's tempo on the recordings), as a user would with ``kelly generate --tempo-hint``:
+the beats are still found in the audio, at the hinted metrical level.
 """
 
 from __future__ import annotations
@@ -38,15 +42,23 @@ __all__ = ["evaluate", "main", "summarise"]
 SYSTEMS = ("kelly", *peers.PEER_NAMES)
 
 
-def _analyses(pieces: list[dict[str, Any]], cache: Path) -> list[dict[str, Any]]:
-    """Kelly's and the cached peers' analyses of every piece."""
+def _analyses(
+    pieces: list[dict[str, Any]], cache: Path, *, tempo_hint: bool = False
+) -> list[dict[str, Any]]:
+    """Kelly's and the cached peers' analyses of every piece (``tempo_hint``: Kelly is
+    told the reference tempo)."""
     out = []
     for piece in pieces:
-        found: dict[str, Any] = {"kelly": kelly_listen(piece["audio"])}
+        found: dict[str, Any] = {}
         for peer in peers.PEER_NAMES:
             result = peers.load_peer(cache, Path(piece["audio"]).stem, peer)
             if result is not None:
                 found[peer] = result
+        hint = None
+        if tempo_hint:
+            reference = piece if piece["reference"] != "madmom" else found.get("madmom", {})
+            hint = reference.get("tempo") or None
+        found["kelly"] = kelly_listen(piece["audio"], hint)
         out.append(found)
     return out
 
@@ -180,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N pieces only")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--dir", type=Path, default=None, help="default: $KELLY_BENCH_DIR")
+    parser.add_argument(
+        "--tempo-hint", action="store_true", help="tell Kelly the reference tempo (a user's hint)"
+    )
     args = parser.parse_args(argv)
     root = args.dir or corpus.bench_dir()
     started = time.perf_counter()
@@ -192,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         peers.run_peers([Path(p["audio"]) for p in pieces], cache)
     peers_s = time.perf_counter() - started
     started = time.perf_counter()
-    analyses = _analyses(pieces, cache)
+    analyses = _analyses(pieces, cache, tempo_hint=args.tempo_hint)
     kelly_s = time.perf_counter() - started
     rows = evaluate(pieces, analyses)
     print_tables(rows)

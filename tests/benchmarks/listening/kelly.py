@@ -30,12 +30,12 @@ def _key_text(key: Any) -> str | None:
     return f"{key.spell(key.tonic)}:{key.mode}"
 
 
-def _analyse(clip: Any) -> dict[str, Any]:
+def _analyse(clip: Any, tempo_hint: float | None = None) -> dict[str, Any]:
     try:
         from kelly_runtime.generate.listen import listen  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return _analyse_today(clip)
-    found = listen(clip)
+    found = listen(clip) if tempo_hint is None else listen(clip, tempo_hint=tempo_hint)
     return {
         "beats": np.asarray(found.beats, dtype=np.float64).tolist(),
         "downbeats": np.asarray(found.downbeats, dtype=np.float64).tolist(),
@@ -83,8 +83,9 @@ def _analyse_today(clip: Any) -> dict[str, Any]:
     }
 
 
-def kelly_listen(path: str | Path) -> dict[str, Any]:
-    """Kelly's beats, downbeats, beats per bar, tempo, key and analysis seconds for ``path``."""
+def kelly_listen(path: str | Path, tempo_hint: float | None = None) -> dict[str, Any]:
+    """Kelly's beats, downbeats, beats per bar, tempo, key and analysis seconds for ``path``
+    (with ``tempo_hint``: told the beat's tempo, as ``kelly generate --tempo-hint``)."""
     from kelly_runtime.generate.audio import read_audio
 
     clip = read_audio(path)
@@ -92,6 +93,6 @@ def kelly_listen(path: str | Path) -> dict[str, Any]:
         _analyse(clip)
         _WARM.append(True)
     started = time.perf_counter()
-    out = _analyse(clip)
+    out = _analyse(clip, tempo_hint)
     out["seconds"] = time.perf_counter() - started
     return out

@@ -177,6 +177,37 @@ class TestDetection:
         late = times[-20:-1]
         assert max(np.min(np.abs(grid.played - t)) for t in late) < TOL
 
+    def test_tempo_hint_picks_the_metrical_level(self) -> None:
+        """Clicks every 0.375 s, every other one low and loud (quarters at 80 BPM with
+        eighths between). The shipped tracker hears every click (160 BPM), the onset
+        rules every other one (80): a hint moves each to the other level, with the
+        beats still on clicks."""
+        from kelly_runtime.generate.activations import TRACKER_FILE
+
+        times = 0.2 + 0.375 * np.arange(64)
+        audio = _clicks(times, set(range(0, 64, 2)), 24.5)
+        assert _detect(audio, tracker=TRACKER_FILE).tempo == pytest.approx(160.0, rel=0.02)
+        slow = _detect(audio, tracker=TRACKER_FILE, tempo_hint=80.0)
+        assert slow.detected
+        assert slow.tempo == pytest.approx(80.0, rel=0.02)
+        for beat in slow.played[1:-1]:  # every other click (the tracker hears them alike)
+            assert np.min(np.abs(times - beat)) < TOL
+        assert _detect(audio).tempo == pytest.approx(80.0, rel=0.02)
+        fast = _detect(audio, tempo_hint=160.0)
+        assert fast.tempo == pytest.approx(160.0, rel=0.02)
+        for onset in times[2:-2]:
+            assert np.min(np.abs(fast.played - onset)) < TOL
+
+    def test_tempo_hint_with_no_beats_gives_its_steady_grid(self) -> None:
+        """Silence with a 90 BPM hint: a steady grid at 90, not the default 120."""
+        grid = _detect(np.zeros(SR * 4, dtype=np.float32), tempo_hint=90.0)
+        assert not grid.detected
+        assert grid.tempo == pytest.approx(90.0)
+
+    def test_tempo_and_tempo_hint_together_are_refused(self) -> None:
+        with pytest.raises(ValueError, match="not both"):
+            _detect(np.zeros(SR * 4, dtype=np.float32), tempo=90.0, tempo_hint=90.0)
+
     def test_silence_gives_a_steady_grid(self) -> None:
         """No onsets: a steady 120 BPM grid, marked as not detected."""
         grid = _detect(np.zeros(SR * 4, dtype=np.float32))
