@@ -19,7 +19,7 @@ import pytest
 
 from kelly_core.encodings.onsets import DEFAULT_ONSETS, onset_bands
 from kelly_core.listening import BEAT_TRACKER_SPEC, network_input
-from kelly_runtime.generate.activations import BACKWARD_TRACKER_FILE, TRACKER_FILE
+from kelly_runtime.generate.activations import BACKWARD_TRACKER_FILE, LSTM_TRACKER_FILE
 from kelly_runtime.loading import load_backend
 from tests.cpp_checks import build_check
 
@@ -48,7 +48,7 @@ def _frames(tmp_path: Path) -> np.ndarray:
     return np.ascontiguousarray(network_input(bands), dtype=np.float32)
 
 
-@pytest.mark.parametrize("path", [TRACKER_FILE, BACKWARD_TRACKER_FILE], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [LSTM_TRACKER_FILE, BACKWARD_TRACKER_FILE], ids=lambda p: p.stem)
 def test_rtneural_runs_the_shipped_tracker_like_the_numpy_backend(
     path: Path, tmp_path: Path
 ) -> None:

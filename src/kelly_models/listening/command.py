@@ -5,9 +5,12 @@ with ``"beats"`` and ``"downbeats"``): ``--corpus DIR`` (repeatable), and/or ``-
 DIR``, which first builds the train split (:mod:`kelly_models.listening.trainset`) into
 ``DIR`` (pieces already built for ``--build-seed`` are kept; two worker processes;
 fluidsynth, fluid-soundfont-gm and mma from apt, music21 from pip). The result is an
-RTNeural JSON file with the tracker's layer table in ``metadata.spec``, checked by the
-exporter before it is written; ``kelly generate`` loads it when it is
-``kelly_runtime/generate/models/beattracker.json``.
+convolutional tracker's JSON file (:mod:`kelly_core.beat_tcn`; ``--architecture tcn``,
+the default), which ``kelly generate`` loads when it is
+``kelly_runtime/generate/models/beattracker_tcn.json``, or with ``--architecture lstm``
+an RTNeural JSON file with the LSTM tracker's layer table in ``metadata.spec``, checked by
+the exporter before it is written (``beattracker.json``, and ``--backward`` for
+``beattracker_backward.json``).
 """
 
 from __future__ import annotations
@@ -20,15 +23,17 @@ from pathlib import Path
 
 from kelly_core._optional import require
 from kelly_core.argtypes import int_in
+from kelly_core.beat_tcn import to_document
 from kelly_core.encodings.onsets import DEFAULT_ONSETS
-from kelly_core.errors import DatasetError, OutputError
-from kelly_core.fileio import check_output_path
+from kelly_core.errors import DatasetError, OutputError, SpecError
+from kelly_core.fileio import atomic_write_json, check_output_path
 from kelly_core.listening import BEAT_TRACKER_SPEC, LOOKAHEAD_FRAMES
 from kelly_core.registry import Registry, default_registry
 from kelly_models.listening.corpus import load_pieces, reversed_piece
 from kelly_models.listening.pieces import build_folder
 from kelly_models.listening.render import check_tools
-from kelly_models.listening.train import BeatTrainConfig, fit
+from kelly_models.listening.tcn import TcnTrainConfig, TrainedTcn, fit_tcn
+from kelly_models.listening.train import BeatTrainConfig, TrainedTracker, fit
 from kelly_models.listening.trainset import train_jobs
 
 __all__ = ["TrainBeatsCommand"]
@@ -36,6 +41,7 @@ __all__ = ["TrainBeatsCommand"]
 logger = logging.getLogger(__name__)
 
 _DEFAULTS = BeatTrainConfig()
+_TCN_DEFAULTS = TcnTrainConfig()
 _BUILD_WORKERS = 2
 _EPILOG = (
     "--build DIR makes the training corpus: the train split of Kelly's listening pieces "
@@ -88,13 +94,21 @@ class TrainBeatsCommand:
             help="seed of the pieces --build makes, 0..2**32-1 (default 0)",
         )
         parser.add_argument(
-            "-o", "--output", type=Path, required=True, help="the RTNeural JSON file to write"
+            "-o", "--output", type=Path, required=True, help="the tracker file to write (JSON)"
+        )
+        parser.add_argument(
+            "--architecture",
+            choices=("tcn", "lstm"),
+            default="tcn",
+            help="tcn: the convolutional tracker kelly generate ships (default); lstm: the "
+            "causal LSTM tracker, an RTNeural JSON file",
         )
         parser.add_argument(
             "--epochs",
             type=int_in("--epochs", 1, 1000),
-            default=_DEFAULTS.epochs,
-            help=f"at most this many epochs, 1..1000 (default {_DEFAULTS.epochs})",
+            default=None,
+            help=f"epochs, 1..1000 (default {_TCN_DEFAULTS.epochs} for tcn; at most "
+            f"{_DEFAULTS.epochs} for lstm, which stops early)",
         )
         parser.add_argument(
             "--steps-per-epoch",
@@ -105,8 +119,8 @@ class TrainBeatsCommand:
         parser.add_argument(
             "--backward",
             action="store_true",
-            help="train the backward tracker: the pieces played from their end to their "
-            "start (kelly generate averages it with the forward one)",
+            help="with --architecture lstm: train the backward tracker, the pieces played "
+            "from their end to their start (averaged with the forward one)",
         )
         parser.add_argument(
             "--seed",
@@ -119,6 +133,14 @@ class TrainBeatsCommand:
         """Load the corpus, train, export; return 0."""
         output = Path(args.output)
         check_output_path(output)
+        tcn = args.architecture == "tcn"
+        if tcn and args.backward:
+            raise SpecError(
+                "only with --architecture lstm (the convolutional tracker hears both "
+                "directions already)",
+                field="--backward",
+                expected="--architecture lstm",
+            )
         folders = [Path(f) for f in args.corpus]
         if not folders and args.build is None:
             raise DatasetError("expected --corpus DIR or --build DIR (or both)")
@@ -139,12 +161,26 @@ class TrainBeatsCommand:
             )
         minutes = sum(p.features.shape[0] for p in pieces) / DEFAULT_ONSETS.fps / 60.0
         _say(f"kelly train-beats: {len(pieces)} pieces, {minutes:.1f} min of audio")
-        config = BeatTrainConfig(
-            epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, seed=args.seed
-        )
-        trained = fit(pieces, config, progress=_say)
-        metadata = {
-            "direction": "backward" if args.backward else "forward",
+        defaults = _TCN_DEFAULTS if tcn else _DEFAULTS
+        epochs = defaults.epochs if args.epochs is None else args.epochs
+        trained: TrainedTcn | TrainedTracker
+        if tcn:
+            trained = fit_tcn(
+                pieces,
+                TcnTrainConfig(epochs=epochs, steps_per_epoch=args.steps_per_epoch, seed=args.seed),
+                progress=_say,
+            )
+        else:
+            trained = fit(
+                pieces,
+                BeatTrainConfig(
+                    epochs=epochs, steps_per_epoch=args.steps_per_epoch, seed=args.seed
+                ),
+                progress=_say,
+            )
+        metadata: dict[str, object] = {
+            "architecture": args.architecture,
+            "direction": "both" if tcn else "backward" if args.backward else "forward",
             "trained_on": [str(f) for f in folders],
             "pieces": len(pieces),
             "minutes": round(minutes, 1),
@@ -152,15 +188,18 @@ class TrainBeatsCommand:
             "best_epoch": trained.best_epoch,
             "validation_score": round(trained.best_score, 4),
             "seed": args.seed,
-            "lookahead_frames": LOOKAHEAD_FRAMES,
+            "lookahead_frames": 0 if tcn else LOOKAHEAD_FRAMES,
         }
         if args.build is not None:
             metadata["train_split_seed"] = args.build_seed
-        registry = self._registry if self._registry is not None else default_registry()
-        exporter = registry.exporter("rtneural")
-        path = exporter.export(
-            BEAT_TRACKER_SPEC, trained.network.state_arrays(), output, metadata=metadata
-        )
+        if isinstance(trained, TrainedTcn):
+            path = atomic_write_json(output, to_document(trained.network.weights(metadata)))
+        else:
+            registry = self._registry if self._registry is not None else default_registry()
+            exporter = registry.exporter("rtneural")
+            path = exporter.export(
+                BEAT_TRACKER_SPEC, trained.network.state_arrays(), output, metadata=metadata
+            )
         elapsed = time.perf_counter() - started
         sys.stderr.write(
             f"wrote {path}: validation score {trained.best_score:.3f} (mean of beat and "

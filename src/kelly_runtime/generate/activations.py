@@ -1,13 +1,18 @@
 """Beat and downbeat activations: from the trained beat tracker, or from onset rules.
 
-- **The beat tracker** (:data:`kelly_core.listening.BEAT_TRACKER_SPEC`), shipped with
-  Kelly as ``models/beattracker.json`` beside this module (trained by ``kelly
-  train-beats``; docs/listening.md), runs on the numpy backend over the onset front end's
-  frames (:func:`kelly_core.encodings.onsets.onset_bands`): a beat and a downbeat
-  activation per frame. Where ``models/beattracker_backward.json`` is shipped too (``kelly
-  train-beats --backward``: the same network trained on music played from its end), it
-  runs over the frames in reverse order and the two trackers' activations are averaged:
-  an LSTM that runs forward only hears the past, the pair hears both sides of a frame.
+- **The beat tracker** Kelly ships is the convolutional one (:mod:`kelly_core.beat_tcn`),
+  ``models/beattracker_tcn.json`` beside this module (trained by ``kelly train-beats``;
+  docs/listening.md), run in numpy over the onset front end's frames
+  (:func:`kelly_core.encodings.onsets.onset_bands`): a beat and a downbeat activation per
+  frame, each frame heard with about 24 s of music on either side.
+- **The LSTM trackers** (:data:`kelly_core.listening.BEAT_TRACKER_SPEC`,
+  ``models/beattracker.json`` and ``models/beattracker_backward.json``, RTNeural JSON;
+  ``kelly train-beats --architecture lstm [--backward]``) are shipped too and used when
+  asked for (``tracker=LSTM_TRACKER_FILE``): the forward one runs on the numpy backend,
+  the backward one (the same network trained on music played from its end) over the
+  frames in reverse order, and the two activations are averaged: an LSTM that runs
+  forward only hears the past, the pair hears both sides of a frame. A tracker file is
+  told apart by its ``format`` field.
 - **Rules** where the file is missing or unreadable (a warning says so) or
   ``tracker=None`` is asked for: :func:`beat_activation` (spectral flux) and
   :func:`downbeat_strength` (low-band onsets and spectral change per beat).
@@ -25,6 +30,7 @@ onsets and spectral change, equal weights) to 0.72 (docs/listening.md).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from pathlib import Path
 from typing import Final
@@ -34,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray
+from kelly_core.beat_tcn import TcnWeights, from_document, is_tcn_document, run_tcn
 from kelly_core.encodings.chroma import CHROMA, DEFAULT_CHROMA
 from kelly_core.encodings.chroma import frame_times as chroma_frame_times
 from kelly_core.encodings.onsets import (
@@ -44,6 +51,7 @@ from kelly_core.encodings.onsets import (
     onset_bands,
 )
 from kelly_core.errors import KellyError
+from kelly_core.fileio import read_regular_bytes
 from kelly_core.interfaces import Backend
 from kelly_core.listening import (
     BEAT_TRACKER_SPEC,
@@ -56,6 +64,7 @@ from kelly_core.listening import (
 __all__ = [
     "BACKWARD_TRACKER_FILE",
     "CUE_WEIGHTS",
+    "LSTM_TRACKER_FILE",
     "TRACKER_FILE",
     "Activations",
     "activations",
@@ -65,10 +74,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-TRACKER_FILE: Final = Path(__file__).with_name("models") / "beattracker.json"
-"""The beat tracker Kelly ships."""
+TRACKER_FILE: Final = Path(__file__).with_name("models") / "beattracker_tcn.json"
+"""The beat tracker Kelly uses: the convolutional one (:mod:`kelly_core.beat_tcn`)."""
+LSTM_TRACKER_FILE: Final = TRACKER_FILE.with_name("beattracker.json")
+"""The forward LSTM tracker Kelly also ships (``kelly train-beats --architecture lstm``)."""
 BACKWARD_TRACKER_FILE: Final = TRACKER_FILE.with_name("beattracker_backward.json")
-"""The backward beat tracker Kelly ships (``kelly train-beats --backward``)."""
+"""The backward LSTM tracker Kelly also ships (``... --architecture lstm --backward``)."""
+_TRACKER_FILE_LIMIT: Final = 64 * 1024 * 1024
+"""Largest tracker file read (the shipped ones are under 2 MB)."""
 
 _SMOOTH: Final = 5
 """Frames of the Hann window smoothing the onset curve (58 ms)."""
@@ -228,7 +241,8 @@ class Activations:
     curves: FloatArray
     """``(frames, 3)`` onset curves (for the rules' downbeat cues)."""
     source: str
-    """``"trackers"`` (forward and backward), ``"tracker"`` (forward) or ``"rules"``."""
+    """``"tcn"`` (the convolutional tracker), ``"trackers"`` (forward and backward LSTM
+    trackers), ``"tracker"`` (the forward one) or ``"rules"``."""
 
     def downbeat_strength(
         self,
@@ -254,14 +268,22 @@ class Activations:
 
 
 @functools.lru_cache(maxsize=4)
-def _tracker(path: Path) -> Backend | None:
-    """The tracker in ``path`` on the numpy backend, or None (logged) if it cannot load."""
+def _tracker(path: Path) -> Backend | TcnWeights | None:
+    """The tracker in ``path`` (a convolutional tracker's weights, or an LSTM tracker on
+    the numpy backend), or None (logged) if it cannot load."""
     from kelly_runtime.loading import load_backend
 
     if not path.is_file():
         logger.warning("no beat tracker at %s; beats come from onset rules", path)
         return None
     try:
+        raw = read_regular_bytes(path, limit=_TRACKER_FILE_LIMIT, what="beat tracker file")
+        try:
+            document = json.loads(raw)
+        except (ValueError, RecursionError):
+            document = None  # the RTNeural loader says what is wrong with it
+        if is_tcn_document(document):
+            return from_document(document, path=path)
         backend = load_backend(path, "numpy", model=BEAT_TRACKER_SPEC.name)
     except KellyError as exc:
         logger.warning("beat tracker not used (%s); beats come from onset rules", exc)
@@ -279,11 +301,12 @@ def activations(
 ) -> Activations:
     """Beat (and downbeat) activations of mono ``samples`` at ``sr``.
 
-    :param tracker: A beat tracker file; None uses the onset rules.
-    :param backward: A backward tracker file (trained on music played from its end), run
-        from the clip's end to its start; its activations are averaged with the forward
-        tracker's, so each frame is judged from both sides. None or a missing file: the
-        forward tracker alone.
+    :param tracker: A beat tracker file, convolutional or LSTM; None uses the onset rules.
+    :param backward: With an LSTM ``tracker``: a backward tracker file (trained on music
+        played from its end), run from the clip's end to its start; its activations are
+        averaged with the forward tracker's, so each frame is judged from both sides. None
+        or a missing file: the forward tracker alone. Not used with a convolutional
+        tracker, which hears both sides itself.
     """
     bands = onset_bands(samples, sr, config)
     curves = curves_from_bands(bands, config)
@@ -293,8 +316,18 @@ def activations(
             beat=beat_activation(curves, config), downbeat=None, curves=curves, source="rules"
         )
     frames = network_input(bands)
+    if isinstance(network, TcnWeights):
+        both = run_tcn(network, frames)
+        return Activations(
+            beat=np.ascontiguousarray(both[:, 0]),
+            downbeat=np.ascontiguousarray(both[:, 1]),
+            curves=curves,
+            source="tcn",
+        )
     out = _run(network, frames)
     reverse = _tracker(backward) if backward is not None and backward.is_file() else None
+    if isinstance(reverse, TcnWeights):
+        reverse = None  # a backward partner must be an LSTM tracker
     if reverse is not None:
         out = 0.5 * (out + _run(reverse, frames[::-1])[::-1])
     return Activations(

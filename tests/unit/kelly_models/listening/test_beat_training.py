@@ -137,7 +137,8 @@ class TestTraining:
         assert np.all((out >= 0.0) & (out <= 1.0))
 
     def test_command_writes_a_tracker_generate_loads(self, tmp_path: Path) -> None:
-        """kelly train-beats writes an RTNeural file that the runtime runs."""
+        """kelly train-beats --architecture lstm writes an RTNeural file that the runtime
+        runs, alone or with a backward partner."""
         for k, period in enumerate((0.4, 0.5, 0.6)):
             _clicks(tmp_path / f"c{k}.wav", period, 8.0)
         command = TrainBeatsCommand(Registry(plugins=[export_plugin]))
@@ -145,9 +146,11 @@ class TestTraining:
         command.configure(parser)
         output = tmp_path / "out" / "beattracker.json"
         argv = ["--corpus", str(tmp_path), "-o", str(output), "--epochs", "1"]
+        argv += ["--architecture", "lstm"]
         assert command.run(parser.parse_args([*argv, "--steps-per-epoch", "2"])) == 0
         document = json.loads(output.read_text())
         assert document["metadata"]["spec"]["name"] == "BeatTracker"
+        assert document["metadata"]["architecture"] == "lstm"
         samples = np.zeros(SR * 3, dtype=np.float32)
         samples[SR] = 0.5
         found = activations(samples, SR, tracker=output, backward=None)

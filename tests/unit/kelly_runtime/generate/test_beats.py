@@ -179,10 +179,10 @@ class TestDetection:
 
     def test_tempo_hint_picks_the_metrical_level(self) -> None:
         """Clicks every 0.375 s, every other one low and loud (quarters at 80 BPM with
-        eighths between). The shipped tracker hears every click (160 BPM), the onset
-        rules every other one (80): a hint moves each to the other level, with the
+        eighths between). The shipped LSTM tracker hears every click (160 BPM), the
+        onset rules every other one (80): a hint moves each to the other level, with the
         beats still on clicks."""
-        from kelly_runtime.generate.activations import TRACKER_FILE
+        from kelly_runtime.generate.activations import LSTM_TRACKER_FILE as TRACKER_FILE
 
         times = 0.2 + 0.375 * np.arange(64)
         audio = _clicks(times, set(range(0, 64, 2)), 24.5)
@@ -269,13 +269,25 @@ class TestTempoMap:
 
 
 class TestShippedTracker:
-    def test_file_loads_as_the_beat_tracker(self) -> None:
-        """The package ships the tracker: valid RTNeural JSON holding BeatTracker's table."""
+    def test_files_load(self) -> None:
+        """The package ships the convolutional tracker (its layout, trained by the
+        command) and the LSTM pair: valid RTNeural JSON holding BeatTracker's table."""
+        import json
+
+        from kelly_core.beat_tcn import CHANNELS, DILATIONS, KERNEL, from_document
         from kelly_core.listening import BEAT_TRACKER_SPEC, LOOKAHEAD_FRAMES
-        from kelly_runtime.generate.activations import BACKWARD_TRACKER_FILE, TRACKER_FILE
+        from kelly_runtime.generate.activations import (
+            BACKWARD_TRACKER_FILE,
+            LSTM_TRACKER_FILE,
+            TRACKER_FILE,
+        )
         from kelly_runtime.loading import read_model
 
-        loaded = read_model(TRACKER_FILE, model="BeatTracker")
+        tcn = from_document(json.loads(TRACKER_FILE.read_text()), path=TRACKER_FILE)
+        assert (tcn.channels, tcn.kernel, tcn.dilations) == (CHANNELS, KERNEL, DILATIONS)
+        assert tcn.metadata["architecture"] == "tcn"
+        assert tcn.metadata["pieces"] == 498
+        loaded = read_model(LSTM_TRACKER_FILE, model="BeatTracker")
         assert loaded.spec == BEAT_TRACKER_SPEC
         assert loaded.metadata["lookahead_frames"] == LOOKAHEAD_FRAMES
         backward = read_model(BACKWARD_TRACKER_FILE, model="BeatTracker")
@@ -294,7 +306,12 @@ class TestShippedTracker:
         grid = _detect(audio, tracker=TRACKER_FILE)
         assert grid.tempo == pytest.approx(100.0, rel=0.02)
         assert max(np.min(np.abs(grid.played - t)) for t in times[1:-1]) < TOL
-        assert activations(audio, SR).source == "trackers"  # both shipped trackers
+        assert activations(audio, SR).source == "tcn"  # the shipped default
+        from kelly_runtime.generate.activations import LSTM_TRACKER_FILE
+
+        lstm = _detect(audio, tracker=LSTM_TRACKER_FILE)
+        assert lstm.tempo == pytest.approx(100.0, rel=0.02)
+        assert activations(audio, SR, tracker=LSTM_TRACKER_FILE).source == "trackers"
         missing = tmp_path / "none.json"
         with caplog.at_level("WARNING"):
             found = activations(audio, SR, tracker=missing)
