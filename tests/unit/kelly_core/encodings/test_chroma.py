@@ -219,3 +219,21 @@ class TestHeardLate:
     def test_a_negative_lag_is_refused(self) -> None:
         with pytest.raises(ValueError, match="lag must be >= 0"):
             heard_late(np.zeros((2, 24), np.float32), -1)
+
+
+def test_offline_chroma_in_blocks_equals_all_frames_at_once() -> None:
+    """A clip longer than one block of frames gives, block by block, exactly what the
+    whole clip's frames give at once (memory is bounded, values are not changed)."""
+    from kelly_core.encodings import chroma as module
+    from kelly_core.encodings.framing import offline_frames
+
+    config = module.DEFAULT_CHROMA
+    count = module._BLOCK_FRAMES + 37
+    rng = np.random.default_rng(5)
+    audio = (0.2 * rng.standard_normal(config.n_fft + (count - 1) * config.hop)).astype(np.float32)
+    got = module.offline_chroma(audio, config.sr)
+    frames = offline_frames(
+        audio, config.sr, expected_sr=config.sr, n_fft=config.n_fft, hop=config.hop
+    )
+    assert got.shape == (count, module.FRAME_WIDTH)
+    np.testing.assert_array_equal(got, module._frames_to_chroma(frames, config))
