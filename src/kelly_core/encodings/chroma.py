@@ -73,6 +73,7 @@ BASS: Final = slice(12, 24)
 _BLOCK_FRAMES: Final = 256
 """Frames transformed together by :func:`offline_chroma` (256 × 8192 samples: 17 MB)."""
 
+
 @attrs.frozen(kw_only=True)
 class ChromaConfig:
     """Settings of the chroma front end (the defaults are listed in docs/encodings.md)."""

@@ -36,7 +36,7 @@ def kelly_commands() -> list[CommandEntry]:
         CommandEntry(
             name="train-beats",
             factory="kelly_models.listening.command:TrainBeatsCommand",
-            help="train the beat tracker on rendered music and export it (RTNeural JSON)",
+            help="train the beat tracker on rendered music and write its JSON file",
             requires=("torch", "soundfile"),
         ),
     ]
