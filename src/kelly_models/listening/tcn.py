@@ -28,7 +28,13 @@ from kelly_core.arrays import FloatArray
 from kelly_core.beat_tcn import CHANNELS, DILATIONS, INPUT_SIZE, KERNEL, TcnWeights
 from kelly_core.listening import BEAT_OUTPUTS
 from kelly_models.listening.corpus import Piece
-from kelly_models.listening.train import Scorer, beat_score, split_pieces
+from kelly_models.listening.train import (
+    EpochLoop,
+    Scorer,
+    beat_score,
+    crop_batch,
+    split_pieces,
+)
 
 __all__ = ["TcnNetwork", "TcnTrainConfig", "TrainedTcn", "fit_tcn"]
 
@@ -134,23 +140,6 @@ def _track(network: TcnNetwork, features: FloatArray) -> FloatArray:
     return out
 
 
-def _batch(
-    pieces: Sequence[Piece], config: TcnTrainConfig, rng: np.random.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    x = np.zeros((config.batch_size, config.crop, INPUT_SIZE), dtype=np.float32)
-    y = np.zeros((config.batch_size, config.crop, len(BEAT_OUTPUTS)), dtype=np.float32)
-    lengths = np.array([p.features.shape[0] for p in pieces], dtype=np.float64)
-    chosen = rng.choice(len(pieces), size=config.batch_size, p=lengths / lengths.sum())
-    for row, index in enumerate(chosen):
-        piece = pieces[int(index)]
-        start = int(rng.integers(0, max(1, piece.features.shape[0] - config.crop)))
-        part = piece.features[start : start + config.crop]
-        x[row, : part.shape[0]] = part
-        target = piece.targets[start : start + config.crop]
-        y[row, : target.shape[0]] = target
-    return torch.from_numpy(x), torch.from_numpy(y)
-
-
 def fit_tcn(
     pieces: Sequence[Piece],
     config: TcnTrainConfig,
@@ -160,55 +149,26 @@ def fit_tcn(
 ) -> TrainedTcn:
     """Train a fresh network on ``pieces`` (a share held out for validation), on one
     torch thread (restored after)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _fit(pieces, config, score, progress)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _fit(
-    pieces: Sequence[Piece],
-    config: TcnTrainConfig,
-    score: Scorer,
-    progress: Callable[[str], None],
-) -> TrainedTcn:
     train, val = split_pieces(pieces, config.val_fraction)
     if not train or not val:
         raise ValueError(f"need at least two pieces, got {len(pieces)}")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     network = TcnNetwork()
-    optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
-    schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimiser, mode="max", factor=0.5, patience=config.plateau
+    loop = EpochLoop(
+        epochs=config.epochs,
+        steps_per_epoch=config.steps_per_epoch,
+        learning_rate=config.learning_rate,
+        plateau=config.plateau,
+        downbeat_weight=config.downbeat_weight,
     )
-    weights = torch.tensor([1.0, config.downbeat_weight]) / (1.0 + config.downbeat_weight) * 2
-    best = (-1.0, 0, {k: v.clone() for k, v in network.state_dict().items()})
-    history: list[tuple[float, float]] = []
-    for epoch in range(1, config.epochs + 1):
-        network.train()
-        losses = []
-        for _ in range(config.steps_per_epoch):
-            x, y = _batch(train, config, rng)
-            loss = (
-                torch.nn.functional.binary_cross_entropy(network(x), y, reduction="none") * weights
-            ).mean()
-            optimiser.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]  # torch stub
-            torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
-            optimiser.step()
-            losses.append(float(loss.detach()))
-        network.eval()
-        value = float(np.mean([score(_track(network, p.features), p) for p in val]))
-        schedule.step(value)
-        history.append((float(np.mean(losses)), value))
-        progress(f"epoch {epoch}: loss {history[-1][0]:.4f}, validation score {value:.3f}")
-        if value > best[0]:
-            best = (value, epoch, {k: v.clone() for k, v in network.state_dict().items()})
-    network.load_state_dict(best[2])
-    network.eval()
+    best_epoch, best_score, history = loop.run(
+        network,
+        batch=lambda: crop_batch(train, batch_size=config.batch_size, crop=config.crop, rng=rng),
+        forward=network,
+        validate=lambda: float(np.mean([score(_track(network, p.features), p) for p in val])),
+        progress=progress,
+    )
     return TrainedTcn(
-        network=network, best_epoch=best[1], best_score=best[0], history=tuple(history)
+        network=network, best_epoch=best_epoch, best_score=best_score, history=history
     )

@@ -44,9 +44,11 @@ from kelly_models.network import SpecNetwork
 
 __all__ = [
     "BeatTrainConfig",
+    "EpochLoop",
     "Scorer",
     "TrainedTracker",
     "beat_score",
+    "crop_batch",
     "f_measure",
     "fit",
     "split_pieces",
@@ -120,20 +122,28 @@ def split_pieces(pieces: Sequence[Piece], fraction: float) -> tuple[list[Piece],
     return train, val
 
 
-def _batch(
-    pieces: Sequence[Piece], config: BeatTrainConfig, rng: np.random.Generator
+def crop_batch(
+    pieces: Sequence[Piece],
+    *,
+    batch_size: int,
+    crop: int,
+    rng: np.random.Generator,
+    lookahead: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``batch_size`` random crops: inputs of ``crop + lookahead`` frames and targets of
+    ``crop`` frames from the same start (zeros past a piece's end); pieces drawn in
+    proportion to their length."""
     width = BEAT_TRACKER_SPEC.input_size
-    x = np.zeros((config.batch_size, config.crop + LOOKAHEAD_FRAMES, width), dtype=np.float32)
-    y = np.zeros((config.batch_size, config.crop, 2), dtype=np.float32)
+    x = np.zeros((batch_size, crop + lookahead, width), dtype=np.float32)
+    y = np.zeros((batch_size, crop, 2), dtype=np.float32)
     lengths = np.array([p.features.shape[0] for p in pieces], dtype=np.float64)
-    chosen = rng.choice(len(pieces), size=config.batch_size, p=lengths / lengths.sum())
+    chosen = rng.choice(len(pieces), size=batch_size, p=lengths / lengths.sum())
     for row, index in enumerate(chosen):
         piece = pieces[int(index)]
-        start = int(rng.integers(0, max(1, piece.features.shape[0] - config.crop)))
-        part = piece.features[start : start + config.crop + LOOKAHEAD_FRAMES]
+        start = int(rng.integers(0, max(1, piece.features.shape[0] - crop)))
+        part = piece.features[start : start + crop + lookahead]
         x[row, : part.shape[0]] = part
-        target = piece.targets[start : start + config.crop]
+        target = piece.targets[start : start + crop]
         y[row, : target.shape[0]] = target
     return torch.from_numpy(x), torch.from_numpy(y)
 
@@ -160,61 +170,116 @@ def fit(
     Runs on one torch thread (restored after): the network is small, and on a busy
     2-core machine a second thread made each step 16 times slower (measured).
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _fit(pieces, config, score, progress)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _fit(
-    pieces: Sequence[Piece],
-    config: BeatTrainConfig,
-    score: Scorer,
-    progress: Callable[[str], None],
-) -> TrainedTracker:
     train, val = split_pieces(pieces, config.val_fraction)
     if not train or not val:
         raise ValueError(f"need at least two pieces, got {len(pieces)}")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     network = build_network(BEAT_TRACKER_SPEC, seed=config.seed)
-    optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
-    schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimiser, mode="max", factor=0.5, patience=1
+    loop = EpochLoop(
+        epochs=config.epochs,
+        steps_per_epoch=config.steps_per_epoch,
+        learning_rate=config.learning_rate,
+        plateau=1,
+        downbeat_weight=config.downbeat_weight,
+        schedule_from=lambda value, epoch: value >= _LEARNING or epoch >= config.min_epochs,
+        stop=lambda epoch, best: epoch - best >= config.patience and epoch >= config.min_epochs,
     )
-    weights = torch.tensor([1.0, config.downbeat_weight]) / (1.0 + config.downbeat_weight) * 2
-    best = (-1.0, 0, {k: v.clone() for k, v in network.state_dict().items()})
-    history: list[tuple[float, float]] = []
-    for epoch in range(1, config.epochs + 1):
-        network.train()
-        losses = []
-        for _ in range(config.steps_per_epoch):
-            x, y = _batch(train, config, rng)
-            out = network(x)[:, LOOKAHEAD_FRAMES:]
-            loss = (
-                torch.nn.functional.binary_cross_entropy(out, y, reduction="none") * weights
-            ).mean()
-            optimiser.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]  # torch stub
-            torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
-            optimiser.step()
-            losses.append(float(loss.detach()))
-        network.eval()
-        value = float(np.mean([score(track(network, p.features), p) for p in val]))
-        if value >= _LEARNING or epoch >= config.min_epochs:
-            schedule.step(value)  # not while it still predicts the mean: it would never leave
-        history.append((float(np.mean(losses)), value))
-        progress(f"epoch {epoch}: loss {history[-1][0]:.4f}, validation score {value:.3f}")
-        if value > best[0]:
-            best = (value, epoch, {k: v.clone() for k, v in network.state_dict().items()})
-        elif epoch - best[1] >= config.patience and epoch >= config.min_epochs:
-            break
-    network.load_state_dict(best[2])
+    best_epoch, best_score, history = loop.run(
+        network,
+        batch=lambda: crop_batch(
+            train,
+            batch_size=config.batch_size,
+            crop=config.crop,
+            rng=rng,
+            lookahead=LOOKAHEAD_FRAMES,
+        ),
+        forward=lambda x: network(x)[:, LOOKAHEAD_FRAMES:],
+        validate=lambda: float(np.mean([score(track(network, p.features), p) for p in val])),
+        progress=progress,
+    )
     return TrainedTracker(
-        network=network, best_epoch=best[1], best_score=best[0], history=tuple(history)
+        network=network, best_epoch=best_epoch, best_score=best_score, history=history
     )
+
+
+@attrs.frozen(kw_only=True)
+class EpochLoop:
+    """The training loop both beat trackers share: Adam, the learning rate halved when
+    the validation score has not improved for ``plateau`` epochs (once ``schedule_from``
+    allows it), gradients clipped to norm 1, binary cross-entropy with the downbeat
+    column weighted ``downbeat_weight`` times the beat column; the best epoch's weights
+    are put back at the end. Runs on one torch thread (restored after)."""
+
+    epochs: int
+    steps_per_epoch: int
+    learning_rate: float
+    plateau: int
+    downbeat_weight: float
+    schedule_from: Callable[[float, int], bool] = lambda value, epoch: True
+    """Whether the schedule may look at this epoch's ``(score, epoch)``."""
+    stop: Callable[[int, int], bool] = lambda epoch, best: False
+    """Whether to stop after ``epoch`` when the best so far was ``best``."""
+
+    def run(
+        self,
+        network: torch.nn.Module,
+        *,
+        batch: Callable[[], tuple[torch.Tensor, torch.Tensor]],
+        forward: Callable[[torch.Tensor], torch.Tensor],
+        validate: Callable[[], float],
+        progress: Callable[[str], None],
+    ) -> tuple[int, float, tuple[tuple[float, float], ...]]:
+        """Train ``network``; return the best epoch, its score and the history."""
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._run(network, batch, forward, validate, progress)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _run(
+        self,
+        network: torch.nn.Module,
+        batch: Callable[[], tuple[torch.Tensor, torch.Tensor]],
+        forward: Callable[[torch.Tensor], torch.Tensor],
+        validate: Callable[[], float],
+        progress: Callable[[str], None],
+    ) -> tuple[int, float, tuple[tuple[float, float], ...]]:
+        optimiser = torch.optim.Adam(network.parameters(), lr=self.learning_rate)
+        schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimiser, mode="max", factor=0.5, patience=self.plateau
+        )
+        weights = torch.tensor([1.0, self.downbeat_weight]) / (1.0 + self.downbeat_weight) * 2
+        best = (-1.0, 0, {k: v.clone() for k, v in network.state_dict().items()})
+        history: list[tuple[float, float]] = []
+        for epoch in range(1, self.epochs + 1):
+            network.train()
+            losses = []
+            for _ in range(self.steps_per_epoch):
+                x, y = batch()
+                loss = (
+                    torch.nn.functional.binary_cross_entropy(forward(x), y, reduction="none")
+                    * weights
+                ).mean()
+                optimiser.zero_grad()
+                loss.backward()  # type: ignore[no-untyped-call]  # torch stub
+                torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+                optimiser.step()
+                losses.append(float(loss.detach()))
+            network.eval()
+            value = validate()
+            if self.schedule_from(value, epoch):
+                schedule.step(value)  # (the LSTM: not while it predicts the mean)
+            history.append((float(np.mean(losses)), value))
+            progress(f"epoch {epoch}: loss {history[-1][0]:.4f}, validation score {value:.3f}")
+            if value > best[0]:
+                best = (value, epoch, {k: v.clone() for k, v in network.state_dict().items()})
+            elif self.stop(epoch, best[1]):
+                break
+        network.load_state_dict(best[2])
+        network.eval()
+        return best[1], best[0], tuple(history)
 
 
 def f_measure(
