@@ -234,18 +234,21 @@ class EpochLoop:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            return self._run(network, batch, forward, validate, progress)
+            return self._epochs(network, (batch, forward, validate), progress)
         finally:
             torch.set_num_threads(threads)
 
-    def _run(
+    def _epochs(
         self,
         network: torch.nn.Module,
-        batch: Callable[[], tuple[torch.Tensor, torch.Tensor]],
-        forward: Callable[[torch.Tensor], torch.Tensor],
-        validate: Callable[[], float],
+        steps: tuple[
+            Callable[[], tuple[torch.Tensor, torch.Tensor]],
+            Callable[[torch.Tensor], torch.Tensor],
+            Callable[[], float],
+        ],
         progress: Callable[[str], None],
     ) -> tuple[int, float, tuple[tuple[float, float], ...]]:
+        batch, forward, validate = steps
         optimiser = torch.optim.Adam(network.parameters(), lr=self.learning_rate)
         schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimiser, mode="max", factor=0.5, patience=self.plateau
