@@ -32,9 +32,10 @@ from kelly_core.registry import Registry, default_registry
 from kelly_models.listening.corpus import load_pieces, reversed_piece
 from kelly_models.listening.pieces import build_folder
 from kelly_models.listening.render import check_tools
-from kelly_models.listening.tcn import TcnTrainConfig, TrainedTcn, fit_tcn
+from kelly_models.listening.tcn import TcnNetwork, TcnTrainConfig, fit_tcn
 from kelly_models.listening.train import BeatTrainConfig, TrainedTracker, fit
 from kelly_models.listening.trainset import train_jobs
+from kelly_models.network import SpecNetwork
 
 __all__ = ["TrainBeatsCommand"]
 
@@ -163,7 +164,7 @@ class TrainBeatsCommand:
         _say(f"kelly train-beats: {len(pieces)} pieces, {minutes:.1f} min of audio")
         defaults = _TCN_DEFAULTS if tcn else _DEFAULTS
         epochs = defaults.epochs if args.epochs is None else args.epochs
-        trained: TrainedTcn | TrainedTracker
+        trained: TrainedTracker[TcnNetwork] | TrainedTracker[SpecNetwork]
         if tcn:
             trained = fit_tcn(
                 pieces,
@@ -192,7 +193,7 @@ class TrainBeatsCommand:
         }
         if args.build is not None:
             metadata["train_split_seed"] = args.build_seed
-        if isinstance(trained, TrainedTcn):
+        if isinstance(trained.network, TcnNetwork):
             path = atomic_write_json(output, to_document(trained.network.weights(metadata)))
         else:
             registry = self._registry if self._registry is not None else default_registry()

@@ -31,12 +31,13 @@ from kelly_models.listening.corpus import Piece
 from kelly_models.listening.train import (
     EpochLoop,
     Scorer,
+    TrainedTracker,
     beat_score,
     crop_batch,
-    split_pieces,
+    prepare,
 )
 
-__all__ = ["TcnNetwork", "TcnTrainConfig", "TrainedTcn", "fit_tcn"]
+__all__ = ["TcnNetwork", "TcnTrainConfig", "fit_tcn"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,17 +122,6 @@ class TcnNetwork(torch.nn.Module):
         )
 
 
-@attrs.frozen(kw_only=True, eq=False)
-class TrainedTcn:
-    """The fitted network and how it got there."""
-
-    network: TcnNetwork
-    best_epoch: int
-    best_score: float
-    history: tuple[tuple[float, float], ...]
-    """Per epoch: mean training loss, validation score."""
-
-
 def _track(network: TcnNetwork, features: FloatArray) -> FloatArray:
     with torch.no_grad():
         out: FloatArray = network(torch.from_numpy(np.asarray(features, np.float32)[None]))[
@@ -146,14 +136,10 @@ def fit_tcn(
     score: Scorer = beat_score,
     *,
     progress: Callable[[str], None] = logger.info,
-) -> TrainedTcn:
+) -> TrainedTracker[TcnNetwork]:
     """Train a fresh network on ``pieces`` (a share held out for validation), on one
     torch thread (restored after)."""
-    train, val = split_pieces(pieces, config.val_fraction)
-    if not train or not val:
-        raise ValueError(f"need at least two pieces, got {len(pieces)}")
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
+    train, val, rng = prepare(pieces, val_fraction=config.val_fraction, seed=config.seed)
     network = TcnNetwork()
     loop = EpochLoop(
         epochs=config.epochs,
@@ -162,13 +148,10 @@ def fit_tcn(
         plateau=config.plateau,
         downbeat_weight=config.downbeat_weight,
     )
-    best_epoch, best_score, history = loop.run(
+    return loop.run(
         network,
         batch=lambda: crop_batch(train, batch_size=config.batch_size, crop=config.crop, rng=rng),
         forward=network,
         validate=lambda: float(np.mean([score(_track(network, p.features), p) for p in val])),
         progress=progress,
-    )
-    return TrainedTcn(
-        network=network, best_epoch=best_epoch, best_score=best_score, history=history
     )

@@ -20,9 +20,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Generic, TypeVar
 
 import attrs
 import numpy as np
@@ -51,6 +53,7 @@ __all__ = [
     "crop_batch",
     "f_measure",
     "fit",
+    "prepare",
     "split_pieces",
     "track",
 ]
@@ -102,11 +105,14 @@ class BeatTrainConfig:
     )
 
 
-@attrs.frozen(kw_only=True, eq=False)
-class TrainedTracker:
-    """The fitted network and how it got there."""
+N = TypeVar("N", bound=torch.nn.Module)
 
-    network: SpecNetwork
+
+@attrs.frozen(kw_only=True, eq=False)
+class TrainedTracker(Generic[N]):
+    """The fitted network (either tracker's) and how it got there."""
+
+    network: N
     best_epoch: int
     best_score: float
     history: tuple[tuple[float, float], ...]
@@ -120,6 +126,21 @@ def split_pieces(pieces: Sequence[Piece], fraction: float) -> tuple[list[Piece],
     if not val and len(train) > 1:
         val, train = train[-1:], train[:-1]
     return train, val
+
+
+def prepare(
+    pieces: Sequence[Piece], *, val_fraction: float, seed: int
+) -> tuple[list[Piece], list[Piece], np.random.Generator]:
+    """Training and validation pieces (:func:`split_pieces`), torch seeded with ``seed``,
+    and the generator :func:`crop_batch` draws from.
+
+    :raises ValueError: If either share would be empty.
+    """
+    train, val = split_pieces(pieces, val_fraction)
+    if not train or not val:
+        raise ValueError(f"need at least two pieces, got {len(pieces)}")
+    torch.manual_seed(seed)
+    return train, val, np.random.default_rng(seed)
 
 
 def crop_batch(
@@ -164,17 +185,13 @@ def fit(
     score: Scorer = beat_score,
     *,
     progress: Callable[[str], None] = logger.info,
-) -> TrainedTracker:
+) -> TrainedTracker[SpecNetwork]:
     """Train a fresh network on ``pieces`` (a share held out for validation).
 
     Runs on one torch thread (restored after): the network is small, and on a busy
     2-core machine a second thread made each step 16 times slower (measured).
     """
-    train, val = split_pieces(pieces, config.val_fraction)
-    if not train or not val:
-        raise ValueError(f"need at least two pieces, got {len(pieces)}")
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
+    train, val, rng = prepare(pieces, val_fraction=config.val_fraction, seed=config.seed)
     network = build_network(BEAT_TRACKER_SPEC, seed=config.seed)
     loop = EpochLoop(
         epochs=config.epochs,
@@ -185,7 +202,7 @@ def fit(
         schedule_from=lambda value, epoch: value >= _LEARNING or epoch >= config.min_epochs,
         stop=lambda epoch, best: epoch - best >= config.patience and epoch >= config.min_epochs,
     )
-    best_epoch, best_score, history = loop.run(
+    return loop.run(
         network,
         batch=lambda: crop_batch(
             train,
@@ -197,9 +214,6 @@ def fit(
         forward=lambda x: network(x)[:, LOOKAHEAD_FRAMES:],
         validate=lambda: float(np.mean([score(track(network, p.features), p) for p in val])),
         progress=progress,
-    )
-    return TrainedTracker(
-        network=network, best_epoch=best_epoch, best_score=best_score, history=history
     )
 
 
@@ -223,32 +237,25 @@ class EpochLoop:
 
     def run(
         self,
-        network: torch.nn.Module,
+        network: N,
         *,
         batch: Callable[[], tuple[torch.Tensor, torch.Tensor]],
         forward: Callable[[torch.Tensor], torch.Tensor],
         validate: Callable[[], float],
         progress: Callable[[str], None],
-    ) -> tuple[int, float, tuple[tuple[float, float], ...]]:
-        """Train ``network``; return the best epoch, its score and the history."""
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return self._epochs(network, (batch, forward, validate), progress)
-        finally:
-            torch.set_num_threads(threads)
+    ) -> TrainedTracker[N]:
+        """Train ``network``; return it with its best epoch's weights."""
+        with _one_torch_thread():
+            return self._train(network, batch, forward, validate, progress)
 
-    def _epochs(
+    def _train(
         self,
-        network: torch.nn.Module,
-        steps: tuple[
-            Callable[[], tuple[torch.Tensor, torch.Tensor]],
-            Callable[[torch.Tensor], torch.Tensor],
-            Callable[[], float],
-        ],
+        network: N,
+        batch: Callable[[], tuple[torch.Tensor, torch.Tensor]],
+        forward: Callable[[torch.Tensor], torch.Tensor],
+        validate: Callable[[], float],
         progress: Callable[[str], None],
-    ) -> tuple[int, float, tuple[tuple[float, float], ...]]:
-        batch, forward, validate = steps
+    ) -> TrainedTracker[N]:
         optimiser = torch.optim.Adam(network.parameters(), lr=self.learning_rate)
         schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimiser, mode="max", factor=0.5, patience=self.plateau
@@ -282,7 +289,20 @@ class EpochLoop:
                 break
         network.load_state_dict(best[2])
         network.eval()
-        return best[1], best[0], tuple(history)
+        return TrainedTracker(
+            network=network, best_epoch=best[1], best_score=best[0], history=tuple(history)
+        )
+
+
+@contextlib.contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread inside, the previous count restored after."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def f_measure(
