@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kelly_core.arrays import FloatArray
-from kelly_core.errors import SpecError
+from kelly_core.errors import SpecError, join_field
 from kelly_core.listening import BEAT_OUTPUTS, BEAT_TRACKER_SPEC
 
 __all__ = [
@@ -69,7 +69,8 @@ DILATIONS: Final = tuple(2**i for i in range(10))
 
 @attrs.frozen(kw_only=True, eq=False)
 class TcnWeights:
-    """The network's weights (float32), checked against the layout when made."""
+    """The network's weights (float32). :func:`from_document` checks a file's against the
+    layout it declares; weights made in code are taken as given."""
 
     input_weight: FloatArray
     """``(channels, input_size)``."""
@@ -148,8 +149,9 @@ def run_tcn(weights: TcnWeights, frames: FloatArray) -> FloatArray:
     return out
 
 
-def _nested(array: FloatArray) -> list[Any]:
-    return [float(v) for v in array] if array.ndim == 1 else [_nested(a) for a in array]
+def _listed(array: FloatArray) -> list[Any]:
+    listed: list[Any] = array.tolist()
+    return listed
 
 
 def to_document(weights: TcnWeights) -> dict[str, Any]:
@@ -162,11 +164,11 @@ def to_document(weights: TcnWeights) -> dict[str, Any]:
         "kernel_size": weights.kernel,
         "dilations": list(weights.dilations),
         "outputs": list(BEAT_OUTPUTS),
-        "input": {"weight": _nested(weights.input_weight), "bias": _nested(weights.input_bias)},
+        "input": {"weight": _listed(weights.input_weight), "bias": _listed(weights.input_bias)},
         "blocks": [
             {
-                "dilated": {"weight": _nested(dw), "bias": _nested(db)},
-                "mix": {"weight": _nested(mw), "bias": _nested(mb)},
+                "dilated": {"weight": _listed(dw), "bias": _listed(db)},
+                "mix": {"weight": _listed(mw), "bias": _listed(mb)},
             }
             for dw, db, mw, mb in zip(
                 weights.dilated_weight,
@@ -176,7 +178,7 @@ def to_document(weights: TcnWeights) -> dict[str, Any]:
                 strict=True,
             )
         ],
-        "output": {"weight": _nested(weights.output_weight), "bias": _nested(weights.output_bias)},
+        "output": {"weight": _listed(weights.output_weight), "bias": _listed(weights.output_bias)},
         "metadata": dict(weights.metadata),
     }
 
@@ -221,10 +223,13 @@ def _int(document: Mapping[str, Any], key: str, path: Path | None, *, low: int, 
     return value
 
 
-def _layer(document: Mapping[str, Any], key: str, path: Path | None) -> Mapping[str, Any]:
+def _layer(
+    document: Mapping[str, Any], key: str, path: Path | None, within: str | None = None
+) -> Mapping[str, Any]:
     value = document.get(key)
     if not isinstance(value, Mapping):
-        raise _problem("missing or not an object", path=path, field=key, expected="an object")
+        field = join_field(within, key)
+        raise _problem("missing or not an object", path=path, field=field, expected="an object")
     return value
 
 
@@ -286,12 +291,12 @@ def from_document(document: object, *, path: Path | None = None) -> TcnWeights:
         where = f"blocks[{index}]"
         if not isinstance(block, Mapping):
             raise _problem("not an object", path=path, field=where, expected="an object")
-        dilated = _layer(block, "dilated", path) if "dilated" in block else None
-        mix = _layer(block, "mix", path) if "mix" in block else None
-        if dilated is None or mix is None:
+        if "dilated" not in block or "mix" not in block:
             raise _problem(
                 "missing a layer", path=path, field=where, expected="'dilated' and 'mix'"
             )
+        dilated = _layer(block, "dilated", path, where)
+        mix = _layer(block, "mix", path, where)
         dw.append(
             _array(
                 dilated.get("weight"), (channels, channels, kernel), f"{where}.dilated.weight", path

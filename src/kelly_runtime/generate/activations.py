@@ -317,24 +317,17 @@ def activations(
         )
     frames = network_input(bands)
     if isinstance(network, TcnWeights):
-        both = run_tcn(network, frames)
-        return Activations(
-            beat=np.ascontiguousarray(both[:, 0]),
-            downbeat=np.ascontiguousarray(both[:, 1]),
-            curves=curves,
-            source="tcn",
-        )
-    out = _run(network, frames)
-    reverse = _tracker(backward) if backward is not None and backward.is_file() else None
-    if isinstance(reverse, TcnWeights):
-        reverse = None  # a backward partner must be an LSTM tracker
-    if reverse is not None:
-        out = 0.5 * (out + _run(reverse, frames[::-1])[::-1])
+        out, source = run_tcn(network, frames), "tcn"
+    else:
+        out, source = _run(network, frames), "tracker"
+        reverse = _tracker(backward) if backward is not None and backward.is_file() else None
+        if reverse is not None and not isinstance(reverse, TcnWeights):  # LSTM partners only
+            out, source = 0.5 * (out + _run(reverse, frames[::-1])[::-1]), "trackers"
     return Activations(
         beat=np.ascontiguousarray(out[:, 0]),
         downbeat=np.ascontiguousarray(out[:, 1]),
         curves=curves,
-        source="tracker" if reverse is None else "trackers",
+        source=source,
     )
 
 

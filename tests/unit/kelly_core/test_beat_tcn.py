@@ -159,6 +159,7 @@ class TestFile:
             (("input", "weight"), "weights", "input.weight", "shape"),
             (("output",), None, "output", "an object"),
             (("blocks", 0), {"mix": {}}, "blocks[0]", "'dilated' and 'mix'"),
+            (("blocks", 0, "mix"), [1.0], "blocks[0].mix", "an object"),
             (("metadata",), [1], "metadata", "an object"),
         ],
     )
