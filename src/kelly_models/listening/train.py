@@ -246,52 +246,42 @@ class EpochLoop:
     ) -> TrainedTracker[N]:
         """Train ``network``; return it with its best epoch's weights."""
         with _one_torch_thread():
-            return self._train(network, batch, forward, validate, progress)
-
-    def _train(
-        self,
-        network: N,
-        batch: Callable[[], tuple[torch.Tensor, torch.Tensor]],
-        forward: Callable[[torch.Tensor], torch.Tensor],
-        validate: Callable[[], float],
-        progress: Callable[[str], None],
-    ) -> TrainedTracker[N]:
-        optimiser = torch.optim.Adam(network.parameters(), lr=self.learning_rate)
-        schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimiser, mode="max", factor=0.5, patience=self.plateau
-        )
-        weights = torch.tensor([1.0, self.downbeat_weight]) / (1.0 + self.downbeat_weight) * 2
-        best = (-1.0, 0, {k: v.clone() for k, v in network.state_dict().items()})
-        history: list[tuple[float, float]] = []
-        for epoch in range(1, self.epochs + 1):
-            network.train()
-            losses = []
-            for _ in range(self.steps_per_epoch):
-                x, y = batch()
-                loss = (
-                    torch.nn.functional.binary_cross_entropy(forward(x), y, reduction="none")
-                    * weights
-                ).mean()
-                optimiser.zero_grad()
-                loss.backward()  # type: ignore[no-untyped-call]  # torch stub
-                torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
-                optimiser.step()
-                losses.append(float(loss.detach()))
+            optimiser = torch.optim.Adam(network.parameters(), lr=self.learning_rate)
+            schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimiser, mode="max", factor=0.5, patience=self.plateau
+            )
+            weights = torch.tensor([1.0, self.downbeat_weight]) / (1.0 + self.downbeat_weight) * 2
+            best = (-1.0, 0, {k: v.clone() for k, v in network.state_dict().items()})
+            history: list[tuple[float, float]] = []
+            for epoch in range(1, self.epochs + 1):
+                network.train()
+                losses = []
+                for _ in range(self.steps_per_epoch):
+                    x, y = batch()
+                    loss = (
+                        torch.nn.functional.binary_cross_entropy(forward(x), y, reduction="none")
+                        * weights
+                    ).mean()
+                    optimiser.zero_grad()
+                    loss.backward()  # type: ignore[no-untyped-call]  # torch stub
+                    torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+                    optimiser.step()
+                    losses.append(float(loss.detach()))
+                network.eval()
+                value = validate()
+                if self.schedule_from(value, epoch):
+                    schedule.step(value)  # (the LSTM: not while it predicts the mean)
+                history.append((float(np.mean(losses)), value))
+                progress(f"epoch {epoch}: loss {history[-1][0]:.4f}, validation score {value:.3f}")
+                if value > best[0]:
+                    best = (value, epoch, {k: v.clone() for k, v in network.state_dict().items()})
+                elif self.stop(epoch, best[1]):
+                    break
+            network.load_state_dict(best[2])
             network.eval()
-            value = validate()
-            if self.schedule_from(value, epoch):
-                schedule.step(value)  # (the LSTM: not while it predicts the mean)
-            history.append((float(np.mean(losses)), value))
-            progress(f"epoch {epoch}: loss {history[-1][0]:.4f}, validation score {value:.3f}")
-            if value > best[0]:
-                best = (value, epoch, {k: v.clone() for k, v in network.state_dict().items()})
-            elif self.stop(epoch, best[1]):
-                break
-        network.load_state_dict(best[2])
-        network.eval()
-        return TrainedTracker(
-            network=network, best_epoch=best[1], best_score=best[0], history=tuple(history)
-        )
+            return TrainedTracker(
+                network=network, best_epoch=best[1], best_score=best[0], history=tuple(history)
+            )
 
 
 @contextlib.contextmanager
