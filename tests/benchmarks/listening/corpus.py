@@ -4,14 +4,16 @@ Built into ``$KELLY_BENCH_DIR`` (default ``~/.cache/kelly-bench/listening``), ne
 the repository: ``<dir>/<split>/<name>.wav`` (+ ``.mid``) and ``<name>.json`` with the
 truth. Run::
 
-    .venv/bin/python -m tests.benchmarks.listening.corpus [--split dev|test|all]
+    .venv/bin/python -m tests.benchmarks.listening.corpus [--split dev|test|all|tune]
 
 Deterministic (a seed per piece, from its name and ``--seed``); pieces already built are
 kept (``--force`` rebuilds). Two processes render in parallel.
 
 **Two disjoint splits.** ``dev`` is for tuning; nothing may be tuned on ``test``, and a
 tracker's training material must not use what ``test`` holds (its composers, mma
-styles, GM programs or drum kits; :func:`held_out` lists them).
+styles, GM programs or drum kits; :func:`held_out` lists them). A third split, ``tune``
+(:mod:`.tuning`, about 320 rendered pieces, built only when named; ``all`` means dev
+and test), is for judging an idea on many pieces before it meets ``test``.
 
 - **dev** (15 pieces: 13 rendered, 2 recordings):
 
@@ -64,7 +66,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -77,7 +79,8 @@ from kelly_models.listening.pieces import (
     piece_seed,
 )
 from kelly_models.listening.scores import ScoreSpec
-from tests.benchmarks.listening import recordings
+from kelly_models.listening.trainset import TRAIN_PALETTE
+from tests.benchmarks.listening import recordings, tuning
 
 __all__ = ["bench_dir", "build", "held_out", "load_pieces", "main"]
 
@@ -187,6 +190,9 @@ SPLITS = {
     "dev": (DEV_SCORES, DEV_STYLES, DEV_RECORDINGS),
     "test": (TEST_SCORES, TEST_STYLES, TEST_RECORDINGS),
 }
+TUNE: Final = "tune"
+"""The split of several hundred pieces for judging ideas (:mod:`.tuning`); built only when
+asked for by name."""
 
 
 def held_out() -> dict[str, list[Any]]:
@@ -208,6 +214,17 @@ def bench_dir() -> Path:
 
 def _jobs(split: str, seed: int) -> list[PieceJob]:
     """The pieces of ``split``: scores, grooves (``mma-<groove>``), recordings."""
+    if split == TUNE:
+        return [
+            PieceJob(
+                name=name,
+                source=source,
+                split=split,
+                seed=piece_seed(name, seed),
+                palette=TRAIN_PALETTE,
+            )
+            for name, source in tuning.tune_sources()
+        ]
     scores, styles, recordings_ = SPLITS[split]
     named: list[tuple[str, Any]] = [(spec.name, spec) for spec in scores]
     named += [(f"mma-{style.slug}", style) for style in styles]
@@ -258,7 +275,7 @@ def load_pieces(split: str, folder: Path | None = None) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     """Build the benchmark's pieces."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
+    parser.add_argument("--split", choices=("dev", "test", "all", TUNE), default="all")
     parser.add_argument("--dir", type=Path, default=None, help="default: $KELLY_BENCH_DIR")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="rebuild pieces already built")
