@@ -15,8 +15,8 @@ both of 30–60 s, at a random gain of 0.2–0.6, with programs and kits from th
 :class:`Palette` of their split (a place 0–7 of a program in its family of eight, and
 FluidR3_GM's drum kits), rendered by :mod:`.render`, which also reads the truth: beats,
 downbeats, beats per bar and tempo from the MIDI file. The record also says where the
-piece came from (``origin``, ``composer`` or ``style``), its meter and key, the programs,
-kit and gain, and ``name``, ``split``, ``seed`` and ``version``.
+piece came from (``origin``, ``composer`` or ``style``), its meter and key (null for a
+groove whose style plays drums only), the programs, kit and gain, and ``name``, ``split``, ``seed`` and ``version``.
 
 :func:`build_folder` builds a list of :class:`PieceJob` in worker processes (two by
 default), each from its own seed, so a piece is the same whichever worker builds it and
@@ -196,8 +196,9 @@ def build_groove(
         "origin": f"mma groove {style.groove}",
         "style": style.groove,
         "meter": style.meter,
-        "key": chart["key"],
-        "key_source": "written (mma KeySig and chords)",
+        # A groove whose style plays drums only has no key to hear.
+        "key": chart["key"] if programs else None,
+        "key_source": "written (mma KeySig and chords)" if programs else "none (drums only)",
         "programs": programs,
         "drum_kit": kit,
         "gain": round(gain, 3),

@@ -107,7 +107,9 @@ class TestBuild:
         assert np.allclose(np.diff(beats), 1 / 3, atol=1e-3)
         assert record["duration"] == pytest.approx(8.0, abs=0.01)
         assert record["drum_kit"] in TRAIN_PALETTE.drum_kits
+        assert record["programs"], "the waltz has pitched parts"
         assert {p % 8 for p in record["programs"]} <= set(TRAIN_PALETTE.program_offsets)
+        assert record["key"] and record["key_source"] == "written (mma KeySig and chords)"
         assert (record["split"], record["seed"]) == ("train", piece_seed("tiny-waltz", 0))
         _check_wav(folder, "tiny-waltz", record["duration"])
 
@@ -144,6 +146,22 @@ class TestBuild:
         for suffix in (".mid", ".wav"):
             again = (tmp_path / f"{job.name}{suffix}").read_bytes()
             assert again == (folder / f"{job.name}{suffix}").read_bytes()
+
+    def test_a_drums_only_groove_has_no_key(self, tmp_path: Path) -> None:
+        """A style of mma's zoom library that plays drums only: no programs, key null."""
+        missing = _tools_missing()
+        if missing:
+            pytest.skip(missing)
+        if not Path("/usr/share/mma/lib/zoom/jazz04.mma").is_file():
+            pytest.skip("mma's zoom style library is not installed")
+        drums = Style("04JAZZ01", 4, "4/4", (180.0, 180.0))
+        record = build_groove(
+            drums, np.random.default_rng(0), tmp_path / "drums", TRAIN_PALETTE, (8.0, 8.0)
+        )
+        assert record["programs"] == []
+        assert record["key"] is None
+        assert record["key_source"] == "none (drums only)"
+        assert record["beats_per_bar"] == 4
 
     def test_train_beats_build(
         self, built: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
