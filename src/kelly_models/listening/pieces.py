@@ -16,7 +16,8 @@ both of 30–60 s, at a random gain of 0.2–0.6, with programs and kits from th
 FluidR3_GM's drum kits), rendered by :mod:`.render`, which also reads the truth: beats,
 downbeats, beats per bar and tempo from the MIDI file. The record also says where the
 piece came from (``origin``, ``composer`` or ``style``), its meter and key (null for a
-groove whose style plays drums only), the programs, kit and gain, and ``name``, ``split``, ``seed`` and ``version``.
+groove whose style plays drums only), the programs, kit and gain, and ``name``,
+``split``, ``seed`` and ``version``.
 
 :func:`build_folder` builds a list of :class:`PieceJob` in worker processes (two by
 default), each from its own seed, so a piece is the same whichever worker builds it and
@@ -56,6 +57,7 @@ __all__ = [
     "build_piece",
     "build_score",
     "is_built",
+    "named_jobs",
     "piece_seed",
 ]
 
@@ -99,6 +101,18 @@ source is not installed. Must be a module-level function (worker processes impor
 def piece_seed(name: str, seed: int) -> int:
     """The seed of the piece ``name`` in a build with ``seed``."""
     return zlib.crc32(f"{seed}:{name}".encode())
+
+
+def named_jobs(
+    named: Sequence[tuple[str, ScoreSpec | Style]], *, split: str, seed: int, palette: Palette
+) -> list[PieceJob]:
+    """One job per ``(name, source)``, each seeded from its name (:func:`piece_seed`)."""
+    return [
+        PieceJob(
+            name=name, source=source, split=split, seed=piece_seed(name, seed), palette=palette
+        )
+        for name, source in named
+    ]
 
 
 def _path(stem: Path, suffix: str) -> Path:

@@ -38,7 +38,7 @@ from __future__ import annotations
 from typing import Final
 
 from kelly_models.listening.charts import Style
-from kelly_models.listening.pieces import Palette, PieceJob, piece_seed
+from kelly_models.listening.pieces import Palette, PieceJob, named_jobs
 from kelly_models.listening.scores import ScoreSpec
 
 __all__ = [
@@ -155,13 +155,4 @@ def train_jobs(seed: int = 0) -> list[PieceJob]:
         for style in TRAIN_STYLES
         for k in range(RENDERS_PER_GROOVE)
     ]
-    return [
-        PieceJob(
-            name=name,
-            source=source,
-            split=SPLIT,
-            seed=piece_seed(name, seed),
-            palette=TRAIN_PALETTE,
-        )
-        for name, source in named
-    ]
+    return named_jobs(named, split=SPLIT, seed=seed, palette=TRAIN_PALETTE)

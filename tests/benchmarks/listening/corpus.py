@@ -76,6 +76,7 @@ from kelly_models.listening.pieces import (
     PieceJob,
     build_folder,
     build_piece,
+    named_jobs,
     piece_seed,
 )
 from kelly_models.listening.scores import ScoreSpec
@@ -215,16 +216,7 @@ def bench_dir() -> Path:
 def _jobs(split: str, seed: int) -> list[PieceJob]:
     """The pieces of ``split``: scores, grooves (``mma-<groove>``), recordings."""
     if split == TUNE:
-        return [
-            PieceJob(
-                name=name,
-                source=source,
-                split=split,
-                seed=piece_seed(name, seed),
-                palette=TRAIN_PALETTE,
-            )
-            for name, source in tuning.tune_sources()
-        ]
+        return named_jobs(tuning.tune_sources(), split=split, seed=seed, palette=TRAIN_PALETTE)
     scores, styles, recordings_ = SPLITS[split]
     named: list[tuple[str, Any]] = [(spec.name, spec) for spec in scores]
     named += [(f"mma-{style.slug}", style) for style in styles]

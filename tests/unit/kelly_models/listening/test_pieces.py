@@ -109,7 +109,8 @@ class TestBuild:
         assert record["drum_kit"] in TRAIN_PALETTE.drum_kits
         assert record["programs"], "the waltz has pitched parts"
         assert {p % 8 for p in record["programs"]} <= set(TRAIN_PALETTE.program_offsets)
-        assert record["key"] and record["key_source"] == "written (mma KeySig and chords)"
+        assert record["key"]
+        assert record["key_source"] == "written (mma KeySig and chords)"
         assert (record["split"], record["seed"]) == ("train", piece_seed("tiny-waltz", 0))
         _check_wav(folder, "tiny-waltz", record["duration"])
 
