@@ -7,8 +7,9 @@ tracker's training split (:mod:`kelly_models.listening.trainset`) nor the test s
 (:func:`tests.benchmarks.listening.corpus.held_out`) uses, with the training split's
 sounds (GM program places 1, 2, 5, 7 and its drum kits, never the test split's):
 
-- music21: every other Trecento piece, the Josquin masses, five single pieces (Haydn
-  op. 1/1 v, Handel's *Lascia ch'io pianga*, Luca, Lusitano, Ciconia), the first three
+- music21: every other Trecento piece, the Josquin pieces (none builds, below), five
+  single pieces (Haydn op. 1/1 v, Handel's *Lascia ch'io pianga*, Luca, Lusitano,
+  Ciconia), the first three
   Northumbrian tunes in 2/4, 3/4, 4/4 and 6/8, and the first tune in each of those meters
   of every Essen collection that the training split does not use (less the ``kinder``
   collections of the dev split);
