@@ -241,22 +241,12 @@ def from_document(document: object, *, path: Path | None = None) -> TcnWeights:
     """
     if not isinstance(document, Mapping):
         raise _problem("not a JSON object", path=path, field=None, expected="a JSON object")
-    if document.get("format") != FORMAT:
-        raise _problem(
-            "not a convolutional beat tracker",
-            path=path,
-            field="format",
-            expected=FORMAT,
-            got=document.get("format"),
-        )
-    if document.get("version") != VERSION:
-        raise _problem(
-            "unknown version",
-            path=path,
-            field="version",
-            expected=VERSION,
-            got=document.get("version"),
-        )
+    for key, wanted, reason in (
+        ("format", FORMAT, "not a convolutional beat tracker"),
+        ("version", VERSION, "unknown version"),
+    ):
+        if document.get(key) != wanted:
+            raise _problem(reason, path=path, field=key, expected=wanted, got=document.get(key))
     size = _int(document, "input_size", path, low=INPUT_SIZE, high=INPUT_SIZE)
     channels = _int(document, "channels", path, low=1, high=1024)
     kernel = _int(document, "kernel_size", path, low=1, high=63)
