@@ -12,7 +12,7 @@ kept (``--force`` rebuilds). Two processes render in parallel.
 **Two disjoint splits.** ``dev`` is for tuning; nothing may be tuned on ``test``, and a
 tracker's training material must not use what ``test`` holds (its composers, mma
 styles, GM programs or drum kits; :func:`held_out` lists them). A third split, ``tune``
-(:mod:`.tuning`, about 320 rendered pieces, built only when named; ``all`` means dev
+(:mod:`.tuning`, 323 rendered pieces with music21 10.5, built only when named; ``all`` means dev
 and test), is for judging an idea on many pieces before it meets ``test``.
 
 - **dev** (15 pieces: 13 rendered, 2 recordings):
