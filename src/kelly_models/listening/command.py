@@ -182,7 +182,7 @@ class TrainBeatsCommand:
         metadata: dict[str, object] = {
             "architecture": args.architecture,
             "direction": "both" if tcn else "backward" if args.backward else "forward",
-            "trained_on": [str(f) for f in folders],
+            "trained_on": [f.name for f in folders],
             "pieces": len(pieces),
             "minutes": round(minutes, 1),
             "epochs": len(trained.history),

@@ -176,7 +176,8 @@ class TestBuild:
         metadata = json.loads(output.read_text())["metadata"]
         assert metadata["pieces"] == 2
         assert metadata["train_split_seed"] == 0
-        assert metadata["trained_on"] == [str(folder)]
+        assert metadata["trained_on"] == [folder.name]
+        assert str(folder.parent) not in output.read_text()
 
 
 def _run_command(argv: list[str]) -> int:
