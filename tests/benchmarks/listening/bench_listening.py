@@ -3,7 +3,7 @@
 Not collected by pytest (``tests/benchmarks`` is ignored by its ``addopts``). Run::
 
     .venv/bin/python -m tests.benchmarks.listening.bench_listening \\
-        [--split test|dev|tune] [--peers] [--limit N] [--json out.json] [--tempo-hint]
+        [--split test|dev|tune|extra] [--peers] [--limit N] [--json out.json] [--tempo-hint]
 
 The pieces are built first when missing (:mod:`.corpus`; outside the repository, in
 ``$KELLY_BENCH_DIR``). Rendered pieces are scored against their MIDI; real recordings
@@ -187,7 +187,9 @@ def print_tables(rows: list[dict[str, Any]], out: Any = sys.stdout) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Build what is missing, analyse, score, print; optionally write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--split", choices=("dev", "test", corpus.TUNE), default="test")
+    parser.add_argument(
+        "--split", choices=("dev", "test", corpus.TUNE, corpus.EXTRA), default="test"
+    )
     parser.add_argument("--peers", action="store_true", help="run the peers (cached)")
     parser.add_argument("--limit", type=int, default=None, help="first N pieces only")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")

@@ -4,7 +4,7 @@ Built into ``$KELLY_BENCH_DIR`` (default ``~/.cache/kelly-bench/listening``), ne
 the repository: ``<dir>/<split>/<name>.wav`` (+ ``.mid``) and ``<name>.json`` with the
 truth. Run::
 
-    .venv/bin/python -m tests.benchmarks.listening.corpus [--split dev|test|all|tune]
+    .venv/bin/python -m tests.benchmarks.listening.corpus [--split dev|test|all|tune|extra]
 
 Deterministic (a seed per piece, from its name and ``--seed``); pieces already built are
 kept (``--force`` rebuilds). Two processes render in parallel.
@@ -13,7 +13,9 @@ kept (``--force`` rebuilds). Two processes render in parallel.
 tracker's training material must not use what ``test`` holds (its composers, mma
 styles, GM programs or drum kits; :func:`held_out` lists them). A third split, ``tune``
 (:mod:`.tuning`, 323 rendered pieces with music21 10.5, built only when named; ``all`` means dev
-and test), is for judging an idea on many pieces before it meets ``test``.
+and test), is for judging an idea on many pieces before it meets ``test``. A fourth,
+``extra`` (:data:`EXTRA_RECORDINGS`: 23 recordings of five game-music packages no other
+split uses), is for measuring only.
 
 - **dev** (15 pieces: 13 rendered, 2 recordings):
 
@@ -88,7 +90,7 @@ __all__ = ["bench_dir", "build", "held_out", "load_pieces", "main"]
 
 @dataclass(frozen=True)
 class RecordingSpec:
-    """An Ogg file of a Debian game-music package."""
+    """An audio file of a Debian game-music package."""
 
     name: str
     package: str
@@ -182,14 +184,60 @@ TEST_RECORDINGS = (
     RecordingSpec("rec-singularity-awakening", "singularity-music", "Awakening.ogg"),
     RecordingSpec("rec-singularity-media-threat", "singularity-music", "Media Threat.ogg"),
 )
+EXTRA_RECORDINGS = (
+    RecordingSpec("rec-asc-frontiers", "asc-music", "frontiers.mp3"),
+    RecordingSpec("rec-asc-machine-wars", "asc-music", "machine_wars.mp3"),
+    RecordingSpec("rec-asc-time-to-strike", "asc-music", "time_to_strike.mp3"),
+    RecordingSpec("rec-drascula-track1", "drascula-music", "track1.ogg"),
+    RecordingSpec("rec-drascula-track15", "drascula-music", "track15.ogg"),
+    RecordingSpec("rec-drascula-track20", "drascula-music", "track20.ogg"),
+    RecordingSpec("rec-drascula-track3", "drascula-music", "track3.ogg"),
+    RecordingSpec("rec-drascula-track7", "drascula-music", "track7.ogg"),
+    RecordingSpec("rec-nexuiz-beast-of-insanity", "nexuiz-music", "beast-of-insanity.ogg"),
+    RecordingSpec("rec-nexuiz-calling-bogus", "nexuiz-music", "calling-bogus.ogg"),
+    RecordingSpec("rec-nexuiz-infight", "nexuiz-music", "infight.ogg"),
+    RecordingSpec("rec-nexuiz-sixtyfour", "nexuiz-music", "sixtyfour_.ogg"),
+    RecordingSpec("rec-nexuiz-thru-the-mirror", "nexuiz-music", "thru-the-mirror.ogg"),
+    RecordingSpec("rec-planetblupi-music000", "planetblupi-music-ogg", "music000.ogg"),
+    RecordingSpec("rec-planetblupi-music002", "planetblupi-music-ogg", "music002.ogg"),
+    RecordingSpec("rec-planetblupi-music004", "planetblupi-music-ogg", "music004.ogg"),
+    RecordingSpec("rec-planetblupi-music006", "planetblupi-music-ogg", "music006.ogg"),
+    RecordingSpec("rec-planetblupi-music008", "planetblupi-music-ogg", "music008.ogg"),
+    RecordingSpec(
+        "rec-warzone-menu-enhanced",
+        "warzone2100-music",
+        "albums/aftermath_soundtrack/menu_enhanced.opus",
+    ),
+    RecordingSpec(
+        "rec-warzone-aftermath-22", "warzone2100-music", "albums/aftermath_soundtrack/track22.opus"
+    ),
+    RecordingSpec(
+        "rec-warzone-track3-enhanced",
+        "warzone2100-music",
+        "albums/aftermath_soundtrack/track3_enhanced.opus",
+    ),
+    RecordingSpec(
+        "rec-warzone-legacy-15", "warzone2100-music", "albums/legacy_soundtrack/track15.opus"
+    ),
+    RecordingSpec(
+        "rec-warzone-legacy-8", "warzone2100-music", "albums/legacy_soundtrack/track8.opus"
+    ),
+)
+"""The ``extra`` split: recordings of five packages no other split uses, picked by a rule
+before any was heard: of each package's music files at least 60 s long, in path order,
+the first and every ``ceil(n / 5)``-th after it, five at most."""
 PROGRAM_OFFSETS = {"dev": (1, 2, 5, 7), "test": (0, 3, 4, 6)}
 """Place (0–7) of a GM program in its family of eight, per split."""
 DRUM_KITS = {"dev": (1, 9, 16, 25, 33), "test": (0, 8, 17, 24, 32, 40)}
 """FluidR3_GM drum kits (bank 128 presets) per split."""
 PALETTES = {split: Palette(PROGRAM_OFFSETS[split], DRUM_KITS[split]) for split in ("dev", "test")}
+EXTRA: Final = "extra"
+"""The split of recordings only (:data:`EXTRA_RECORDINGS`), to measure, never to tune on."""
+PALETTES[EXTRA] = PALETTES["test"]  # recordings render nothing; a job needs a palette
 SPLITS = {
     "dev": (DEV_SCORES, DEV_STYLES, DEV_RECORDINGS),
     "test": (TEST_SCORES, TEST_STYLES, TEST_RECORDINGS),
+    EXTRA: ((), (), EXTRA_RECORDINGS),
 }
 TUNE: Final = "tune"
 """The split of several hundred pieces for judging ideas (:mod:`.tuning`); built only when
@@ -267,7 +315,7 @@ def load_pieces(split: str, folder: Path | None = None) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     """Build the benchmark's pieces."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--split", choices=("dev", "test", "all", TUNE), default="all")
+    parser.add_argument("--split", choices=("dev", "test", "all", TUNE, EXTRA), default="all")
     parser.add_argument("--dir", type=Path, default=None, help="default: $KELLY_BENCH_DIR")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="rebuild pieces already built")
