@@ -277,7 +277,8 @@ def _check_decoded(info: AudioInfo, samples: FloatArray, decoded: int, stopped: 
             )
         return
     rate = info.sample_rate
-    said = f"of the {_seconds(info.declared_frames, rate)} its header declares"
+    declared = _seconds(info.declared_frames, rate)
+    said = f"of the {declared} its header declares"
     why = f" ({stopped})" if stopped else " (the file is truncated or damaged)"
     if decoded == 0 or not np.any(samples):
         what = "nothing" if decoded == 0 else f"{_seconds(decoded, rate)} of silence"
@@ -287,9 +288,11 @@ def _check_decoded(info: AudioInfo, samples: FloatArray, decoded: int, stopped: 
             expected=info.declared_frames,
             got=decoded,
         )
+    got = _seconds(decoded, rate)
+    if got == declared:  # whole seconds past 2 min: say what is missing
+        got += f" ({_seconds(info.declared_frames - decoded, rate)} less)"
     warnings.warn(
-        f"{info.path}: decoded {_seconds(decoded, rate)} {said}{why}; "
-        "the music covers the decoded part only",
+        f"{info.path}: decoded {got} {said}{why}; the music covers the decoded part only",
         KellyWarning,
         stacklevel=3,
     )

@@ -140,6 +140,20 @@ class TestPartialDecoding:
         assert str(path) in str(rec[0].message)
         assert clip.duration == pytest.approx(2.0, abs=1e-3)
 
+    def test_a_long_file_cut_by_less_than_a_second_says_what_is_missing(
+        self, tmp_path: Path
+    ) -> None:
+        """Past 2 min lengths are whole seconds; when both round alike the shortfall shows."""
+        rate = 1000
+        path = write_wav(tmp_path / "long.wav", np.full(130 * rate, 0.1, np.float32), sr=rate)
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) - 2 * 250])  # 250 16-bit frames: 0.25 s
+        with pytest.warns(KellyWarning) as rec:
+            clip = read_audio(path)
+        message = str(rec[0].message)
+        assert "decoded 2 min 10 s (0.25 s less) of the 2 min 10 s its header declares" in message
+        assert clip.duration == pytest.approx(129.75, abs=1e-3)
+
     def test_cut_aiff_warns(self, tmp_path: Path) -> None:
         """AIFF's COMM chunk gives the declared length the same way."""
         import soundfile
