@@ -107,9 +107,12 @@ MAX_AUDIO_S: Final = 3600.0
 measured figure per hour), and an hour of beats at the fastest tempo the beat tracker
 follows (215 BPM, ``kelly_core.barpointer.BeatHmmConfig.max_bpm``) still fits one MIDI
 file (:data:`kelly_runtime.generate.options.MAX_BEATS`: 20,000 beats)."""
-_MP3_SLACK: Final = 2 * 1152
-"""Frames an MP3 decoder may differ from the Xing/Info count by (two MPEG frames of
-encoder delay and padding); other formats must decode exactly what they declare."""
+_SLACK: Final = {"MP3": 2 * 1152, "OGG": 960}
+"""Frames a decoder may fall short of the header's count by, per libsndfile format: an
+MP3 decoder two MPEG frames (encoder delay and padding against the Xing/Info count); an
+Ogg decoder one 20 ms Opus frame at 48 kHz (the end trimming of Opus; one of 29
+``warzone2100-music`` files decodes 10 frames short). Other formats must decode exactly
+what they declare."""
 
 
 @attrs.frozen(kw_only=True)
@@ -263,7 +266,7 @@ def _read_blocks(
 def _check_decoded(info: AudioInfo, samples: FloatArray, decoded: int, stopped: str | None) -> None:
     """Compare what was decoded with what the header declares: warn, or refuse if nothing
     usable came out."""
-    slack = _MP3_SLACK if info.format == "MP3" else 0
+    slack = _SLACK.get(info.format, 0)
     short = info.declared_frames - decoded > slack
     if decoded == 0 and info.declared_frames == 0 and stopped is None:
         raise AudioError("holds no samples; expected at least one", path=info.path, got=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from kelly_core.errors import KellyError, KellyWarning
 from kelly_runtime.generate.audio import (
     SAMPLE_RATE,
     AudioInfo,
+    _check_decoded,
     probe_audio,
     read_audio,
     resample,
@@ -153,6 +155,36 @@ class TestPartialDecoding:
         message = str(rec[0].message)
         assert "decoded 2 min 10 s (0.25 s less) of the 2 min 10 s its header declares" in message
         assert clip.duration == pytest.approx(129.75, abs=1e-3)
+
+    @pytest.mark.parametrize(
+        ("fmt", "short", "warns"),
+        [
+            ("OGG", 10, False),
+            ("OGG", 960, False),
+            ("OGG", 961, True),
+            ("MP3", 2304, False),
+            ("MP3", 2305, True),
+            ("WAV", 1, True),
+            ("FLAC", 1, True),
+        ],
+    )
+    def test_decoders_may_fall_short_by_their_formats_slack(
+        self, tmp_path: Path, fmt: str, short: int, warns: bool
+    ) -> None:
+        """An Opus end trim (Ogg) or MP3 padding is no damage; any shortfall of WAV is."""
+        info = AudioInfo(
+            path=tmp_path / "a",
+            sample_rate=48000,
+            channels=1,
+            format=fmt,
+            frames=48000,
+            declared_frames=48000,
+        )
+        samples = np.full(48000 - short, 0.1, dtype=np.float32)
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            _check_decoded(info, samples, 48000 - short, None)
+        assert any("its header declares" in str(w.message) for w in rec) is warns
 
     def test_cut_aiff_warns(self, tmp_path: Path) -> None:
         """AIFF's COMM chunk gives the declared length the same way."""
