@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from collections import Counter
@@ -30,6 +29,7 @@ from typing import Any, Final, TextIO
 
 from tests.benchmarks.listening import corpus
 from tests.benchmarks.listening.kelly import kelly_listen
+from tests.benchmarks.listening.scoring import tempo_within
 
 __all__ = ["BUCKETS", "LEVELS", "bucket", "folder_pieces", "level", "main", "tabulate"]
 
@@ -43,17 +43,14 @@ LEVELS: Final = (
     ("x2/3", 2.0 / 3.0),
 )
 """Names and ratios of the levels, in the order the table prints them."""
-TOLERANCE: Final = 0.04
 BUCKETS: Final = ("under 90", "90-140", "140 and over")
 
 
 def level(estimate: float, reference: float) -> str:
-    """The level of ``estimate`` BPM against ``reference`` BPM (module docstring)."""
-    if not (estimate > 0 and reference > 0 and math.isfinite(estimate / reference)):
-        return "other"
-    ratio = estimate / reference
+    """The level of ``estimate`` BPM against ``reference`` BPM (module docstring): the
+    first of :data:`LEVELS` within the benchmark's 4 % (:func:`.scoring.tempo_within`)."""
     for name, factor in LEVELS:
-        if abs(ratio / factor - 1.0) <= TOLERANCE:
+        if tempo_within(estimate, reference, (factor,)):
             return name
     return "other"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["score"]
+__all__ = ["score", "tempo_within"]
 
 _FACTORS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0)
 
@@ -26,7 +26,8 @@ def _trim(times: Any) -> Any:
     return mir_eval.beat.trim_beats(np.asarray(times if times is not None else [], dtype=float))
 
 
-def _tempo_ok(estimate: float, reference: float, factors: tuple[float, ...]) -> bool:
+def tempo_within(estimate: float, reference: float, factors: tuple[float, ...]) -> bool:
+    """Whether ``estimate`` BPM is within 4 % of ``reference`` times one of ``factors``."""
     if not reference or not estimate:
         return False
     return any(abs(estimate / (reference * f) - 1.0) <= 0.04 for f in factors)
@@ -63,8 +64,8 @@ def score(reference: dict[str, Any], estimate: dict[str, Any]) -> dict[str, Any]
             out["downbeat_f"] = None
     ref_tempo = float(reference.get("tempo") or 0.0)
     est_tempo = float(estimate.get("tempo") or 0.0)
-    out["tempo"] = _tempo_ok(est_tempo, ref_tempo, (1.0,))
-    out["tempo_any"] = _tempo_ok(est_tempo, ref_tempo, _FACTORS)
+    out["tempo"] = tempo_within(est_tempo, ref_tempo, (1.0,))
+    out["tempo_any"] = tempo_within(est_tempo, ref_tempo, _FACTORS)
     if reference.get("beats_per_bar") and estimate.get("beats_per_bar"):
         out["meter"] = int(estimate["beats_per_bar"]) == int(reference["beats_per_bar"])
     else:
